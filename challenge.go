@@ -1,0 +1,272 @@
+package verify
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/google/go-querystring/query"
+)
+
+// ChallengeStatus is where a challenge stands. Values the SDK does not know
+// yet decode as they are.
+type ChallengeStatus string
+
+// Challenge statuses.
+const (
+	StatusPending  ChallengeStatus = "pending"
+	StatusExpired  ChallengeStatus = "expired"
+	StatusApproved ChallengeStatus = "approved"
+	StatusDenied   ChallengeStatus = "denied"
+)
+
+// IsPending reports whether the challenge still awaits an answer.
+func (s ChallengeStatus) IsPending() bool { return s == StatusPending }
+
+// IsApproved reports whether the user approved the challenge.
+func (s ChallengeStatus) IsApproved() bool { return s == StatusApproved }
+
+// IsDenied reports whether the user denied the challenge.
+func (s ChallengeStatus) IsDenied() bool { return s == StatusDenied }
+
+// IsExpired reports whether the challenge expired unanswered.
+func (s ChallengeStatus) IsExpired() bool { return s == StatusExpired }
+
+// Known reports whether s is one of the statuses this SDK names.
+func (s ChallengeStatus) Known() bool {
+	switch s {
+	case StatusPending, StatusExpired, StatusApproved, StatusDenied:
+		return true
+	}
+	return false
+}
+
+// RespondedReason says why a challenge is in its status.
+type RespondedReason string
+
+// Responded reasons.
+const (
+	ReasonNone         RespondedReason = "none"
+	ReasonNotNeeded    RespondedReason = "not_needed"
+	ReasonNotRequested RespondedReason = "not_requested"
+)
+
+// FactorType is the kind of factor a challenge verifies.
+type FactorType string
+
+// Factor types. The live API also lists passkeys.
+const (
+	FactorTypePush     FactorType = "push"
+	FactorTypeTOTP     FactorType = "totp"
+	FactorTypePasskeys FactorType = "passkeys"
+)
+
+// Order sorts List results by creation date.
+type Order string
+
+// List orders; the API's default is ascending.
+const (
+	OrderAsc  Order = "asc"
+	OrderDesc Order = "desc"
+)
+
+// Challenge is one verification attempt of an entity with a factor.
+// Dates the API leaves null are the zero time.Time.
+type Challenge struct {
+	SID             string          `json:"sid"`
+	AccountSID      string          `json:"account_sid"`
+	ServiceSID      string          `json:"service_sid"`
+	EntitySID       string          `json:"entity_sid"`
+	Identity        string          `json:"identity"`
+	FactorSID       string          `json:"factor_sid"`
+	DateCreated     time.Time       `json:"date_created"`
+	DateUpdated     time.Time       `json:"date_updated"`
+	DateResponded   time.Time       `json:"date_responded"`
+	ExpirationDate  time.Time       `json:"expiration_date"`
+	Status          ChallengeStatus `json:"status"`
+	RespondedReason RespondedReason `json:"responded_reason"`
+	Details         Details         `json:"details"`
+	HiddenDetails   StringMap       `json:"hidden_details"`
+	Metadata        StringMap       `json:"metadata"`
+	FactorType      FactorType      `json:"factor_type"`
+	URL             string          `json:"url"`
+	Links           Links           `json:"links"`
+}
+
+// Details is what the user sees on their device: a message and labelled fields.
+type Details struct {
+	Message string    `json:"message"`
+	Fields  []Field   `json:"fields,omitempty"`
+	Date    time.Time `json:"date"` // set by the API; not sent on Create
+}
+
+// Field is one labelled line of Details.
+type Field struct {
+	Label string `json:"label"`
+	Value string `json:"value"`
+}
+
+// Links are URLs of a challenge's nested resources.
+type Links struct {
+	Notifications string `json:"notifications"`
+}
+
+// Notification is a push notification sent again for a pending challenge.
+type Notification struct {
+	SID          string    `json:"sid"`
+	AccountSID   string    `json:"account_sid"`
+	ServiceSID   string    `json:"service_sid"`
+	EntitySID    string    `json:"entity_sid"`
+	Identity     string    `json:"identity"`
+	ChallengeSID string    `json:"challenge_sid"`
+	Priority     string    `json:"priority"`
+	TTL          int       `json:"ttl"`
+	DateCreated  time.Time `json:"date_created"`
+}
+
+// CreateChallengeParams are the inputs of Create; zero fields are not sent.
+type CreateChallengeParams struct {
+	FactorSID      string    `url:"FactorSid"`                // required, YF…
+	ExpirationDate time.Time `url:"ExpirationDate,omitempty"` // zero: 5 minutes; at most 60 minutes ahead
+	Details        *Details  `url:"Details,omitempty"`        // Message required for push; up to 20 Fields
+	HiddenDetails  StringMap `url:"HiddenDetails,omitempty"`  // not shown to the user; JSON up to 1024 chars
+	AuthPayload    string    `url:"AuthPayload,omitempty"`    // a TOTP code, 3–8 characters
+}
+
+// UpdateChallengeParams are the inputs of Update; zero fields are not sent.
+type UpdateChallengeParams struct {
+	AuthPayload string    `url:"AuthPayload,omitempty"` // TOTP code, or a push JWT up to 5456 characters
+	Metadata    StringMap `url:"Metadata,omitempty"`    // device information; JSON up to 1024 chars
+}
+
+// ListChallengesParams filter and bound List and ListPage; zero fields are not sent.
+type ListChallengesParams struct {
+	FactorSID string          `url:"FactorSid,omitempty"`
+	Status    ChallengeStatus `url:"Status,omitempty"`
+	Order     Order           `url:"Order,omitempty"`
+	PageSize  int             `url:"PageSize,omitempty"` // 1–1000; 0 is the API's default, 50
+	Limit     int             `url:"-"`                  // stop after this many; 0 means all
+}
+
+// NotifyParams are the inputs of Notify.
+type NotifyParams struct {
+	// TTL is how long, in seconds (0–300), delivery is attempted. nil sends
+	// nothing (the API's default, 300); Ptr(0) sends 0: one immediate try.
+	TTL *int `url:"Ttl,omitempty"`
+}
+
+// Ptr returns a pointer to v, for optional parameters such as NotifyParams.TTL.
+func Ptr[T any](v T) *T { return &v }
+
+// ChallengeService holds the Challenge operations; use Client.Challenges.
+type ChallengeService struct {
+	client *Client
+}
+
+// Create starts a challenge for a factor: a push notification to the user's
+// device, or (with AuthPayload) a TOTP code check.
+func (s *ChallengeService) Create(ctx context.Context, serviceSID, identity string, params *CreateChallengeParams) (*Challenge, error) {
+	path, err := challengesPath(serviceSID, identity)
+	if err != nil {
+		return nil, err
+	}
+	if params == nil {
+		return nil, invalid("FactorSid", "is required")
+	}
+	if err := params.validate(time.Now()); err != nil {
+		return nil, err
+	}
+	wire := *params
+	wire.ExpirationDate = wire.ExpirationDate.UTC()
+	return s.post(ctx, path, &wire)
+}
+
+// Fetch reads one challenge.
+func (s *ChallengeService) Fetch(ctx context.Context, serviceSID, identity, challengeSID string) (*Challenge, error) {
+	path, err := challengePath(serviceSID, identity, challengeSID)
+	if err != nil {
+		return nil, err
+	}
+	var ch Challenge
+	if err := s.client.do(ctx, http.MethodGet, s.client.baseURL+path, path, nil, &ch); err != nil {
+		return nil, err
+	}
+	return &ch, nil
+}
+
+// Update answers a challenge with an AuthPayload: a TOTP code, or the JWT a
+// push device signed. The returned status says whether it verified.
+func (s *ChallengeService) Update(ctx context.Context, serviceSID, identity, challengeSID string, params *UpdateChallengeParams) (*Challenge, error) {
+	path, err := challengePath(serviceSID, identity, challengeSID)
+	if err != nil {
+		return nil, err
+	}
+	if params == nil {
+		params = &UpdateChallengeParams{}
+	}
+	if err := params.validate(); err != nil {
+		return nil, err
+	}
+	return s.post(ctx, path, params)
+}
+
+// Notify sends the push notification of a pending challenge again.
+func (s *ChallengeService) Notify(ctx context.Context, serviceSID, identity, challengeSID string, params *NotifyParams) (*Notification, error) {
+	path, err := challengePath(serviceSID, identity, challengeSID)
+	if err != nil {
+		return nil, err
+	}
+	path += "/Notifications"
+	if params == nil {
+		params = &NotifyParams{}
+	}
+	if params.TTL != nil && (*params.TTL < 0 || *params.TTL > 300) {
+		return nil, invalid("Ttl", "must be between 0 and 300 seconds")
+	}
+	form, err := query.Values(params)
+	if err != nil {
+		return nil, err
+	}
+	var n Notification
+	if err := s.client.do(ctx, http.MethodPost, s.client.baseURL+path, path, form, &n); err != nil {
+		return nil, err
+	}
+	return &n, nil
+}
+
+// post form-encodes params and decodes the challenge the API returns.
+func (s *ChallengeService) post(ctx context.Context, path string, params any) (*Challenge, error) {
+	form, err := query.Values(params)
+	if err != nil {
+		return nil, err
+	}
+	var ch Challenge
+	if err := s.client.do(ctx, http.MethodPost, s.client.baseURL+path, path, form, &ch); err != nil {
+		return nil, err
+	}
+	return &ch, nil
+}
+
+// challengesPath is the list path, with every segment validated and escaped.
+func challengesPath(serviceSID, identity string) (string, error) {
+	if err := checkSID("ServiceSid", serviceSID, "VA"); err != nil {
+		return "", err
+	}
+	if err := checkIdentity(identity); err != nil {
+		return "", err
+	}
+	return "/v2/Services/" + url.PathEscape(serviceSID) + "/Entities/" + url.PathEscape(identity) + "/Challenges", nil
+}
+
+// challengePath is one challenge's path.
+func challengePath(serviceSID, identity, challengeSID string) (string, error) {
+	base, err := challengesPath(serviceSID, identity)
+	if err != nil {
+		return "", err
+	}
+	if err := checkSID("Sid", challengeSID, "YC"); err != nil {
+		return "", err
+	}
+	return base + "/" + url.PathEscape(challengeSID), nil
+}

@@ -1,0 +1,170 @@
+package verify
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Sentinels for errors.Is. An *APIError matches the sentinel for its Twilio
+// error code (and, for ErrNotFound and ErrRateLimited, its HTTP status).
+var (
+	// ErrNotFound: the service, entity, factor or challenge does not exist (20404, HTTP 404).
+	ErrNotFound = errors.New("verify: resource not found")
+	// ErrUnauthorized: the credentials were refused (HTTP 401 or 403 with code 20003).
+	ErrUnauthorized = errors.New("verify: credentials refused")
+	// ErrRateLimited: too many requests or attempts (20429, 60308, 60309, 60312, HTTP 429).
+	ErrRateLimited = errors.New("verify: rate limited")
+	// ErrInvalidRequest: the API rejected a parameter (60306, 60200).
+	ErrInvalidRequest = errors.New("verify: invalid request")
+	// ErrFactorNotVerified: the factor has not been verified yet (60318).
+	ErrFactorNotVerified = errors.New("verify: factor not verified")
+	// ErrChallengeAlreadyResponded: the challenge is already approved or denied (60322).
+	ErrChallengeAlreadyResponded = errors.New("verify: challenge already responded")
+	// ErrChallengeExpired: the challenge passed its expiration date (60323).
+	ErrChallengeExpired = errors.New("verify: challenge expired")
+	// ErrVerificationFailed: the AuthPayload did not verify (60324).
+	ErrVerificationFailed = errors.New("verify: verification failed")
+
+	// ErrOutcomeUnknown marks a POST that may or may not have been applied:
+	// the request reached the server but no usable answer came back. Fetch or
+	// List to learn the state before sending it again.
+	ErrOutcomeUnknown = errors.New("verify: outcome unknown, the request may have been applied")
+	// ErrResponseTooLarge: the response body exceeded the client's size cap.
+	ErrResponseTooLarge = errors.New("verify: response body too large")
+	// ErrInvalidResponse: the server answered 2xx with a body that is not the expected JSON.
+	ErrInvalidResponse = errors.New("verify: invalid response body")
+)
+
+// Twilio error codes that have a sentinel.
+const (
+	codeNotFound          = 20404
+	codeAuthenticate      = 20003
+	codeTooManyRequests   = 20429
+	codeInvalidParameter  = 60200
+	codeInvalidRequest    = 60306
+	codeMaxAttempts       = 60308
+	codeMaxNotifications  = 60309
+	codeRateLimitExceeded = 60312
+	codeFactorNotVerified = 60318
+	codeAlreadyResponded  = 60322
+	codeExpired           = 60323
+	codeVerifyFailed      = 60324
+)
+
+// APIError is a non-2xx answer from the API. It is returned for JSON error
+// bodies and for anything else (an HTML 502 from a proxy) alike.
+type APIError struct {
+	Status     int            // HTTP status code from the status line
+	Code       int            // Twilio error code; 0 when the body had none
+	Message    string         // Twilio's message, or a description of a non-JSON body
+	MoreInfo   string         // link to the error's documentation
+	Details    map[string]any // extra detail Twilio sent, if any
+	RequestID  string         // Twilio-Request-Id header, for support tickets
+	RetryAfter time.Duration  // parsed Retry-After header; 0 when absent
+
+	method string // the request's method, to tell whether a 5xx POST may have been applied
+}
+
+// Error describes the failure with the status, code and request id.
+func (e *APIError) Error() string {
+	var b strings.Builder
+	b.WriteString("verify: HTTP ")
+	b.WriteString(strconv.Itoa(e.Status))
+	if e.Code != 0 {
+		b.WriteString(" code ")
+		b.WriteString(strconv.Itoa(e.Code))
+	}
+	if e.Message != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Message)
+	}
+	if e.RequestID != "" {
+		b.WriteString(" (request ")
+		b.WriteString(e.RequestID)
+		b.WriteString(")")
+	}
+	if e.MoreInfo != "" {
+		b.WriteString("; see ")
+		b.WriteString(e.MoreInfo)
+	}
+	return b.String()
+}
+
+// Is matches the sentinels by Twilio code and HTTP status.
+func (e *APIError) Is(target error) bool {
+	switch target {
+	case ErrNotFound:
+		return e.Code == codeNotFound || (e.Code == 0 && e.Status == 404)
+	case ErrUnauthorized:
+		return e.Status == 401 || e.Code == codeAuthenticate
+	case ErrRateLimited:
+		switch e.Code {
+		case codeTooManyRequests, codeMaxAttempts, codeMaxNotifications, codeRateLimitExceeded:
+			return true
+		}
+		return e.Status == 429
+	case ErrInvalidRequest:
+		return e.Code == codeInvalidRequest || e.Code == codeInvalidParameter
+	case ErrFactorNotVerified:
+		return e.Code == codeFactorNotVerified
+	case ErrChallengeAlreadyResponded:
+		return e.Code == codeAlreadyResponded
+	case ErrChallengeExpired:
+		return e.Code == codeExpired
+	case ErrVerificationFailed:
+		return e.Code == codeVerifyFailed
+	case ErrOutcomeUnknown:
+		// A POST answered with a 5xx may have been applied before the failure.
+		return e.method == "POST" && e.Status >= 500
+	}
+	return false
+}
+
+// Temporary reports whether the same request may succeed later without
+// changes: rate limits and server-side failures.
+func (e *APIError) Temporary() bool {
+	return e.Status == 429 || e.Status >= 500 || errors.Is(e, ErrRateLimited)
+}
+
+// ValidationError reports a parameter that breaks one of the API's limits.
+// It is returned before any request is sent. The value itself is never
+// included, since it may be a secret (an AuthPayload or HiddenDetails).
+type ValidationError struct {
+	Field string // the parameter, as the API names it: "Details.Fields[3].Label"
+	Rule  string // what the value must satisfy: "at most 36 characters"
+}
+
+// Error names the field and the rule it broke.
+func (e *ValidationError) Error() string {
+	return "verify: invalid " + e.Field + ": " + e.Rule
+}
+
+func invalid(field, format string, args ...any) *ValidationError {
+	return &ValidationError{Field: field, Rule: fmt.Sprintf(format, args...)}
+}
+
+// transportError wraps a failure to get an answer; it names the operation but
+// never the URL's query, credentials or body.
+type transportError struct {
+	method, path string
+	err          error
+	unknown      bool // the request was written, so a POST may have been applied
+}
+
+func (e *transportError) Error() string {
+	if e.unknown {
+		return "verify: " + e.method + " " + e.path + ": " + e.err.Error() +
+			" (the request was sent; it may have been applied, check before retrying)"
+	}
+	return "verify: " + e.method + " " + e.path + ": " + e.err.Error()
+}
+
+func (e *transportError) Unwrap() []error {
+	if e.unknown {
+		return []error{e.err, ErrOutcomeUnknown}
+	}
+	return []error{e.err}
+}

@@ -1,0 +1,180 @@
+// Package contract checks requests and responses against the Verify OpenAPI
+// spec, so that tests fail when the SDK or the fake leaves the contract.
+package contract
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sync"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+)
+
+// Spec is a loaded contract whose routes match any host, so it serves
+// requests to the real API, to httpmock and to a loopback fake alike.
+type Spec struct {
+	router routers.Router
+}
+
+var (
+	cacheMu sync.Mutex
+	cache   = map[string]*Spec{}
+)
+
+// Load reads the OpenAPI file at path (once per path per process).
+func Load(path string) (*Spec, error) {
+	cacheMu.Lock()
+	defer cacheMu.Unlock()
+	if s, ok := cache[path]; ok {
+		return s, nil
+	}
+	doc, err := openapi3.NewLoader().LoadFromFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("contract: loading %s: %w", path, err)
+	}
+	doc.Servers = openapi3.Servers{{URL: "/"}}
+	for _, item := range doc.Paths.Map() {
+		item.Servers = nil
+		for _, op := range item.Operations() {
+			typeJSONFormFields(op)
+		}
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		return nil, fmt.Errorf("contract: %s is not a valid OpenAPI document: %w", path, err)
+	}
+	r, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		return nil, err
+	}
+	s := &Spec{router: r}
+	cache[path] = s
+	return s, nil
+}
+
+// jsonFormFields are form fields whose values are stringified JSON. The spec
+// leaves them untyped (or an array of untyped items), which kin-openapi
+// cannot decode from a form, so they are typed as the strings they are on
+// the wire; CheckRequest then checks the JSON inside them.
+var jsonFormFields = map[string]bool{"Details.Fields": true, "HiddenDetails": true, "Metadata": true}
+
+func typeJSONFormFields(op *openapi3.Operation) {
+	if op.RequestBody == nil || op.RequestBody.Value == nil {
+		return
+	}
+	media := op.RequestBody.Value.Content.Get("application/x-www-form-urlencoded")
+	if media == nil || media.Schema == nil || media.Schema.Value == nil {
+		return
+	}
+	for name, prop := range media.Schema.Value.Properties {
+		if !jsonFormFields[name] || prop.Value == nil {
+			continue
+		}
+		str := &openapi3.Schema{Type: &openapi3.Types{openapi3.TypeString}}
+		if prop.Value.Type.Is(openapi3.TypeArray) {
+			prop.Value.Items = openapi3.NewSchemaRef("", str)
+		} else {
+			prop.Value.Type = str.Type
+		}
+	}
+}
+
+// checkJSONForm checks the JSON inside the stringified form fields: each
+// Details.Fields value one {"label","value"} object, each map one object of
+// strings, none encoded twice.
+func checkJSONForm(form url.Values) error {
+	for _, v := range form["Details.Fields"] {
+		var f map[string]any
+		if err := json.Unmarshal([]byte(v), &f); err != nil {
+			return fmt.Errorf("Details.Fields value %q is not a JSON object: %w", v, err)
+		}
+		if _, ok := f["label"].(string); !ok || len(f) != 2 {
+			return fmt.Errorf("Details.Fields value %q must be {\"label\":…,\"value\":…}", v)
+		}
+		if _, ok := f["value"].(string); !ok {
+			return fmt.Errorf("Details.Fields value %q must be {\"label\":…,\"value\":…}", v)
+		}
+	}
+	for _, key := range []string{"HiddenDetails", "Metadata"} {
+		vals := form[key]
+		if len(vals) > 1 {
+			return fmt.Errorf("%s sent %d times, want one JSON object", key, len(vals))
+		}
+		for _, v := range vals {
+			var m map[string]string
+			if err := json.Unmarshal([]byte(v), &m); err != nil {
+				return fmt.Errorf("%s value %q is not one JSON object of strings: %w", key, v, err)
+			}
+		}
+	}
+	return nil
+}
+
+func options() *openapi3filter.Options {
+	return &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, MultiError: true}
+}
+
+// CheckRequest validates method, path, query and form body against the
+// spec. The body is read and put back, so the request can still be sent.
+func (s *Spec) CheckRequest(req *http.Request) error {
+	var body []byte
+	if req.Body != nil {
+		var err error
+		if body, err = io.ReadAll(req.Body); err != nil {
+			return err
+		}
+		req.Body.Close()
+		req.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	clone := req.Clone(context.Background())
+	clone.Body = io.NopCloser(bytes.NewReader(body))
+	route, params, err := s.router.FindRoute(clone)
+	if err != nil {
+		return fmt.Errorf("contract: %s %s: no such operation: %w", req.Method, req.URL.Path, err)
+	}
+	in := &openapi3filter.RequestValidationInput{Request: clone, PathParams: params, Route: route, Options: options()}
+	if err := openapi3filter.ValidateRequest(context.Background(), in); err != nil {
+		return fmt.Errorf("contract: %s %s violates the spec: %w", req.Method, req.URL.Path, err)
+	}
+	if req.Method == http.MethodPost {
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			return fmt.Errorf("contract: %s %s: body is not a form: %w", req.Method, req.URL.Path, err)
+		}
+		if err := checkJSONForm(form); err != nil {
+			return fmt.Errorf("contract: %s %s: %w", req.Method, req.URL.Path, err)
+		}
+	}
+	return nil
+}
+
+// CheckResponse validates a response status, content type and JSON body
+// against the operation the request names.
+func (s *Spec) CheckResponse(req *http.Request, status int, header http.Header, body []byte) error {
+	clone := req.Clone(context.Background())
+	clone.Body = http.NoBody
+	route, params, err := s.router.FindRoute(clone)
+	if err != nil {
+		return fmt.Errorf("contract: %s %s: no such operation: %w", req.Method, req.URL.Path, err)
+	}
+	in := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{
+			Request: clone, PathParams: params, Route: route, Options: &openapi3filter.Options{ExcludeRequestBody: true},
+		},
+		Status:  status,
+		Header:  header,
+		Body:    io.NopCloser(bytes.NewReader(body)),
+		Options: options(),
+	}
+	if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
+		return fmt.Errorf("contract: response %d to %s %s violates the spec: %w", status, req.Method, req.URL.Path, err)
+	}
+	return nil
+}

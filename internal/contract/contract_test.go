@@ -1,0 +1,60 @@
+package contract
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+const base = "https://verify.twilio.com/v2/Services/VAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/Entities/ff483d1ff591898a9942916050d2ca3f/Challenges"
+
+func post(t *testing.T, u string, form url.Values) *http.Request {
+	req, err := http.NewRequest("POST", u, strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return req
+}
+
+func TestContractRejectsWhatTheSpecForbids(t *testing.T) {
+	spec, err := Load("../../testdata/verify_v2_challenges.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := post(t, base, url.Values{"FactorSid": {"YFaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"},
+		"Details.Fields": {`{"label":"a","value":"b"}`}, "HiddenDetails": {`{"ip":"1"}`}})
+	if err := spec.CheckRequest(good); err != nil {
+		t.Fatalf("valid create rejected: %v", err)
+	}
+	get, _ := http.NewRequest("GET", base+"?PageSize=1000&Status=pending", nil)
+	if err := spec.CheckRequest(get); err != nil {
+		t.Fatalf("valid list rejected: %v", err)
+	}
+	bad := map[string]*http.Request{
+		"missing FactorSid":      post(t, base, url.Values{"AuthPayload": {"123"}}),
+		"bad FactorSid":          post(t, base, url.Values{"FactorSid": {"YFzz"}}),
+		"double-encoded map":     post(t, base, url.Values{"FactorSid": {"YFaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}, "HiddenDetails": {`"{\"ip\":\"1\"}"`}}),
+		"field not an object":    post(t, base, url.Values{"FactorSid": {"YFaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}, "Details.Fields": {`["a","b"]`}}),
+		"ttl not an integer":     post(t, base+"/YCaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/Notifications", url.Values{"Ttl": {"soon"}}),
+		"unknown path":           post(t, base+"/YCaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/Other", url.Values{}),
+		"bad challenge sid":      post(t, base+"/XX", url.Values{}),
+		"metadata sent twice":    post(t, base+"/YCaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", url.Values{"Metadata": {`{}`, `{}`}}),
+		"page size out of range": mustGet(t, base+"?PageSize=1001"),
+		"unknown status filter":  mustGet(t, base+"?Status=snoozed"),
+	}
+	for name, req := range bad {
+		if err := spec.CheckRequest(req); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+func mustGet(t *testing.T, u string) *http.Request {
+	req, err := http.NewRequest("GET", u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req
+}

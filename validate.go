@@ -1,0 +1,162 @@
+package verify
+
+import (
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+// Limits the API enforces; the SDK checks them before sending.
+const (
+	MaxMessageLength     = 256
+	MaxFields            = 20
+	MaxFieldLabelLength  = 36
+	MaxFieldValueLength  = 128
+	MaxJSONMapLength     = 1024 // HiddenDetails and Metadata, as JSON
+	MaxAuthPayloadLength = 5456
+	MinTOTPCodeLength    = 3
+	MaxTOTPCodeLength    = 8
+	MaxExpiration        = 60 * time.Minute
+	MaxPageSize          = 1000
+	MaxNotifyTTL         = 300
+)
+
+// checkSID validates a SID with its two-letter prefix and 32 hex digits.
+func checkSID(field, sid, prefix string) error {
+	if len(sid) != 34 || sid[:2] != prefix || !isHex(sid[2:]) {
+		return invalid(field, "must be %s followed by 32 hex digits (34 characters)", prefix)
+	}
+	return nil
+}
+
+func isHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') && (c < 'A' || c > 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// checkIdentity enforces 8–64 characters of dash-separated ASCII alphanumerics.
+func checkIdentity(id string) error {
+	const rule = "must be 8 to 64 characters of dash-separated letters and digits, such as a UUID"
+	if len(id) < 8 || len(id) > 64 || id[0] == '-' || id[len(id)-1] == '-' {
+		return invalid("Identity", rule)
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		switch {
+		case c >= '0' && c <= '9', c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z':
+		case c == '-' && id[i-1] != '-':
+		default:
+			return invalid("Identity", rule)
+		}
+	}
+	return nil
+}
+
+// validate checks every Create limit; now is the client's clock.
+func (p *CreateChallengeParams) validate(now time.Time) error {
+	if p.FactorSID == "" {
+		return invalid("FactorSid", "is required")
+	}
+	if err := checkSID("FactorSid", p.FactorSID, "YF"); err != nil {
+		return err
+	}
+	if !p.ExpirationDate.IsZero() {
+		if !p.ExpirationDate.After(now) {
+			return invalid("ExpirationDate", "must be in the future")
+		}
+		if p.ExpirationDate.Sub(now) > MaxExpiration {
+			return invalid("ExpirationDate", "must be at most 60 minutes ahead")
+		}
+	}
+	if err := p.Details.validate(); err != nil {
+		return err
+	}
+	if err := checkJSONMap("HiddenDetails", p.HiddenDetails); err != nil {
+		return err
+	}
+	if p.AuthPayload != "" {
+		if n := utf8.RuneCountInString(p.AuthPayload); n < MinTOTPCodeLength || n > MaxTOTPCodeLength {
+			return invalid("AuthPayload", "a TOTP code must be 3 to 8 characters")
+		}
+	}
+	return nil
+}
+
+// validate checks the message and field limits.
+func (d *Details) validate() error {
+	if d == nil {
+		return nil
+	}
+	if d.Message == "" {
+		return invalid("Details.Message", "is required when Details is set (push challenges need it)")
+	}
+	if utf8.RuneCountInString(d.Message) > MaxMessageLength {
+		return invalid("Details.Message", "must be at most 256 characters")
+	}
+	if len(d.Fields) > MaxFields {
+		return invalid("Details.Fields", "must hold at most 20 fields")
+	}
+	for i, f := range d.Fields {
+		name := "Details.Fields[" + strconv.Itoa(i) + "]"
+		if f.Label == "" {
+			return invalid(name+".Label", "is required")
+		}
+		if utf8.RuneCountInString(f.Label) > MaxFieldLabelLength {
+			return invalid(name+".Label", "must be at most 36 characters")
+		}
+		if utf8.RuneCountInString(f.Value) > MaxFieldValueLength {
+			return invalid(name+".Value", "must be at most 128 characters")
+		}
+	}
+	return nil
+}
+
+// validate checks the Update limits.
+func (p *UpdateChallengeParams) validate() error {
+	if utf8.RuneCountInString(p.AuthPayload) > MaxAuthPayloadLength {
+		return invalid("AuthPayload", "must be at most 5456 characters")
+	}
+	return checkJSONMap("Metadata", p.Metadata)
+}
+
+// validate checks the List filters.
+func (p *ListChallengesParams) validate() error {
+	if p.FactorSID != "" {
+		if err := checkSID("FactorSid", p.FactorSID, "YF"); err != nil {
+			return err
+		}
+	}
+	if p.Status != "" && !p.Status.Known() {
+		return invalid("Status", "must be pending, expired, approved or denied")
+	}
+	if p.Order != "" && p.Order != OrderAsc && p.Order != OrderDesc {
+		return invalid("Order", "must be asc or desc")
+	}
+	if p.PageSize < 0 || p.PageSize > MaxPageSize {
+		return invalid("PageSize", "must be between 1 and 1000 (0 for the API's default)")
+	}
+	if p.Limit < 0 {
+		return invalid("Limit", "must be 0 (all) or more")
+	}
+	return nil
+}
+
+// checkJSONMap bounds the JSON the map encodes to.
+func checkJSONMap(field string, m StringMap) error {
+	if len(m) == 0 {
+		return nil
+	}
+	s, err := compactJSON(map[string]string(m))
+	if err != nil {
+		return invalid(field, "must encode as JSON: %v", err)
+	}
+	if utf8.RuneCountInString(s) > MaxJSONMapLength {
+		return invalid(field, "must be at most 1024 characters as JSON")
+	}
+	return nil
+}
