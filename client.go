@@ -175,6 +175,9 @@ func (c *Client) do(ctx context.Context, method, rawURL, path string, form url.V
 	if ctx == nil {
 		return errors.New("verify: nil context; pass context.Background() or a request's context")
 	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("verify: %s %s not sent: %w", method, path, err)
+	}
 	st := &callState{method: method, path: path}
 	reqCtx := context.WithValue(ctx, callStateKey{}, st)
 	var body any

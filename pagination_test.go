@@ -1,0 +1,215 @@
+package verify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// pageBody builds a list page of n challenges numbered from first, linking
+// to next (absolute URL) unless it is empty.
+func pageBody(first, n int, next string) string {
+	var b strings.Builder
+	b.WriteString(`{"challenges":[`)
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `{"sid":"YC%032x","status":"pending","factor_type":"push"}`, first+i)
+	}
+	nextJSON := "null"
+	if next != "" {
+		nextJSON = `"` + next + `"`
+	}
+	fmt.Fprintf(&b, `],"meta":{"page":0,"page_size":%d,"next_page_url":%s,"key":"challenges"}}`, n, nextJSON)
+	return b.String()
+}
+
+func sidN(n int) string { return fmt.Sprintf("YC%032x", n) }
+
+func TestListFollowsNextPageURLVerbatim(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	next := listURL + "?PageSize=2&Page=1&PageToken=PTabc"
+	h.mock.RegisterResponder("GET", listURL+"?FactorSid="+testFactor+"&Order=desc&PageSize=2&Status=pending", bodyResponder(200, pageBody(0, 2, next)))
+	h.mock.RegisterResponder("GET", next, bodyResponder(200, pageBody(2, 1, "")))
+
+	params := &ListChallengesParams{FactorSID: testFactor, Status: StatusPending, Order: OrderDesc, PageSize: 2}
+	seq := h.client.Challenges.List(context.Background(), testService, testIdentity, params)
+	if n := len(h.requests()); n != 0 {
+		t.Fatalf("List sent %d requests before the loop started", n)
+	}
+	params.Status = StatusDenied // must not affect the iteration
+	var got []string
+	for ch, err := range seq {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, ch.SID)
+	}
+	if want := []string{sidN(0), sidN(1), sidN(2)}; strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("got %v, want %v", got, want)
+	}
+	reqs := h.requests()
+	if len(reqs) != 2 {
+		t.Fatalf("sent %d requests, want 2", len(reqs))
+	}
+	q := reqs[0].URL.Query()
+	if q.Get("FactorSid") != testFactor || q.Get("Status") != "pending" || q.Get("Order") != "desc" || q.Get("PageSize") != "2" || len(q) != 4 {
+		t.Errorf("first query = %v", q)
+	}
+	if reqs[1].URL.String() != next {
+		t.Errorf("second request %s, want %s", reqs[1].URL, next)
+	}
+}
+
+func TestListLimitAndBreakStopFetching(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	next := listURL + "?PageSize=3&Page=1&PageToken=PT1"
+	h.mock.RegisterResponder("GET", listURL, bodyResponder(200, pageBody(0, 3, next)))
+	h.mock.RegisterResponder("GET", next, bodyResponder(200, pageBody(3, 3, listURL+"?Page=2")))
+
+	n := 0
+	for _, err := range h.client.Challenges.List(context.Background(), testService, testIdentity, &ListChallengesParams{PageSize: 3, Limit: 4}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	if n != 4 || len(h.requests()) != 2 {
+		t.Errorf("Limit 4: yielded %d, sent %d requests; want 4 and 2", n, len(h.requests()))
+	}
+
+	h2 := newHarness(t)
+	h2.mock.RegisterResponder("GET", listURL, bodyResponder(200, pageBody(0, 3, next)))
+	for range h2.client.Challenges.List(context.Background(), testService, testIdentity, nil) {
+		break
+	}
+	if len(h2.requests()) != 1 {
+		t.Errorf("break after the first item sent %d requests, want 1", len(h2.requests()))
+	}
+}
+
+func TestListSmallLimitShrinksPageSize(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.mock.RegisterResponder("GET", listURL, bodyResponder(200, pageBody(0, 3, "")))
+	for range h.client.Challenges.List(context.Background(), testService, testIdentity, &ListChallengesParams{Limit: 3}) {
+	}
+	if got := h.only().URL.Query().Get("PageSize"); got != "3" {
+		t.Errorf("PageSize = %q, want 3 for Limit 3", got)
+	}
+}
+
+func TestListStopsOnEmptyPage(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.mock.RegisterResponder("GET", listURL, bodyResponder(200, pageBody(0, 0, listURL+"?Page=1")))
+	n := 0
+	for _, err := range h.client.Challenges.List(context.Background(), testService, testIdentity, nil) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	if n != 0 || len(h.requests()) != 1 {
+		t.Errorf("empty page: yielded %d, sent %d; want 0 and 1", n, len(h.requests()))
+	}
+}
+
+func TestListRefusesForeignNextPageURL(t *testing.T) {
+	t.Parallel()
+	for _, next := range []string{
+		"https://evil.example.com/v2/Services/x/Challenges?Page=1",
+		"http://verify.twilio.com/v2/Services/x/Challenges?Page=1",
+		"https://verify.twilio.com.evil.example/v2?Page=1",
+	} {
+		h := newHarness(t)
+		h.mock.RegisterResponder("GET", listURL, bodyResponder(200, pageBody(0, 1, next)))
+		h.mock.RegisterNoResponder(func(r *http.Request) (*http.Response, error) {
+			t.Errorf("request sent to %s", r.URL)
+			return nil, errors.New("unexpected")
+		})
+		var errs []error
+		n := 0
+		for ch, err := range h.client.Challenges.List(context.Background(), testService, testIdentity, nil) {
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			n++
+			_ = ch
+		}
+		if n != 1 || len(errs) != 1 || !strings.Contains(errs[0].Error(), "refusing") {
+			t.Errorf("%s: yielded %d items and errors %v", next, n, errs)
+		}
+		if len(h.requests()) != 1 {
+			t.Errorf("%s: sent %d requests, want 1", next, len(h.requests()))
+		}
+	}
+}
+
+func TestListYieldsErrorOnceAndStops(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, WithMaxRetries(0))
+	next := listURL + "?Page=1"
+	h.mock.RegisterResponder("GET", listURL, bodyResponder(200, pageBody(0, 2, next)))
+	h.mock.RegisterResponder("GET", next, twilioError(404, 20404, "gone"))
+	var items, errs int
+	for _, err := range h.client.Challenges.List(context.Background(), testService, testIdentity, nil) {
+		if err != nil {
+			errs++
+			if !errors.Is(err, ErrNotFound) {
+				t.Errorf("err = %v", err)
+			}
+			continue // a caller that keeps going still sees no more values
+		}
+		items++
+	}
+	if items != 2 || errs != 1 {
+		t.Errorf("items %d errors %d, want 2 and 1", items, errs)
+	}
+
+	// A validation error is yielded too, with no request sent.
+	h2 := newHarness(t)
+	for _, err := range h2.client.Challenges.List(context.Background(), testService, testIdentity, &ListChallengesParams{PageSize: 1001}) {
+		var ve *ValidationError
+		if !errors.As(err, &ve) || ve.Field != "PageSize" {
+			t.Errorf("err = %v", err)
+		}
+	}
+	if len(h2.requests()) != 0 {
+		t.Errorf("invalid params sent %d requests", len(h2.requests()))
+	}
+}
+
+func TestListPageNext(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	next := listURL + "?Page=1&PageToken=PT"
+	h.mock.RegisterResponder("GET", listURL, jsonResponder(t, 200, "list_full.json"))
+	page, err := h.client.Challenges.ListPage(context.Background(), testService, testIdentity, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Challenges) != 2 || page.Meta.PageSize != 50 || page.Meta.Key != "challenges" || page.HasNext() {
+		t.Fatalf("page = %+v", page.Meta)
+	}
+	if page.Challenges[1].FactorType != FactorTypeTOTP {
+		t.Errorf("second challenge = %+v", page.Challenges[1])
+	}
+	last, err := page.Next(context.Background())
+	if last != nil || err != nil || len(h.requests()) != 1 {
+		t.Errorf("Next on the last page = %v, %v", last, err)
+	}
+	page.Meta.NextPageURL = next
+	h.mock.RegisterResponder("GET", next, jsonResponder(t, 200, "list_empty.json"))
+	p2, err := page.Next(context.Background())
+	if err != nil || len(p2.Challenges) != 0 || p2.HasNext() {
+		t.Errorf("Next = %+v, %v", p2, err)
+	}
+}

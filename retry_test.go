@@ -1,0 +1,285 @@
+package verify
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jarcoal/httpmock"
+)
+
+// operation runs one SDK call against the harness; target is the URL whose
+// requests the scenario counts.
+type operation struct {
+	name   string
+	method string
+	target string
+	setup  func(t *testing.T, h *harness) // registers the responses the call needs besides target
+	call   func(ctx context.Context, c *Client) error
+	ok     func(t *testing.T) httpmock.Responder // a success answer for target
+}
+
+var page2URL = listURL + "?Page=1&PageToken=PT2"
+
+func operations() []operation {
+	return []operation{
+		{name: "Create", method: "POST", target: listURL,
+			call: func(ctx context.Context, c *Client) error {
+				_, err := c.Challenges.Create(ctx, testService, testIdentity, &CreateChallengeParams{FactorSID: testFactor})
+				return err
+			},
+			ok: func(t *testing.T) httpmock.Responder { return jsonResponder(t, 201, "create_push.json") }},
+		{name: "Update", method: "POST", target: oneURL,
+			call: func(ctx context.Context, c *Client) error {
+				_, err := c.Challenges.Update(ctx, testService, testIdentity, testChallenge, &UpdateChallengeParams{AuthPayload: "123456"})
+				return err
+			},
+			ok: func(t *testing.T) httpmock.Responder { return jsonResponder(t, 200, "update_totp.json") }},
+		{name: "Notify", method: "POST", target: notifyURL,
+			call: func(ctx context.Context, c *Client) error {
+				_, err := c.Challenges.Notify(ctx, testService, testIdentity, testChallenge, nil)
+				return err
+			},
+			ok: func(t *testing.T) httpmock.Responder { return jsonResponder(t, 201, "notification.json") }},
+		{name: "Fetch", method: "GET", target: oneURL,
+			call: func(ctx context.Context, c *Client) error {
+				_, err := c.Challenges.Fetch(ctx, testService, testIdentity, testChallenge)
+				return err
+			},
+			ok: func(t *testing.T) httpmock.Responder { return jsonResponder(t, 200, "fetch.json") }},
+		{name: "ListPage2", method: "GET", target: page2URL,
+			setup: func(t *testing.T, h *harness) {
+				h.mock.RegisterResponder("GET", listURL, bodyResponder(200, pageBody(0, 2, page2URL)))
+			},
+			call: func(ctx context.Context, c *Client) error {
+				for _, err := range c.Challenges.List(ctx, testService, testIdentity, nil) {
+					if err != nil {
+						return err
+					}
+				}
+				return nil
+			},
+			ok: func(t *testing.T) httpmock.Responder { return bodyResponder(200, pageBody(2, 1, "")) }},
+	}
+}
+
+var (
+	refused = httpmock.NewErrorResponder(&net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED})
+	reset   = httpmock.NewErrorResponder(&net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET})
+)
+
+// sequence answers with each responder in turn, repeating the last.
+func sequence(rs ...httpmock.Responder) httpmock.Responder {
+	var mu sync.Mutex
+	n := 0
+	return func(req *http.Request) (*http.Response, error) {
+		mu.Lock()
+		r := rs[min(n, len(rs)-1)]
+		n++
+		mu.Unlock()
+		return r(req)
+	}
+}
+
+func TestRetryMatrix(t *testing.T) {
+	t.Parallel()
+	const retries = 2
+	type outcome struct {
+		requests func(op operation) int
+		check    func(t *testing.T, op operation, err error)
+	}
+	all := func(operation) int { return retries + 1 }
+	getsOnly := func(op operation) int {
+		if op.method == "GET" {
+			return retries + 1
+		}
+		return 1
+	}
+	apiStatus := func(status int) func(*testing.T, operation, error) {
+		return func(t *testing.T, op operation, err error) {
+			var apiErr *APIError
+			if !errors.As(err, &apiErr) || apiErr.Status != status {
+				t.Fatalf("err = %v, want *APIError %d", err, status)
+			}
+			unknown := errors.Is(err, ErrOutcomeUnknown)
+			if want := op.method == "POST" && status >= 500; unknown != want {
+				t.Errorf("errors.Is(ErrOutcomeUnknown) = %v, want %v", unknown, want)
+			}
+		}
+	}
+	transport := func(wantUnknownForPOST bool, cause error) func(*testing.T, operation, error) {
+		return func(t *testing.T, op operation, err error) {
+			var apiErr *APIError
+			if err == nil || errors.As(err, &apiErr) {
+				t.Fatalf("err = %v, want a transport error", err)
+			}
+			if cause != nil && !errors.Is(err, cause) {
+				t.Errorf("err = %v, want it to wrap %v", err, cause)
+			}
+			if got, want := errors.Is(err, ErrOutcomeUnknown), wantUnknownForPOST && op.method == "POST"; got != want {
+				t.Errorf("errors.Is(ErrOutcomeUnknown) = %v, want %v (err %v)", got, want, err)
+			}
+		}
+	}
+	scenarios := []struct {
+		name      string
+		responder httpmock.Responder
+		opts      []Option
+		want      outcome
+	}{
+		{"503", twilioError(503, 0, "down"), nil, outcome{getsOnly, apiStatus(503)}},
+		{"500", twilioError(500, 0, "oops"), nil, outcome{getsOnly, apiStatus(500)}},
+		{"502 html", httpmock502(), nil, outcome{getsOnly, apiStatus(502)}},
+		{"429", twilioError(429, 20429, "slow down"), nil, outcome{all, func(t *testing.T, op operation, err error) {
+			apiStatus(429)(t, op, err)
+			if !errors.Is(err, ErrRateLimited) {
+				t.Errorf("429 does not match ErrRateLimited: %v", err)
+			}
+		}}},
+		{"429 Retry-After", twilioError(429, 20429, "slow down").HeaderAdd(http.Header{"Retry-After": {"1"}}),
+			[]Option{WithRetryWait(time.Millisecond, 10*time.Millisecond)}, outcome{all, apiStatus(429)}},
+		{"connection refused", refused, nil, outcome{all, transport(false, syscall.ECONNREFUSED)}},
+		{"reset after write", reset, nil, outcome{getsOnly, transport(true, syscall.ECONNRESET)}},
+		{"per-attempt timeout", httpmock.NewStringResponder(200, "{}").Delay(time.Second),
+			[]Option{WithTimeout(20 * time.Millisecond)}, outcome{getsOnly, transport(true, nil)}},
+		{"404 not retried", twilioError(404, 20404, "gone"), nil, outcome{func(operation) int { return 1 }, apiStatus(404)}},
+	}
+	for _, op := range operations() {
+		for _, sc := range scenarios {
+			t.Run(op.name+"/"+sc.name, func(t *testing.T) {
+				t.Parallel()
+				h := newHarness(t, append([]Option{WithMaxRetries(retries)}, sc.opts...)...)
+				if op.setup != nil {
+					op.setup(t, h)
+				}
+				h.mock.RegisterResponder(op.method, op.target, sc.responder)
+				err := op.call(context.Background(), h.client)
+				sc.want.check(t, op, err)
+				if got, want := h.mock.GetCallCountInfo()[op.method+" "+op.target], sc.want.requests(op); got != want {
+					t.Errorf("server saw %d requests to %s, want %d", got, op.target, want)
+				}
+			})
+		}
+	}
+}
+
+func TestRetryThenSuccess(t *testing.T) {
+	t.Parallel()
+	for _, op := range operations() {
+		for _, first := range []struct {
+			name      string
+			responder httpmock.Responder
+			getOnly   bool
+		}{
+			{"429", twilioError(429, 20429, "slow down").HeaderAdd(http.Header{"Retry-After": {"0"}}), false},
+			{"refused", refused, false},
+			{"503", twilioError(503, 0, "down"), true},
+		} {
+			if first.getOnly && op.method != "GET" {
+				continue
+			}
+			t.Run(op.name+"/"+first.name, func(t *testing.T) {
+				t.Parallel()
+				h := newHarness(t, WithMaxRetries(3))
+				if op.setup != nil {
+					op.setup(t, h)
+				}
+				h.mock.RegisterResponder(op.method, op.target, sequence(first.responder, first.responder, op.ok(t)))
+				if err := op.call(context.Background(), h.client); err != nil {
+					t.Fatalf("err = %v, want success on the third try", err)
+				}
+				if got := h.mock.GetCallCountInfo()[op.method+" "+op.target]; got != 3 {
+					t.Errorf("server saw %d requests, want 3", got)
+				}
+			})
+		}
+	}
+}
+
+func TestRetryAfterIsHonouredButCapped(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, WithMaxRetries(1), WithRetryWait(time.Millisecond, 50*time.Millisecond))
+	var times []time.Time
+	h.mock.RegisterResponder("GET", oneURL, func(r *http.Request) (*http.Response, error) {
+		times = append(times, time.Now())
+		if len(times) == 1 {
+			resp := httpmock.NewStringResponse(429, `{"code":20429,"message":"slow","status":429}`)
+			resp.Header.Set("Retry-After", "3600")
+			return resp, nil
+		}
+		return httpmock.NewStringResponse(200, golden(t, "fetch.json")), nil
+	})
+	if _, err := h.client.Challenges.Fetch(context.Background(), testService, testIdentity, testChallenge); err != nil {
+		t.Fatal(err)
+	}
+	if len(times) != 2 {
+		t.Fatalf("%d requests", len(times))
+	}
+	if gap := times[1].Sub(times[0]); gap < 50*time.Millisecond || gap > 30*time.Second {
+		t.Errorf("waited %v; want the 1-hour Retry-After capped at the 50ms max wait", gap)
+	}
+}
+
+func TestRetryWaitEndsOnContext(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, WithMaxRetries(5), WithRetryWait(time.Hour, time.Hour))
+	h.mock.RegisterResponder("GET", oneURL, twilioError(503, 0, "down"))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := h.client.Challenges.Fetch(ctx, testService, testIdentity, testChallenge)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want context.DeadlineExceeded", err)
+	}
+	if time.Since(start) > 30*time.Second {
+		t.Errorf("backoff ignored ctx")
+	}
+	if n := h.mock.GetTotalCallCount(); n != 1 {
+		t.Errorf("%d requests, want 1", n)
+	}
+}
+
+func TestCanceledContextBeforeSend(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.mock.RegisterResponder("POST", listURL, jsonResponder(t, 201, "create_push.json"))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := h.client.Challenges.Create(ctx, testService, testIdentity, &CreateChallengeParams{FactorSID: testFactor})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if n := h.mock.GetTotalCallCount(); n > 1 {
+		t.Errorf("%d requests after cancel", n)
+	}
+}
+
+func TestBackoffBounds(t *testing.T) {
+	t.Parallel()
+	for attempt := 0; attempt < 40; attempt++ {
+		for i := 0; i < 20; i++ {
+			d := backoff(100*time.Millisecond, 2*time.Second, attempt, nil)
+			step := min(100*time.Millisecond<<min(attempt, 30), 2*time.Second)
+			if d < step/2 || d > step || d > 2*time.Second {
+				t.Fatalf("attempt %d: wait %v outside [%v, %v]", attempt, d, step/2, step)
+			}
+		}
+	}
+	resp := &http.Response{Header: http.Header{"Retry-After": {"0"}}}
+	if d := backoff(time.Second, 2*time.Second, 0, resp); d != 0 {
+		t.Errorf("Retry-After 0 waited %v", d)
+	}
+	resp.Header.Set("Retry-After", "1")
+	if d := backoff(10*time.Millisecond, 2*time.Second, 0, resp); d != time.Second {
+		t.Errorf("Retry-After 1 waited %v", d)
+	}
+	resp.Header.Set("Retry-After", time.Now().Add(time.Hour).UTC().Format(http.TimeFormat))
+	if d := backoff(10*time.Millisecond, 2*time.Second, 0, resp); d != 2*time.Second {
+		t.Errorf("HTTP-date Retry-After an hour ahead waited %v, want the 2s cap", d)
+	}
+}
