@@ -205,7 +205,7 @@ func (s *ChallengeService) Update(ctx context.Context, serviceSID, identity, cha
 	if params == nil {
 		params = &UpdateChallengeParams{}
 	}
-	if err := params.validate(); err != nil {
+	if err := params.Validate(); err != nil {
 		return nil, err
 	}
 	return s.post(ctx, path, params)
@@ -221,8 +221,8 @@ func (s *ChallengeService) Notify(ctx context.Context, serviceSID, identity, cha
 	if params == nil {
 		params = &NotifyParams{}
 	}
-	if params.TTL != nil && (*params.TTL < 0 || *params.TTL > 300) {
-		return nil, invalid("Ttl", "must be between 0 and 300 seconds")
+	if err := params.Validate(); err != nil {
+		return nil, err
 	}
 	form, err := query.Values(params)
 	if err != nil {
@@ -253,7 +253,7 @@ func challengesPath(serviceSID, identity string) (string, error) {
 	if err := checkSID("ServiceSid", serviceSID, "VA"); err != nil {
 		return "", err
 	}
-	if err := checkIdentity(identity); err != nil {
+	if err := ValidateIdentity(identity); err != nil {
 		return "", err
 	}
 	return "/v2/Services/" + url.PathEscape(serviceSID) + "/Entities/" + url.PathEscape(identity) + "/Challenges", nil

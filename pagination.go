@@ -63,7 +63,7 @@ func (s *ChallengeService) ListPage(ctx context.Context, serviceSID, identity st
 	if params != nil {
 		p = *params
 	}
-	if err := p.validate(); err != nil {
+	if err := p.Validate(); err != nil {
 		return nil, err
 	}
 	if p.PageSize == 0 && p.Limit > 0 && p.Limit < 50 {

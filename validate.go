@@ -39,8 +39,9 @@ func isHex(s string) bool {
 	return true
 }
 
-// checkIdentity enforces 8–64 characters of dash-separated ASCII alphanumerics.
-func checkIdentity(id string) error {
+// ValidateIdentity checks an entity identity: 8 to 64 characters of
+// dash-separated ASCII letters and digits. The error is a *ValidationError.
+func ValidateIdentity(id string) error {
 	const rule = "must be 8 to 64 characters of dash-separated letters and digits, such as a UUID"
 	if len(id) < 8 || len(id) > 64 || id[0] == '-' || id[len(id)-1] == '-' {
 		return invalid("Identity", rule)
@@ -56,6 +57,10 @@ func checkIdentity(id string) error {
 	}
 	return nil
 }
+
+// Validate checks every limit the API enforces on Create, as Create does
+// before sending; the error is a *ValidationError.
+func (p *CreateChallengeParams) Validate() error { return p.validate(time.Now()) }
 
 // validate checks every Create limit; now is the client's clock.
 func (p *CreateChallengeParams) validate(now time.Time) error {
@@ -116,16 +121,16 @@ func (d *Details) validate() error {
 	return nil
 }
 
-// validate checks the Update limits.
-func (p *UpdateChallengeParams) validate() error {
+// Validate checks the limits the API enforces on Update; the error is a *ValidationError.
+func (p *UpdateChallengeParams) Validate() error {
 	if utf8.RuneCountInString(p.AuthPayload) > MaxAuthPayloadLength {
 		return invalid("AuthPayload", "must be at most 5456 characters")
 	}
 	return checkJSONMap("Metadata", p.Metadata)
 }
 
-// validate checks the List filters.
-func (p *ListChallengesParams) validate() error {
+// Validate checks the List filters and bounds; the error is a *ValidationError.
+func (p *ListChallengesParams) Validate() error {
 	if p.FactorSID != "" {
 		if err := checkSID("FactorSid", p.FactorSID, "YF"); err != nil {
 			return err
@@ -157,6 +162,14 @@ func checkJSONMap(field string, m StringMap) error {
 	}
 	if utf8.RuneCountInString(s) > MaxJSONMapLength {
 		return invalid(field, "must be at most 1024 characters as JSON")
+	}
+	return nil
+}
+
+// Validate checks the notification TTL; the error is a *ValidationError.
+func (p *NotifyParams) Validate() error {
+	if p.TTL != nil && (*p.TTL < 0 || *p.TTL > MaxNotifyTTL) {
+		return invalid("Ttl", "must be between 0 and 300 seconds")
 	}
 	return nil
 }

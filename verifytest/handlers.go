@@ -1,0 +1,355 @@
+package verifytest
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	verify "github.com/verifykit/verify-go"
+)
+
+// apiError is a failure the handlers answer with Twilio's error JSON.
+type apiError struct {
+	status, code int
+	message      string
+}
+
+func (e *apiError) Error() string { return e.message }
+
+func fail(status, code int, format string, args ...any) *apiError {
+	return &apiError{status: status, code: code, message: fmt.Sprintf(format, args...)}
+}
+
+func badRequest(format string, args ...any) *apiError {
+	return fail(http.StatusBadRequest, codeInvalidRequest, format, args...)
+}
+
+func notFound(what string) *apiError {
+	return fail(http.StatusNotFound, codeNotFound, "The requested resource %s was not found", what)
+}
+
+// writeError answers with Twilio's error body.
+func writeError(w http.ResponseWriter, status, code int, message string) {
+	writeJSON(w, status, map[string]any{
+		"code": code, "message": message, "status": status,
+		"more_info": "https://www.twilio.com/docs/errors/" + strconv.Itoa(code),
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// reply writes v, or the error if err is set; all handlers end here.
+func reply(w http.ResponseWriter, status int, v any, err *apiError) {
+	if err != nil {
+		writeError(w, err.status, err.code, err.message)
+		return
+	}
+	writeJSON(w, status, v)
+}
+
+// entityFor finds the entity a path names; the caller holds s.mu.
+func (s *Server) entityFor(r *http.Request) (*entity, *apiError) {
+	svc := s.services[r.PathValue("service")]
+	if svc == nil {
+		return nil, notFound("Service " + r.PathValue("service"))
+	}
+	ent := svc.entities[r.PathValue("identity")]
+	if ent == nil {
+		return nil, notFound("Entity " + r.PathValue("identity"))
+	}
+	return ent, nil
+}
+
+// challengeFor finds the challenge a path names and refreshes its status;
+// the caller holds s.mu.
+func (s *Server) challengeFor(r *http.Request, sid string) (*challenge, *apiError) {
+	ent, err := s.entityFor(r)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range ent.challenges {
+		if c.sid == sid {
+			c.refresh(s.now())
+			return c, nil
+		}
+	}
+	return nil, notFound("Challenge " + sid)
+}
+
+// writeChallenge answers with a challenge, announcing the fields a push
+// device must sign.
+func (s *Server) writeChallenge(w http.ResponseWriter, status int, c *challenge) {
+	if c.factor.kind == verify.FactorTypePush {
+		w.Header().Set("Twilio-Verify-Signature-Fields", strings.Join(signatureFields, ","))
+	}
+	writeJSON(w, status, c.wire(s.accountSID, s.URL))
+}
+
+func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
+	params, expires, perr := s.parseCreate(r)
+	if perr != nil {
+		reply(w, 0, nil, perr)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ent, err := s.entityFor(r)
+	if err != nil {
+		reply(w, 0, nil, err)
+		return
+	}
+	f := ent.factors[params.FactorSID]
+	switch {
+	case f == nil:
+		err = notFound("Factor " + params.FactorSID)
+	case !f.verified:
+		err = fail(http.StatusForbidden, codeFactorNotVerified, "The Factor %s is not verified", f.sid)
+	case f.kind == verify.FactorTypePush && (params.Details == nil || params.Details.Message == ""):
+		err = badRequest("Details.Message is required for push factors")
+	case f.kind == verify.FactorTypePush && params.AuthPayload != "":
+		err = badRequest("AuthPayload on Create is only for totp factors")
+	}
+	if err != nil {
+		reply(w, 0, nil, err)
+		return
+	}
+	now := s.now()
+	if expires.IsZero() {
+		expires = now.Add(defaultExpiry)
+	}
+	if !expires.After(now) || expires.Sub(now) > verify.MaxExpiration {
+		reply(w, 0, nil, badRequest("ExpirationDate must be in the future and at most 60 minutes after creation"))
+		return
+	}
+	s.seq++
+	c := &challenge{
+		seq: s.seq, sid: newSID("YC"), serviceSID: r.PathValue("service"), entity: ent, factor: f,
+		created: now, updated: now, expires: expires.UTC().Truncate(time.Second),
+		status: verify.StatusPending, reason: verify.ReasonNone,
+		details: params.Details, hidden: params.HiddenDetails,
+	}
+	if c.details != nil {
+		c.detailsDate = now
+	}
+	ent.challenges = append(ent.challenges, c)
+	if params.AuthPayload != "" {
+		if s.totpValid(f, params.AuthPayload, now) {
+			c.respond(verify.StatusApproved, now)
+		} else {
+			c.wrongAttempts++
+		}
+	}
+	s.writeChallenge(w, http.StatusCreated, c)
+}
+
+// parseCreate decodes and validates the Create form.
+func (s *Server) parseCreate(r *http.Request) (*verify.CreateChallengeParams, time.Time, *apiError) {
+	if err := r.ParseForm(); err != nil {
+		return nil, time.Time{}, badRequest("The request body is not a valid form: %v", err)
+	}
+	f := r.PostForm
+	p := &verify.CreateChallengeParams{FactorSID: f.Get("FactorSid"), AuthPayload: f.Get("AuthPayload")}
+	var expires time.Time
+	if v := f.Get("ExpirationDate"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			return nil, expires, badRequest("ExpirationDate must be an ISO 8601 date-time")
+		}
+		expires = t
+	}
+	if msg, fields := f.Get("Details.Message"), f["Details.Fields"]; msg != "" || len(fields) > 0 {
+		p.Details = &verify.Details{Message: msg}
+		for i, raw := range fields {
+			field, err := decodeField(raw)
+			if err != nil {
+				return nil, expires, badRequest("Details.Fields[%d] must be a JSON object with string label and value", i)
+			}
+			p.Details.Fields = append(p.Details.Fields, field)
+		}
+	}
+	hidden, err := decodeStringMap(f, "HiddenDetails")
+	if err != nil {
+		return nil, expires, err
+	}
+	p.HiddenDetails = hidden
+	if err := validation(p.Validate()); err != nil {
+		return nil, expires, err
+	}
+	return p, expires, nil
+}
+
+// decodeField reads one {"label":…,"value":…} object, refusing other keys.
+func decodeField(raw string) (verify.Field, error) {
+	var f verify.Field
+	dec := json.NewDecoder(strings.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		return f, err
+	}
+	return f, nil
+}
+
+// decodeStringMap reads a form value holding one JSON object of strings.
+func decodeStringMap(f url.Values, key string) (map[string]string, *apiError) {
+	vals := f[key]
+	if len(vals) == 0 {
+		return nil, nil
+	}
+	var m map[string]string
+	if len(vals) > 1 || json.Unmarshal([]byte(vals[0]), &m) != nil || m == nil {
+		return nil, badRequest("%s must be one JSON object with string values", key)
+	}
+	return m, nil
+}
+
+// validation turns the SDK's *verify.ValidationError into a 400.
+func validation(err error) *apiError {
+	var ve *verify.ValidationError
+	if errors.As(err, &ve) {
+		return badRequest("Invalid parameter %s: %s", ve.Field, ve.Rule)
+	}
+	if err != nil {
+		return badRequest("%v", err)
+	}
+	return nil
+}
+
+func (s *Server) handleFetch(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, err := s.challengeFor(r, r.PathValue("sid"))
+	if err != nil {
+		reply(w, 0, nil, err)
+		return
+	}
+	s.writeChallenge(w, http.StatusOK, c)
+}
+
+func (s *Server) handleUpdate(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		reply(w, 0, nil, badRequest("The request body is not a valid form: %v", err))
+		return
+	}
+	metadata, perr := decodeStringMap(r.PostForm, "Metadata")
+	if perr != nil {
+		reply(w, 0, nil, perr)
+		return
+	}
+	params := &verify.UpdateChallengeParams{AuthPayload: r.PostForm.Get("AuthPayload"), Metadata: metadata}
+	if err := validation(params.Validate()); err != nil {
+		reply(w, 0, nil, err)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, err := s.challengeFor(r, r.PathValue("sid"))
+	if err == nil {
+		err = s.answer(c, params)
+	}
+	if err != nil {
+		reply(w, 0, nil, err)
+		return
+	}
+	s.writeChallenge(w, http.StatusOK, c)
+}
+
+// answer applies an Update to a challenge; the caller holds s.mu.
+func (s *Server) answer(c *challenge, p *verify.UpdateChallengeParams) *apiError {
+	switch c.status {
+	case verify.StatusExpired:
+		return fail(http.StatusForbidden, codeExpired, "Challenge %s has expired", c.sid)
+	case verify.StatusApproved, verify.StatusDenied:
+		return fail(http.StatusForbidden, codeAlreadyResponded, "Challenge %s was already %s", c.sid, c.status)
+	}
+	if p.AuthPayload == "" {
+		return badRequest("AuthPayload is required to verify a challenge")
+	}
+	now := s.now()
+	if p.Metadata != nil {
+		c.metadata = p.Metadata
+	}
+	switch c.factor.kind {
+	case verify.FactorTypeTOTP:
+		if c.wrongAttempts > maxWrongAttempts {
+			return fail(http.StatusTooManyRequests, codeMaxAttempts, "Max check attempts reached for challenge %s", c.sid)
+		}
+		if s.totpValid(c.factor, p.AuthPayload, now) {
+			c.respond(verify.StatusApproved, now)
+			return nil
+		}
+		c.wrongAttempts++
+		c.updated = now
+		if c.wrongAttempts > maxWrongAttempts {
+			return fail(http.StatusTooManyRequests, codeMaxAttempts, "Max check attempts reached for challenge %s", c.sid)
+		}
+		return nil
+	default:
+		status, err := s.verifyPushPayload(c, p.AuthPayload)
+		if err != nil {
+			return fail(http.StatusForbidden, codeVerifyFailed, "Verification failed: %v", err)
+		}
+		c.respond(status, now)
+		return nil
+	}
+}
+
+// notificationJSON is the wire form of a Notification.
+type notificationJSON struct {
+	SID          string  `json:"sid"`
+	AccountSID   string  `json:"account_sid"`
+	ServiceSID   string  `json:"service_sid"`
+	EntitySID    string  `json:"entity_sid"`
+	Identity     string  `json:"identity"`
+	ChallengeSID string  `json:"challenge_sid"`
+	Priority     string  `json:"priority"`
+	TTL          int     `json:"ttl"`
+	DateCreated  *string `json:"date_created"`
+}
+
+func (s *Server) handleNotify(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		reply(w, 0, nil, badRequest("The request body is not a valid form: %v", err))
+		return
+	}
+	ttl := verify.MaxNotifyTTL
+	if v := r.PostForm.Get("Ttl"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > verify.MaxNotifyTTL {
+			reply(w, 0, nil, badRequest("Ttl must be an integer between 0 and 300"))
+			return
+		}
+		ttl = n
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, err := s.challengeFor(r, r.PathValue("sid"))
+	switch {
+	case err != nil:
+	case c.factor.kind != verify.FactorTypePush:
+		err = badRequest("Notifications are only sent for push challenges")
+	case c.status == verify.StatusExpired:
+		err = fail(http.StatusForbidden, codeExpired, "Challenge %s has expired", c.sid)
+	case c.status != verify.StatusPending:
+		err = fail(http.StatusForbidden, codeAlreadyResponded, "Challenge %s was already %s", c.sid, c.status)
+	case c.notifications >= maxNotifications:
+		err = fail(http.StatusTooManyRequests, codeMaxNotifications, "Max notifications reached for challenge %s", c.sid)
+	}
+	if err != nil {
+		reply(w, 0, nil, err)
+		return
+	}
+	c.notifications++
+	reply(w, http.StatusCreated, notificationJSON{
+		SID: newSID("NT"), AccountSID: s.accountSID, ServiceSID: c.serviceSID, EntitySID: c.entity.sid,
+		Identity: c.entity.identity, ChallengeSID: c.sid, Priority: "high", TTL: ttl, DateCreated: date(s.now()),
+	}, nil)
+}
