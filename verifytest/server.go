@@ -18,6 +18,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -32,6 +33,7 @@ type Server struct {
 	// URL is the server's base URL, for verify.WithBaseURL.
 	URL string
 
+	addr       string
 	ts         *httptest.Server
 	api        http.Handler
 	accountSID string
@@ -61,6 +63,12 @@ func WithCredentials(accountSID, authToken string) Option {
 	return func(s *Server) { s.accountSID, s.authToken = accountSID, authToken }
 }
 
+// WithAddr listens on addr (a loopback host:port such as 127.0.0.1:4010)
+// instead of a random port; NewServer panics if it cannot listen there.
+func WithAddr(addr string) Option {
+	return func(s *Server) { s.addr = addr }
+}
+
 // NewServer starts a fake with one service (ServiceSID) and fresh
 // credentials. Close it when done.
 func NewServer(opts ...Option) *Server {
@@ -75,7 +83,21 @@ func NewServer(opts ...Option) *Server {
 	}
 	s.defaultSvc = s.NewService()
 	s.api = s.routes()
-	s.ts = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.ts = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
+	if s.addr != "" {
+		host, _, err := net.SplitHostPort(s.addr)
+		ip := net.ParseIP(host)
+		if err != nil || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {
+			panic("verifytest: WithAddr needs a loopback host:port, not " + s.addr)
+		}
+		l, err := net.Listen("tcp", s.addr)
+		if err != nil {
+			panic("verifytest: listening on " + s.addr + ": " + err.Error())
+		}
+		_ = s.ts.Listener.Close()
+		s.ts.Listener = l
+	}
+	s.ts.Start()
 	s.URL = s.ts.URL
 	return s
 }

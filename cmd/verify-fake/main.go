@@ -1,0 +1,114 @@
+// Command verify-fake runs verifytest's fake Challenge API as a standalone
+// server on a loopback port, for curl and for clients in other languages.
+//
+//	go run ./cmd/verify-fake -addr 127.0.0.1:4010 -push-answer approve
+//
+// It prints its URL, credentials and the seeded service, identity and
+// factors (with the TOTP secret and a current code), then serves until
+// interrupted. Push challenges are answered by a simulated device when
+// -push-answer is approve or deny.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"time"
+
+	verify "github.com/verifykit/verify-go"
+	"github.com/verifykit/verify-go/verifytest"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:4010", "loopback address to listen on")
+	identity := flag.String("identity", "user-0001-demo", "identity of the seeded entity")
+	answer := flag.String("push-answer", "none", "how the simulated phone answers push challenges: approve, deny or none")
+	delay := flag.Duration("push-delay", 2*time.Second, "how long the phone takes to answer")
+	flag.Parse()
+	if *answer != "approve" && *answer != "deny" && *answer != "none" {
+		fmt.Fprintln(os.Stderr, "verify-fake: -push-answer must be approve, deny or none")
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Stdout, *addr, *identity, *answer, *delay); err != nil {
+		fmt.Fprintln(os.Stderr, "verify-fake:", err)
+		os.Exit(1)
+	}
+}
+
+// run seeds a fake, prints how to reach it, and serves until ctx ends.
+func run(ctx context.Context, out io.Writer, addr, identity, answer string, delay time.Duration) error {
+	srv := verifytest.NewServer(verifytest.WithAddr(addr))
+	defer srv.Close()
+	totp, err := srv.NewTOTPFactor(srv.ServiceSID(), identity, nil)
+	if err != nil {
+		return err
+	}
+	dev, err := srv.NewPushDevice(srv.ServiceSID(), identity)
+	if err != nil {
+		return err
+	}
+	base := srv.URL + "/v2/Services/" + srv.ServiceSID() + "/Entities/" + identity + "/Challenges"
+	fmt.Fprintf(out, `verify-fake listening on %s
+  account SID      %s
+  auth token       %s
+  service SID      %s
+  identity         %s
+  TOTP factor      %s  secret %s  code now %s
+  push factor      %s  (phone answers: %s after %s)
+
+try:
+  curl -u %s:%s -d FactorSid=%s -d AuthPayload=%s %s
+  curl -u %s:%s %s
+`, srv.URL, srv.AccountSID(), srv.AuthToken(), srv.ServiceSID(), identity,
+		totp.SID, totp.Secret, totp.Code(), dev.FactorSID, answer, delay,
+		srv.AccountSID(), srv.AuthToken(), totp.SID, totp.Code(), base,
+		srv.AccountSID(), srv.AuthToken(), base)
+	if answer == "none" {
+		<-ctx.Done()
+		return nil
+	}
+	return answerPushes(ctx, srv, dev, answer, delay)
+}
+
+// answerPushes plays the phone: every pending push challenge is answered
+// after delay, until ctx ends.
+func answerPushes(ctx context.Context, srv *verifytest.Server, dev *verifytest.Device, answer string, delay time.Duration) error {
+	client := srv.Client()
+	defer client.CloseIdleConnections()
+	seen := map[string]time.Time{}
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+		for ch, err := range client.Challenges.List(ctx, srv.ServiceSID(), dev.Identity,
+			&verify.ListChallengesParams{FactorSID: dev.FactorSID, Status: verify.StatusPending}) {
+			if err != nil {
+				break
+			}
+			first, ok := seen[ch.SID]
+			if !ok {
+				seen[ch.SID] = time.Now()
+				continue
+			}
+			if time.Since(first) < delay {
+				continue
+			}
+			respond := dev.Approve
+			if answer == "deny" {
+				respond = dev.Deny
+			}
+			if _, err := respond(ctx, ch.SID); err == nil {
+				delete(seen, ch.SID)
+			}
+		}
+	}
+}

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	verify "github.com/verifykit/verify-go"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// TestFakeServesAndAnswersPush starts the command on a free port, reads the
+// printed credentials, and sees a push challenge approved by the phone.
+func TestFakeServesAndAnswersPush(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var out syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, &out, addr, "user-0001-demo", "approve", 100*time.Millisecond) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	var text string
+	for i := 0; i < 200 && !strings.Contains(text, "try:"); i++ {
+		time.Sleep(5 * time.Millisecond)
+		text = out.String()
+	}
+	field := func(name string) string {
+		m := regexp.MustCompile(name + `\s+(\S+)`).FindStringSubmatch(text)
+		if m == nil {
+			t.Fatalf("%q not printed:\n%s", name, text)
+		}
+		return m[1]
+	}
+	client, err := verify.NewClient(verify.WithCredentials(field("account SID"), field("auth token")),
+		verify.WithBaseURL("http://"+addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.CloseIdleConnections()
+	service, identity := field("service SID"), field("identity")
+	ch, err := client.Challenges.Create(ctx, service, identity, &verify.CreateChallengeParams{
+		FactorSID: field("push factor"), Details: &verify.Details{Message: "hi"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := client.Challenges.Wait(ctx, service, identity, ch.SID, &verify.WaitOptions{Interval: 20 * time.Millisecond})
+	if err != nil || !got.Status.IsApproved() {
+		t.Fatalf("push not approved by the simulated phone: %v %v", got, err)
+	}
+	ch, err = client.Challenges.Create(ctx, service, identity, &verify.CreateChallengeParams{
+		FactorSID: field("TOTP factor"), AuthPayload: field("code now"),
+	})
+	if err != nil || (!ch.Status.IsApproved() && !ch.Status.IsPending()) {
+		t.Fatalf("TOTP with the printed code: %v %v", ch, err)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the writer goroutine and the test.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

@@ -1,0 +1,193 @@
+// Command quickstart walks through the Challenge API: TOTP and push
+// challenges, waiting for an answer, expiry, and listing.
+//
+// With no Twilio environment it runs against verifytest's in-process fake,
+// so it needs no account. With TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN,
+// VERIFY_SERVICE_SID, VERIFY_IDENTITY and VERIFY_FACTOR_SID set it creates
+// and reads real challenges instead.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"time"
+
+	verify "github.com/verifykit/verify-go"
+	"github.com/verifykit/verify-go/verifytest"
+)
+
+func main() {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var err error
+	if live := liveConfig(); live != nil {
+		err = runLive(ctx, live)
+	} else {
+		err = runFake(ctx)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "quickstart:", err)
+		os.Exit(1)
+	}
+}
+
+type live struct{ service, identity, factor string }
+
+// liveConfig returns the real-API settings when all of them are set.
+func liveConfig() *live {
+	l := &live{os.Getenv("VERIFY_SERVICE_SID"), os.Getenv("VERIFY_IDENTITY"), os.Getenv("VERIFY_FACTOR_SID")}
+	hasCreds := os.Getenv("TWILIO_ACCOUNT_SID") != "" &&
+		(os.Getenv("TWILIO_AUTH_TOKEN") != "" || os.Getenv("TWILIO_API_KEY") != "")
+	if !hasCreds || l.service == "" || l.identity == "" || l.factor == "" {
+		return nil
+	}
+	return l
+}
+
+func runFake(ctx context.Context) error {
+	fmt.Println("mode: fake (verifytest in-process; set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, VERIFY_SERVICE_SID, VERIFY_IDENTITY, VERIFY_FACTOR_SID for the real API)")
+	srv := verifytest.NewServer()
+	defer srv.Close()
+	client := srv.Client()
+	defer client.CloseIdleConnections()
+	service, identity := srv.ServiceSID(), "user-7f3a9c21"
+
+	// 1. TOTP: the user types the code from their authenticator app.
+	totp, err := srv.NewTOTPFactor(service, identity, nil)
+	if err != nil {
+		return err
+	}
+	ch, err := client.Challenges.Create(ctx, service, identity, &verify.CreateChallengeParams{
+		FactorSID: totp.SID, AuthPayload: totp.Code(),
+	})
+	if err != nil {
+		return fmt.Errorf("TOTP create: %w", err)
+	}
+	fmt.Printf("1. TOTP code accepted:      %s -> %s\n", ch.SID, ch.Status)
+
+	// 2. A wrong code leaves the challenge pending.
+	ch, err = client.Challenges.Create(ctx, service, identity, &verify.CreateChallengeParams{FactorSID: totp.SID})
+	if err != nil {
+		return err
+	}
+	ch, err = client.Challenges.Update(ctx, service, identity, ch.SID, &verify.UpdateChallengeParams{AuthPayload: "000000"})
+	if err != nil {
+		return fmt.Errorf("TOTP update: %w", err)
+	}
+	fmt.Printf("2. wrong TOTP code refused: %s -> %s\n", ch.SID, ch.Status)
+
+	// 3. Push: the user's phone approves while the login handler waits.
+	device, err := srv.NewPushDevice(service, identity)
+	if err != nil {
+		return err
+	}
+	ch, err = client.Challenges.Create(ctx, service, identity, &verify.CreateChallengeParams{
+		FactorSID: device.FactorSID,
+		Details: &verify.Details{
+			Message: "Log in to Example Corp?",
+			Fields:  []verify.Field{{Label: "Location", Value: "Lyon, FR"}, {Label: "IP", Value: "203.0.113.7"}},
+		},
+		HiddenDetails: map[string]string{"session": "web-42"},
+	})
+	if err != nil {
+		return fmt.Errorf("push create: %w", err)
+	}
+	approved := make(chan error, 1)
+	go func() {
+		time.Sleep(150 * time.Millisecond) // the user reaches for the phone
+		_, err := device.Approve(ctx, ch.SID)
+		approved <- err
+	}()
+	ch, err = client.Challenges.Wait(ctx, service, identity, ch.SID, &verify.WaitOptions{Interval: 50 * time.Millisecond})
+	if err != nil {
+		return fmt.Errorf("push wait: %w", err)
+	}
+	if err := <-approved; err != nil {
+		return fmt.Errorf("device approve: %w", err)
+	}
+	fmt.Printf("3. push approved on device: %s -> %s (%q, %d fields)\n", ch.SID, ch.Status, ch.Details.Message, len(ch.Details.Fields))
+
+	// 4. A push nobody answers expires; answering it late is refused.
+	ch, err = client.Challenges.Create(ctx, service, identity, &verify.CreateChallengeParams{
+		FactorSID: device.FactorSID, Details: &verify.Details{Message: "Log in from a new browser?"},
+	})
+	if err != nil {
+		return err
+	}
+	srv.Advance(6 * time.Minute) // the fake's clock; nobody sleeps
+	_, err = device.Approve(ctx, ch.SID)
+	if !errors.Is(err, verify.ErrChallengeExpired) {
+		return fmt.Errorf("late approve: got %v, want ErrChallengeExpired", err)
+	}
+	var apiErr *verify.APIError
+	errors.As(err, &apiErr)
+	fmt.Printf("4. late answer refused:     %s -> ErrChallengeExpired (code %d, HTTP %d)\n", ch.SID, apiErr.Code, apiErr.Status)
+
+	// 5. List everything for the identity, page by page.
+	return summarize(ctx, client, service, identity, nil)
+}
+
+func runLive(ctx context.Context, l *live) error {
+	fmt.Println("mode: live (real Twilio API, credentials from the environment)")
+	client, err := verify.NewClient()
+	if err != nil {
+		return err
+	}
+	defer client.CloseIdleConnections()
+	ch, err := client.Challenges.Create(ctx, l.service, l.identity, &verify.CreateChallengeParams{
+		FactorSID: l.factor,
+		Details:   &verify.Details{Message: "verify-go quickstart: approve or deny this test login"},
+	})
+	if err != nil {
+		return fmt.Errorf("create: %w", err)
+	}
+	fmt.Printf("1. created %s (%s), expires %s\n", ch.SID, ch.FactorType, ch.ExpirationDate.Format(time.RFC3339))
+	if ch.FactorType == verify.FactorTypePush {
+		fmt.Println("2. waiting up to 60 s for the device to answer...")
+		wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+		got, err := client.Challenges.Wait(wctx, l.service, l.identity, ch.SID, nil)
+		cancel()
+		switch {
+		case err == nil:
+			fmt.Printf("   %s -> %s\n", got.SID, got.Status)
+		case errors.Is(err, context.DeadlineExceeded):
+			fmt.Println("   no answer within 60 s; the challenge stays pending until it expires")
+		default:
+			return fmt.Errorf("wait: %w", err)
+		}
+	} else {
+		got, err := client.Challenges.Fetch(ctx, l.service, l.identity, ch.SID)
+		if err != nil {
+			return fmt.Errorf("fetch: %w", err)
+		}
+		fmt.Printf("2. fetched %s -> %s (answer it with Update and a TOTP code)\n", got.SID, got.Status)
+	}
+	return summarize(ctx, client, l.service, l.identity, &verify.ListChallengesParams{Order: verify.OrderDesc, Limit: 50})
+}
+
+// summarize lists challenges and prints a count per status.
+func summarize(ctx context.Context, client *verify.Client, service, identity string, params *verify.ListChallengesParams) error {
+	counts := map[verify.ChallengeStatus]int{}
+	total := 0
+	for ch, err := range client.Challenges.List(ctx, service, identity, params) {
+		if err != nil {
+			return fmt.Errorf("list: %w", err)
+		}
+		counts[ch.Status]++
+		total++
+	}
+	statuses := make([]string, 0, len(counts))
+	for s := range counts {
+		statuses = append(statuses, string(s))
+	}
+	sort.Strings(statuses)
+	fmt.Printf("5. listed %d challenges for %s:", total, identity)
+	for _, s := range statuses {
+		fmt.Printf(" %s=%d", s, counts[verify.ChallengeStatus(s)])
+	}
+	fmt.Println()
+	return nil
+}

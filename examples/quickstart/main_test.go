@@ -1,0 +1,17 @@
+package main
+
+import (
+	"context"
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// TestQuickstartAgainstFake runs the README's first command's program.
+func TestQuickstartAgainstFake(t *testing.T) {
+	if err := runFake(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
