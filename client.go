@@ -23,6 +23,7 @@ import (
 	"net/http/httptrace"
 	"net/url"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -247,21 +248,22 @@ func readResponse(resp *http.Response, method string, out any) error {
 	if out == nil {
 		return nil
 	}
-	err := json.NewDecoder(&cappedReader{r: resp.Body, left: maxResponseBytes}).Decode(out)
+	body := &cappedReader{r: resp.Body, left: maxResponseBytes}
+	err := json.NewDecoder(body).Decode(out)
 	switch {
 	case err == nil:
 		return nil
+	case body.readErr != nil:
+		// The connection failed mid-body (cut short, reset, timed out):
+		// retryable for a GET.
+		return fmt.Errorf("reading response body: %w", body.readErr)
 	case errors.Is(err, ErrResponseTooLarge):
 		return fmt.Errorf("%w: more than %d bytes", ErrResponseTooLarge, maxResponseBytes)
 	case errors.Is(err, io.EOF):
 		return fmt.Errorf("%w: empty body with HTTP %d", ErrInvalidResponse, resp.StatusCode)
 	}
-	var syntaxErr *json.SyntaxError
-	var typeErr *json.UnmarshalTypeError
-	if errors.As(err, &syntaxErr) || errors.As(err, &typeErr) {
-		return fmt.Errorf("%w: %v", ErrInvalidResponse, err)
-	}
-	return fmt.Errorf("reading response body: %w", err) // cut short: retryable for GET
+	// The whole body arrived and is not the JSON expected.
+	return fmt.Errorf("%w: %v", ErrInvalidResponse, err)
 }
 
 // closeBody drains a small remainder so the connection can be reused, then closes.
@@ -270,10 +272,12 @@ func closeBody(body io.ReadCloser) {
 	_ = body.Close()
 }
 
-// cappedReader fails with ErrResponseTooLarge once more than left bytes are read.
+// cappedReader fails with ErrResponseTooLarge once more than left bytes are
+// read, and remembers a failure of the body itself (anything but io.EOF).
 type cappedReader struct {
-	r    io.Reader
-	left int64
+	r       io.Reader
+	left    int64
+	readErr error
 }
 
 func (c *cappedReader) Read(p []byte) (int, error) {
@@ -285,6 +289,9 @@ func (c *cappedReader) Read(p []byte) (int, error) {
 	}
 	n, err := c.r.Read(p)
 	c.left -= int64(n)
+	if err != nil && err != io.EOF {
+		c.readErr = err
+	}
 	return n, err
 }
 
@@ -308,6 +315,9 @@ func newAPIError(resp *http.Response, method string) *APIError {
 	var body apiErrorBody
 	if json.Unmarshal(raw, &body) == nil && (body.Code != 0 || body.Message != "") {
 		e.Code, e.Message, e.MoreInfo, e.Details = body.Code, body.Message, body.MoreInfo, body.Details
+		if e.Message == "" {
+			e.Message = "no message (HTTP " + strconv.Itoa(resp.StatusCode) + ")"
+		}
 		return e
 	}
 	ct := resp.Header.Get("Content-Type")
