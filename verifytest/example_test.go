@@ -1,0 +1,101 @@
+package verifytest_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	verify "github.com/verifykit/verify-go"
+	"github.com/verifykit/verify-go/verifytest"
+)
+
+func ExampleServer_NewTOTPFactor() {
+	srv := verifytest.NewServer()
+	defer srv.Close()
+	client := srv.Client()
+	defer client.CloseIdleConnections()
+
+	f, _ := srv.NewTOTPFactor(srv.ServiceSID(), "user-0001", &verifytest.TOTPOptions{CodeLength: 8})
+	ch, err := client.Challenges.Create(context.Background(), srv.ServiceSID(), "user-0001",
+		&verify.CreateChallengeParams{FactorSID: f.SID, AuthPayload: f.Code()})
+	fmt.Println(ch.Status, err, len(f.Code()))
+	// Output: approved <nil> 8
+}
+
+// FailNext makes the next requests fail before they are applied: here the
+// client retries a Fetch through two 503s.
+func ExampleServer_FailNext() {
+	srv := verifytest.NewServer()
+	defer srv.Close()
+	client := srv.Client()
+	defer client.CloseIdleConnections()
+	ctx := context.Background()
+	f, _ := srv.NewTOTPFactor(srv.ServiceSID(), "user-0001", nil)
+	ch, _ := client.Challenges.Create(ctx, srv.ServiceSID(), "user-0001", &verify.CreateChallengeParams{FactorSID: f.SID})
+
+	srv.FailNext(2, 503, 0)
+	got, err := client.Challenges.Fetch(ctx, srv.ServiceSID(), "user-0001", ch.SID)
+	fmt.Println(got.Status, err)
+
+	srv.FailNext(1, 503, 0) // a POST is not retried on 503: it might have been applied
+	_, err = client.Challenges.Create(ctx, srv.ServiceSID(), "user-0001", &verify.CreateChallengeParams{FactorSID: f.SID})
+	fmt.Println(errors.Is(err, verify.ErrOutcomeUnknown))
+	// Output:
+	// pending <nil>
+	// true
+}
+
+// SetLatency slows every answer down, to exercise your timeouts.
+func ExampleServer_SetLatency() {
+	srv := verifytest.NewServer()
+	defer srv.Close()
+	client := srv.Client(verify.WithTimeout(20*time.Millisecond), verify.WithMaxRetries(0))
+	defer client.CloseIdleConnections()
+
+	srv.SetLatency(200 * time.Millisecond)
+	_, err := client.Challenges.Fetch(context.Background(), srv.ServiceSID(), "user-0001", "YC00000000000000000000000000000000")
+	var apiErr *verify.APIError
+	fmt.Println(err != nil, errors.As(err, &apiErr))
+	// Output: true false
+}
+
+// DropNext closes the connection before the request is applied; a Create
+// whose request was written reports ErrOutcomeUnknown, and nothing exists.
+func ExampleServer_DropNext() {
+	srv := verifytest.NewServer()
+	defer srv.Close()
+	client := srv.Client()
+	defer client.CloseIdleConnections()
+	ctx := context.Background()
+	f, _ := srv.NewTOTPFactor(srv.ServiceSID(), "user-0001", nil)
+
+	srv.DropNext(1)
+	_, err := client.Challenges.Create(ctx, srv.ServiceSID(), "user-0001", &verify.CreateChallengeParams{FactorSID: f.SID})
+	n := 0
+	for range client.Challenges.List(ctx, srv.ServiceSID(), "user-0001", nil) {
+		n++
+	}
+	fmt.Println(errors.Is(err, verify.ErrOutcomeUnknown), n)
+	// Output: true 0
+}
+
+// LoseNextResponse applies the request and then hangs up: the client
+// cannot tell, so it reports ErrOutcomeUnknown, and the challenge exists.
+func ExampleServer_LoseNextResponse() {
+	srv := verifytest.NewServer()
+	defer srv.Close()
+	client := srv.Client()
+	defer client.CloseIdleConnections()
+	ctx := context.Background()
+	f, _ := srv.NewTOTPFactor(srv.ServiceSID(), "user-0001", nil)
+
+	srv.LoseNextResponse(1)
+	_, err := client.Challenges.Create(ctx, srv.ServiceSID(), "user-0001", &verify.CreateChallengeParams{FactorSID: f.SID})
+	n := 0
+	for range client.Challenges.List(ctx, srv.ServiceSID(), "user-0001", nil) {
+		n++
+	}
+	fmt.Println(errors.Is(err, verify.ErrOutcomeUnknown), n)
+	// Output: true 1
+}
