@@ -100,6 +100,9 @@ func (d *Details) validate() error {
 	if d.Message == "" {
 		return invalid("Details.Message", "is required when Details is set (push challenges need it)")
 	}
+	if !utf8.ValidString(d.Message) {
+		return invalid("Details.Message", "must be valid UTF-8")
+	}
 	if utf8.RuneCountInString(d.Message) > MaxMessageLength {
 		return invalid("Details.Message", "must be at most 256 characters")
 	}
@@ -110,6 +113,9 @@ func (d *Details) validate() error {
 		name := "Details.Fields[" + strconv.Itoa(i) + "]"
 		if f.Label == "" {
 			return invalid(name+".Label", "is required")
+		}
+		if !utf8.ValidString(f.Label) || !utf8.ValidString(f.Value) {
+			return invalid(name, "label and value must be valid UTF-8")
 		}
 		if utf8.RuneCountInString(f.Label) > MaxFieldLabelLength {
 			return invalid(name+".Label", "must be at most 36 characters")
@@ -155,6 +161,11 @@ func (p *ListChallengesParams) Validate() error {
 func checkJSONMap(field string, m StringMap) error {
 	if len(m) == 0 {
 		return nil
+	}
+	for k, v := range m {
+		if !utf8.ValidString(k) || !utf8.ValidString(v) {
+			return invalid(field, "keys and values must be valid UTF-8")
+		}
 	}
 	s, err := compactJSON(map[string]string(m))
 	if err != nil {
