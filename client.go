@@ -67,6 +67,7 @@ func NewClient(opts ...Option) (*Client, error) {
 		maxRetries: DefaultMaxRetries,
 		waitMin:    DefaultRetryWaitMin,
 		waitMax:    DefaultRetryWaitMax,
+		maxConns:   DefaultMaxConns,
 	}
 	for _, opt := range opts {
 		if opt == nil {
@@ -101,7 +102,7 @@ func NewClient(opts ...Option) (*Client, error) {
 		c.userAgent += " " + cfg.userAgentSuffix
 	}
 
-	hc := http.Client{Transport: newTransport()}
+	hc := http.Client{Transport: newTransport(cfg.maxConns)}
 	if cfg.httpClient != nil {
 		hc = *cfg.httpClient
 	}
@@ -123,11 +124,13 @@ func NewClient(opts ...Option) (*Client, error) {
 }
 
 // newTransport is a pooled transport sized for many goroutines logging
-// people in at once through one Client.
-func newTransport() *http.Transport {
+// people in at once through one Client: up to maxConns connections per
+// host, all kept open between calls.
+func newTransport(maxConns int) *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConns = 256
-	t.MaxIdleConnsPerHost = 64
+	t.MaxConnsPerHost = maxConns
+	t.MaxIdleConnsPerHost = maxConns
+	t.MaxIdleConns = 4 * maxConns
 	t.IdleConnTimeout = 90 * time.Second
 	return t
 }

@@ -20,6 +20,7 @@ const (
 	DefaultMaxRetries   = 3
 	DefaultRetryWaitMin = 250 * time.Millisecond
 	DefaultRetryWaitMax = 5 * time.Second
+	DefaultMaxConns     = 64 // connections per host in the pool
 )
 
 // Option configures a Client in NewClient.
@@ -36,6 +37,7 @@ type config struct {
 	waitMin, waitMax               time.Duration
 	logger                         *slog.Logger
 	userAgentSuffix                string
+	maxConns                       int
 }
 
 var (
@@ -112,6 +114,18 @@ func WithHTTPClient(hc *http.Client) Option {
 			return errors.New("verify: WithHTTPClient: client is nil")
 		}
 		c.httpClient = hc
+		return nil
+	}
+}
+
+// WithMaxConns caps the pooled connections per host (default 64); calls
+// beyond it wait for a free connection. It has no effect with WithHTTPClient.
+func WithMaxConns(n int) Option {
+	return func(c *config) error {
+		if n < 1 {
+			return errors.New("verify: WithMaxConns: need at least 1 connection")
+		}
+		c.maxConns = n
 		return nil
 	}
 }

@@ -1,0 +1,467 @@
+package verify
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// This file proves the retry and failure rules over real TCP: a loopback
+// server that misbehaves on purpose, one request per connection.
+
+// rawServer speaks just enough HTTP/1.1 to fail in the ways networks do.
+type rawServer struct {
+	t      *testing.T
+	ln     net.Listener
+	url    string
+	handle func(conn net.Conn, req *http.Request)
+	done   chan struct{}
+	wg     sync.WaitGroup
+	mu       sync.Mutex
+	conns    []net.Conn
+	accepted int             // connections accepted
+	reqs     []*http.Request // every request fully read, in order
+}
+
+func newRawServer(t *testing.T, host string, handle func(net.Conn, *http.Request)) *rawServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", host+":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &rawServer{t: t, ln: ln, url: "http://" + ln.Addr().String(), handle: handle, done: make(chan struct{})}
+	s.wg.Add(1)
+	go s.accept()
+	t.Cleanup(s.close)
+	return s
+}
+
+func (s *rawServer) accept() {
+	defer s.wg.Done()
+	for {
+		conn, err := s.ln.Accept()
+		if err != nil {
+			return
+		}
+		s.mu.Lock()
+		s.conns = append(s.conns, conn)
+		s.accepted++
+		s.mu.Unlock()
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			defer conn.Close()
+			req, err := http.ReadRequest(bufio.NewReader(conn))
+			if err != nil {
+				return
+			}
+			_, _ = io.Copy(io.Discard, req.Body)
+			s.mu.Lock()
+			s.reqs = append(s.reqs, req)
+			s.mu.Unlock()
+			s.handle(conn, req)
+		}()
+	}
+}
+
+func (s *rawServer) close() {
+	close(s.done)
+	_ = s.ln.Close()
+	s.mu.Lock()
+	for _, c := range s.conns {
+		_ = c.Close()
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+}
+
+// connections is how many connections the server accepted.
+func (s *rawServer) connections() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.accepted
+}
+
+// count is how many requests matching target the server read.
+func (s *rawServer) count(target func(*http.Request) bool) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, r := range s.reqs {
+		if target(r) {
+			n++
+		}
+	}
+	return n
+}
+
+func writeRaw(conn net.Conn, status int, header, body string) {
+	fmt.Fprintf(conn, "HTTP/1.1 %d %s\r\nContent-Length: %d\r\nConnection: close\r\n%s\r\n%s",
+		status, http.StatusText(status), len(body), header, body)
+}
+
+const jsonHeader = "Content-Type: application/json\r\nTwilio-Request-Id: RQ11111111111111111111111111111111\r\n"
+
+// Secrets that must never show up in an error or a log record.
+const (
+	secretTOTP   = "Q7Z9K2X"
+	secretJWT    = "eyJhbGciOiJFUzI1NiJ9.SECRET-PUSH-PAYLOAD.c2ln"
+	secretHidden = "HIDDEN-VALUE-4f2a"
+)
+
+// socketOp is an SDK call and how to recognise its request on the wire.
+type socketOp struct {
+	name     string
+	post     bool
+	isTarget func(*http.Request) bool
+	success  func(t *testing.T, srv *rawServer) string // body of a good answer
+	call     func(ctx context.Context, c *Client) error
+}
+
+func socketOps() []socketOp {
+	onePath := listPath + "/" + testChallenge
+	return []socketOp{
+		{name: "Create", post: true,
+			isTarget: func(r *http.Request) bool { return r.Method == "POST" && r.URL.Path == listPath },
+			success:  func(t *testing.T, _ *rawServer) string { return golden(t, "create_push.json") },
+			call: func(ctx context.Context, c *Client) error {
+				_, err := c.Challenges.Create(ctx, testService, testIdentity, &CreateChallengeParams{
+					FactorSID: testFactor, AuthPayload: secretTOTP, HiddenDetails: map[string]string{"ip": secretHidden},
+				})
+				return err
+			}},
+		{name: "Update", post: true,
+			isTarget: func(r *http.Request) bool { return r.Method == "POST" && r.URL.Path == onePath },
+			success:  func(t *testing.T, _ *rawServer) string { return golden(t, "update_push.json") },
+			call: func(ctx context.Context, c *Client) error {
+				_, err := c.Challenges.Update(ctx, testService, testIdentity, testChallenge, &UpdateChallengeParams{
+					AuthPayload: secretJWT, Metadata: map[string]string{"os": secretHidden},
+				})
+				return err
+			}},
+		{name: "Notify", post: true,
+			isTarget: func(r *http.Request) bool { return r.Method == "POST" && r.URL.Path == onePath+"/Notifications" },
+			success:  func(t *testing.T, _ *rawServer) string { return golden(t, "notification.json") },
+			call: func(ctx context.Context, c *Client) error {
+				_, err := c.Challenges.Notify(ctx, testService, testIdentity, testChallenge, &NotifyParams{TTL: Ptr(0)})
+				return err
+			}},
+		{name: "Fetch",
+			isTarget: func(r *http.Request) bool { return r.Method == "GET" && r.URL.Path == onePath },
+			success:  func(t *testing.T, _ *rawServer) string { return golden(t, "fetch.json") },
+			call: func(ctx context.Context, c *Client) error {
+				_, err := c.Challenges.Fetch(ctx, testService, testIdentity, testChallenge)
+				return err
+			}},
+		{name: "ListPage2",
+			isTarget: func(r *http.Request) bool { return r.Method == "GET" && r.URL.Query().Get("PageToken") == "PT2" },
+			success:  func(*testing.T, *rawServer) string { return pageBody(2, 1, "") },
+			call: func(ctx context.Context, c *Client) error {
+				for _, err := range c.Challenges.List(ctx, testService, testIdentity, nil) {
+					if err != nil {
+						return err
+					}
+				}
+				return nil
+			}},
+	}
+}
+
+// faultCase is one misbehaviour and what the caller must see.
+type faultCase struct {
+	name  string
+	serve func(conn net.Conn, n int, srv *rawServer, op socketOp) // n: 1-based count of target requests
+	opts  []Option
+	// hits is how many target requests the server may read; check judges the error.
+	hits  func(op socketOp) int
+	check func(t *testing.T, op socketOp, err error)
+	slack time.Duration // extra time allowed beyond the retry settings
+}
+
+const (
+	faultRetries = 2
+	faultTimeout = 300 * time.Millisecond
+	faultMaxWait = 40 * time.Millisecond
+)
+
+func faultCases(foreign *rawServer) []faultCase {
+	retried := func(op socketOp) int {
+		if op.post {
+			return 1
+		}
+		return faultRetries + 1
+	}
+	always := func(socketOp) int { return faultRetries + 1 }
+	once := func(socketOp) int { return 1 }
+	apiStatus := func(status int) func(*testing.T, socketOp, error) {
+		return func(t *testing.T, op socketOp, err error) {
+			var apiErr *APIError
+			if !errors.As(err, &apiErr) || apiErr.Status != status {
+				t.Fatalf("err = %v, want *APIError %d", err, status)
+			}
+			if got, want := errors.Is(err, ErrOutcomeUnknown), op.post && status >= 500; got != want {
+				t.Errorf("ErrOutcomeUnknown = %v, want %v", got, want)
+			}
+		}
+	}
+	unknownForPOST := func(t *testing.T, op socketOp, err error) {
+		var apiErr *APIError
+		if err == nil || errors.As(err, &apiErr) {
+			t.Fatalf("err = %v, want a transport error", err)
+		}
+		if errors.Is(err, ErrOutcomeUnknown) != op.post {
+			t.Errorf("ErrOutcomeUnknown = %v for %s: %v", !op.post, op.name, err)
+		}
+	}
+	return []faultCase{
+		{name: "closed before response", hits: retried, check: unknownForPOST,
+			serve: func(net.Conn, int, *rawServer, socketOp) {}},
+		{name: "reset after request", hits: retried, check: unknownForPOST,
+			serve: func(conn net.Conn, _ int, _ *rawServer, _ socketOp) { _ = conn.(*net.TCPConn).SetLinger(0) }},
+		{name: "stalled body", hits: retried, check: unknownForPOST,
+			serve: func(conn net.Conn, _ int, srv *rawServer, _ socketOp) {
+				fmt.Fprintf(conn, "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n%s\r\n{\"sid\":\"YC", jsonHeader)
+				_, _ = conn.Read(make([]byte, 1)) // until the client gives up and closes
+			}},
+		{name: "body cut mid-JSON", hits: retried, check: unknownForPOST,
+			serve: func(conn net.Conn, _ int, _ *rawServer, _ socketOp) {
+				fmt.Fprintf(conn, "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n%s\r\n{\"sid\":\"YC03aaaa", jsonHeader)
+			}},
+		{name: "502 HTML", hits: retried, check: apiStatus(502),
+			serve: func(conn net.Conn, _ int, _ *rawServer, _ socketOp) {
+				writeRaw(conn, 502, "Content-Type: text/html\r\n", "<html><body><h1>502 Bad Gateway</h1></body></html>")
+			}},
+		{name: "200 invalid JSON", hits: once,
+			check: func(t *testing.T, op socketOp, err error) {
+				if !errors.Is(err, ErrInvalidResponse) || errors.Is(err, ErrOutcomeUnknown) != op.post {
+					t.Fatalf("err = %v, want ErrInvalidResponse (and ErrOutcomeUnknown for a POST)", err)
+				}
+			},
+			serve: func(conn net.Conn, _ int, _ *rawServer, _ socketOp) {
+				writeRaw(conn, 200, jsonHeader, `{"sid": YC03, "status": }`)
+			}},
+		{name: "100 MB body", hits: once,
+			check: func(t *testing.T, op socketOp, err error) {
+				if !errors.Is(err, ErrResponseTooLarge) {
+					t.Fatalf("err = %v, want ErrResponseTooLarge", err)
+				}
+			},
+			serve: func(conn net.Conn, _ int, _ *rawServer, _ socketOp) {
+				// Chunked, written lazily: the client must stop reading at its cap.
+				fmt.Fprintf(conn, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n%s\r\n", jsonHeader)
+				fmt.Fprintf(conn, "8\r\n{\"sid\":\"\r\n")
+				chunk := bytes.Repeat([]byte("a"), 64<<10)
+				for sent := 0; sent < 100<<20; sent += len(chunk) {
+					if _, err := fmt.Fprintf(conn, "%x\r\n%s\r\n", len(chunk), chunk); err != nil {
+						return
+					}
+				}
+			}},
+		{name: "100 MB Content-Length", hits: once,
+			check: func(t *testing.T, op socketOp, err error) {
+				if !errors.Is(err, ErrResponseTooLarge) {
+					t.Fatalf("err = %v, want ErrResponseTooLarge", err)
+				}
+			},
+			serve: func(conn net.Conn, _ int, _ *rawServer, _ socketOp) {
+				fmt.Fprintf(conn, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n%s\r\n{", 100<<20, jsonHeader)
+			}},
+		{name: "redirect to another host", hits: once, check: apiStatus(302),
+			serve: func(conn net.Conn, _ int, _ *rawServer, _ socketOp) {
+				writeRaw(conn, 302, "Location: "+foreign.url+"/steal\r\n", "")
+			}},
+		{name: "429 Retry-After 0", hits: always, check: apiStatus(429),
+			serve: func(conn net.Conn, _ int, _ *rawServer, _ socketOp) {
+				writeRaw(conn, 429, jsonHeader+"Retry-After: 0\r\n", `{"code":20429,"message":"Too many requests","status":429}`)
+			}},
+		{name: "429 Retry-After 2s", hits: func(socketOp) int { return 2 }, check: apiStatus(429),
+			opts: []Option{WithMaxRetries(1), WithRetryWait(time.Millisecond, 5*time.Second)}, slack: 5 * time.Second,
+			serve: func(conn net.Conn, _ int, _ *rawServer, _ socketOp) {
+				writeRaw(conn, 429, jsonHeader+"Retry-After: 2\r\n", `{"code":20429,"message":"Too many requests","status":429}`)
+			}},
+		{name: "429 Retry-After 1h", hits: always, check: apiStatus(429),
+			serve: func(conn net.Conn, _ int, _ *rawServer, _ socketOp) {
+				writeRaw(conn, 429, jsonHeader+"Retry-After: 3600\r\n", `{"code":20429,"message":"Too many requests","status":429}`)
+			}},
+		{name: "503 three times then success", opts: []Option{WithMaxRetries(3)},
+			hits: func(op socketOp) int {
+				if op.post {
+					return 1
+				}
+				return 4
+			},
+			check: func(t *testing.T, op socketOp, err error) {
+				if op.post {
+					apiStatus(503)(t, op, err)
+				} else if err != nil {
+					t.Fatalf("GET through three 503s: %v", err)
+				}
+			},
+			serve: func(conn net.Conn, n int, srv *rawServer, op socketOp) {
+				if n <= 3 {
+					writeRaw(conn, 503, jsonHeader, `{"code":20503,"message":"Service unavailable","status":503}`)
+					return
+				}
+				writeRaw(conn, 200, jsonHeader, op.success(srv.t, srv))
+			}},
+	}
+}
+
+// captureLog records every log record the client emits, at every level.
+type captureLog struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (c *captureLog) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.buf.Write(p)
+}
+
+func (c *captureLog) String() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.buf.String()
+}
+
+// assertNoSecrets fails if any credential or secret value appears in s.
+func assertNoSecrets(t *testing.T, where, s string) {
+	t.Helper()
+	for _, secret := range []string{testToken, "key-secret-value", secretTOTP, secretJWT, "SECRET-PUSH", secretHidden, "Basic "} {
+		if strings.Contains(s, secret) {
+			t.Errorf("%s holds the secret %q:\n%s", where, secret, s)
+		}
+	}
+}
+
+func TestFaultsOverRealSockets(t *testing.T) {
+	t.Parallel()
+	foreign := newRawServer(t, "127.0.0.2", func(conn net.Conn, _ *http.Request) { writeRaw(conn, 200, "", "{}") })
+	for _, fc := range faultCases(foreign) {
+		for _, op := range socketOps() {
+			t.Run(op.name+"/"+fc.name, func(t *testing.T) {
+				t.Parallel()
+				var srv *rawServer
+				var mu sync.Mutex
+				n := 0
+				srv = newRawServer(t, "127.0.0.1", func(conn net.Conn, req *http.Request) {
+					if !op.isTarget(req) { // List's first page, pointing at page 2
+						writeRaw(conn, 200, jsonHeader, pageBody(0, 2, srv.url+listPath+"?PageToken=PT2"))
+						return
+					}
+					mu.Lock()
+					n++
+					k := n
+					mu.Unlock()
+					fc.serve(conn, k, srv, op)
+				})
+				logs := &captureLog{}
+				creds := WithCredentials(testAccount, testToken)
+				if op.post {
+					creds = WithAPIKey(testAccount, "SKaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "key-secret-value")
+				}
+				opts := append([]Option{
+					creds, WithBaseURL(srv.url),
+					WithMaxRetries(faultRetries), WithRetryWait(5*time.Millisecond, faultMaxWait), WithTimeout(faultTimeout),
+					WithLogger(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
+				}, fc.opts...)
+				c, err := NewClient(opts...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.CloseIdleConnections()
+
+				start := time.Now()
+				err = op.call(context.Background(), c)
+				elapsed := time.Since(start)
+
+				fc.check(t, op, err)
+				if got, want := srv.count(op.isTarget), fc.hits(op); got != want {
+					t.Errorf("server read %d requests, want %d", got, want)
+				}
+				bound := (faultRetries+2)*faultTimeout + (faultRetries+1)*faultMaxWait + 2*time.Second + fc.slack
+				if elapsed > bound {
+					t.Errorf("took %v, beyond the retry settings' bound %v", elapsed, bound)
+				}
+				if err != nil {
+					assertNoSecrets(t, "error", err.Error())
+				}
+				assertNoSecrets(t, "log", logs.String())
+			})
+		}
+	}
+	t.Cleanup(func() {
+		if n := foreign.connections(); n != 0 {
+			t.Errorf("the redirect target received %d connections", n)
+		}
+	})
+}
+
+func TestRetryAfterTwoSecondsIsWaited(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var times []time.Time
+	srv := newRawServer(t, "127.0.0.1", func(conn net.Conn, _ *http.Request) {
+		mu.Lock()
+		times = append(times, time.Now())
+		first := len(times) == 1
+		mu.Unlock()
+		if first {
+			writeRaw(conn, 429, jsonHeader+"Retry-After: 2\r\n", `{"code":20429,"message":"slow down","status":429}`)
+			return
+		}
+		writeRaw(conn, 201, jsonHeader, `{"sid":"`+testChallenge+`","status":"pending"}`)
+	})
+	c, err := NewClient(WithCredentials(testAccount, testToken), WithBaseURL(srv.url), WithRetryWait(time.Millisecond, 5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseIdleConnections()
+	if _, err := c.Challenges.Create(context.Background(), testService, testIdentity, &CreateChallengeParams{FactorSID: testFactor}); err != nil {
+		t.Fatal(err)
+	}
+	if len(times) != 2 || times[1].Sub(times[0]) < 2*time.Second {
+		t.Errorf("requests at %v; want the retry 2 s after the 429", times)
+	}
+}
+
+func TestConnectionRefused(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	for _, op := range socketOps() {
+		c, err := NewClient(WithCredentials(testAccount, testToken), WithBaseURL("http://"+addr),
+			WithMaxRetries(faultRetries), WithRetryWait(5*time.Millisecond, faultMaxWait))
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		err = op.call(context.Background(), c)
+		var apiErr *APIError
+		if err == nil || errors.As(err, &apiErr) || errors.Is(err, ErrOutcomeUnknown) {
+			t.Errorf("%s: err = %v, want a dial error that is not outcome-unknown", op.name, err)
+		}
+		if !strings.Contains(err.Error(), "refused") {
+			t.Errorf("%s: err = %v, want it to say the connection was refused", op.name, err)
+		}
+		if elapsed := time.Since(start); elapsed > 2*time.Second {
+			t.Errorf("%s: took %v", op.name, elapsed)
+		}
+		assertNoSecrets(t, "error", err.Error())
+	}
+}
