@@ -21,12 +21,12 @@ import (
 
 // rawServer speaks just enough HTTP/1.1 to fail in the ways networks do.
 type rawServer struct {
-	t      *testing.T
-	ln     net.Listener
-	url    string
-	handle func(conn net.Conn, req *http.Request)
-	done   chan struct{}
-	wg     sync.WaitGroup
+	t        *testing.T
+	ln       net.Listener
+	url      string
+	handle   func(conn net.Conn, req *http.Request)
+	done     chan struct{}
+	wg       sync.WaitGroup
 	mu       sync.Mutex
 	conns    []net.Conn
 	accepted int             // connections accepted
