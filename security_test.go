@@ -82,8 +82,7 @@ func TestTLSUntrustedCertificateIsNotRetried(t *testing.T) {
 func TestForeignNextPageURLNeverGetsCredentials(t *testing.T) {
 	t.Parallel()
 	foreign := newRawServer(t, "127.0.0.2", func(conn net.Conn, _ *http.Request) { writeRaw(conn, 200, "", "{}") })
-	var srv *rawServer
-	srv = newRawServer(t, "127.0.0.1", func(conn net.Conn, _ *http.Request) {
+	srv := newRawServer(t, "127.0.0.1", func(conn net.Conn, _ *http.Request) {
 		writeRaw(conn, 200, jsonHeader, pageBody(0, 1, foreign.url+listPath+"?PageToken=PT2"))
 	})
 	c, err := NewClient(WithCredentials(testAccount, testToken), WithBaseURL(srv.url))
