@@ -211,11 +211,13 @@ func (c *Client) do(ctx context.Context, method, rawURL, path string, form url.V
 	if resp != nil {
 		st.status = resp.StatusCode
 	}
-	c.logger.LogAttrs(ctx, slog.LevelDebug, "verify request",
-		slog.String("method", method), slog.String("path", path),
-		slog.Int("status", st.status), slog.Int("attempts", st.attempt+1),
-		slog.String("request_id", requestID(resp)), slog.Duration("elapsed", time.Since(start)),
-		slog.Bool("ok", err == nil))
+	if c.logger.Enabled(ctx, slog.LevelDebug) {
+		c.logger.LogAttrs(ctx, slog.LevelDebug, "verify request",
+			slog.String("method", method), slog.String("path", path),
+			slog.Int("status", st.status), slog.Int("attempts", st.attempt+1),
+			slog.String("request_id", requestID(resp)), slog.Duration("elapsed", time.Since(start)),
+			slog.Bool("ok", err == nil))
+	}
 	if err == nil {
 		return nil
 	}
@@ -241,9 +243,10 @@ func (c *Client) lastAttempt(resp *http.Response, err error, _ int) (*http.Respo
 // readResponse decodes a 2xx JSON body into out, or a non-2xx into *APIError.
 // It always drains a little and closes the body so the connection is reused.
 func readResponse(resp *http.Response, method string, out any) error {
-	defer closeBody(resp.Body)
+	body := &cappedReader{r: resp.Body, left: maxResponseBytes}
+	defer body.drainAndClose(resp.Body)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return newAPIError(resp, method)
+		return newAPIError(resp, body, method)
 	}
 	if resp.ContentLength > maxResponseBytes {
 		return fmt.Errorf("%w: Content-Length %d exceeds %d bytes", ErrResponseTooLarge, resp.ContentLength, maxResponseBytes)
@@ -251,7 +254,6 @@ func readResponse(resp *http.Response, method string, out any) error {
 	if out == nil {
 		return nil
 	}
-	body := &cappedReader{r: resp.Body, left: maxResponseBytes}
 	err := json.NewDecoder(body).Decode(out)
 	switch {
 	case err == nil:
@@ -269,9 +271,11 @@ func readResponse(resp *http.Response, method string, out any) error {
 	return fmt.Errorf("%w: %v", ErrInvalidResponse, err)
 }
 
-// closeBody drains a small remainder so the connection can be reused, then closes.
-func closeBody(body io.ReadCloser) {
-	_, _ = io.CopyN(io.Discard, body, 4<<10)
+// drainAndClose reads at most 4 KiB more, so the connection can be reused,
+// then closes the body.
+func (c *cappedReader) drainAndClose(body io.Closer) {
+	c.left = min(c.left, 4<<10)
+	_, _ = io.Copy(io.Discard, c)
 	_ = body.Close()
 }
 
@@ -286,6 +290,9 @@ type cappedReader struct {
 func (c *cappedReader) Read(p []byte) (int, error) {
 	if c.left <= 0 {
 		return 0, ErrResponseTooLarge
+	}
+	if len(p) == 0 {
+		return 0, nil
 	}
 	if int64(len(p)) > c.left {
 		p = p[:c.left]
@@ -307,17 +314,17 @@ type apiErrorBody struct {
 }
 
 // newAPIError builds an *APIError from a non-2xx response, JSON or not.
-func newAPIError(resp *http.Response, method string) *APIError {
+func newAPIError(resp *http.Response, body io.Reader, method string) *APIError {
 	e := &APIError{
 		Status:     resp.StatusCode,
 		RequestID:  requestID(resp),
 		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()),
 		method:     method,
 	}
-	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	var body apiErrorBody
-	if json.Unmarshal(raw, &body) == nil && (body.Code != 0 || body.Message != "") {
-		e.Code, e.Message, e.MoreInfo, e.Details = body.Code, body.Message, body.MoreInfo, body.Details
+	raw, _ := io.ReadAll(io.LimitReader(body, 64<<10))
+	var parsed apiErrorBody
+	if json.Unmarshal(raw, &parsed) == nil && (parsed.Code != 0 || parsed.Message != "") {
+		e.Code, e.Message, e.MoreInfo, e.Details = parsed.Code, parsed.Message, parsed.MoreInfo, parsed.Details
 		if e.Message == "" {
 			e.Message = "no message (HTTP " + strconv.Itoa(resp.StatusCode) + ")"
 		}

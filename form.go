@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/url"
+	"sync"
 )
 
 // StringMap is a JSON object of string values, such as HiddenDetails or
@@ -33,23 +34,45 @@ func (d *Details) EncodeValues(key string, v *url.Values) error {
 	if d.Message != "" {
 		v.Set(key+".Message", d.Message)
 	}
-	for _, f := range d.Fields {
-		s, err := compactJSON(f)
+	fieldsKey := key + ".Fields"
+	for i := range d.Fields {
+		s, err := compactJSON(&d.Fields[i])
 		if err != nil {
 			return err
 		}
-		v.Add(key+".Fields", s)
+		(*v)[fieldsKey] = append((*v)[fieldsKey], s)
 	}
 	return nil
 }
 
-// compactJSON marshals v without HTML escaping, so lengths match what the API counts.
-func compactJSON(v any) (string, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return "", err
+// jsonBuffer is a reusable encoder without HTML escaping, so what is
+// measured and sent is the text the caller wrote.
+type jsonBuffer struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+var jsonBuffers = sync.Pool{New: func() any {
+	b := &jsonBuffer{}
+	b.enc = json.NewEncoder(&b.buf)
+	b.enc.SetEscapeHTML(false)
+	return b
+}}
+
+// withJSON encodes v compactly and hands the bytes to use, which must not keep them.
+func withJSON(v any, use func([]byte)) error {
+	b := jsonBuffers.Get().(*jsonBuffer)
+	defer jsonBuffers.Put(b)
+	b.buf.Reset()
+	if err := b.enc.Encode(v); err != nil {
+		return err
 	}
-	return string(bytes.TrimSuffix(buf.Bytes(), []byte("\n"))), nil
+	use(bytes.TrimSuffix(b.buf.Bytes(), []byte("\n")))
+	return nil
+}
+
+// compactJSON is v as compact JSON text.
+func compactJSON(v any) (s string, err error) {
+	err = withJSON(v, func(b []byte) { s = string(b) })
+	return s, err
 }

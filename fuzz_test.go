@@ -58,7 +58,8 @@ func FuzzAPIError(f *testing.F) {
 		if status < 300 || status > 599 {
 			status = 500
 		}
-		e := newAPIError(response(status, contentType, body), "POST")
+		resp := response(status, contentType, body)
+		e := newAPIError(resp, resp.Body, "POST")
 		if e.Status != status || e.Message == "" || e.Error() == "" {
 			t.Fatalf("APIError lost its status or message: %+v", e)
 		}

@@ -110,18 +110,18 @@ func (d *Details) validate() error {
 		return invalid("Details.Fields", "must hold at most 20 fields")
 	}
 	for i, f := range d.Fields {
-		name := "Details.Fields[" + strconv.Itoa(i) + "]"
+		name := func() string { return "Details.Fields[" + strconv.Itoa(i) + "]" }
 		if f.Label == "" {
-			return invalid(name+".Label", "is required")
+			return invalid(name()+".Label", "is required")
 		}
 		if !utf8.ValidString(f.Label) || !utf8.ValidString(f.Value) {
-			return invalid(name, "label and value must be valid UTF-8")
+			return invalid(name(), "label and value must be valid UTF-8")
 		}
 		if utf8.RuneCountInString(f.Label) > MaxFieldLabelLength {
-			return invalid(name+".Label", "must be at most 36 characters")
+			return invalid(name()+".Label", "must be at most 36 characters")
 		}
 		if utf8.RuneCountInString(f.Value) > MaxFieldValueLength {
-			return invalid(name+".Value", "must be at most 128 characters")
+			return invalid(name()+".Value", "must be at most 128 characters")
 		}
 	}
 	return nil
@@ -167,11 +167,11 @@ func checkJSONMap(field string, m StringMap) error {
 			return invalid(field, "keys and values must be valid UTF-8")
 		}
 	}
-	s, err := compactJSON(map[string]string(m))
-	if err != nil {
+	n := 0
+	if err := withJSON(map[string]string(m), func(b []byte) { n = utf8.RuneCount(b) }); err != nil {
 		return invalid(field, "must encode as JSON: %v", err)
 	}
-	if utf8.RuneCountInString(s) > MaxJSONMapLength {
+	if n > MaxJSONMapLength {
 		return invalid(field, "must be at most 1024 characters as JSON")
 	}
 	return nil

@@ -1,0 +1,293 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	twilio "github.com/twilio/twilio-go"
+	twclient "github.com/twilio/twilio-go/client"
+	twverify "github.com/twilio/twilio-go/rest/verify/v2"
+
+	verify "github.com/verifykit/verify-go"
+)
+
+// apiAddr and adminAddr are the server process's listeners.
+var apiAddr, adminAddr string
+
+func TestMain(m *testing.M) {
+	if os.Getenv("VERIFY_BENCH_SERVER") != "" {
+		if err := serve("../testdata"); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "VERIFY_BENCH_SERVER=1")
+	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, "starting the server process:", err)
+		os.Exit(1)
+	}
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if _, scanErr := fmt.Sscan(line, &apiAddr, &adminAddr); err != nil || scanErr != nil {
+		fmt.Fprintln(os.Stderr, "server process did not start:", err, scanErr)
+		os.Exit(1)
+	}
+	code := m.Run()
+	stdin.Close()
+	_ = cmd.Wait()
+	os.Exit(code)
+}
+
+// newConns reads (and with reset, zeroes) the server's new-connection count.
+func newConns(reset bool) int {
+	method := http.MethodGet
+	if reset {
+		method = http.MethodPost
+	}
+	req, _ := http.NewRequest(method, "http://"+adminAddr, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		panic(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	n, _ := strconv.Atoi(string(b))
+	return n
+}
+
+// contender is one client doing the benchmark's operations.
+type contender struct {
+	name   string
+	create func(context.Context) error
+	fetch  func(context.Context) error
+	update func(context.Context) error
+	list   func(context.Context) (int, error)
+	close  func() // closes idle connections
+}
+
+func floorContender() contender {
+	f := newFloorClient("http://" + apiAddr)
+	return contender{name: "floor",
+		create: func(ctx context.Context) error { _, err := f.create(ctx); return err },
+		fetch:  func(ctx context.Context) error { _, err := f.fetch(ctx); return err },
+		update: func(ctx context.Context) error { _, err := f.update(ctx); return err },
+		list:   f.list,
+		close:  f.hc.CloseIdleConnections,
+	}
+}
+
+func verifyContender() contender {
+	c, err := verify.NewClient(verify.WithCredentials(accountSID, authToken), verify.WithBaseURL("http://"+apiAddr))
+	if err != nil {
+		panic(err)
+	}
+	return contender{name: "verifygo",
+		create: func(ctx context.Context) error {
+			_, err := c.Challenges.Create(ctx, serviceSID, identity, &verify.CreateChallengeParams{
+				FactorSID: factorSID,
+				Details: &verify.Details{Message: "Log in to Example Corp?",
+					Fields: []verify.Field{{Label: "Location", Value: "Lyon, FR"}, {Label: "IP", Value: "203.0.113.7"}}},
+				HiddenDetails: map[string]string{"session": "web-42"},
+			})
+			return err
+		},
+		fetch: func(ctx context.Context) error {
+			_, err := c.Challenges.Fetch(ctx, serviceSID, identity, sid)
+			return err
+		},
+		update: func(ctx context.Context) error {
+			_, err := c.Challenges.Update(ctx, serviceSID, identity, sid, &verify.UpdateChallengeParams{AuthPayload: "123456"})
+			return err
+		},
+		list: func(ctx context.Context) (int, error) {
+			n := 0
+			for _, err := range c.Challenges.List(ctx, serviceSID, identity, &verify.ListChallengesParams{PageSize: listPageSize}) {
+				if err != nil {
+					return n, err
+				}
+				n++
+			}
+			return n, nil
+		},
+		close: c.CloseIdleConnections,
+	}
+}
+
+// loopback sends twilio-go's requests for its fixed host to the local server.
+type loopback struct{ next http.RoundTripper }
+
+func (l loopback) RoundTrip(req *http.Request) (*http.Response, error) {
+	r := req.Clone(req.Context())
+	r.URL.Scheme, r.URL.Host = "http", apiAddr
+	return l.next.RoundTrip(r)
+}
+
+func twilioContender() contender {
+	tc := &twclient.Client{
+		Credentials: twclient.NewCredentials(accountSID, authToken),
+		HTTPClient: &http.Client{
+			Transport:     loopback{http.DefaultTransport},
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+			Timeout:       10 * time.Second,
+		},
+	}
+	tc.SetAccountSid(accountSID)
+	c := twilio.NewRestClientWithParams(twilio.ClientParams{Client: tc})
+	return contender{name: "twiliogo",
+		create: func(context.Context) error {
+			p := &twverify.CreateChallengeParams{}
+			p.SetFactorSid(factorSID)
+			p.SetDetailsMessage("Log in to Example Corp?")
+			p.SetDetailsFields([]interface{}{
+				map[string]interface{}{"label": "Location", "value": "Lyon, FR"},
+				map[string]interface{}{"label": "IP", "value": "203.0.113.7"},
+			})
+			p.SetHiddenDetails(map[string]interface{}{"session": "web-42"})
+			_, err := c.VerifyV2.CreateChallenge(serviceSID, identity, p)
+			return err
+		},
+		fetch: func(context.Context) error {
+			_, err := c.VerifyV2.FetchChallenge(serviceSID, identity, sid)
+			return err
+		},
+		update: func(context.Context) error {
+			p := &twverify.UpdateChallengeParams{}
+			p.SetAuthPayload("123456")
+			_, err := c.VerifyV2.UpdateChallenge(serviceSID, identity, sid, p)
+			return err
+		},
+		list: func(context.Context) (int, error) {
+			p := &twverify.ListChallengeParams{}
+			p.SetPageSize(listPageSize)
+			all, err := c.VerifyV2.ListChallenge(serviceSID, identity, p)
+			return len(all), err
+		},
+		close: http.DefaultTransport.(*http.Transport).CloseIdleConnections,
+	}
+}
+
+func contenders() []func() contender {
+	return []func() contender{floorContender, verifyContender, twilioContender}
+}
+
+func benchOp(b *testing.B, op func(contender) func(context.Context) error) {
+	for _, mk := range contenders() {
+		c := mk()
+		b.Run("client="+c.name, func(b *testing.B) {
+			ctx := context.Background()
+			run := op(c)
+			if err := run(ctx); err != nil { // warm the connection
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if err := run(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkCreate(b *testing.B) {
+	benchOp(b, func(c contender) func(context.Context) error { return c.create })
+}
+
+func BenchmarkFetch(b *testing.B) {
+	benchOp(b, func(c contender) func(context.Context) error { return c.fetch })
+}
+
+func BenchmarkUpdate(b *testing.B) {
+	benchOp(b, func(c contender) func(context.Context) error { return c.update })
+}
+
+// BenchmarkList1000 visits 1,000 challenges in pages of 100.
+func BenchmarkList1000(b *testing.B) {
+	benchOp(b, func(c contender) func(context.Context) error {
+		return func(ctx context.Context) error {
+			n, err := c.list(ctx)
+			if err == nil && n != listTotal {
+				err = fmt.Errorf("listed %d challenges, want %d", n, listTotal)
+			}
+			return err
+		}
+	})
+}
+
+// BenchmarkBurst is 64 goroutines × 50 Fetches sharing one fresh client per
+// iteration; it reports the new TCP connections the server saw per burst.
+func BenchmarkBurst(b *testing.B) {
+	const goroutines, each = 64, 50
+	for _, mk := range contenders() {
+		name := mk().name
+		b.Run("client="+name, func(b *testing.B) {
+			b.ReportAllocs()
+			conns := 0
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				c := mk()
+				newConns(true)
+				b.StartTimer()
+				var wg sync.WaitGroup
+				errs := make(chan error, goroutines)
+				for g := 0; g < goroutines; g++ {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						for j := 0; j < each; j++ {
+							if err := c.fetch(context.Background()); err != nil {
+								errs <- err
+								return
+							}
+						}
+					}()
+				}
+				wg.Wait()
+				b.StopTimer()
+				close(errs)
+				if err := <-errs; err != nil {
+					b.Fatal(err)
+				}
+				conns += newConns(false)
+				c.close()
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(conns)/float64(b.N), "newconns/op")
+		})
+	}
+}
+
+// TestContendersAgree checks that every contender really does the work the
+// benchmarks time.
+func TestContendersAgree(t *testing.T) {
+	ctx := context.Background()
+	for _, mk := range contenders() {
+		c := mk()
+		for name, op := range map[string]func(context.Context) error{"create": c.create, "fetch": c.fetch, "update": c.update} {
+			if err := op(ctx); err != nil {
+				t.Errorf("%s %s: %v", c.name, name, err)
+			}
+		}
+		if n, err := c.list(ctx); err != nil || n != listTotal {
+			t.Errorf("%s list: %d, %v", c.name, n, err)
+		}
+	}
+	if !strings.Contains(apiAddr, "127.0.0.1") {
+		t.Errorf("server on %s, want loopback", apiAddr)
+	}
+}

@@ -1,0 +1,143 @@
+package bench
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// floorClient is what a careful engineer writes by hand with net/http and
+// encoding/json for the same requests: the cost any SDK has to approach.
+type floorClient struct {
+	base string
+	auth string
+	hc   *http.Client
+}
+
+func newFloorClient(base string) *floorClient {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxConnsPerHost, t.MaxIdleConnsPerHost = 64, 64
+	return &floorClient{
+		base: base,
+		auth: "Basic " + base64.StdEncoding.EncodeToString([]byte(accountSID+":"+authToken)),
+		hc:   &http.Client{Transport: t, Timeout: 10 * time.Second},
+	}
+}
+
+// floorChallenge decodes the same fields as verify.Challenge.
+type floorChallenge struct {
+	SID             string    `json:"sid"`
+	AccountSID      string    `json:"account_sid"`
+	ServiceSID      string    `json:"service_sid"`
+	EntitySID       string    `json:"entity_sid"`
+	Identity        string    `json:"identity"`
+	FactorSID       string    `json:"factor_sid"`
+	DateCreated     time.Time `json:"date_created"`
+	DateUpdated     time.Time `json:"date_updated"`
+	DateResponded   time.Time `json:"date_responded"`
+	ExpirationDate  time.Time `json:"expiration_date"`
+	Status          string    `json:"status"`
+	RespondedReason string    `json:"responded_reason"`
+	Details         struct {
+		Message string       `json:"message"`
+		Fields  []floorField `json:"fields"`
+		Date    time.Time    `json:"date"`
+	} `json:"details"`
+	HiddenDetails map[string]string `json:"hidden_details"`
+	Metadata      map[string]string `json:"metadata"`
+	FactorType    string            `json:"factor_type"`
+	URL           string            `json:"url"`
+	Links         struct {
+		Notifications string `json:"notifications"`
+	} `json:"links"`
+}
+
+type floorField struct {
+	Label string `json:"label"`
+	Value string `json:"value"`
+}
+
+type floorPage struct {
+	Challenges []floorChallenge `json:"challenges"`
+	Meta       struct {
+		NextPageURL string `json:"next_page_url"`
+	} `json:"meta"`
+}
+
+func (f *floorClient) do(ctx context.Context, method, rawURL string, form url.Values, out any) error {
+	var body *strings.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	var req *http.Request
+	var err error
+	if body != nil {
+		req, err = http.NewRequestWithContext(ctx, method, rawURL, body)
+	} else {
+		req, err = http.NewRequestWithContext(ctx, method, rawURL, nil)
+	}
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", f.auth)
+	req.Header.Set("Accept", "application/json")
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	resp, err := f.hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode > 299 {
+		return fmt.Errorf("HTTP %d", resp.StatusCode)
+	}
+	return json.NewDecoder(resp.Body).Decode(out)
+}
+
+func (f *floorClient) create(ctx context.Context) (*floorChallenge, error) {
+	form := url.Values{}
+	form.Set("FactorSid", factorSID)
+	form.Set("Details.Message", "Log in to Example Corp?")
+	for _, fl := range []floorField{{"Location", "Lyon, FR"}, {"IP", "203.0.113.7"}} {
+		b, _ := json.Marshal(fl)
+		form.Add("Details.Fields", string(b))
+	}
+	hidden, _ := json.Marshal(map[string]string{"session": "web-42"})
+	form.Set("HiddenDetails", string(hidden))
+	var ch floorChallenge
+	return &ch, f.do(ctx, http.MethodPost, f.base+listPath, form, &ch)
+}
+
+func (f *floorClient) fetch(ctx context.Context) (*floorChallenge, error) {
+	var ch floorChallenge
+	return &ch, f.do(ctx, http.MethodGet, f.base+listPath+"/"+sid, nil, &ch)
+}
+
+func (f *floorClient) update(ctx context.Context) (*floorChallenge, error) {
+	var ch floorChallenge
+	return &ch, f.do(ctx, http.MethodPost, f.base+listPath+"/"+sid, url.Values{"AuthPayload": {"123456"}}, &ch)
+}
+
+// list visits every challenge, following next_page_url, and returns the count.
+func (f *floorClient) list(ctx context.Context) (int, error) {
+	n := 0
+	next := f.base + listPath + "?PageSize=100"
+	for next != "" {
+		var p floorPage
+		if err := f.do(ctx, http.MethodGet, next, nil, &p); err != nil {
+			return n, err
+		}
+		n += len(p.Challenges)
+		if len(p.Challenges) == 0 {
+			break
+		}
+		next = p.Meta.NextPageURL
+	}
+	return n, nil
+}

@@ -1,0 +1,19 @@
+module github.com/verifykit/verify-go/bench
+
+go 1.25.0
+
+replace github.com/verifykit/verify-go => ../
+
+require (
+	github.com/twilio/twilio-go v1.31.0
+	github.com/verifykit/verify-go v0.0.0-00010101000000-000000000000
+)
+
+require (
+	github.com/golang-jwt/jwt/v5 v5.3.1 // indirect
+	github.com/golang/mock v1.6.0 // indirect
+	github.com/google/go-querystring v1.2.0 // indirect
+	github.com/hashicorp/go-cleanhttp v0.5.2 // indirect
+	github.com/hashicorp/go-retryablehttp v0.7.8 // indirect
+	github.com/pkg/errors v0.9.1 // indirect
+)
