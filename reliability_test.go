@@ -250,7 +250,8 @@ func faultCases(foreign *rawServer) []faultCase {
 			serve: func(conn net.Conn, _ int, _ *rawServer, _ socketOp) {
 				writeRaw(conn, 200, jsonHeader, `{"sid": YC03, "status": }`)
 			}},
-		{name: "100 MB body", hits: once,
+		{name: "100 MB body", hits: once, // a generous timeout, so the cap and not the clock ends it
+			opts: []Option{WithTimeout(20 * time.Second)}, slack: 20 * time.Second,
 			check: func(t *testing.T, op socketOp, err error) {
 				if !errors.Is(err, ErrResponseTooLarge) {
 					t.Fatalf("err = %v, want ErrResponseTooLarge", err)
