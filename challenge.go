@@ -179,7 +179,7 @@ func (s *ChallengeService) Create(ctx context.Context, serviceSID, identity stri
 	}
 	wire := *params
 	wire.ExpirationDate = wire.ExpirationDate.UTC()
-	return s.post(ctx, path, &wire)
+	return post[Challenge](ctx, s.client, path, &wire)
 }
 
 // Fetch reads one challenge.
@@ -208,7 +208,7 @@ func (s *ChallengeService) Update(ctx context.Context, serviceSID, identity, cha
 	if err := params.Validate(); err != nil {
 		return nil, err
 	}
-	return s.post(ctx, path, params)
+	return post[Challenge](ctx, s.client, path, params)
 }
 
 // Notify sends the push notification of a pending challenge again.
@@ -224,28 +224,20 @@ func (s *ChallengeService) Notify(ctx context.Context, serviceSID, identity, cha
 	if err := params.Validate(); err != nil {
 		return nil, err
 	}
-	form, err := query.Values(params)
-	if err != nil {
-		return nil, err
-	}
-	var n Notification
-	if err := s.client.do(ctx, http.MethodPost, s.client.baseURL+path, path, form, &n); err != nil {
-		return nil, err
-	}
-	return &n, nil
+	return post[Notification](ctx, s.client, path, params)
 }
 
-// post form-encodes params and decodes the challenge the API returns.
-func (s *ChallengeService) post(ctx context.Context, path string, params any) (*Challenge, error) {
+// post form-encodes params, sends them to path and decodes the T the API returns.
+func post[T any](ctx context.Context, c *Client, path string, params any) (*T, error) {
 	form, err := query.Values(params)
 	if err != nil {
 		return nil, err
 	}
-	var ch Challenge
-	if err := s.client.do(ctx, http.MethodPost, s.client.baseURL+path, path, form, &ch); err != nil {
+	var out T
+	if err := c.do(ctx, http.MethodPost, c.baseURL+path, path, form, &out); err != nil {
 		return nil, err
 	}
-	return &ch, nil
+	return &out, nil
 }
 
 // challengesPath is the list path, with every segment validated and escaped.
