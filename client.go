@@ -201,16 +201,10 @@ func (c *Client) do(ctx context.Context, method, rawURL, path string, form url.V
 	if method == http.MethodPost {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
-	req.SetResponseHandler(func(resp *http.Response) error {
-		st.status = resp.StatusCode
-		return readResponse(resp, method, out)
-	})
+	req.SetResponseHandler(func(resp *http.Response) error { return readResponse(resp, method, out) })
 
 	start := time.Now()
 	resp, err := c.http.Do(req)
-	if resp != nil {
-		st.status = resp.StatusCode
-	}
 	if c.logger.Enabled(ctx, slog.LevelDebug) {
 		c.logger.LogAttrs(ctx, slog.LevelDebug, "verify request",
 			slog.String("method", method), slog.String("path", path),

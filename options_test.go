@@ -179,3 +179,25 @@ func TestLoggingIsSilentByDefaultAndRedacted(t *testing.T) {
 		}
 	}
 }
+
+func TestRequestLogRecordsFinalStatusAndAttempts(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	h := newHarness(t, WithLogger(logger), WithMaxRetries(2))
+	h.mock.RegisterResponder("GET", oneURL, twilioError(503, 0, "down"))
+	if _, err := h.client.Challenges.Fetch(context.Background(), testService, testIdentity, testChallenge); err == nil {
+		t.Fatal("want an error")
+	}
+	var last string
+	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		if strings.Contains(line, `msg="verify request"`) {
+			last = line
+		}
+	}
+	for _, want := range []string{"status=503", "attempts=3", "ok=false", "method=GET"} {
+		if !strings.Contains(last, want) {
+			t.Errorf("request record %q lacks %s", last, want)
+		}
+	}
+}

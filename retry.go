@@ -17,7 +17,13 @@ import (
 // and on failures where the request was provably never written.
 func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	st := stateFrom(ctx)
-	if st == nil || ctx.Err() != nil {
+	if st == nil {
+		return false, nil
+	}
+	if resp != nil {
+		st.status = resp.StatusCode
+	}
+	if ctx.Err() != nil {
 		return false, nil
 	}
 	retry := false
