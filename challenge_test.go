@@ -278,8 +278,8 @@ func TestInvalidJSONOn200(t *testing.T) {
 	h := newHarness(t)
 	h.mock.RegisterResponder("GET", oneURL, bodyResponder(200, `{"sid": "YC`))
 	_, err := h.client.Challenges.Fetch(context.Background(), testService, testIdentity, testChallenge)
-	if err == nil || len(h.requests()) == 0 {
-		t.Fatalf("err = %v", err)
+	if !errors.Is(err, ErrInvalidResponse) || len(h.requests()) != 1 {
+		t.Fatalf("complete but truncated JSON: err = %v after %d requests, want ErrInvalidResponse after 1", err, len(h.requests()))
 	}
 	h2 := newHarness(t)
 	h2.mock.RegisterResponder("GET", oneURL, bodyResponder(200, `<html>oops</html>`))

@@ -302,19 +302,6 @@ func (s *Server) answer(c *challenge, p *verify.UpdateChallengeParams) *apiError
 	}
 }
 
-// notificationJSON is the wire form of a Notification.
-type notificationJSON struct {
-	SID          string  `json:"sid"`
-	AccountSID   string  `json:"account_sid"`
-	ServiceSID   string  `json:"service_sid"`
-	EntitySID    string  `json:"entity_sid"`
-	Identity     string  `json:"identity"`
-	ChallengeSID string  `json:"challenge_sid"`
-	Priority     string  `json:"priority"`
-	TTL          int     `json:"ttl"`
-	DateCreated  *string `json:"date_created"`
-}
-
 func (s *Server) handleNotify(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
 		reply(w, 0, nil, badRequest("The request body is not a valid form: %v", err))
@@ -348,8 +335,9 @@ func (s *Server) handleNotify(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.notifications++
-	reply(w, http.StatusCreated, notificationJSON{
+	reply(w, http.StatusCreated, verify.Notification{
 		SID: newSID("NT"), AccountSID: s.accountSID, ServiceSID: c.serviceSID, EntitySID: c.entity.sid,
-		Identity: c.entity.identity, ChallengeSID: c.sid, Priority: "high", TTL: ttl, DateCreated: date(s.now()),
+		Identity: c.entity.identity, ChallengeSID: c.sid, Priority: "high", TTL: ttl,
+		DateCreated: s.now().Truncate(time.Second),
 	}, nil)
 }
