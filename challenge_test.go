@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -243,7 +244,7 @@ func TestAPIErrorJSON(t *testing.T) {
 			}
 			if apiErr.Status != tc.status || apiErr.Code != tc.code || apiErr.Message != "nope" ||
 				apiErr.RequestID != "RQ00000000000000000000000000000000" || apiErr.RetryAfter != 7*time.Second ||
-				apiErr.MoreInfo != "https://www.twilio.com/docs/errors/"+strconvItoa(tc.code) {
+				apiErr.MoreInfo != "https://www.twilio.com/docs/errors/"+strconv.Itoa(tc.code) {
 				t.Errorf("APIError = %+v", apiErr)
 			}
 			if !errors.Is(err, tc.sentinel) {
@@ -252,7 +253,7 @@ func TestAPIErrorJSON(t *testing.T) {
 			if errors.Is(err, ErrOutcomeUnknown) {
 				t.Errorf("a 4xx answer is a known outcome")
 			}
-			if !strings.Contains(err.Error(), strconvItoa(tc.code)) || !strings.Contains(err.Error(), "RQ0000") {
+			if !strings.Contains(err.Error(), strconv.Itoa(tc.code)) || !strings.Contains(err.Error(), "RQ0000") {
 				t.Errorf("message %q lacks code or request id", err)
 			}
 		})

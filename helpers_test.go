@@ -176,8 +176,6 @@ func mustTime(t *testing.T, s string) time.Time {
 	return tm
 }
 
-func strconvItoa(n int) string { return strconv.Itoa(n) }
-
 func httpmock502() httpmock.Responder {
 	return httpmock.NewStringResponder(502, "<html><body>Bad gateway</body></html>").
 		HeaderSet(http.Header{"Content-Type": {"text/html"}})
