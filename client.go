@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
@@ -37,6 +38,9 @@ const Version = "0.1.0"
 // maxResponseBytes caps a response body; a page of 1,000 challenges is about 1.5 MB.
 const maxResponseBytes = 16 << 20
 
+// maxErrorBytes caps what is read of an error body.
+const maxErrorBytes = 64 << 10
+
 // Client talks to the Verify API. It is safe for concurrent use; create one
 // per process and reuse it so that connections are pooled.
 type Client struct {
@@ -49,6 +53,8 @@ type Client struct {
 	userAgent  string
 	logger     *slog.Logger
 	maxRetries int
+	waitMin    time.Duration // backoff bounds, see backoff
+	waitMax    time.Duration
 	creds      *credentials // behind a pointer so %v of a Client value never shows it
 	http       *retryablehttp.Client
 	transport  *http.Client
@@ -102,37 +108,71 @@ func NewClient(opts ...Option) (*Client, error) {
 		c.userAgent += " " + cfg.userAgentSuffix
 	}
 
-	hc := http.Client{Transport: newTransport(cfg.maxConns)}
+	// The caller's http.Client is used as given (its Transport untouched);
+	// only without one is the pooled default built.
+	var hc http.Client
 	if cfg.httpClient != nil {
 		hc = *cfg.httpClient
+	} else {
+		hc.Transport = newTransport(cfg.maxConns)
 	}
 	hc.Timeout = cfg.timeout
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	c.transport = &hc
+	// retryablehttp closes the idle connections of its HTTPClient whenever a
+	// call ends in an error (a 404 included); keepIdle hides that method, so
+	// one failed call never empties the pool every other call shares.
+	retrying := hc
+	retrying.Transport = keepIdle{rt: hc.Transport}
 	c.http = &retryablehttp.Client{
-		HTTPClient:     c.transport,
+		HTTPClient:     &retrying,
 		RetryWaitMin:   cfg.waitMin,
 		RetryWaitMax:   cfg.waitMax,
 		RetryMax:       cfg.maxRetries,
 		RequestLogHook: startAttempt,
 		CheckRetry:     c.checkRetry,
-		Backoff:        backoff,
+		Backoff:        noBackoff, // checkRetry waits itself, so that it can give up with the last answer
 		ErrorHandler:   c.lastAttempt,
 	}
+	c.waitMin, c.waitMax = cfg.waitMin, cfg.waitMax
 	c.Challenges = &ChallengeService{client: c}
 	return c, nil
 }
 
 // newTransport is a pooled transport sized for many goroutines logging
 // people in at once through one Client: up to maxConns connections per
-// host, all kept open between calls.
+// host, all kept open between calls. It starts from http.DefaultTransport's
+// settings when that is an *http.Transport, and from the same defaults
+// written out when an app or a test (httpmock.Activate) replaced it.
 func newTransport(maxConns int) *http.Transport {
-	t := http.DefaultTransport.(*http.Transport).Clone()
+	t, ok := http.DefaultTransport.(*http.Transport)
+	if ok {
+		t = t.Clone()
+	} else {
+		t = &http.Transport{
+			Proxy:                 http.ProxyFromEnvironment,
+			DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			ForceAttemptHTTP2:     true,
+			TLSHandshakeTimeout:   10 * time.Second,
+			ExpectContinueTimeout: time.Second,
+		}
+	}
 	t.MaxConnsPerHost = maxConns
 	t.MaxIdleConnsPerHost = maxConns
 	t.MaxIdleConns = 4 * maxConns
 	t.IdleConnTimeout = 90 * time.Second
 	return t
+}
+
+// keepIdle is a RoundTripper without CloseIdleConnections; a nil rt means
+// http.DefaultTransport at the time of the call, as in http.Client.
+type keepIdle struct{ rt http.RoundTripper }
+
+func (k keepIdle) RoundTrip(req *http.Request) (*http.Response, error) {
+	if k.rt == nil {
+		return http.DefaultTransport.RoundTrip(req)
+	}
+	return k.rt.RoundTrip(req)
 }
 
 // AccountSID is the account the client acts for.
@@ -153,9 +193,19 @@ func (c Client) Format(f fmt.State, _ rune) {
 // callState follows one call across its attempts.
 type callState struct {
 	method, path string
-	attempt      int         // 0-based index of the attempt in flight
-	wrote        atomic.Bool // the current attempt wrote its request to a connection
-	status       int         // status of the last response seen
+	attempt      int            // 0-based index of the attempt in flight
+	status       int            // status of the last response seen
+	serverDate   time.Time      // Date header of the last response; zero when absent
+	lastErr      error          // the last retryable failure (*APIError or a transport error)
+	mayHaveSent  bool           // an earlier attempt may have reached the server
+	buffered     *http.Response // the response whose error body lastErr holds
+	stop         *retryStopped  // set once the call gave up waiting for a retry
+
+	// What httptrace saw of the attempt in flight (POST and DELETE only).
+	traced      bool
+	getConn     atomic.Bool // the transport started looking for a connection
+	gotConn     atomic.Bool // … and obtained one
+	writeFailed atomic.Bool // writing the request failed, so it never left whole
 }
 
 type callStateKey struct{}
@@ -165,35 +215,79 @@ func stateFrom(ctx context.Context) *callState {
 	return st
 }
 
-// startAttempt runs before every attempt and forgets what the last one wrote.
+// startAttempt runs before every attempt and forgets what the last one saw.
 func startAttempt(_ retryablehttp.Logger, req *http.Request, attempt int) {
 	if st := stateFrom(req.Context()); st != nil {
 		st.attempt = attempt
-		st.wrote.Store(false)
+		st.getConn.Store(false)
+		st.gotConn.Store(false)
+		st.writeFailed.Store(false)
 	}
+}
+
+// trace records the evidence that tells a request that never left from one
+// that may have: POSTs are retried only on that evidence.
+func (st *callState) trace() *httptrace.ClientTrace {
+	st.traced = true
+	return &httptrace.ClientTrace{
+		GetConn: func(string) { st.getConn.Store(true) },
+		GotConn: func(httptrace.GotConnInfo) { st.gotConn.Store(true) },
+		WroteRequest: func(info httptrace.WroteRequestInfo) {
+			if info.Err != nil {
+				st.writeFailed.Store(true)
+			}
+		},
+	}
+}
+
+// nothingSent reports positive evidence that the attempt's request never
+// reached the server: a dial or DNS failure, or a trace showing that no
+// connection was obtained (TLS handshakes happen before one is) or that the
+// write failed. A response proves the opposite; a missing trace proves
+// nothing, since transports that drop the request's context give none.
+func (st *callState) nothingSent(resp *http.Response, err error) bool {
+	if resp != nil || err == nil {
+		return false
+	}
+	var opErr *net.OpError
+	var dnsErr *net.DNSError
+	if errors.As(err, &opErr) && opErr.Op == "dial" || errors.As(err, &dnsErr) {
+		return true
+	}
+	if !st.traced {
+		return false
+	}
+	got := st.gotConn.Load()
+	return st.getConn.Load() && !got || got && st.writeFailed.Load()
 }
 
 // do sends one call: it builds the request, lets the retry policy drive the
 // attempts, and decodes a 2xx JSON body into out (or returns *APIError).
 func (c *Client) do(ctx context.Context, method, rawURL, path string, form url.Values, out any) error {
+	_, err := c.send(ctx, method, rawURL, path, form, out)
+	return err
+}
+
+// send is do that also returns what the call saw, such as the server's Date.
+func (c *Client) send(ctx context.Context, method, rawURL, path string, form url.Values, out any) (*callState, error) {
 	if ctx == nil {
-		return errors.New("verify: nil context; pass context.Background() or a request's context")
-	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("verify: %s %s not sent: %w", method, path, err)
+		return nil, errors.New("verify: nil context; pass context.Background() or a request's context")
 	}
 	st := &callState{method: method, path: path}
+	if err := ctx.Err(); err != nil {
+		return st, fmt.Errorf("verify: %s %s not sent: %w", method, path, err)
+	}
 	reqCtx := context.WithValue(ctx, callStateKey{}, st)
+	if method != http.MethodGet {
+		reqCtx = httptrace.WithClientTrace(reqCtx, st.trace())
+	}
 	var body any
 	if method == http.MethodPost {
-		reqCtx = httptrace.WithClientTrace(reqCtx, &httptrace.ClientTrace{
-			WroteRequest: func(httptrace.WroteRequestInfo) { st.wrote.Store(true) },
-		})
 		body = []byte(form.Encode())
 	}
 	req, err := retryablehttp.NewRequestWithContext(reqCtx, method, rawURL, body)
 	if err != nil {
-		return fmt.Errorf("verify: building %s %s: %w", method, path, err)
+		return st, fmt.Errorf("verify: building %s %s: %w", method, path, err)
 	}
 	req.Header.Set("Authorization", c.creds.authorization)
 	req.Header.Set("Accept", "application/json")
@@ -205,6 +299,7 @@ func (c *Client) do(ctx context.Context, method, rawURL, path string, form url.V
 
 	start := time.Now()
 	resp, err := c.http.Do(req)
+	err = c.finalError(ctx, st, err)
 	if c.logger.Enabled(ctx, slog.LevelDebug) {
 		c.logger.LogAttrs(ctx, slog.LevelDebug, "verify request",
 			slog.String("method", method), slog.String("path", path),
@@ -212,17 +307,42 @@ func (c *Client) do(ctx context.Context, method, rawURL, path string, form url.V
 			slog.String("request_id", requestID(resp)), slog.Duration("elapsed", time.Since(start)),
 			slog.Bool("ok", err == nil))
 	}
+	return st, err
+}
+
+// finalError turns what the retry loop returned into the caller's error.
+func (c *Client) finalError(ctx context.Context, st *callState, err error) error {
 	if err == nil {
 		return nil
 	}
+	if stop := st.stop; stop != nil {
+		stop.err = c.describe(st, stop.err)
+		return stop
+	}
+	if st.lastErr != nil && err == ctx.Err() {
+		// ctx ended just as a retry was due: keep the answer that caused it.
+		return &retryStopped{err: c.describe(st, st.lastErr), ctxErr: err}
+	}
+	err = c.describe(st, err)
+	var apiErr *APIError
+	if st.method == http.MethodDelete && st.mayHaveSent && errors.As(err, &apiErr) && apiErr.Status == http.StatusNotFound {
+		return nil // an earlier attempt that may have arrived deleted it
+	}
+	return err
+}
+
+// describe wraps a failure to get an answer in a transportError; an
+// *APIError is returned as it is.
+func (c *Client) describe(st *callState, err error) error {
 	var apiErr *APIError
 	if errors.As(err, &apiErr) {
 		return apiErr
 	}
-	// A POST whose request was written (including one answered 2xx with an
-	// unusable body) may have been applied.
-	unknown := method == http.MethodPost && st.wrote.Load()
-	return &transportError{method: method, path: path, err: err, unknown: unknown}
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		err = urlErr.Err // its text repeats the whole URL, query included
+	}
+	return &transportError{method: st.method, path: st.path, err: err, unknown: st.method == http.MethodPost && st.mayHaveSent}
 }
 
 // lastAttempt hands back what the final attempt produced: the decoded
@@ -230,6 +350,9 @@ func (c *Client) do(ctx context.Context, method, rawURL, path string, form url.V
 func (c *Client) lastAttempt(resp *http.Response, err error, _ int) (*http.Response, error) {
 	if err == nil && resp != nil {
 		return nil, readResponse(resp, resp.Request.Method, nil)
+	}
+	if resp != nil {
+		_ = resp.Body.Close()
 	}
 	return nil, err
 }
@@ -299,14 +422,6 @@ func (c *cappedReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// apiErrorBody is Twilio's error JSON.
-type apiErrorBody struct {
-	Code     int            `json:"code"`
-	Message  string         `json:"message"`
-	MoreInfo string         `json:"more_info"`
-	Details  map[string]any `json:"details"`
-}
-
 // newAPIError builds an *APIError from a non-2xx response, JSON or not.
 func newAPIError(resp *http.Response, body io.Reader, method string) *APIError {
 	e := &APIError{
@@ -315,10 +430,8 @@ func newAPIError(resp *http.Response, body io.Reader, method string) *APIError {
 		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()),
 		method:     method,
 	}
-	raw, _ := io.ReadAll(io.LimitReader(body, 64<<10))
-	var parsed apiErrorBody
-	if json.Unmarshal(raw, &parsed) == nil && (parsed.Code != 0 || parsed.Message != "") {
-		e.Code, e.Message, e.MoreInfo, e.Details = parsed.Code, parsed.Message, parsed.MoreInfo, parsed.Details
+	raw, _ := io.ReadAll(io.LimitReader(body, maxErrorBytes))
+	if e.decodeBody(raw) {
 		if e.Message == "" {
 			e.Message = "no message (HTTP " + strconv.Itoa(resp.StatusCode) + ")"
 		}
@@ -333,6 +446,43 @@ func newAPIError(resp *http.Response, body io.Reader, method string) *APIError {
 		e.Message = fmt.Sprintf("unexpected redirect (HTTP %d); redirects are not followed", resp.StatusCode)
 	}
 	return e
+}
+
+// decodeBody reads Twilio's error JSON field by field, keeping whatever is
+// readable: a code sent as "60306", details sent as text, an odd message
+// type. It reports whether the body was a Twilio error (a code or a message).
+func (e *APIError) decodeBody(raw []byte) bool {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(raw, &fields) != nil {
+		return false
+	}
+	e.Code = jsonCode(fields["code"])
+	_ = json.Unmarshal(fields["message"], &e.Message)
+	_ = json.Unmarshal(fields["more_info"], &e.MoreInfo)
+	if d := fields["details"]; len(d) > 0 && string(d) != "null" {
+		if json.Unmarshal(d, &e.Details) != nil {
+			var v any
+			if json.Unmarshal(d, &v) == nil {
+				e.Details = map[string]any{"value": v}
+			}
+		}
+	}
+	return e.Code != 0 || e.Message != ""
+}
+
+// jsonCode reads a Twilio code sent as a number or as a string of digits.
+func jsonCode(raw json.RawMessage) int {
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		s = string(raw)
+	}
+	if n, err := strconv.Atoi(s); err == nil {
+		return n
+	}
+	if f, err := strconv.ParseFloat(s, 64); err == nil && f == float64(int(f)) {
+		return int(f)
+	}
+	return 0
 }
 
 func requestID(resp *http.Response) string {

@@ -16,6 +16,7 @@ var (
 	// ErrUnauthorized: the credentials were refused (HTTP 401 or 403 with code 20003).
 	ErrUnauthorized = errors.New("verify: credentials refused")
 	// ErrRateLimited: too many requests or attempts (20429, 60308, 60309, 60312, HTTP 429).
+	// Only 20429 and plain 429s are retried; the others are final (see APIError.Temporary).
 	ErrRateLimited = errors.New("verify: rate limited")
 	// ErrInvalidRequest: the API rejected a parameter (60306, 60200).
 	ErrInvalidRequest = errors.New("verify: invalid request")
@@ -123,10 +124,25 @@ func (e *APIError) Is(target error) bool {
 	return false
 }
 
-// Temporary reports whether the same request may succeed later without
-// changes: rate limits and server-side failures.
+// Temporary reports whether the same request may succeed soon without
+// changes: rate limits and server-side failures. The per-challenge and
+// per-factor limits (60308 too many attempts, 60309 too many notifications,
+// 60312 too many challenges for the factor) are not: they last until the
+// challenge ends or for hours, so the SDK does not retry them either.
 func (e *APIError) Temporary() bool {
+	if e.finalLimit() {
+		return false
+	}
 	return e.Status == 429 || e.Status >= 500 || errors.Is(e, ErrRateLimited)
+}
+
+// finalLimit reports a rate limit that waiting seconds cannot lift.
+func (e *APIError) finalLimit() bool {
+	switch e.Code {
+	case codeMaxAttempts, codeMaxNotifications, codeRateLimitExceeded:
+		return true
+	}
+	return false
 }
 
 // ValidationError reports a parameter that breaks one of the API's limits.
@@ -146,18 +162,18 @@ func invalid(field, format string, args ...any) *ValidationError {
 	return &ValidationError{Field: field, Rule: fmt.Sprintf(format, args...)}
 }
 
-// transportError wraps a failure to get an answer; it names the operation but
-// never the URL's query, credentials or body.
+// transportError wraps a failure to get an answer; it names the method and
+// path but never the URL's query, credentials or body.
 type transportError struct {
 	method, path string
 	err          error
-	unknown      bool // the request was written, so a POST may have been applied
+	unknown      bool // a POST that may have reached the server, so may have been applied
 }
 
 func (e *transportError) Error() string {
 	if e.unknown {
 		return "verify: " + e.method + " " + e.path + ": " + e.err.Error() +
-			" (the request was sent; it may have been applied, check before retrying)"
+			" (the request may have been sent and applied; Fetch or List before sending it again)"
 	}
 	return "verify: " + e.method + " " + e.path + ": " + e.err.Error()
 }
@@ -167,4 +183,34 @@ func (e *transportError) Unwrap() []error {
 		return []error{e.err, ErrOutcomeUnknown}
 	}
 	return []error{e.err}
+}
+
+// retryStopped is a call that stopped retrying because ctx ended during the
+// wait for the next attempt, or would have ended before that wait did. It
+// matches both ctx's error and the last attempt's failure, so
+// errors.Is(err, context.DeadlineExceeded) and errors.As(err, &apiErr) both hold.
+type retryStopped struct {
+	err    error // the last attempt's failure: *APIError or a transport error
+	ctxErr error // context.Canceled or context.DeadlineExceeded
+	wait   time.Duration
+	early  bool // the wait would have passed ctx's deadline, so it was not started
+}
+
+func (e *retryStopped) Error() string {
+	why := "the context ended while waiting " + e.wait.String() + " to retry"
+	if e.early {
+		why = "the retry due in " + e.wait.String() + " would come after the context deadline"
+	}
+	last := "no answer"
+	if e.err != nil {
+		last = e.err.Error()
+	}
+	return "verify: gave up retrying: " + why + " (" + e.ctxErr.Error() + "); last attempt: " + last
+}
+
+func (e *retryStopped) Unwrap() []error {
+	if e.err == nil {
+		return []error{e.ctxErr}
+	}
+	return []error{e.err, e.ctxErr}
 }

@@ -1,11 +1,8 @@
 package verify
 
 import (
-	"errors"
 	"io"
-	"net"
 	"net/http"
-	"net/http/httptrace"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -76,9 +73,9 @@ func newHarness(t *testing.T, opts ...Option) *harness {
 
 var specPath = filepath.Join("testdata", "verify_v2_challenges.json")
 
-// RoundTrip checks the request against the spec, records it, and plays the
-// part of a real transport by reporting the request as written unless the
-// responder simulated a failed dial.
+// RoundTrip checks the request against the spec, records it, and answers
+// through httpmock. Like many wrapping transports, it reports nothing to
+// httptrace: the SDK must judge POST retries from errors alone here.
 func (h *harness) RoundTrip(req *http.Request) (*http.Response, error) {
 	spec, err := contract.Load(specPath)
 	if err != nil {
@@ -97,14 +94,7 @@ func (h *harness) RoundTrip(req *http.Request) (*http.Response, error) {
 	h.mu.Lock()
 	h.reqs = append(h.reqs, s)
 	h.mu.Unlock()
-	resp, err := h.mock.RoundTrip(req)
-	var opErr *net.OpError
-	if !(errors.As(err, &opErr) && opErr.Op == "dial") {
-		if tr := httptrace.ContextClientTrace(req.Context()); tr != nil && tr.WroteRequest != nil {
-			tr.WroteRequest(httptrace.WroteRequestInfo{})
-		}
-	}
-	return resp, err
+	return h.mock.RoundTrip(req)
 }
 
 // requests returns what was sent so far.

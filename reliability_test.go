@@ -466,3 +466,34 @@ func TestConnectionRefused(t *testing.T) {
 		assertNoSecrets(t, "error", err.Error())
 	}
 }
+
+// TestRateLimitBeyondTheDeadlineOverRealSockets: a 429 whose Retry-After
+// ends after the caller's deadline comes back at once, with both the
+// deadline and the server's answer in the error.
+func TestRateLimitBeyondTheDeadlineOverRealSockets(t *testing.T) {
+	t.Parallel()
+	srv := newRawServer(t, "127.0.0.1", func(conn net.Conn, _ *http.Request) {
+		writeRaw(conn, 429, jsonHeader+"Retry-After: 5\r\n", `{"code":20429,"message":"Too many requests","status":429}`)
+	})
+	c, err := NewClient(WithCredentials(testAccount, testToken), WithBaseURL(srv.url), WithRetryWait(time.Millisecond, 10*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseIdleConnections()
+	for _, op := range socketOps()[:4] { // Create, Update, Notify, Fetch
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		err := op.call(ctx, c)
+		early := ctx.Err() == nil
+		cancel()
+		var apiErr *APIError
+		if !errors.Is(err, context.DeadlineExceeded) || !errors.As(err, &apiErr) || apiErr.RequestID == "" || !errors.Is(err, ErrRateLimited) {
+			t.Errorf("%s: err = %v; want the deadline and the 429 with its request id", op.name, err)
+		}
+		if !early {
+			t.Errorf("%s: waited for the deadline instead of giving up at once", op.name)
+		}
+	}
+	if n := srv.count(func(*http.Request) bool { return true }); n != 4 {
+		t.Errorf("server read %d requests, want one per call (4)", n)
+	}
+}

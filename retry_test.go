@@ -3,8 +3,11 @@ package verify
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -281,5 +284,127 @@ func TestBackoffBounds(t *testing.T) {
 	resp.Header.Set("Retry-After", time.Now().Add(time.Hour).UTC().Format(http.TimeFormat))
 	if d := backoff(10*time.Millisecond, 2*time.Second, 0, resp); d != 2*time.Second {
 		t.Errorf("HTTP-date Retry-After an hour ahead waited %v, want the 2s cap", d)
+	}
+}
+
+func TestPerChallengeLimitsAreFinal(t *testing.T) {
+	t.Parallel()
+	for _, code := range []int{60308, 60309, 60312} {
+		for _, op := range operations() {
+			t.Run(op.name+"/"+strconv.Itoa(code), func(t *testing.T) {
+				t.Parallel()
+				h := newHarness(t, WithMaxRetries(3))
+				if op.setup != nil {
+					op.setup(t, h)
+				}
+				h.mock.RegisterResponder(op.method, op.target, twilioError(429, code, "limit reached"))
+				err := op.call(context.Background(), h.client)
+				var apiErr *APIError
+				if !errors.As(err, &apiErr) || apiErr.Code != code || !errors.Is(err, ErrRateLimited) {
+					t.Fatalf("err = %v, want *APIError %d matching ErrRateLimited", err, code)
+				}
+				if apiErr.Temporary() {
+					t.Errorf("code %d: Temporary() = true; the limit will not lift by retrying", code)
+				}
+				if n := h.mock.GetCallCountInfo()[op.method+" "+op.target]; n != 1 {
+					t.Errorf("code %d sent %d requests, want 1", code, n)
+				}
+			})
+		}
+	}
+	// A 429 with 20429 or without a code is still retried, and temporary.
+	for _, body := range []httpmock.Responder{twilioError(429, 20429, "slow down"), bodyResponder(429, `{"message":"slow down"}`)} {
+		h := newHarness(t, WithMaxRetries(2))
+		h.mock.RegisterResponder("POST", listURL, body)
+		_, err := h.client.Challenges.Create(context.Background(), testService, testIdentity, &CreateChallengeParams{FactorSID: testFactor})
+		var apiErr *APIError
+		if !errors.As(err, &apiErr) || !apiErr.Temporary() || h.mock.GetTotalCallCount() != 3 {
+			t.Errorf("plain 429: err = %v after %d requests; want a temporary *APIError after 3", err, h.mock.GetTotalCallCount())
+		}
+	}
+}
+
+// TestContextEndingDuringBackoffKeepsTheAnswer: the caller learns both that
+// ctx ended and what the server last said.
+func TestContextEndingDuringBackoffKeepsTheAnswer(t *testing.T) {
+	t.Parallel()
+	rateLimited := twilioError(429, 20429, "slow down").HeaderAdd(http.Header{"Retry-After": {"2"}})
+	wantBoth := func(t *testing.T, err error, ctxErr error) {
+		t.Helper()
+		var apiErr *APIError
+		if !errors.Is(err, ctxErr) || !errors.As(err, &apiErr) || apiErr.Status != 429 || !errors.Is(err, ErrRateLimited) {
+			t.Fatalf("err = %v; want it to match %v, *APIError 429 and ErrRateLimited", err, ctxErr)
+		}
+		if !strings.Contains(err.Error(), "slow down") {
+			t.Errorf("err = %q, want the server's message in it", err)
+		}
+	}
+
+	t.Run("cancelled during the wait", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t, WithRetryWait(time.Millisecond, 5*time.Second))
+		h.mock.RegisterResponder("POST", listURL, rateLimited)
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(50*time.Millisecond, cancel)
+		_, err := h.client.Challenges.Create(ctx, testService, testIdentity, &CreateChallengeParams{FactorSID: testFactor})
+		wantBoth(t, err, context.Canceled)
+		if n := h.mock.GetTotalCallCount(); n != 1 {
+			t.Errorf("%d requests, want 1", n)
+		}
+	})
+
+	t.Run("deadline before the retry is due", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t, WithRetryWait(time.Millisecond, 5*time.Second))
+		h.mock.RegisterResponder("GET", oneURL, rateLimited)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_, err := h.client.Challenges.Fetch(ctx, testService, testIdentity, testChallenge)
+		wantBoth(t, err, context.DeadlineExceeded)
+		if ctx.Err() != nil {
+			t.Errorf("the call waited for the deadline; a 2 s wait cannot end before a 1 s deadline, so it should return at once")
+		}
+		if !strings.Contains(err.Error(), "would come after the context deadline") {
+			t.Errorf("err = %q, want it to say why it gave up", err)
+		}
+	})
+
+	t.Run("transport error", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t, WithRetryWait(time.Hour, time.Hour))
+		h.mock.RegisterResponder("GET", oneURL, refused)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_, err := h.client.Challenges.Fetch(ctx, testService, testIdentity, testChallenge)
+		if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, syscall.ECONNREFUSED) {
+			t.Fatalf("err = %v; want it to match the deadline and the refused connection", err)
+		}
+	})
+}
+
+func TestZeroMinimumWaitRetriesAtOnce(t *testing.T) {
+	t.Parallel()
+	const maxWait = 2 * time.Second
+	if d := backoff(0, maxWait, 0, nil); d != 0 {
+		t.Errorf("first retry with min 0 waits %v, want 0", d)
+	}
+	for attempt := 1; attempt < 8; attempt++ {
+		step := min(maxWait/16<<(attempt-1), maxWait)
+		for i := 0; i < 20; i++ {
+			if d := backoff(0, maxWait, attempt, nil); d < step/2 || d > step {
+				t.Fatalf("retry %d with min 0 waits %v, want %v to %v", attempt+1, d, step/2, step)
+			}
+		}
+	}
+	// Through a Client: the first retry after a 503 is logged with no wait.
+	logs := &captureLog{}
+	h := newHarness(t, WithRetryWait(0, time.Hour), WithMaxRetries(1),
+		WithLogger(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	h.mock.RegisterResponder("GET", oneURL, sequence(twilioError(503, 0, "down"), jsonResponder(t, 200, "fetch.json")))
+	if _, err := h.client.Challenges.Fetch(context.Background(), testService, testIdentity, testChallenge); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), "msg=\"verify retry\"") || !strings.Contains(logs.String(), "wait=0s") {
+		t.Errorf("retry log = %s; want one retry with wait=0s", logs)
 	}
 }

@@ -25,6 +25,7 @@ type soakServer struct {
 	mu      sync.Mutex
 	applied map[string]int // Create marker → times applied
 	seq     atomic.Int64
+	killed  atomic.Int64 // connections the server closed on purpose
 }
 
 func (s *soakServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -38,7 +39,11 @@ func (s *soakServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, 503, 20503)
 		return
 	case roll < 10:
+		s.killed.Add(1)
 		hangUp(w)
+		return
+	case roll < 20 && r.Method == http.MethodGet:
+		writeJSONError(w, 404, 20404) // must not cost the pool its connections
 		return
 	}
 	if err := r.ParseForm(); err != nil {
@@ -53,6 +58,7 @@ func (s *soakServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 	}
 	if r.Method == http.MethodPost && roll < 12 {
+		s.killed.Add(1)
 		hangUp(w) // applied, answer lost
 		return
 	}
@@ -100,7 +106,7 @@ func TestSoakSharedClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var open, maxOpen atomic.Int64
+	var open, maxOpen, dials atomic.Int64
 	tr := c.transport.Transport.(*http.Transport)
 	dial := tr.DialContext
 	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -108,6 +114,7 @@ func TestSoakSharedClient(t *testing.T) {
 		if err != nil {
 			return nil, err
 		}
+		dials.Add(1)
 		n := open.Add(1)
 		for m := maxOpen.Load(); n > m && !maxOpen.CompareAndSwap(m, n); m = maxOpen.Load() {
 		}
@@ -181,6 +188,12 @@ func TestSoakSharedClient(t *testing.T) {
 	if m := maxOpen.Load(); m > DefaultMaxConns {
 		t.Errorf("%d connections open at once, pool is %d", m, DefaultMaxConns)
 	}
+	// Every new connection replaces one the server killed, or fills the
+	// pool once (8 spare for a close racing the end of the run): 404s (10 %
+	// of GETs) and other failures never empty it.
+	if d, k := dials.Load(), srv.killed.Load(); d > DefaultMaxConns+k+8 {
+		t.Errorf("opened %d connections; the server killed %d and the pool holds %d", d, k, DefaultMaxConns)
+	}
 
 	results = nil
 	runtime.GC()
@@ -190,8 +203,8 @@ func TestSoakSharedClient(t *testing.T) {
 	if growth > 16<<20 {
 		t.Errorf("heap grew by %d bytes over the run", growth)
 	}
-	t.Logf("%d ops in %v; creates: %d ok, %d unknown, %d applied; max open conns %d; heap growth %d bytes",
-		workers*perWorker, elapsed.Round(time.Millisecond), ok, unknown, appliedTotal, maxOpen.Load(), growth)
+	t.Logf("%d ops in %v; creates: %d ok, %d unknown, %d applied; max open conns %d; %d dials for %d killed; heap growth %d bytes",
+		workers*perWorker, elapsed.Round(time.Millisecond), ok, unknown, appliedTotal, maxOpen.Load(), dials.Load(), srv.killed.Load(), growth)
 }
 
 // countedConn decrements the open count once when closed.
