@@ -3,9 +3,21 @@ package verify
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"sync"
+
+	"github.com/google/go-querystring/query"
 )
+
+// formValues encodes a params struct with its url tags.
+func formValues(params any) (url.Values, error) {
+	v, err := query.Values(params)
+	if err != nil {
+		return nil, fmt.Errorf("verify: encoding parameters: %w", err)
+	}
+	return v, nil
+}
 
 // StringMap is a JSON object of string values, such as HiddenDetails or
 // Metadata. It is sent as one form value holding the whole object, encoded

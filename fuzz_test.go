@@ -43,12 +43,12 @@ func FuzzDecodeChallenge(f *testing.F) {
 
 func FuzzDecodePage(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body string) {
-		var p ChallengePage
+		var p listBody[Challenge]
 		if err := readResponse(response(200, "application/json", body), "GET", &p); err != nil {
 			return
 		}
-		for i := range p.Challenges {
-			_ = p.Challenges[i].Status.Known()
+		for _, ch := range p.items() {
+			_ = ch.Status.Known()
 		}
 	})
 }
@@ -165,17 +165,17 @@ func FuzzNextPageURL(f *testing.F) {
 		mock := httpmock.NewMockTransport()
 		var hosts []string
 		mock.RegisterNoResponder(func(r *http.Request) (*http.Response, error) {
-			hosts = append(hosts, r.URL.Scheme+"://"+r.URL.Host)
+			hosts = append(hosts, strings.ToLower(r.URL.Scheme+"://"+r.URL.Hostname()+":"+effectivePort(r.URL)))
 			return httpmock.NewStringResponse(200, `{"challenges":[],"meta":{}}`), nil
 		})
 		c, err := NewClient(WithCredentials(testAccount, testToken), WithHTTPClient(&http.Client{Transport: mock}), WithMaxRetries(0))
 		if err != nil {
 			t.Fatal(err)
 		}
-		page := &ChallengePage{client: c, Meta: PageMeta{NextPageURL: next}}
+		page := &Page[Challenge]{client: c, Meta: PageMeta{NextPageURL: next}}
 		_, _ = page.Next(context.Background())
 		for _, h := range hosts {
-			if h != "https://verify.twilio.com" {
+			if h != "https://verify.twilio.com:443" {
 				t.Fatalf("next_page_url %q sent a request to %s", next, h)
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -196,11 +197,11 @@ func TestListPageNext(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(page.Challenges) != 2 || page.Meta.PageSize != 50 || page.Meta.Key != "challenges" || page.HasNext() {
+	if len(page.Items) != 2 || page.Meta.PageSize != 50 || page.Meta.Key != "challenges" || page.HasNext() {
 		t.Fatalf("page = %+v", page.Meta)
 	}
-	if page.Challenges[1].FactorType != FactorTypeTOTP {
-		t.Errorf("second challenge = %+v", page.Challenges[1])
+	if page.Items[1].FactorType != FactorTypeTOTP {
+		t.Errorf("second challenge = %+v", page.Items[1])
 	}
 	last, err := page.Next(context.Background())
 	if last != nil || err != nil || len(h.requests()) != 1 {
@@ -209,7 +210,44 @@ func TestListPageNext(t *testing.T) {
 	page.Meta.NextPageURL = next
 	h.mock.RegisterResponder("GET", next, jsonResponder(t, 200, "list_empty.json"))
 	p2, err := page.Next(context.Background())
-	if err != nil || len(p2.Challenges) != 0 || p2.HasNext() {
+	if err != nil || len(p2.Items) != 0 || p2.HasNext() {
 		t.Errorf("Next = %+v, %v", p2, err)
+	}
+}
+
+// TestNextPageOnTheSameOriginSpelledDifferently: a base URL with capitals or
+// the default port still follows the API's lower-case, portless links.
+func TestNextPageOnTheSameOriginSpelledDifferently(t *testing.T) {
+	t.Parallel()
+	for _, base := range []string{"https://Verify.Twilio.com", "https://verify.twilio.com:443", "HTTPS://VERIFY.TWILIO.COM:443"} {
+		h := newHarness(t, WithBaseURL(base))
+		next := listURL + "?Page=1&PageToken=PT2"
+		h.mock.RegisterNoResponder(func(r *http.Request) (*http.Response, error) {
+			if r.URL.Query().Get("PageToken") == "PT2" {
+				return bodyResponder(200, pageBody(2, 1, ""))(r)
+			}
+			return bodyResponder(200, pageBody(0, 2, next))(r)
+		})
+		n := 0
+		for _, err := range h.client.Challenges.List(context.Background(), testService, testIdentity, nil) {
+			if err != nil {
+				t.Fatalf("%s: %v", base, err)
+			}
+			n++
+		}
+		if n != 3 || len(h.requests()) != 2 {
+			t.Errorf("%s: %d items in %d requests, want 3 in 2", base, n, len(h.requests()))
+		}
+	}
+	for _, tc := range []struct{ a, b string }{
+		{"https://verify.twilio.com:8443/x", "https://verify.twilio.com"},
+		{"http://verify.twilio.com:443/x", "https://verify.twilio.com"},
+		{"https://user@verify.twilio.com/x", "https://verify.twilio.com"},
+	} {
+		u, _ := url.Parse(tc.a)
+		b, _ := url.Parse(tc.b)
+		if sameOrigin(u, b) {
+			t.Errorf("%s counted as the origin of %s", tc.a, tc.b)
+		}
 	}
 }

@@ -229,7 +229,7 @@ func TestListPagesFiltersAndOrder(t *testing.T) {
 	}
 
 	page, err := c.Challenges.ListPage(ctx, srv.ServiceSID(), identity, &verify.ListChallengesParams{FactorSID: f.SID, PageSize: 3})
-	if err != nil || len(page.Challenges) != 3 || !page.HasNext() {
+	if err != nil || len(page.Items) != 3 || !page.HasNext() {
 		t.Fatalf("first page: %v %v", page, err)
 	}
 	u, _ := url.Parse(page.Meta.NextPageURL)
