@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"time"
-
-	"github.com/google/go-querystring/query"
 )
 
 // ChallengeStatus is where a challenge stands. Values the SDK does not know
@@ -42,13 +40,22 @@ func (s ChallengeStatus) Known() bool {
 	return false
 }
 
-// RespondedReason says why a challenge is in its status.
+// RespondedReason says why a challenge is in its status. Twilio's reference
+// lists the three values below but defines none of them; the SDK passes
+// them through as they come, and values it does not know decode as they are.
 type RespondedReason string
 
 // Responded reasons.
 const (
-	ReasonNone         RespondedReason = "none"
-	ReasonNotNeeded    RespondedReason = "not_needed"
+	// ReasonNone: no special reason. The status is what the challenge's own
+	// life gave it (pending, the user's answer, or expiry); the value every
+	// challenge the fake serves carries.
+	ReasonNone RespondedReason = "none"
+	// ReasonNotNeeded: listed by the API, not documented; the status was set
+	// without the factor being checked. Do not read it as a user's answer.
+	ReasonNotNeeded RespondedReason = "not_needed"
+	// ReasonNotRequested: listed by the API, not documented; the challenge
+	// was never put to the user. Do not read it as a user's answer.
 	ReasonNotRequested RespondedReason = "not_requested"
 )
 
@@ -74,55 +81,55 @@ const (
 // Challenge is one verification attempt of an entity with a factor.
 // Dates the API leaves null are the zero time.Time.
 type Challenge struct {
-	SID             string          `json:"sid"`
-	AccountSID      string          `json:"account_sid"`
-	ServiceSID      string          `json:"service_sid"`
-	EntitySID       string          `json:"entity_sid"`
-	Identity        string          `json:"identity"`
-	FactorSID       string          `json:"factor_sid"`
-	DateCreated     time.Time       `json:"date_created"`
-	DateUpdated     time.Time       `json:"date_updated"`
-	DateResponded   time.Time       `json:"date_responded"`
-	ExpirationDate  time.Time       `json:"expiration_date"`
-	Status          ChallengeStatus `json:"status"`
-	RespondedReason RespondedReason `json:"responded_reason"`
-	Details         Details         `json:"details"`
-	HiddenDetails   StringMap       `json:"hidden_details"`
-	Metadata        StringMap       `json:"metadata"`
-	FactorType      FactorType      `json:"factor_type"`
-	URL             string          `json:"url"`
-	Links           Links           `json:"links"`
+	SID             string          `json:"sid"`              // YC…, 34 characters
+	AccountSID      string          `json:"account_sid"`      // AC…, the account that owns it
+	ServiceSID      string          `json:"service_sid"`      // VA…, the Verify service
+	EntitySID       string          `json:"entity_sid"`       // YE…, the entity challenged
+	Identity        string          `json:"identity"`         // your id for the user, 8–64 characters
+	FactorSID       string          `json:"factor_sid"`       // YF…, the factor it verifies
+	DateCreated     time.Time       `json:"date_created"`     // when it was created
+	DateUpdated     time.Time       `json:"date_updated"`     // when it last changed
+	DateResponded   time.Time       `json:"date_responded"`   // when it was answered; zero while pending
+	ExpirationDate  time.Time       `json:"expiration_date"`  // 5 minutes after creation by default, at most 60
+	Status          ChallengeStatus `json:"status"`           // pending, expired, approved or denied
+	RespondedReason RespondedReason `json:"responded_reason"` // why it is in its status; see RespondedReason
+	Details         Details         `json:"details"`          // what the user was shown
+	HiddenDetails   StringMap       `json:"hidden_details"`   // what you attached and the user was not shown
+	Metadata        StringMap       `json:"metadata"`         // what the device sent with its answer
+	FactorType      FactorType      `json:"factor_type"`      // push or totp (passkeys on the live API)
+	URL             string          `json:"url"`              // the challenge's absolute API URL
+	Links           Links           `json:"links"`            // its nested resources
 }
 
 // Details is what the user sees on their device: a message and labelled fields.
 type Details struct {
-	Message string    `json:"message"`
-	Fields  []Field   `json:"fields,omitempty"`
-	Date    time.Time `json:"date"` // set by the API; not sent on Create
+	Message string    `json:"message"`          // required for push; at most 256 characters
+	Fields  []Field   `json:"fields,omitempty"` // at most 20
+	Date    time.Time `json:"date"`             // set by the API; not sent on Create
 }
 
 // Field is one labelled line of Details.
 type Field struct {
-	Label string `json:"label"`
-	Value string `json:"value"`
+	Label string `json:"label"` // required; at most 36 characters
+	Value string `json:"value"` // at most 128 characters
 }
 
 // Links are URLs of a challenge's nested resources.
 type Links struct {
-	Notifications string `json:"notifications"`
+	Notifications string `json:"notifications"` // the challenge's Notifications list
 }
 
 // Notification is a push notification sent again for a pending challenge.
 type Notification struct {
-	SID          string    `json:"sid"`
-	AccountSID   string    `json:"account_sid"`
-	ServiceSID   string    `json:"service_sid"`
-	EntitySID    string    `json:"entity_sid"`
-	Identity     string    `json:"identity"`
-	ChallengeSID string    `json:"challenge_sid"`
-	Priority     string    `json:"priority"`
-	TTL          int       `json:"ttl"`
-	DateCreated  time.Time `json:"date_created"`
+	SID          string    `json:"sid"`           // NT…
+	AccountSID   string    `json:"account_sid"`   // AC…
+	ServiceSID   string    `json:"service_sid"`   // VA…
+	EntitySID    string    `json:"entity_sid"`    // YE…
+	Identity     string    `json:"identity"`      // the entity's identity
+	ChallengeSID string    `json:"challenge_sid"` // YC…, the challenge notified
+	Priority     string    `json:"priority"`      // always "high" for push: sent at once, wakes the device
+	TTL          int       `json:"ttl"`           // seconds delivery is attempted, 0–300
+	DateCreated  time.Time `json:"date_created"`  // when it was sent
 }
 
 // CreateChallengeParams are the inputs of Create; zero fields are not sent.
@@ -142,11 +149,11 @@ type UpdateChallengeParams struct {
 
 // ListChallengesParams filter and bound List and ListPage; zero fields are not sent.
 type ListChallengesParams struct {
-	FactorSID string          `url:"FactorSid,omitempty"`
-	Status    ChallengeStatus `url:"Status,omitempty"`
-	Order     Order           `url:"Order,omitempty"`
-	PageSize  int             `url:"PageSize,omitempty"` // 1–1000; 0 is the API's default, 50
-	Limit     int             `url:"-"`                  // stop after this many; 0 means all
+	FactorSID string          `url:"FactorSid,omitempty"` // only this factor's challenges (YF…)
+	Status    ChallengeStatus `url:"Status,omitempty"`    // only challenges in this status
+	Order     Order           `url:"Order,omitempty"`     // by creation date; the API's default is asc
+	PageSize  int             `url:"PageSize,omitempty"`  // 1–1000; 0 is the API's default, 50
+	Limit     int             `url:"-"`                   // stop after this many; 0 means all
 }
 
 // NotifyParams are the inputs of Notify.
@@ -205,7 +212,7 @@ func (s *ChallengeService) Update(ctx context.Context, serviceSID, identity, cha
 	if params == nil {
 		params = &UpdateChallengeParams{}
 	}
-	if err := params.Validate(); err != nil {
+	if err := params.Validate(); err != nil { // nil params too: AuthPayload is required
 		return nil, err
 	}
 	return post[Challenge](ctx, s.client, path, params)
@@ -229,7 +236,7 @@ func (s *ChallengeService) Notify(ctx context.Context, serviceSID, identity, cha
 
 // post form-encodes params, sends them to path and decodes the T the API returns.
 func post[T any](ctx context.Context, c *Client, path string, params any) (*T, error) {
-	form, err := query.Values(params)
+	form, err := formValues(params)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"runtime"
@@ -257,6 +258,54 @@ func TestAPIErrorJSON(t *testing.T) {
 				t.Errorf("message %q lacks code or request id", err)
 			}
 		})
+	}
+}
+
+// TestAPIErrorKeepsWhatIsReadable: an error body with odd field types still
+// gives its code and message.
+func TestAPIErrorKeepsWhatIsReadable(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, body string
+		code       int
+		message    string
+		details    map[string]any
+	}{
+		{"details as text", `{"code":60306,"message":"bad","details":"FactorSid is invalid","status":400}`,
+			60306, "bad", map[string]any{"value": "FactorSid is invalid"}},
+		{"code as a string", `{"code":"60306","message":"bad","status":"400"}`, 60306, "bad", nil},
+		{"code as a float", `{"code":60306.0,"message":"bad"}`, 60306, "bad", nil},
+		{"message not a string", `{"code":60306,"message":{"en":"bad"},"more_info":7}`, 60306, "no message (HTTP 400)", nil},
+		{"details as an object", `{"code":60306,"message":"bad","details":{"field":"Ttl"}}`, 60306, "bad", map[string]any{"field": "Ttl"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, WithMaxRetries(0))
+			h.mock.RegisterResponder("GET", oneURL, bodyResponder(400, tc.body))
+			_, err := h.client.Challenges.Fetch(context.Background(), testService, testIdentity, testChallenge)
+			var apiErr *APIError
+			if !errors.As(err, &apiErr) || apiErr.Code != tc.code || apiErr.Message != tc.message || !errors.Is(err, ErrInvalidRequest) {
+				t.Fatalf("err = %#v, want code %d and message %q", apiErr, tc.code, tc.message)
+			}
+			if fmt.Sprint(apiErr.Details) != fmt.Sprint(tc.details) {
+				t.Errorf("Details = %v, want %v", apiErr.Details, tc.details)
+			}
+		})
+	}
+}
+
+func TestUpdateWithoutAuthPayloadIsRefusedLocally(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	for _, params := range []*UpdateChallengeParams{nil, {}, {Metadata: map[string]string{"os": "ios"}}} {
+		_, err := h.client.Challenges.Update(context.Background(), testService, testIdentity, testChallenge, params)
+		var ve *ValidationError
+		if !errors.As(err, &ve) || ve.Field != "AuthPayload" || !strings.Contains(ve.Rule, "required") {
+			t.Errorf("Update(%+v): err = %v, want a *ValidationError naming AuthPayload", params, err)
+		}
+	}
+	if n := len(h.requests()); n != 0 {
+		t.Errorf("sent %d requests, want 0", n)
 	}
 }
 

@@ -127,8 +127,12 @@ func (d *Details) validate() error {
 	return nil
 }
 
-// Validate checks the limits the API enforces on Update; the error is a *ValidationError.
+// Validate checks the limits the API enforces on Update; the error is a
+// *ValidationError. AuthPayload is required: it is what answers the challenge.
 func (p *UpdateChallengeParams) Validate() error {
+	if p.AuthPayload == "" {
+		return invalid("AuthPayload", "is required: the TOTP code, or the JWT the push device signed")
+	}
 	if utf8.RuneCountInString(p.AuthPayload) > MaxAuthPayloadLength {
 		return invalid("AuthPayload", "must be at most 5456 characters")
 	}
