@@ -2,9 +2,12 @@ package verifytest_test
 
 import (
 	"errors"
+	"strconv"
 	"testing"
+	"time"
 
 	verify "github.com/verifykit/verify-go"
+	"github.com/verifykit/verify-go/verifytest"
 )
 
 // TestTOTPUpdateRefusesCodesOfTheWrongLength: a TOTP code outside 3–8
@@ -46,4 +49,41 @@ func TestTOTPUpdateRefusesCodesOfTheWrongLength(t *testing.T) {
 	if got, err := update(f.Code()); err != nil || !got.Status.IsApproved() {
 		t.Fatalf("right code after 5 wrong ones: %v %v, want approved", got, err)
 	}
+}
+
+// TestTOTPSkewZeroMeansZero: Skew verify.Ptr(0) accepts only the current
+// step's code; nil is the default of one step either side.
+func TestTOTPSkewZeroMeansZero(t *testing.T) {
+	t.Parallel()
+	midStep := time.Unix(1_700_000_025, 0) // 15 s into a 30 s step
+	srv, c := newFake(t, []verifytest.Option{verifytest.WithClock(func() time.Time { return midStep })})
+	for _, tc := range []struct {
+		skew     *int
+		previous verify.ChallengeStatus
+	}{
+		{verify.Ptr(0), verify.StatusPending},
+		{nil, verify.StatusApproved},
+		{verify.Ptr(1), verify.StatusApproved},
+	} {
+		f, err := srv.NewTOTPFactor(srv.ServiceSID(), identity, &verifytest.TOTPOptions{CodeLength: 8, Skew: tc.skew})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for code, want := range map[string]verify.ChallengeStatus{
+			f.CodeAt(midStep.Add(-30 * time.Second)): tc.previous,
+			f.Code():                                 verify.StatusApproved,
+		} {
+			ch, err := c.Challenges.Create(ctx, srv.ServiceSID(), identity, &verify.CreateChallengeParams{FactorSID: f.SID, AuthPayload: code})
+			if err != nil || ch.Status != want {
+				t.Errorf("skew %v: %v %v, want %s", fmtSkew(tc.skew), ch, err, want)
+			}
+		}
+	}
+}
+
+func fmtSkew(p *int) string {
+	if p == nil {
+		return "nil"
+	}
+	return strconv.Itoa(*p)
 }
