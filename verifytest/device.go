@@ -55,7 +55,7 @@ func (s *Server) NewPushDevice(serviceSID, identity string) (*Device, error) {
 	}
 	return &Device{
 		FactorSID: f.sid, ServiceSID: serviceSID, Identity: identity, PublicKey: encoded,
-		srv: s, key: key, client: s.Client(),
+		srv: s, key: key, client: s.Client(verify.WithHTTPClient(s.devices.client)),
 	}, nil
 }
 
@@ -126,7 +126,7 @@ func (d *Device) fetchRaw(ctx context.Context, challengeSID string) ([]string, m
 		return nil, nil, err
 	}
 	req.SetBasicAuth(d.srv.accountSID, d.srv.authToken)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := d.srv.devices.client.Do(req)
 	if err != nil {
 		return nil, nil, fmt.Errorf("verifytest: device fetching %s: %w", challengeSID, err)
 	}
