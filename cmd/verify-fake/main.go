@@ -5,8 +5,8 @@
 //
 // It prints its URL, credentials and the seeded service, identity and
 // factors (with the TOTP secret and a current code), then serves until
-// interrupted. Push challenges are answered by a simulated device when
-// -push-answer is approve or deny.
+// SIGINT or SIGTERM and exits 0. Push challenges are answered by a
+// simulated device when -push-answer is approve or deny.
 package main
 
 import (
@@ -16,6 +16,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"syscall"
 	"time"
 
 	verify "github.com/verifykit/verify-go"
@@ -32,7 +33,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "verify-fake: -push-answer must be approve, deny or none")
 		os.Exit(2)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Stdout, *addr, *identity, *answer, *delay); err != nil {
 		fmt.Fprintln(os.Stderr, "verify-fake:", err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -15,7 +16,13 @@ import (
 	verify "github.com/verifykit/verify-go"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	if os.Getenv(runMainEnv) == "1" { // a child started by TestStopsCleanlyOnSignals
+		main()
+		os.Exit(0)
+	}
+	goleak.VerifyTestMain(m)
+}
 
 // TestFakeServesAndAnswersPush starts the command on a free port, reads the
 // printed credentials, and sees a push challenge approved by the phone.
