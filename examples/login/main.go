@@ -2,6 +2,9 @@
 // the second factor: a push challenge it waits on, and a TOTP code form.
 //
 //	TWILIO_ACCOUNT_SID=AC… TWILIO_AUTH_TOKEN=… VERIFY_SERVICE_SID=VA… go run ./examples/login -addr 127.0.0.1:8080
+//
+// -base-url (or VERIFY_BASE_URL) points it at another API, such as
+// go run ./cmd/verify-fake on http://127.0.0.1:4010.
 //	curl -d identity=user-0001 -d factor=YF… localhost:8080/login/push
 //	curl -d identity=user-0001 -d factor=YF… -d code=123456 localhost:8080/login/totp
 //
@@ -26,23 +29,35 @@ type app struct {
 	serviceSID  string
 	pushTimeout time.Duration       // how long a login waits for the phone
 	waitOptions *verify.WaitOptions // polling interval for Wait
+	log         *log.Logger         // errors the user cannot act on
 }
 
 func main() {
-	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
-	flag.Parse()
-	client, err := verify.NewClient(verify.WithUserAgent("login-example/1.0"))
+	cfg, err := parseConfig(os.Args[1:], os.Getenv, os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
 	if err != nil {
 		log.Fatal(err)
 	}
-	service := os.Getenv("VERIFY_SERVICE_SID")
-	if service == "" {
-		log.Fatal("set VERIFY_SERVICE_SID to your Verify service (VA…)")
+	client, err := newVerifyClient(cfg)
+	if err != nil {
+		log.Fatal(err)
 	}
-	a := &app{verify: client, serviceSID: service, pushTimeout: 60 * time.Second}
-	srv := &http.Server{Addr: *addr, Handler: a.routes(), ReadHeaderTimeout: 5 * time.Second}
-	log.Printf("listening on http://%s", *addr)
+	a := &app{verify: client, serviceSID: cfg.serviceSID, pushTimeout: 60 * time.Second, log: log.Default()}
+	srv := &http.Server{Addr: cfg.addr, Handler: a.routes(), ReadHeaderTimeout: 5 * time.Second}
+	log.Printf("listening on http://%s, Verify API at %s", cfg.addr, client.BaseURL())
 	log.Fatal(srv.ListenAndServe())
+}
+
+// newVerifyClient reads the Twilio credentials from the environment and
+// points the client at cfg.baseURL when it is set.
+func newVerifyClient(cfg config) (*verify.Client, error) {
+	opts := []verify.Option{verify.WithUserAgent("login-example/1.0")}
+	if cfg.baseURL != "" {
+		opts = append(opts, verify.WithBaseURL(cfg.baseURL))
+	}
+	return verify.NewClient(opts...)
 }
 
 func (a *app) routes() http.Handler {
@@ -66,12 +81,12 @@ func (a *app) loginPush(w http.ResponseWriter, r *http.Request) {
 		HiddenDetails: map[string]string{"user_agent": r.UserAgent()},
 	})
 	if err != nil {
-		fail(w, err)
+		a.fail(w, r, err)
 		return
 	}
 	ch, err = a.verify.Challenges.Wait(ctx, a.serviceSID, identity, ch.SID, a.waitOptions)
 	if err != nil {
-		fail(w, err)
+		a.fail(w, r, err)
 		return
 	}
 	finish(w, ch)
@@ -84,7 +99,7 @@ func (a *app) loginTOTP(w http.ResponseWriter, r *http.Request) {
 		FactorSID: factor, AuthPayload: code,
 	})
 	if err != nil {
-		fail(w, err)
+		a.fail(w, r, err)
 		return
 	}
 	finish(w, ch)
@@ -99,8 +114,9 @@ func finish(w http.ResponseWriter, ch *verify.Challenge) {
 	http.Error(w, "second factor "+string(ch.Status), http.StatusUnauthorized)
 }
 
-// fail maps SDK errors to HTTP answers a login page can show.
-func fail(w http.ResponseWriter, err error) {
+// fail maps SDK errors to HTTP answers a login page can show, and logs
+// those the user cannot do anything about.
+func (a *app) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var ve *verify.ValidationError
 	switch {
 	case errors.As(err, &ve):
@@ -112,7 +128,7 @@ func fail(w http.ResponseWriter, err error) {
 	case errors.Is(err, verify.ErrNotFound), errors.Is(err, verify.ErrFactorNotVerified):
 		http.Error(w, "no usable second factor", http.StatusUnauthorized)
 	default:
-		log.Printf("verify: %v", err) // never holds credentials or payloads
+		a.log.Printf("%s: %v", r.URL.Path, err) // err starts with "verify:" and never holds credentials or payloads
 		http.Error(w, "second factor unavailable", http.StatusServiceUnavailable)
 	}
 }

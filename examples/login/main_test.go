@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,17 +24,23 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 const identity = "user-0001-login"
 
 func setup(t *testing.T) (*verifytest.Server, *httptest.Server) {
+	fake, web, _ := setupWithLog(t)
+	return fake, web
+}
+
+func setupWithLog(t *testing.T) (*verifytest.Server, *httptest.Server, *syncBuffer) {
 	fake := verifytest.NewServer()
 	client := fake.Client()
+	logs := &syncBuffer{}
 	a := &app{verify: client, serviceSID: fake.ServiceSID(), pushTimeout: 5 * time.Second,
-		waitOptions: &verify.WaitOptions{Interval: 10 * time.Millisecond}}
+		waitOptions: &verify.WaitOptions{Interval: 10 * time.Millisecond}, log: log.New(logs, "", 0)}
 	web := httptest.NewServer(a.routes())
 	t.Cleanup(func() {
 		web.Close()
 		client.CloseIdleConnections()
 		fake.Close()
 	})
-	return fake, web
+	return fake, web, logs
 }
 
 func post(t *testing.T, u string, form url.Values) (int, string) {
@@ -108,4 +117,41 @@ func TestTOTPLogin(t *testing.T) {
 	if status != 400 || !strings.Contains(body, "Identity") {
 		t.Errorf("bad identity: %d %q", status, body)
 	}
+}
+
+// TestUnexpectedErrorsAreLoggedOnce: an error the user cannot act on is a
+// 503 for them and one log line for us, with a single "verify:" prefix.
+func TestUnexpectedErrorsAreLoggedOnce(t *testing.T) {
+	fake, web, logs := setupWithLog(t)
+	f, err := fake.NewTOTPFactor(fake.ServiceSID(), identity, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake.FailNext(1, 500, 0)
+	status, body := post(t, web.URL+"/login/totp", url.Values{"identity": {identity}, "factor": {f.SID}, "code": {f.Code()}})
+	if status != 503 || body != "second factor unavailable" {
+		t.Errorf("Verify failing: %d %q, want 503", status, body)
+	}
+	got := logs.String()
+	if !strings.HasPrefix(got, "/login/totp: verify: ") || strings.Count(got, "verify:") != 1 || strings.Count(got, "\n") != 1 {
+		t.Errorf("log = %q, want one line starting \"/login/totp: verify: \" and no doubled prefix", got)
+	}
+}
+
+// syncBuffer collects log lines written by handler goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
