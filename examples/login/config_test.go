@@ -9,7 +9,10 @@ import (
 )
 
 func TestBaseURLFlagWinsOverEnvironment(t *testing.T) {
-	env := map[string]string{"VERIFY_SERVICE_SID": "VA00000000000000000000000000000000", "VERIFY_BASE_URL": "http://127.0.0.1:4010"}
+	env := map[string]string{
+		"VERIFY_SERVICE_SID": "VA00000000000000000000000000000000", "VERIFY_IDENTITY": "user-0001-ada",
+		"VERIFY_TOTP_FACTOR_SID": "YF00000000000000000000000000000000", "LOGIN_PASSWORD": "pw",
+	}
 	for _, tc := range []struct {
 		args []string
 		env  string
