@@ -65,10 +65,15 @@ func run(ctx context.Context, out io.Writer, addr, identity, answer string, dela
 try:
   curl -u %s:%s -d FactorSid=%s -d AuthPayload=%s %s
   curl -u %s:%s %s
+
+examples/login against this fake, in another terminal:
+  export TWILIO_ACCOUNT_SID=%s TWILIO_AUTH_TOKEN=%s VERIFY_SERVICE_SID=%s VERIFY_IDENTITY=%s VERIFY_PUSH_FACTOR_SID=%s VERIFY_TOTP_FACTOR_SID=%s
+  go run ./examples/login -base-url %s -password demo
 `, srv.URL, srv.AccountSID(), srv.AuthToken(), srv.ServiceSID(), identity,
 		totp.SID, totp.Secret, totp.Code(), dev.FactorSID, answer, delay,
 		srv.AccountSID(), srv.AuthToken(), totp.SID, totp.Code(), base,
-		srv.AccountSID(), srv.AuthToken(), base)
+		srv.AccountSID(), srv.AuthToken(), base,
+		srv.AccountSID(), srv.AuthToken(), srv.ServiceSID(), identity, dev.FactorSID, totp.SID, srv.URL)
 	if answer == "none" {
 		<-ctx.Done()
 		return nil

@@ -56,6 +56,13 @@ func TestFakeServesAndAnswersPush(t *testing.T) {
 		}
 		return m[1]
 	}
+	export := "export TWILIO_ACCOUNT_SID=" + field("account SID") + " TWILIO_AUTH_TOKEN=" + field("auth token") +
+		" VERIFY_SERVICE_SID=" + field("service SID") + " VERIFY_IDENTITY=" + field("identity") +
+		" VERIFY_PUSH_FACTOR_SID=" + field("push factor") + " VERIFY_TOTP_FACTOR_SID=" + field("TOTP factor") + "\n" +
+		"  go run ./examples/login -base-url http://" + addr + " -password demo\n"
+	if !strings.Contains(text, export) {
+		t.Errorf("no environment for examples/login, want\n%s\nin:\n%s", export, text)
+	}
 	client, err := verify.NewClient(verify.WithCredentials(field("account SID"), field("auth token")),
 		verify.WithBaseURL("http://"+addr))
 	if err != nil {
