@@ -21,6 +21,9 @@ import (
 
 // Device simulates a phone with the Verify Push SDK: it holds the private
 // key of a push factor and answers challenges the way the mobile SDKs do.
+// It reaches the server through its own http.Transport, not
+// http.DefaultTransport, and faults injected with FailNext, DropNext,
+// LoseNextResponse or SetLatency never touch its requests.
 type Device struct {
 	FactorSID  string // the push factor, YF…
 	ServiceSID string
