@@ -21,6 +21,9 @@ import (
 
 // Device simulates a phone with the Verify Push SDK: it holds the private
 // key of a push factor and answers challenges the way the mobile SDKs do.
+// It reaches the server through its own http.Transport, not
+// http.DefaultTransport, and faults injected with FailNext, DropNext,
+// LoseNextResponse or SetLatency never touch its requests.
 type Device struct {
 	FactorSID  string // the push factor, YF…
 	ServiceSID string
@@ -55,7 +58,7 @@ func (s *Server) NewPushDevice(serviceSID, identity string) (*Device, error) {
 	}
 	return &Device{
 		FactorSID: f.sid, ServiceSID: serviceSID, Identity: identity, PublicKey: encoded,
-		srv: s, key: key, client: s.Client(),
+		srv: s, key: key, client: s.Client(verify.WithHTTPClient(s.devices.client)),
 	}, nil
 }
 
@@ -126,7 +129,7 @@ func (d *Device) fetchRaw(ctx context.Context, challengeSID string) ([]string, m
 		return nil, nil, err
 	}
 	req.SetBasicAuth(d.srv.accountSID, d.srv.authToken)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := d.srv.devices.client.Do(req)
 	if err != nil {
 		return nil, nil, fmt.Errorf("verifytest: device fetching %s: %w", challengeSID, err)
 	}

@@ -23,6 +23,27 @@ func ExampleServer_NewTOTPFactor() {
 	// Output: approved <nil> 8
 }
 
+// Skew nil accepts the codes of one time step either side of now, as the
+// API does by default; verify.Ptr(0) accepts only the current step's code.
+func ExampleTOTPOptions() {
+	midStep := time.Unix(1_700_000_025, 0) // 15 s into a 30 s step
+	srv := verifytest.NewServer(verifytest.WithClock(func() time.Time { return midStep }))
+	defer srv.Close()
+	client := srv.Client()
+	defer client.CloseIdleConnections()
+
+	for _, skew := range []*int{nil, verify.Ptr(0)} {
+		f, _ := srv.NewTOTPFactor(srv.ServiceSID(), "user-0001", &verifytest.TOTPOptions{CodeLength: 8, Skew: skew})
+		previous := f.CodeAt(midStep.Add(-30 * time.Second))
+		ch, _ := client.Challenges.Create(context.Background(), srv.ServiceSID(), "user-0001",
+			&verify.CreateChallengeParams{FactorSID: f.SID, AuthPayload: previous})
+		fmt.Println(ch.Status)
+	}
+	// Output:
+	// approved
+	// pending
+}
+
 // FailNext makes the next requests fail before they are applied: here the
 // client retries a Fetch through two 503s.
 func ExampleServer_FailNext() {

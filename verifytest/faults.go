@@ -6,6 +6,9 @@ import (
 	"time"
 )
 
+// Injected faults are for the code under test: requests from a Device (the
+// simulated phone) neither consume nor suffer them.
+
 // faults are failures queued by tests, consumed one per request.
 type faults struct {
 	failCount     int
@@ -18,7 +21,8 @@ type faults struct {
 
 // FailNext answers the next n requests with status and Twilio's error body
 // (code 20429 for 429, 20500 otherwise), before they are applied. A
-// retryAfter above zero is sent as Retry-After, in whole seconds.
+// retryAfter above zero is sent as Retry-After, in whole seconds. A Device's
+// requests are not counted and never fail.
 func (s *Server) FailNext(n, status int, retryAfter time.Duration) {
 	s.mu.Lock()
 	s.faults.failCount, s.faults.failStatus, s.faults.retryAfter = n, status, retryAfter
@@ -26,7 +30,7 @@ func (s *Server) FailNext(n, status int, retryAfter time.Duration) {
 }
 
 // SetLatency delays every response by d (0 turns it off). A client whose
-// per-attempt timeout is shorter sees a timeout.
+// per-attempt timeout is shorter sees a timeout. A Device is not delayed.
 func (s *Server) SetLatency(d time.Duration) {
 	s.mu.Lock()
 	s.faults.latency = d
@@ -34,7 +38,8 @@ func (s *Server) SetLatency(d time.Duration) {
 }
 
 // DropNext closes the connection of the next n requests without applying
-// them or answering: the client sees a connection error.
+// them or answering: the client sees a connection error. A Device's requests
+// are not counted and never dropped.
 func (s *Server) DropNext(n int) {
 	s.mu.Lock()
 	s.faults.dropCount = n
@@ -43,6 +48,7 @@ func (s *Server) DropNext(n int) {
 
 // LoseNextResponse applies the next n requests, then closes the connection
 // without answering: the case where a POST's outcome is unknown to the client.
+// A Device's requests are not counted and always answered.
 func (s *Server) LoseNextResponse(n int) {
 	s.mu.Lock()
 	s.faults.loseResponses = n
@@ -52,6 +58,9 @@ func (s *Server) LoseNextResponse(n int) {
 // injectFault applies the queued faults to one request; it reports whether
 // the request was answered (or dropped) here.
 func (s *Server) injectFault(w http.ResponseWriter, r *http.Request) bool {
+	if s.devices.sent(r) {
+		return false
+	}
 	s.mu.Lock()
 	f := &s.faults
 	latency := f.latency

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	verify "github.com/verifykit/verify-go"
 )
@@ -272,6 +273,9 @@ func (s *Server) answer(c *challenge, p *verify.UpdateChallengeParams) *apiError
 	}
 	if p.AuthPayload == "" {
 		return badRequest("AuthPayload is required to verify a challenge")
+	}
+	if n := utf8.RuneCountInString(p.AuthPayload); c.factor.kind == verify.FactorTypeTOTP && (n < 3 || n > 8) {
+		return badRequest("AuthPayload must be a TOTP code of 3 to 8 characters, not %d", n)
 	}
 	now := s.now()
 	if p.Metadata != nil {

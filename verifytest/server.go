@@ -38,6 +38,7 @@ type Server struct {
 	api        http.Handler
 	accountSID string
 	authToken  string
+	devices    *deviceHTTP // the simulated phones' own HTTP client
 
 	mu         sync.Mutex
 	clock      func() time.Time
@@ -82,6 +83,7 @@ func NewServer(opts ...Option) *Server {
 		opt(s)
 	}
 	s.defaultSvc = s.NewService()
+	s.devices = newDeviceHTTP()
 	s.api = s.routes()
 	s.ts = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
 	if s.addr != "" {
@@ -103,7 +105,10 @@ func NewServer(opts ...Option) *Server {
 }
 
 // Close shuts the server down and closes its connections.
-func (s *Server) Close() { s.ts.Close() }
+func (s *Server) Close() {
+	s.ts.Close()
+	s.devices.transport.CloseIdleConnections()
+}
 
 // AccountSID is the account SID the server accepts.
 func (s *Server) AccountSID() string { return s.accountSID }

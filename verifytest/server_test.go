@@ -59,7 +59,7 @@ func wrongCode(code string) string {
 func TestTOTPOptionLimits(t *testing.T) {
 	t.Parallel()
 	srv, _ := newFake(t, nil)
-	for _, o := range []verifytest.TOTPOptions{{CodeLength: 2}, {CodeLength: 9}, {TimeStep: 19 * time.Second}, {TimeStep: 61 * time.Second}, {Skew: 3}, {Algorithm: "md5"}} {
+	for _, o := range []verifytest.TOTPOptions{{CodeLength: 2}, {CodeLength: 9}, {TimeStep: 19 * time.Second}, {TimeStep: 61 * time.Second}, {Skew: verify.Ptr(3)}, {Skew: verify.Ptr(-1)}, {Algorithm: "md5"}} {
 		if _, err := srv.NewTOTPFactor(srv.ServiceSID(), identity, &o); err == nil {
 			t.Errorf("%+v accepted", o)
 		}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/pquerna/otp/totp"
+
 	verify "github.com/verifykit/verify-go"
 )
 
@@ -50,9 +52,9 @@ type factor struct {
 	sid       string
 	kind      verify.FactorType
 	verified  bool
-	totp      TOTPOptions
-	secret    string           // base32, TOTP only
-	publicKey *ecdsa.PublicKey // push only
+	totp      totp.ValidateOpts // TOTP only, checked when the factor was made
+	secret    string            // base32, TOTP only
+	publicKey *ecdsa.PublicKey  // push only
 }
 
 type challenge struct {

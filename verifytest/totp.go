@@ -15,9 +15,12 @@ import (
 type TOTPOptions struct {
 	CodeLength int           // 3–8 digits; default 6
 	TimeStep   time.Duration // 20–60 s; default 30 s
-	Skew       int           // steps accepted either side, 0–2; default 1
-	Algorithm  string        // "sha1" (default), "sha256" or "sha512"
-	Unverified bool          // leave the factor unverified: Create answers 60318
+	// Skew is how many time steps either side of the current one are
+	// accepted, 0–2: nil means the API's default of 1, verify.Ptr(0)
+	// accepts only the current step's code.
+	Skew       *int
+	Algorithm  string // "sha1" (default), "sha256" or "sha512"
+	Unverified bool   // leave the factor unverified: Create answers 60318
 }
 
 // TOTPFactor is a TOTP factor registered on the server.
@@ -47,7 +50,7 @@ func (s *Server) NewTOTPFactor(serviceSID, identity string, opts *TOTPOptions) (
 	if err != nil {
 		return nil, fmt.Errorf("verifytest: generating a TOTP secret: %w", err)
 	}
-	f := &factor{sid: newSID("YF"), kind: verify.FactorTypeTOTP, verified: !o.Unverified, totp: o, secret: key.Secret()}
+	f := &factor{sid: newSID("YF"), kind: verify.FactorTypeTOTP, verified: !o.Unverified, totp: vo, secret: key.Secret()}
 	if err := s.addFactor(serviceSID, identity, f); err != nil {
 		return nil, err
 	}
@@ -73,10 +76,14 @@ func (o TOTPOptions) validateOpts() (totp.ValidateOpts, error) {
 	if o.TimeStep == 0 {
 		o.TimeStep = 30 * time.Second
 	}
-	if o.Skew == 0 {
-		o.Skew = 1
+	skew := 1
+	if o.Skew != nil {
+		skew = *o.Skew
 	}
-	vo := totp.ValidateOpts{Period: uint(o.TimeStep / time.Second), Skew: uint(o.Skew), Digits: otp.Digits(o.CodeLength)}
+	if skew < 0 || skew > 2 {
+		return totp.ValidateOpts{}, errors.New("verifytest: TOTP Skew must be nil (the default, 1) or 0 to 2")
+	}
+	vo := totp.ValidateOpts{Period: uint(o.TimeStep / time.Second), Skew: uint(skew), Digits: otp.Digits(o.CodeLength)}
 	switch o.Algorithm {
 	case "", "sha1":
 		vo.Algorithm = otp.AlgorithmSHA1
@@ -92,8 +99,6 @@ func (o TOTPOptions) validateOpts() (totp.ValidateOpts, error) {
 		return vo, errors.New("verifytest: TOTP CodeLength must be 3 to 8")
 	case o.TimeStep < 20*time.Second || o.TimeStep > 60*time.Second || o.TimeStep%time.Second != 0:
 		return vo, errors.New("verifytest: TOTP TimeStep must be whole seconds from 20 to 60")
-	case o.Skew < 0 || o.Skew > 2:
-		return vo, errors.New("verifytest: TOTP Skew must be 0 to 2")
 	}
 	return vo, nil
 }
@@ -103,11 +108,7 @@ func (s *Server) totpValid(f *factor, code string, now time.Time) bool {
 	if f.kind != verify.FactorTypeTOTP {
 		return false
 	}
-	vo, err := f.totp.validateOpts()
-	if err != nil {
-		return false
-	}
-	ok, err := totp.ValidateCustom(code, f.secret, now, vo)
+	ok, err := totp.ValidateCustom(code, f.secret, now, f.totp)
 	return err == nil && ok
 }
 

@@ -5,8 +5,8 @@
 //
 // It prints its URL, credentials and the seeded service, identity and
 // factors (with the TOTP secret and a current code), then serves until
-// interrupted. Push challenges are answered by a simulated device when
-// -push-answer is approve or deny.
+// SIGINT or SIGTERM and exits 0. Push challenges are answered by a
+// simulated device when -push-answer is approve or deny.
 package main
 
 import (
@@ -16,6 +16,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"syscall"
 	"time"
 
 	verify "github.com/verifykit/verify-go"
@@ -32,7 +33,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "verify-fake: -push-answer must be approve, deny or none")
 		os.Exit(2)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Stdout, *addr, *identity, *answer, *delay); err != nil {
 		fmt.Fprintln(os.Stderr, "verify-fake:", err)
@@ -64,10 +65,15 @@ func run(ctx context.Context, out io.Writer, addr, identity, answer string, dela
 try:
   curl -u %s:%s -d FactorSid=%s -d AuthPayload=%s %s
   curl -u %s:%s %s
+
+examples/login against this fake, in another terminal:
+  export TWILIO_ACCOUNT_SID=%s TWILIO_AUTH_TOKEN=%s VERIFY_SERVICE_SID=%s VERIFY_IDENTITY=%s VERIFY_PUSH_FACTOR_SID=%s VERIFY_TOTP_FACTOR_SID=%s
+  go run ./examples/login -base-url %s -password demo
 `, srv.URL, srv.AccountSID(), srv.AuthToken(), srv.ServiceSID(), identity,
 		totp.SID, totp.Secret, totp.Code(), dev.FactorSID, answer, delay,
 		srv.AccountSID(), srv.AuthToken(), totp.SID, totp.Code(), base,
-		srv.AccountSID(), srv.AuthToken(), base)
+		srv.AccountSID(), srv.AuthToken(), base,
+		srv.AccountSID(), srv.AuthToken(), srv.ServiceSID(), identity, dev.FactorSID, totp.SID, srv.URL)
 	if answer == "none" {
 		<-ctx.Done()
 		return nil

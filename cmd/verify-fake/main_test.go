@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -15,7 +16,13 @@ import (
 	verify "github.com/verifykit/verify-go"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	if os.Getenv(runMainEnv) == "1" { // a child started by TestStopsCleanlyOnSignals
+		main()
+		os.Exit(0)
+	}
+	goleak.VerifyTestMain(m)
+}
 
 // TestFakeServesAndAnswersPush starts the command on a free port, reads the
 // printed credentials, and sees a push challenge approved by the phone.
@@ -48,6 +55,13 @@ func TestFakeServesAndAnswersPush(t *testing.T) {
 			t.Fatalf("%q not printed:\n%s", name, text)
 		}
 		return m[1]
+	}
+	export := "export TWILIO_ACCOUNT_SID=" + field("account SID") + " TWILIO_AUTH_TOKEN=" + field("auth token") +
+		" VERIFY_SERVICE_SID=" + field("service SID") + " VERIFY_IDENTITY=" + field("identity") +
+		" VERIFY_PUSH_FACTOR_SID=" + field("push factor") + " VERIFY_TOTP_FACTOR_SID=" + field("TOTP factor") + "\n" +
+		"  go run ./examples/login -base-url http://" + addr + " -password demo\n"
+	if !strings.Contains(text, export) {
+		t.Errorf("no environment for examples/login, want\n%s\nin:\n%s", export, text)
 	}
 	client, err := verify.NewClient(verify.WithCredentials(field("account SID"), field("auth token")),
 		verify.WithBaseURL("http://"+addr))

@@ -1,18 +1,28 @@
-// Command login is a small web server whose login handlers use Verify for
-// the second factor: a push challenge it waits on, and a TOTP code form.
+// Command login is a small web server with a two-step login: a password,
+// then a second factor through Verify, either a push it waits on or a code
+// from an authenticator app. Who is logging in, and with which factor,
+// comes from the server-side session opened by the password step, never
+// from the request.
 //
-//	TWILIO_ACCOUNT_SID=AC… TWILIO_AUTH_TOKEN=… VERIFY_SERVICE_SID=VA… go run ./examples/login -addr 127.0.0.1:8080
-//	curl -d identity=user-0001 -d factor=YF… localhost:8080/login/push
-//	curl -d identity=user-0001 -d factor=YF… -d code=123456 localhost:8080/login/totp
+//	TWILIO_ACCOUNT_SID=AC… TWILIO_AUTH_TOKEN=… VERIFY_SERVICE_SID=VA… \
+//	VERIFY_IDENTITY=… VERIFY_PUSH_FACTOR_SID=YF… VERIFY_TOTP_FACTOR_SID=YF… \
+//	go run ./examples/login -user ada -password demo
 //
-// main_test.go drives both handlers end to end against verifytest.
+//	curl -c jar -d username=ada -d password=demo 127.0.0.1:8080/login/password
+//	curl -b jar -c jar -X POST 127.0.0.1:8080/login/push       # or:
+//	curl -b jar -c jar -d code=123456 127.0.0.1:8080/login/totp
+//	curl -b jar 127.0.0.1:8080/me
+//
+// -base-url (or VERIFY_BASE_URL) points it at another API, such as
+// go run ./cmd/verify-fake. main_test.go drives every step end to end
+// against verifytest.
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"log"
+	"net"
 	"net/http"
 	"os"
 	"time"
@@ -20,99 +30,76 @@ import (
 	verify "github.com/verifykit/verify-go"
 )
 
-// app holds what the handlers share: one verify.Client for the process.
+// app holds what the handlers share.
 type app struct {
-	verify      *verify.Client
+	verify      *verify.Client // one for the process
 	serviceSID  string
+	users       *users
+	sessions    *sessions
+	pushes      *pushLimits
 	pushTimeout time.Duration       // how long a login waits for the phone
 	waitOptions *verify.WaitOptions // polling interval for Wait
+	log         *log.Logger         // errors the user cannot act on
 }
 
-func main() {
-	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
-	flag.Parse()
-	client, err := verify.NewClient(verify.WithUserAgent("login-example/1.0"))
-	if err != nil {
-		log.Fatal(err)
+// newApp wires the handlers' state; now is the clock of sessions and push
+// limits.
+func newApp(client *verify.Client, serviceSID string, us *users, now func() time.Time) *app {
+	return &app{
+		verify: client, serviceSID: serviceSID, users: us,
+		sessions: newSessions(now), pushes: newPushLimits(3, now),
+		pushTimeout: 60 * time.Second, log: log.Default(),
 	}
-	service := os.Getenv("VERIFY_SERVICE_SID")
-	if service == "" {
-		log.Fatal("set VERIFY_SERVICE_SID to your Verify service (VA…)")
-	}
-	a := &app{verify: client, serviceSID: service, pushTimeout: 60 * time.Second}
-	srv := &http.Server{Addr: *addr, Handler: a.routes(), ReadHeaderTimeout: 5 * time.Second}
-	log.Printf("listening on http://%s", *addr)
-	log.Fatal(srv.ListenAndServe())
 }
 
 func (a *app) routes() http.Handler {
 	mux := http.NewServeMux()
+	mux.HandleFunc("POST /login/password", a.loginPassword)
 	mux.HandleFunc("POST /login/push", a.loginPush)
 	mux.HandleFunc("POST /login/totp", a.loginTOTP)
+	mux.HandleFunc("GET /me", a.me)
 	return mux
 }
 
-// loginPush sends a push to the user's phone and waits for the answer.
-func (a *app) loginPush(w http.ResponseWriter, r *http.Request) {
-	identity, factor := r.FormValue("identity"), r.FormValue("factor")
-	ctx, cancel := context.WithTimeout(r.Context(), a.pushTimeout)
-	defer cancel()
-	ch, err := a.verify.Challenges.Create(ctx, a.serviceSID, identity, &verify.CreateChallengeParams{
-		FactorSID: factor,
-		Details: &verify.Details{
-			Message: "Log in to Example?",
-			Fields:  []verify.Field{{Label: "IP", Value: r.RemoteAddr}},
-		},
-		HiddenDetails: map[string]string{"user_agent": r.UserAgent()},
-	})
-	if err != nil {
-		fail(w, err)
+func main() {
+	cfg, err := parseConfig(os.Args[1:], os.Getenv, os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
 		return
 	}
-	ch, err = a.verify.Challenges.Wait(ctx, a.serviceSID, identity, ch.SID, a.waitOptions)
 	if err != nil {
-		fail(w, err)
-		return
+		log.Fatal(err)
 	}
-	finish(w, ch)
+	client, err := newVerifyClient(cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	us := newUsers()
+	if err := us.add(cfg.user, cfg.password, cfg.identity, cfg.pushFactor, cfg.totpFactor); err != nil {
+		log.Fatal(err)
+	}
+	a := newApp(client, cfg.serviceSID, us, time.Now)
+	a.sessions.secure = !isLoopback(cfg.addr) // plain http is only for trying it on this machine
+	srv := &http.Server{Addr: cfg.addr, Handler: a.routes(), ReadHeaderTimeout: 5 * time.Second}
+	log.Printf("listening on http://%s, Verify API at %s", cfg.addr, client.BaseURL())
+	log.Fatal(srv.ListenAndServe())
 }
 
-// loginTOTP checks a code typed from an authenticator app.
-func (a *app) loginTOTP(w http.ResponseWriter, r *http.Request) {
-	identity, factor, code := r.FormValue("identity"), r.FormValue("factor"), r.FormValue("code")
-	ch, err := a.verify.Challenges.Create(r.Context(), a.serviceSID, identity, &verify.CreateChallengeParams{
-		FactorSID: factor, AuthPayload: code,
-	})
-	if err != nil {
-		fail(w, err)
-		return
+// newVerifyClient reads the Twilio credentials from the environment and
+// points the client at cfg.baseURL when it is set.
+func newVerifyClient(cfg config) (*verify.Client, error) {
+	opts := []verify.Option{verify.WithUserAgent("login-example/1.0")}
+	if cfg.baseURL != "" {
+		opts = append(opts, verify.WithBaseURL(cfg.baseURL))
 	}
-	finish(w, ch)
+	return verify.NewClient(opts...)
 }
 
-// finish maps a challenge's final status to the login's answer.
-func finish(w http.ResponseWriter, ch *verify.Challenge) {
-	if ch.Status.IsApproved() {
-		http.Error(w, "welcome", http.StatusOK)
-		return
+// isLoopback reports whether addr (host:port) listens only on this machine.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if host == "localhost" {
+		return true
 	}
-	http.Error(w, "second factor "+string(ch.Status), http.StatusUnauthorized)
-}
-
-// fail maps SDK errors to HTTP answers a login page can show.
-func fail(w http.ResponseWriter, err error) {
-	var ve *verify.ValidationError
-	switch {
-	case errors.As(err, &ve):
-		http.Error(w, ve.Error(), http.StatusBadRequest)
-	case errors.Is(err, verify.ErrRateLimited):
-		http.Error(w, "too many attempts, try again later", http.StatusTooManyRequests)
-	case errors.Is(err, verify.ErrChallengeExpired), errors.Is(err, context.DeadlineExceeded):
-		http.Error(w, "second factor timed out", http.StatusUnauthorized)
-	case errors.Is(err, verify.ErrNotFound), errors.Is(err, verify.ErrFactorNotVerified):
-		http.Error(w, "no usable second factor", http.StatusUnauthorized)
-	default:
-		log.Printf("verify: %v", err) // never holds credentials or payloads
-		http.Error(w, "second factor unavailable", http.StatusServiceUnavailable)
-	}
+	ip := net.ParseIP(host)
+	return err == nil && ip != nil && ip.IsLoopback()
 }

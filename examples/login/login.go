@@ -1,0 +1,143 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+
+	verify "github.com/verifykit/verify-go"
+)
+
+// loginPassword is the first step: a right username and password open a
+// session that waits for the second factor.
+func (a *app) loginPassword(w http.ResponseWriter, r *http.Request) {
+	u := a.users.check(r.PostFormValue("username"), r.PostFormValue("password"))
+	if u == nil {
+		http.Error(w, "wrong username or password", http.StatusUnauthorized)
+		return
+	}
+	a.sessions.start(w, u)
+	fmt.Fprintln(w, "password ok; now POST /login/push or /login/totp")
+}
+
+// loginPush sends a push to the session user's phone and waits for the
+// answer. Who and which factor come from the session, never the request.
+func (a *app) loginPush(w http.ResponseWriter, r *http.Request) {
+	id, sess, ok := a.sessions.lookup(r)
+	if !ok {
+		http.Error(w, "log in with your password first", http.StatusUnauthorized)
+		return
+	}
+	u := sess.user
+	if u.pushFactor == "" {
+		http.Error(w, "this account has no push factor; use /login/totp", http.StatusBadRequest)
+		return
+	}
+	if err := a.pushes.begin(u.name); err != nil {
+		http.Error(w, err.Error(), http.StatusTooManyRequests)
+		return
+	}
+	defer a.pushes.end(u.name)
+
+	ctx, cancel := context.WithTimeout(r.Context(), a.pushTimeout)
+	defer cancel()
+	ch, err := a.verify.Challenges.Create(ctx, a.serviceSID, u.identity, &verify.CreateChallengeParams{
+		FactorSID: u.pushFactor,
+		Details: &verify.Details{
+			Message: "Log in to Example as " + u.name + "?",
+			Fields:  []verify.Field{{Label: "IP", Value: clientIP(r)}},
+		},
+	})
+	if err == nil {
+		ch, err = a.verify.Challenges.Wait(ctx, a.serviceSID, u.identity, ch.SID, a.waitOptions)
+	}
+	switch {
+	case err != nil:
+		a.fail(w, r, err)
+	case ch.Status.IsApproved():
+		a.loggedIn(w, id)
+	default:
+		http.Error(w, "push "+string(ch.Status), http.StatusUnauthorized)
+	}
+}
+
+// loginTOTP checks a code from the session user's authenticator app.
+func (a *app) loginTOTP(w http.ResponseWriter, r *http.Request) {
+	id, sess, ok := a.sessions.lookup(r)
+	if !ok {
+		http.Error(w, "log in with your password first", http.StatusUnauthorized)
+		return
+	}
+	u, code := sess.user, r.PostFormValue("code")
+	switch {
+	case u.totpFactor == "":
+		http.Error(w, "this account has no TOTP factor; use /login/push", http.StatusBadRequest)
+		return
+	case code == "":
+		http.Error(w, "enter the code from your authenticator app", http.StatusBadRequest)
+		return
+	}
+	ch, err := a.verify.Challenges.Create(r.Context(), a.serviceSID, u.identity, &verify.CreateChallengeParams{
+		FactorSID: u.totpFactor, AuthPayload: code,
+	})
+	switch {
+	case err != nil:
+		a.fail(w, r, err)
+	case ch.Status.IsApproved():
+		a.loggedIn(w, id)
+	case a.sessions.wrongCode(id):
+		http.Error(w, "too many wrong codes; log in with your password again", http.StatusUnauthorized)
+	default:
+		http.Error(w, "wrong code", http.StatusUnauthorized)
+	}
+}
+
+// me is the page behind the login: only a fully logged-in session sees it.
+func (a *app) me(w http.ResponseWriter, r *http.Request) {
+	_, sess, ok := a.sessions.lookup(r)
+	if !ok || !sess.loggedIn {
+		http.Error(w, "not logged in", http.StatusUnauthorized)
+		return
+	}
+	fmt.Fprintln(w, "logged in as", sess.user.name)
+}
+
+// loggedIn ends a login whose second factor passed.
+func (a *app) loggedIn(w http.ResponseWriter, id string) {
+	if !a.sessions.promote(w, id) {
+		http.Error(w, "your session ended; log in with your password again", http.StatusUnauthorized)
+		return
+	}
+	fmt.Fprintln(w, "welcome")
+}
+
+// fail maps SDK errors to HTTP answers a login page can show, and logs
+// those the user cannot do anything about.
+func (a *app) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var ve *verify.ValidationError
+	switch {
+	case errors.As(err, &ve) && ve.Field == "AuthPayload": // the only parameter a user types
+		http.Error(w, "that is not a valid code", http.StatusBadRequest)
+	case errors.Is(err, verify.ErrRateLimited):
+		http.Error(w, "too many attempts, try again later", http.StatusTooManyRequests)
+	case errors.Is(err, verify.ErrChallengeExpired), errors.Is(err, context.DeadlineExceeded):
+		http.Error(w, "second factor timed out", http.StatusUnauthorized)
+	case errors.Is(err, verify.ErrNotFound), errors.Is(err, verify.ErrFactorNotVerified):
+		http.Error(w, "no usable second factor", http.StatusUnauthorized)
+	default:
+		a.log.Printf("%s: %v", r.URL.Path, err) // err starts with "verify:" and never holds credentials or payloads
+		http.Error(w, "second factor unavailable", http.StatusServiceUnavailable)
+	}
+}
+
+// clientIP is the address the request came from, shown on the phone.
+// Behind a proxy, take it from the proxy's header instead.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}

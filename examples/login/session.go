@@ -1,0 +1,111 @@
+package main
+
+import (
+	"crypto/rand"
+	"net/http"
+	"sync"
+	"time"
+)
+
+const (
+	sessionCookie   = "login_session"
+	secondFactorTTL = 5 * time.Minute // from the password to the second factor
+	loggedInTTL     = 12 * time.Hour
+	maxWrongCodes   = 5 // then the session ends and the password is asked again
+)
+
+// session is the server-side state behind a session cookie.
+type session struct {
+	user       *user
+	expires    time.Time
+	loggedIn   bool // the second factor passed
+	wrongCodes int
+}
+
+// sessions keeps sessions in memory by their random id, safe for
+// concurrent use. A real application keeps them in a shared store with
+// expiry (a database, Redis) so that they survive restarts.
+type sessions struct {
+	mu     sync.Mutex
+	byID   map[string]*session
+	now    func() time.Time
+	secure bool // cookies only over HTTPS; false only for http://127.0.0.1
+}
+
+func newSessions(now func() time.Time) *sessions {
+	return &sessions{byID: map[string]*session{}, now: now, secure: true}
+}
+
+// start opens a session for u after its password checked out, waiting for
+// the second factor, and sets its cookie.
+func (s *sessions) start(w http.ResponseWriter, u *user) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	for id, old := range s.byID { // forget expired sessions
+		if !now.Before(old.expires) {
+			delete(s.byID, id)
+		}
+	}
+	s.open(w, &session{user: u, expires: now.Add(secondFactorTTL)})
+}
+
+// lookup returns a copy of the session named by r's cookie, with its id;
+// ok is false when there is no cookie or the session is unknown or expired.
+func (s *sessions) lookup(r *http.Request) (id string, sess session, ok bool) {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return "", session{}, false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.byID[c.Value]
+	if p == nil || !s.now().Before(p.expires) {
+		delete(s.byID, c.Value)
+		return "", session{}, false
+	}
+	return c.Value, *p, true
+}
+
+// promote marks the session logged in after its second factor, under a
+// new id so that an id seen before the login is worth nothing after it.
+// It reports false if the session ended meanwhile.
+func (s *sessions) promote(w http.ResponseWriter, id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.byID[id]
+	if p == nil || !s.now().Before(p.expires) {
+		return false
+	}
+	delete(s.byID, id)
+	s.open(w, &session{user: p.user, expires: s.now().Add(loggedInTTL), loggedIn: true})
+	return true
+}
+
+// wrongCode counts a wrong TOTP code; it ends the session and reports true
+// at the maxWrongCodes-th.
+func (s *sessions) wrongCode(id string) (ended bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.byID[id]
+	if p == nil {
+		return true
+	}
+	p.wrongCodes++
+	if p.wrongCodes >= maxWrongCodes {
+		delete(s.byID, id)
+		return true
+	}
+	return false
+}
+
+// open stores sess under a new random id and sets its cookie; the caller
+// holds s.mu.
+func (s *sessions) open(w http.ResponseWriter, sess *session) {
+	id := rand.Text() // 128 random bits
+	s.byID[id] = sess
+	http.SetCookie(w, &http.Cookie{
+		Name: sessionCookie, Value: id, Path: "/", Expires: sess.expires,
+		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteStrictMode,
+	})
+}
