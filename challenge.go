@@ -195,11 +195,7 @@ func (s *ChallengeService) Fetch(ctx context.Context, serviceSID, identity, chal
 	if err != nil {
 		return nil, err
 	}
-	var ch Challenge
-	if err := s.client.do(ctx, http.MethodGet, s.client.baseURL+path, path, nil, &ch); err != nil {
-		return nil, err
-	}
-	return &ch, nil
+	return get[Challenge](ctx, s.client, path)
 }
 
 // Update answers a challenge with an AuthPayload: a TOTP code, or the JWT a
@@ -236,9 +232,18 @@ func (s *ChallengeService) Notify(ctx context.Context, serviceSID, identity, cha
 
 // post form-encodes params, sends them to path and decodes the T the API returns.
 func post[T any](ctx context.Context, c *Client, path string, params any) (*T, error) {
+	return postForm[T](ctx, c, path, params)
+}
+
+// postForm is post with fixed form values added, as key, value pairs (such
+// as FactorType for a factor).
+func postForm[T any](ctx context.Context, c *Client, path string, params any, fixed ...string) (*T, error) {
 	form, err := formValues(params)
 	if err != nil {
 		return nil, err
+	}
+	for i := 0; i+1 < len(fixed); i += 2 {
+		form.Set(fixed[i], fixed[i+1])
 	}
 	var out T
 	if err := c.do(ctx, http.MethodPost, c.baseURL+path, path, form, &out); err != nil {
@@ -249,13 +254,8 @@ func post[T any](ctx context.Context, c *Client, path string, params any) (*T, e
 
 // challengesPath is the list path, with every segment validated and escaped.
 func challengesPath(serviceSID, identity string) (string, error) {
-	if err := checkSID("ServiceSid", serviceSID, "VA"); err != nil {
-		return "", err
-	}
-	if err := ValidateIdentity(identity); err != nil {
-		return "", err
-	}
-	return "/v2/Services/" + url.PathEscape(serviceSID) + "/Entities/" + url.PathEscape(identity) + "/Challenges", nil
+	path, err := entityPath(serviceSID, identity)
+	return path + "/Challenges", err
 }
 
 // challengePath is one challenge's path.

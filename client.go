@@ -44,8 +44,16 @@ const maxErrorBytes = 64 << 10
 // Client talks to the Verify API. It is safe for concurrent use; create one
 // per process and reuse it so that connections are pooled.
 type Client struct {
-	// Challenges creates, fetches, updates, lists and notifies challenges.
+	// Challenges creates, fetches, updates, lists, notifies and waits on challenges.
 	Challenges *ChallengeService
+	// Entities creates, fetches, deletes and lists the users Verify knows.
+	Entities *EntityService
+	// Factors enrolls, verifies, updates, deletes and lists TOTP and push factors.
+	Factors *FactorService
+	// AccessTokens creates the tokens a mobile app enrolls a push factor with.
+	AccessTokens *AccessTokenService
+	// Webhooks configures where Verify sends its events.
+	Webhooks *WebhookService
 
 	accountSID string
 	baseURL    string   // scheme://host[/prefix], no trailing slash
@@ -136,6 +144,10 @@ func NewClient(opts ...Option) (*Client, error) {
 	}
 	c.waitMin, c.waitMax = cfg.waitMin, cfg.waitMax
 	c.Challenges = &ChallengeService{client: c}
+	c.Entities = &EntityService{client: c}
+	c.Factors = &FactorService{client: c}
+	c.AccessTokens = &AccessTokenService{client: c}
+	c.Webhooks = &WebhookService{client: c}
 	return c, nil
 }
 

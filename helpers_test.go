@@ -71,13 +71,17 @@ func newHarness(t *testing.T, opts ...Option) *harness {
 	return h
 }
 
-var specPath = filepath.Join("testdata", "verify_v2_challenges.json")
+// specPaths are the OpenAPI contracts every request is checked against.
+var specPaths = []string{
+	filepath.Join("testdata", "verify_v2_challenges.json"),
+	filepath.Join("testdata", "verify_v2_enrollment.json"),
+}
 
 // RoundTrip checks the request against the spec, records it, and answers
 // through httpmock. Like many wrapping transports, it reports nothing to
 // httptrace: the SDK must judge POST retries from errors alone here.
 func (h *harness) RoundTrip(req *http.Request) (*http.Response, error) {
-	spec, err := contract.Load(specPath)
+	spec, err := contract.Load(specPaths...)
 	if err != nil {
 		h.t.Fatalf("loading spec: %v", err)
 	}

@@ -152,13 +152,7 @@ func (p *ListChallengesParams) Validate() error {
 	if p.Order != "" && p.Order != OrderAsc && p.Order != OrderDesc {
 		return invalid("Order", "must be asc or desc")
 	}
-	if p.PageSize < 0 || p.PageSize > MaxPageSize {
-		return invalid("PageSize", "must be between 1 and 1000 (0 for the API's default)")
-	}
-	if p.Limit < 0 {
-		return invalid("Limit", "must be 0 (all) or more")
-	}
-	return nil
+	return (&ListParams{PageSize: p.PageSize, Limit: p.Limit}).Validate()
 }
 
 // checkJSONMap bounds the JSON the map encodes to.

@@ -103,7 +103,7 @@ func (s *ChallengeService) fetchTimed(ctx context.Context, path string) (*Challe
 	}
 	var offset time.Duration
 	if !st.serverDate.IsZero() {
-		offset = st.serverDate.Sub(time.Now())
+		offset = time.Until(st.serverDate)
 	}
 	return &ch, offset, nil
 }

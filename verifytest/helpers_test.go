@@ -52,7 +52,7 @@ func (c *checked) RoundTrip(req *http.Request) (*http.Response, error) {
 // newFake starts a fake and a contract-checked client for it.
 func newFake(t *testing.T, srvOpts []verifytest.Option, opts ...verify.Option) (*verifytest.Server, *verify.Client) {
 	t.Helper()
-	spec, err := contract.Load("../testdata/verify_v2_challenges.json")
+	spec, err := contract.Load("../testdata/verify_v2_challenges.json", "../testdata/verify_v2_enrollment.json")
 	if err != nil {
 		t.Fatal(err)
 	}

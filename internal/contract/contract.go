@@ -19,22 +19,54 @@ import (
 )
 
 // Spec is a loaded contract whose routes match any host, so it serves
-// requests to the real API, to httpmock and to a loopback fake alike.
+// requests to the real API, to httpmock and to a loopback fake alike. It
+// may join several OpenAPI files (challenges, enrollment): a request is
+// checked against the first whose routes match it.
 type Spec struct {
-	router routers.Router
+	routers []routers.Router
 }
 
 var (
 	cacheMu sync.Mutex
-	cache   = map[string]*Spec{}
+	cache   = map[string]routers.Router{}
 )
 
-// Load reads the OpenAPI file at path (once per path per process).
-func Load(path string) (*Spec, error) {
+// Load reads the OpenAPI files at paths (each once per process) into one contract.
+func Load(paths ...string) (*Spec, error) {
+	s := &Spec{}
+	for _, path := range paths {
+		r, err := loadRouter(path)
+		if err != nil {
+			return nil, err
+		}
+		s.routers = append(s.routers, r)
+	}
+	return s, nil
+}
+
+// findRoute matches req against each file in turn.
+func (s *Spec) findRoute(req *http.Request) (*routers.Route, map[string]string, error) {
+	var firstErr error
+	for _, r := range s.routers {
+		route, params, err := r.FindRoute(req)
+		if err == nil {
+			return route, params, nil
+		}
+		if firstErr == nil {
+			firstErr = err
+		}
+	}
+	if firstErr == nil {
+		firstErr = fmt.Errorf("no OpenAPI file loaded")
+	}
+	return nil, nil, firstErr
+}
+
+func loadRouter(path string) (routers.Router, error) {
 	cacheMu.Lock()
 	defer cacheMu.Unlock()
-	if s, ok := cache[path]; ok {
-		return s, nil
+	if r, ok := cache[path]; ok {
+		return r, nil
 	}
 	doc, err := openapi3.NewLoader().LoadFromFile(path)
 	if err != nil {
@@ -54,9 +86,8 @@ func Load(path string) (*Spec, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Spec{router: r}
-	cache[path] = s
-	return s, nil
+	cache[path] = r
+	return r, nil
 }
 
 // jsonFormFields are form fields whose values are stringified JSON. The spec
@@ -135,7 +166,7 @@ func (s *Spec) CheckRequest(req *http.Request) error {
 	}
 	clone := req.Clone(context.Background())
 	clone.Body = io.NopCloser(bytes.NewReader(body))
-	route, params, err := s.router.FindRoute(clone)
+	route, params, err := s.findRoute(clone)
 	if err != nil {
 		return fmt.Errorf("contract: %s %s: no such operation: %w", req.Method, req.URL.Path, err)
 	}
@@ -160,7 +191,7 @@ func (s *Spec) CheckRequest(req *http.Request) error {
 func (s *Spec) CheckResponse(req *http.Request, status int, header http.Header, body []byte) error {
 	clone := req.Clone(context.Background())
 	clone.Body = http.NoBody
-	route, params, err := s.router.FindRoute(clone)
+	route, params, err := s.findRoute(clone)
 	if err != nil {
 		return fmt.Errorf("contract: %s %s: no such operation: %w", req.Method, req.URL.Path, err)
 	}

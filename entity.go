@@ -1,0 +1,151 @@
+package verify
+
+import (
+	"context"
+	"iter"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// Entity is a user of your service as Verify knows them: the owner of
+// factors and challenges, named by your identity for them.
+type Entity struct {
+	SID         string      `json:"sid"`          // YE…, 34 characters
+	Identity    string      `json:"identity"`     // your id for the user, 8–64 characters
+	AccountSID  string      `json:"account_sid"`  // AC…
+	ServiceSID  string      `json:"service_sid"`  // VA…
+	DateCreated time.Time   `json:"date_created"` // when it was created
+	DateUpdated time.Time   `json:"date_updated"` // when it last changed
+	URL         string      `json:"url"`          // the entity's absolute API URL
+	Links       EntityLinks `json:"links"`        // its nested resources
+}
+
+// EntityLinks are URLs of an entity's nested resources.
+type EntityLinks struct {
+	Factors    string `json:"factors"`     // the entity's factors
+	NewFactors string `json:"new_factors"` // where factors are created
+	Challenges string `json:"challenges"`  // the entity's challenges
+}
+
+// ListParams bound Entities.List, Factors.List and Webhooks.List; zero
+// fields are not sent.
+type ListParams struct {
+	PageSize int `url:"PageSize,omitempty"` // 1–1000; 0 is the API's default, 50
+	Limit    int `url:"-"`                  // stop after this many; 0 means all
+}
+
+// EntityService creates, fetches, deletes and lists entities; use Client.Entities.
+type EntityService struct {
+	client *Client
+}
+
+// Create adds an entity for identity. Creating a factor creates its entity
+// too, so this is only needed to hold an identity before its first factor.
+func (s *EntityService) Create(ctx context.Context, serviceSID, identity string) (*Entity, error) {
+	path, err := servicePath(serviceSID, "Entities")
+	if err != nil {
+		return nil, err
+	}
+	if err := ValidateIdentity(identity); err != nil {
+		return nil, err
+	}
+	return post[Entity](ctx, s.client, path, &struct {
+		Identity string `url:"Identity"`
+	}{identity})
+}
+
+// Fetch reads one entity.
+func (s *EntityService) Fetch(ctx context.Context, serviceSID, identity string) (*Entity, error) {
+	path, err := entityPath(serviceSID, identity)
+	if err != nil {
+		return nil, err
+	}
+	return get[Entity](ctx, s.client, path)
+}
+
+// Delete removes an entity with all its factors and challenges. Deleting
+// twice deletes once: a retry that finds it gone after an attempt that may
+// have arrived counts as success; a first attempt that finds nothing is
+// ErrNotFound.
+func (s *EntityService) Delete(ctx context.Context, serviceSID, identity string) error {
+	path, err := entityPath(serviceSID, identity)
+	if err != nil {
+		return err
+	}
+	return s.client.delete(ctx, path)
+}
+
+// ListPage fetches the first page of the service's entities; page.Next goes on.
+func (s *EntityService) ListPage(ctx context.Context, serviceSID string, params *ListParams) (*Page[Entity], error) {
+	path, err := servicePath(serviceSID, "Entities")
+	if err != nil {
+		return nil, err
+	}
+	return listPage[Entity](ctx, s.client, path, params)
+}
+
+// List iterates over the service's entities, as ChallengeService.List does.
+func (s *EntityService) List(ctx context.Context, serviceSID string, params *ListParams) iter.Seq2[*Entity, error] {
+	p := copyListParams(params)
+	return listAll(ctx, p.Limit, func(ctx context.Context) (*Page[Entity], error) {
+		return s.ListPage(ctx, serviceSID, &p)
+	})
+}
+
+// servicePath is /v2/Services/{serviceSID}/{rest}, with the SID validated.
+func servicePath(serviceSID, rest string) (string, error) {
+	if err := checkSID("ServiceSid", serviceSID, "VA"); err != nil {
+		return "", err
+	}
+	return "/v2/Services/" + url.PathEscape(serviceSID) + "/" + rest, nil
+}
+
+// entityPath is one entity's path, with every segment validated and escaped.
+func entityPath(serviceSID, identity string) (string, error) {
+	path, err := servicePath(serviceSID, "Entities")
+	if err != nil {
+		return "", err
+	}
+	if err := ValidateIdentity(identity); err != nil {
+		return "", err
+	}
+	return path + "/" + url.PathEscape(identity), nil
+}
+
+// get fetches path and decodes the T the API returns.
+func get[T any](ctx context.Context, c *Client, path string) (*T, error) {
+	var out T
+	if err := c.do(ctx, http.MethodGet, c.baseURL+path, path, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// delete removes the resource at path; the API answers 204 with no body.
+func (c *Client) delete(ctx context.Context, path string) error {
+	return c.do(ctx, http.MethodDelete, c.baseURL+path, path, nil, nil)
+}
+
+// copyListParams copies the caller's params, so later changes do not affect
+// an iteration.
+func copyListParams(params *ListParams) ListParams {
+	if params == nil {
+		return ListParams{}
+	}
+	return *params
+}
+
+// listPage validates params and fetches the first page of the list at path.
+func listPage[T any](ctx context.Context, c *Client, path string, params *ListParams) (*Page[T], error) {
+	p := copyListParams(params)
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	p.PageSize = pageSizeFor(p.PageSize, p.Limit)
+	q, err := formValues(&p)
+	if err != nil {
+		return nil, err
+	}
+	return firstPage[T](ctx, c, path, q)
+}

@@ -1,0 +1,144 @@
+package verify
+
+import (
+	"context"
+	"iter"
+	"net/url"
+	"time"
+)
+
+// WebhookStatus turns a webhook's deliveries on or off.
+type WebhookStatus string
+
+// Webhook statuses.
+const (
+	WebhookStatusEnabled  WebhookStatus = "enabled"
+	WebhookStatusDisabled WebhookStatus = "disabled"
+)
+
+// WebhookVersion is the payload format a webhook receives.
+type WebhookVersion string
+
+// Webhook versions; v2 is the API's default for new webhooks.
+const (
+	WebhookVersionV1 WebhookVersion = "v1"
+	WebhookVersionV2 WebhookVersion = "v2"
+)
+
+// Webhook is a URL Verify calls when challenges are answered and factors
+// change; receive its events with NewWebhookHandler.
+type Webhook struct {
+	SID          string         `json:"sid"`            // YW…, 34 characters
+	AccountSID   string         `json:"account_sid"`    // AC…
+	ServiceSID   string         `json:"service_sid"`    // VA…
+	FriendlyName string         `json:"friendly_name"`  // your name for it; no PII
+	EventTypes   []EventType    `json:"event_types"`    // what it receives; EventAll for everything
+	Status       WebhookStatus  `json:"status"`         // enabled or disabled
+	Version      WebhookVersion `json:"version"`        // payload format
+	WebhookURL   string         `json:"webhook_url"`    // where events are sent
+	Method       string         `json:"webhook_method"` // the HTTP method events are sent with, POST
+	DateCreated  time.Time      `json:"date_created"`   // when it was created
+	DateUpdated  time.Time      `json:"date_updated"`   // when it last changed
+	URL          string         `json:"url"`            // the webhook's absolute API URL
+}
+
+// CreateWebhookParams are the inputs of Webhooks.Create; zero fields are not sent.
+type CreateWebhookParams struct {
+	FriendlyName string         `url:"FriendlyName"`      // required, up to 64 characters; no PII
+	URL          string         `url:"WebhookUrl"`        // required: absolute https (http only on loopback)
+	EventTypes   []EventType    `url:"EventTypes"`        // required, at least one; one form value each
+	Status       WebhookStatus  `url:"Status,omitempty"`  // enabled (the API's default) or disabled
+	Version      WebhookVersion `url:"Version,omitempty"` // v1 or v2 (the API's default)
+}
+
+// UpdateWebhookParams are the inputs of Webhooks.Update; zero fields are
+// not sent and keep their current value.
+type UpdateWebhookParams struct {
+	FriendlyName string         `url:"FriendlyName,omitempty"` // up to 64 characters
+	URL          string         `url:"WebhookUrl,omitempty"`   // absolute https (http only on loopback)
+	EventTypes   []EventType    `url:"EventTypes,omitempty"`   // replaces the list when set
+	Status       WebhookStatus  `url:"Status,omitempty"`       // enabled or disabled
+	Version      WebhookVersion `url:"Version,omitempty"`      // v1 or v2
+}
+
+// WebhookService configures where Verify sends events; use Client.Webhooks.
+type WebhookService struct {
+	client *Client
+}
+
+// Create registers a webhook URL for the service's events.
+func (s *WebhookService) Create(ctx context.Context, serviceSID string, params *CreateWebhookParams) (*Webhook, error) {
+	path, err := servicePath(serviceSID, "Webhooks")
+	if err != nil {
+		return nil, err
+	}
+	if params == nil {
+		return nil, invalid("FriendlyName", "is required")
+	}
+	if err := params.Validate(); err != nil {
+		return nil, err
+	}
+	return post[Webhook](ctx, s.client, path, params)
+}
+
+// Fetch reads one webhook.
+func (s *WebhookService) Fetch(ctx context.Context, serviceSID, webhookSID string) (*Webhook, error) {
+	path, err := webhookPath(serviceSID, webhookSID)
+	if err != nil {
+		return nil, err
+	}
+	return get[Webhook](ctx, s.client, path)
+}
+
+// Update changes a webhook; fields left zero keep their value.
+func (s *WebhookService) Update(ctx context.Context, serviceSID, webhookSID string, params *UpdateWebhookParams) (*Webhook, error) {
+	path, err := webhookPath(serviceSID, webhookSID)
+	if err != nil {
+		return nil, err
+	}
+	if params == nil {
+		params = &UpdateWebhookParams{}
+	}
+	if err := params.Validate(); err != nil {
+		return nil, err
+	}
+	return post[Webhook](ctx, s.client, path, params)
+}
+
+// Delete removes a webhook; deleting twice deletes once, as for EntityService.Delete.
+func (s *WebhookService) Delete(ctx context.Context, serviceSID, webhookSID string) error {
+	path, err := webhookPath(serviceSID, webhookSID)
+	if err != nil {
+		return err
+	}
+	return s.client.delete(ctx, path)
+}
+
+// ListPage fetches the first page of the service's webhooks; page.Next goes on.
+func (s *WebhookService) ListPage(ctx context.Context, serviceSID string, params *ListParams) (*Page[Webhook], error) {
+	path, err := servicePath(serviceSID, "Webhooks")
+	if err != nil {
+		return nil, err
+	}
+	return listPage[Webhook](ctx, s.client, path, params)
+}
+
+// List iterates over the service's webhooks, as ChallengeService.List does.
+func (s *WebhookService) List(ctx context.Context, serviceSID string, params *ListParams) iter.Seq2[*Webhook, error] {
+	p := copyListParams(params)
+	return listAll(ctx, p.Limit, func(ctx context.Context) (*Page[Webhook], error) {
+		return s.ListPage(ctx, serviceSID, &p)
+	})
+}
+
+// webhookPath is one webhook's path.
+func webhookPath(serviceSID, webhookSID string) (string, error) {
+	path, err := servicePath(serviceSID, "Webhooks")
+	if err != nil {
+		return "", err
+	}
+	if err := checkSID("Sid", webhookSID, "YW"); err != nil {
+		return "", err
+	}
+	return path + "/" + url.PathEscape(webhookSID), nil
+}
