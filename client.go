@@ -33,7 +33,7 @@ import (
 )
 
 // Version is the SDK's version, sent in the User-Agent.
-const Version = "0.1.0"
+const Version = "0.2.0"
 
 // maxResponseBytes caps a response body; a page of 1,000 challenges is about 1.5 MB.
 const maxResponseBytes = 16 << 20
