@@ -26,8 +26,8 @@ import (
 // LoseNextResponse or SetLatency never touch its requests.
 type Device struct {
 	FactorSID  string // the push factor, YF…
-	ServiceSID string
-	Identity   string
+	ServiceSID string // the service the factor belongs to, VA…
+	Identity   string // the entity the factor belongs to
 	PublicKey  string // base64 DER SubjectPublicKeyInfo, as registered
 
 	srv    *Server
