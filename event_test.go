@@ -296,3 +296,33 @@ func wantNoSecrets(t *testing.T, what, s string) {
 		}
 	}
 }
+
+// FuzzParseEvent feeds signed deliveries of arbitrary bodies: ParseEvent
+// must accept or refuse with one of its sentinels, never panic, and never
+// put the token or the body in an error.
+func FuzzParseEvent(f *testing.F) {
+	f.Fuzz(func(t *testing.T, contentType, body string, signJSON bool) {
+		target, sig := hookURL, "not-a-signature"
+		if signJSON {
+			target, sig = SignWebhookJSON(testToken, hookURL, []byte(body))
+		} else if form, err := url.ParseQuery(body); err == nil {
+			sig = SignWebhook(testToken, hookURL, form)
+		}
+		r := httptest.NewRequest(http.MethodPost, target, strings.NewReader(body))
+		r.Header.Set("Content-Type", contentType)
+		r.Header.Set(SignatureHeader, sig)
+		ev, err := ParseEvent(r, WebhookConfig{AuthTokens: []string{testToken}, MaxBodyBytes: 4096})
+		if err != nil {
+			if !errors.Is(err, ErrWebhookSignature) && !errors.Is(err, ErrWebhookTooLarge) && !errors.Is(err, ErrWebhookMalformed) {
+				t.Fatalf("error matching no sentinel: %v", err)
+			}
+			if msg := err.Error(); strings.Contains(msg, testToken) || len(body) >= 32 && strings.Contains(msg, body) {
+				t.Fatalf("error echoes the token or the body: %v", err)
+			}
+			return
+		}
+		if ev.UUID == "" || ev.Type == "" || ev.Raw.Get("uuid") != ev.UUID || string(ev.Type) != ev.Raw.Get("type") {
+			t.Fatalf("accepted %+v", ev)
+		}
+	})
+}

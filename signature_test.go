@@ -139,3 +139,37 @@ func TestSignWebhookJSONAddsBodySHA256(t *testing.T) {
 		t.Errorf("bodySHA256 = %s, want %s", v, sum)
 	}
 }
+
+// FuzzWebhookSignature checks that what SignWebhook signs verifies, with
+// the URL's default port added or removed too, and that another value or
+// another token does not.
+func FuzzWebhookSignature(f *testing.F) {
+	f.Fuzz(func(t *testing.T, rawURL, key, value, token string) {
+		if token == "" {
+			return
+		}
+		form := url.Values{key: {value}}
+		sig := SignWebhook(token, rawURL, form)
+		variants := urlVariants(rawURL)
+		if len(variants) == 0 || len(variants) > 2 || variants[0] != rawURL {
+			t.Fatalf("urlVariants(%q) = %q", rawURL, variants)
+		}
+		for _, v := range variants {
+			if d := len(v) - len(rawURL); d != 0 && d != 3 && d != 4 && d != -3 && d != -4 {
+				t.Fatalf("variant %q of %q differs by more than a default port", v, rawURL)
+			}
+		}
+		if !checkSignature([]string{"other", token}, sig, rawURL, form) {
+			t.Fatalf("own signature refused for %q", rawURL)
+		}
+		if len(variants) == 2 && !checkSignature([]string{token}, SignWebhook(token, variants[1], form), rawURL, form) {
+			t.Fatalf("signature for %q refused for %q", variants[1], rawURL)
+		}
+		if checkSignature([]string{token}, sig, rawURL, url.Values{key: {value + "x"}}) {
+			t.Fatal("a changed value verified")
+		}
+		if checkSignature([]string{token + "x"}, sig, rawURL, form) {
+			t.Fatal("another token verified")
+		}
+	})
+}
