@@ -83,6 +83,12 @@ type WebhookConfig struct {
 	ReplayWindow time.Duration
 }
 
+// Format prints the configuration with its auth tokens counted, never shown, whatever the verb.
+func (c WebhookConfig) Format(f fmt.State, _ rune) {
+	fmt.Fprintf(f, "verify.WebhookConfig{AuthTokens: %d redacted, PublicURL: %q, TrustForwardedHeaders: %v, MaxBodyBytes: %d, ReplayWindow: %v}",
+		len(c.AuthTokens), c.PublicURL, c.TrustForwardedHeaders, c.MaxBodyBytes, c.ReplayWindow)
+}
+
 func (c *WebhookConfig) maxBody() int64 {
 	if c.MaxBodyBytes > 0 {
 		return c.MaxBodyBytes

@@ -3,6 +3,7 @@ package verify
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"sync"
 	"time"
@@ -48,6 +49,11 @@ type webhookHandler struct {
 	cfg  WebhookConfig
 	fn   func(context.Context, *Event) error
 	seen *replayGuard
+}
+
+// Format prints the handler without its auth tokens.
+func (h *webhookHandler) Format(f fmt.State, _ rune) {
+	fmt.Fprintf(f, "verify.webhookHandler{%v}", h.cfg)
 }
 
 func (h *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {

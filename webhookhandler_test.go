@@ -3,6 +3,7 @@ package verify
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -411,4 +412,22 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+func TestWebhookConfigAndHandlerNeverPrintTokens(t *testing.T) {
+	t.Parallel()
+	cfg := WebhookConfig{AuthTokens: []string{testToken, "another-token"}, PublicURL: hookURL, ReplayWindow: time.Minute}
+	h := NewWebhookHandler(cfg, func(context.Context, *Event) error { return nil })
+	for _, s := range []string{fmt.Sprintf("%v %+v %#v %s", cfg, cfg, cfg, cfg), fmt.Sprintf("%v %+v %#v", &cfg, h, h)} {
+		wantNoSecrets(t, "printed config", s)
+		if !strings.Contains(s, "AuthTokens: 2 redacted") || !strings.Contains(s, hookURL) {
+			t.Errorf("printed %q", s)
+		}
+	}
+	if g := h.(*webhookHandler).seen; g.window != time.Minute || g.max != 10_000 {
+		t.Errorf("replay memory: window %v, cap %d", g.window, g.max)
+	}
+	if g := NewWebhookHandler(testConfig(), func(context.Context, *Event) error { return nil }).(*webhookHandler).seen; g.window != 15*time.Minute {
+		t.Errorf("default replay window %v, want 15m", g.window)
+	}
 }
