@@ -12,6 +12,15 @@ import (
 // DefaultWaitInterval is how often Wait polls when WaitOptions.Interval is zero.
 const DefaultWaitInterval = time.Second
 
+// DefaultEventSafetyInterval is how often Wait polls when WaitOptions.Events
+// is set and Interval is zero: a safety net for webhooks that never come.
+const DefaultEventSafetyInterval = 10 * time.Second
+
+// eventRecheck is the first pause before Fetching again when an event said
+// the challenge was answered but the API still read pending; it doubles on
+// each such read, up to the interval.
+const eventRecheck = 250 * time.Millisecond
+
 // expiryGrace is how long past its expiration date, on the server's clock, a
 // challenge may still read pending before Wait calls it expired: the Date
 // header has whole seconds, and the API marks expiry on its own schedule.
@@ -22,8 +31,15 @@ const maxErrorWait = 10 * time.Second
 
 // WaitOptions tune Wait.
 type WaitOptions struct {
-	// Interval between Fetches, jittered by up to ±20 %; zero means 1 s.
+	// Interval between Fetches, jittered by up to ±20 %; zero means 1 s,
+	// or 10 s when Events is set.
 	Interval time.Duration
+	// Events, when set, ends the wait as soon as a challenge.approved or
+	// challenge.denied event for the challenge arrives (an *EventHub fed by
+	// NewWebhookHandler): Wait then Fetches once to confirm, and polls only
+	// every Interval as a safety net. An *EventHub reaches only the
+	// process it lives in; see EventSource for several instances.
+	Events EventSource
 }
 
 // Wait polls Fetch until the challenge leaves pending, it expires, or ctx
@@ -39,14 +55,23 @@ type WaitOptions struct {
 // Transient failures (connection errors, 429s other than per-challenge
 // limits, 5xx) do not end the wait: Wait keeps polling with growing pauses,
 // up to 10 s apart. Anything else (404, 401, an invalid SID) ends it at once.
+//
+// With opts.Events set, Wait subscribes before its first Fetch, Fetches
+// again as soon as an approved or denied event for the challenge arrives,
+// and returns what that Fetch reads, never the event's own status. If the
+// API still reads pending (the event raced ahead of it), Wait checks again
+// after 250 ms, then 500 ms, and so on up to the interval.
 func (s *ChallengeService) Wait(ctx context.Context, serviceSID, identity, challengeSID string, opts *WaitOptions) (*Challenge, error) {
 	path, err := challengePath(serviceSID, identity, challengeSID)
 	if err != nil {
 		return nil, err
 	}
-	interval := DefaultWaitInterval
-	if opts != nil && opts.Interval > 0 {
-		interval = opts.Interval
+	interval := waitInterval(opts)
+	var events <-chan *Event
+	if opts != nil && opts.Events != nil {
+		var stop func()
+		events, stop = opts.Events.Subscribe(challengeSID)
+		defer stop()
 	}
 	timer := time.NewTimer(0)
 	defer timer.Stop()
@@ -54,11 +79,21 @@ func (s *ChallengeService) Wait(ctx context.Context, serviceSID, identity, chall
 		last     *Challenge
 		offset   time.Duration // server clock minus ours, from the last Date header
 		failures int
+		recheck  time.Duration // after an event: the next pause while the API reads pending; 0 otherwise
 	)
 	for {
 		select {
 		case <-ctx.Done():
 			return last, fmt.Errorf("verify: waiting for challenge %s: %w", challengeSID, ctx.Err())
+		case ev, ok := <-events:
+			if !ok {
+				events = nil // the source ended; poll on
+				continue
+			}
+			if !answers(ev, challengeSID) {
+				continue
+			}
+			recheck = min(eventRecheck, interval)
 		case <-timer.C:
 		}
 		ch, serverOffset, err := s.fetchTimed(ctx, path)
@@ -77,6 +112,11 @@ func (s *ChallengeService) Wait(ctx context.Context, serviceSID, identity, chall
 			if !ch.Status.IsPending() {
 				return ch, nil
 			}
+			if recheck > 0 {
+				// An event said it was answered: look again soon.
+				wait = recheck
+				recheck = min(2*recheck, interval)
+			}
 		}
 		if last != nil && !last.ExpirationDate.IsZero() {
 			left := last.ExpirationDate.Sub(time.Now().Add(offset)) // on the server's clock
@@ -91,6 +131,23 @@ func (s *ChallengeService) Wait(ctx context.Context, serviceSID, identity, chall
 		}
 		timer.Reset(wait)
 	}
+}
+
+// waitInterval is the pause between polls that opts ask for.
+func waitInterval(opts *WaitOptions) time.Duration {
+	switch {
+	case opts != nil && opts.Interval > 0:
+		return opts.Interval
+	case opts != nil && opts.Events != nil:
+		return DefaultEventSafetyInterval
+	}
+	return DefaultWaitInterval
+}
+
+// answers reports whether ev says challengeSID was approved or denied.
+func answers(ev *Event, challengeSID string) bool {
+	return ev != nil && ev.ChallengeSID == challengeSID &&
+		(ev.Type == EventChallengeApproved || ev.Type == EventChallengeDenied)
 }
 
 // fetchTimed is Fetch that also returns the server's clock offset from

@@ -188,3 +188,241 @@ func TestWaitPollsThroughResetsOverRealSockets(t *testing.T) {
 		t.Fatalf("%v %v; want approved after the resets", ch, err)
 	}
 }
+
+// switchResponder serves the challenge with whatever status *status holds,
+// expiring in a minute.
+func switchResponder(status *atomic.Value) httpmock.Responder {
+	expires := time.Now().Add(time.Minute).UTC().Format(time.RFC3339)
+	return func(*http.Request) (*http.Response, error) {
+		body := `{"sid":"` + testChallenge + `","status":"` + status.Load().(string) + `","expiration_date":"` + expires + `"}`
+		return httpmock.NewStringResponse(200, body), nil
+	}
+}
+
+// waitFor polls cond until it holds; the deadline only stops a broken test.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+type waitResult struct {
+	ch  *Challenge
+	err error
+}
+
+func startWait(h *harness, ctx context.Context, opts *WaitOptions) <-chan waitResult {
+	done := make(chan waitResult, 1)
+	go func() {
+		ch, err := h.client.Challenges.Wait(ctx, testService, testIdentity, testChallenge, opts)
+		done <- waitResult{ch, err}
+	}()
+	return done
+}
+
+func TestWaitWithEventsFetchesOnceWhenTheEventArrives(t *testing.T) {
+	t.Parallel()
+	// The event says approved; what Wait returns is what the API says.
+	for _, final := range []string{"approved", "denied"} {
+		h := newHarness(t)
+		var status atomic.Value
+		status.Store("pending")
+		h.mock.RegisterResponder("GET", oneURL, switchResponder(&status))
+		hub := NewEventHub()
+		// Polls an hour apart: only the event can end it; ctx only stops a broken test.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		done := startWait(h, ctx, &WaitOptions{Events: hub, Interval: time.Hour})
+		waitFor(t, "the first Fetch", func() bool { return h.mock.GetTotalCallCount() == 1 })
+		status.Store(final)
+		_ = hub.Publish(context.Background(), approvedEvent(testChallenge, "ev-1"))
+		r := <-done
+		if r.err != nil || string(r.ch.Status) != final {
+			t.Errorf("%s: %v %v", final, r.ch, r.err)
+		}
+		if n := h.mock.GetTotalCallCount(); n != 2 {
+			t.Errorf("%s: %d Fetches, want 2 (the first, then one on the event)", final, n)
+		}
+		if hub.subscribers() != 0 {
+			t.Errorf("%s: Wait left its subscription", final)
+		}
+	}
+}
+
+func TestWaitWithEventsSeesAnEventThatCameFirst(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		reads   []string // what successive Fetches read
+		fetches int
+	}{
+		{"API already answered", []string{"approved"}, 1},
+		{"API a step behind", []string{"pending", "approved"}, 2},
+	} {
+		h := newHarness(t)
+		var rs []httpmock.Responder
+		for _, s := range tc.reads {
+			rs = append(rs, bodyResponder(200, `{"sid":"`+testChallenge+`","status":"`+s+`","expiration_date":"`+
+				time.Now().Add(time.Minute).UTC().Format(time.RFC3339)+`"}`))
+		}
+		h.mock.RegisterResponder("GET", oneURL, sequence(rs...))
+		hub := NewEventHub()
+		_ = hub.Publish(context.Background(), approvedEvent(testChallenge, "early"))
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // only stops a broken test
+		r := <-startWait(h, ctx, &WaitOptions{Events: hub, Interval: time.Hour})
+		cancel()
+		if r.err != nil || !r.ch.Status.IsApproved() || h.mock.GetTotalCallCount() != tc.fetches {
+			t.Errorf("%s: %v %v after %d Fetches; want approved after %d", tc.name, r.ch, r.err, h.mock.GetTotalCallCount(), tc.fetches)
+		}
+	}
+}
+
+func TestWaitWithEventsRechecksWhenTheAPIStillReadsPending(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	var status atomic.Value
+	status.Store("pending")
+	var fetches atomic.Int32
+	base := switchResponder(&status)
+	h.mock.RegisterResponder("GET", oneURL, func(req *http.Request) (*http.Response, error) {
+		if fetches.Add(1) == 3 { // the event raced ahead: the API catches up on the re-check
+			status.Store("approved")
+		}
+		return base(req)
+	})
+	hub := NewEventHub()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // only stops a broken test
+	defer cancel()
+	done := startWait(h, ctx, &WaitOptions{Events: hub, Interval: time.Hour})
+	waitFor(t, "the first Fetch", func() bool { return fetches.Load() == 1 })
+	_ = hub.Publish(context.Background(), approvedEvent(testChallenge, "ev-1"))
+	r := <-done
+	if r.err != nil || !r.ch.Status.IsApproved() || fetches.Load() != 3 {
+		t.Errorf("%v %v after %d Fetches; want approved after 3 (first, on the event, re-check)", r.ch, r.err, fetches.Load())
+	}
+}
+
+// chanSource is an EventSource over a channel the test feeds, as a Redis
+// fan-out would be.
+type chanSource struct {
+	ch      chan *Event
+	sid     string
+	stopped atomic.Bool
+}
+
+func (s *chanSource) Subscribe(sid string) (<-chan *Event, func()) {
+	s.sid = sid
+	return s.ch, func() { s.stopped.Store(true) }
+}
+
+func TestWaitWithEventsIgnoresOtherEventsAndSurvivesTheSource(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	var status atomic.Value
+	status.Store("pending")
+	h.mock.RegisterResponder("GET", oneURL, switchResponder(&status))
+	src := &chanSource{ch: make(chan *Event, 8)}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // only stops a broken test
+	defer cancel()
+	done := startWait(h, ctx, &WaitOptions{Events: src, Interval: time.Hour})
+	waitFor(t, "the first Fetch", func() bool { return h.mock.GetTotalCallCount() == 1 })
+	src.ch <- approvedEvent("YC03bbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", "other challenge")
+	src.ch <- &Event{UUID: "factor", Type: EventFactorVerified, ChallengeSID: testChallenge}
+	src.ch <- nil
+	src.ch <- &Event{UUID: "pending?", Type: "challenge.expired", ChallengeSID: testChallenge}
+	status.Store("denied")
+	src.ch <- &Event{UUID: "denied", Type: EventChallengeDenied, ChallengeSID: testChallenge}
+	r := <-done
+	if r.err != nil || !r.ch.Status.IsDenied() || h.mock.GetTotalCallCount() != 2 {
+		t.Errorf("%v %v after %d Fetches; want denied after 2", r.ch, r.err, h.mock.GetTotalCallCount())
+	}
+	if src.sid != testChallenge || !src.stopped.Load() {
+		t.Errorf("subscribed to %q, stopped %v", src.sid, src.stopped.Load())
+	}
+
+	// A source whose channel closes: Wait polls on at its interval.
+	h2 := newHarness(t)
+	closed := &chanSource{ch: make(chan *Event)}
+	close(closed.ch)
+	r2, n := statusResponder(2, "approved", time.Now().Add(time.Minute))
+	h2.mock.RegisterResponder("GET", oneURL, r2)
+	ch, err := h2.client.Challenges.Wait(context.Background(), testService, testIdentity, testChallenge,
+		&WaitOptions{Events: closed, Interval: 5 * time.Millisecond})
+	if err != nil || !ch.Status.IsApproved() || atomic.LoadInt32(n) != 3 {
+		t.Errorf("closed source: %v %v after %d Fetches; want approved after 3", ch, err, atomic.LoadInt32(n))
+	}
+}
+
+func TestWaitWithEventsKeepsTheRestOfWait(t *testing.T) {
+	t.Parallel()
+	// Transient failures: the event's Fetch gets a 503, the next event's succeeds.
+	pending := bodyResponder(200, `{"sid":"`+testChallenge+`","status":"pending","expiration_date":"`+
+		time.Now().Add(time.Minute).UTC().Format(time.RFC3339)+`"}`)
+	approved := bodyResponder(200, `{"sid":"`+testChallenge+`","status":"approved"}`)
+	h := newHarness(t, WithMaxRetries(0))
+	h.mock.RegisterResponder("GET", oneURL, sequence(pending, twilioError(503, 0, "down"), approved))
+	hub := NewEventHub()
+	done := startWait(h, context.Background(), &WaitOptions{Events: hub})
+	waitFor(t, "the first Fetch", func() bool { return h.mock.GetTotalCallCount() == 1 })
+	_ = hub.Publish(context.Background(), approvedEvent(testChallenge, "ev-1"))
+	waitFor(t, "the Fetch that fails", func() bool { return h.mock.GetTotalCallCount() == 2 })
+	_ = hub.Publish(context.Background(), approvedEvent(testChallenge, "ev-1-retried"))
+	r := <-done
+	if r.err != nil || !r.ch.Status.IsApproved() || h.mock.GetTotalCallCount() != 3 {
+		t.Errorf("through a 503: %v %v after %d Fetches; want approved after 3", r.ch, r.err, h.mock.GetTotalCallCount())
+	}
+
+	// Expiry: no event ever comes; one look just after the expiration date
+	// ends it, not the 10 s safety net.
+	expires := time.Now().Add(50 * time.Millisecond)
+	h2 := newHarness(t)
+	h2.mock.RegisterResponder("GET", oneURL, func(*http.Request) (*http.Response, error) {
+		status := "pending"
+		if time.Now().After(expires) {
+			status = "expired"
+		}
+		return httpmock.NewStringResponse(200, `{"sid":"`+testChallenge+`","status":"`+status+`","expiration_date":"`+
+			expires.UTC().Format(time.RFC3339Nano)+`"}`), nil
+	})
+	ch, err := h2.client.Challenges.Wait(context.Background(), testService, testIdentity, testChallenge, &WaitOptions{Events: NewEventHub()})
+	if !errors.Is(err, ErrChallengeExpired) || ch == nil || h2.mock.GetTotalCallCount() != 2 {
+		t.Errorf("expiry: %v %v after %d Fetches; want ErrChallengeExpired after 2", ch, err, h2.mock.GetTotalCallCount())
+	}
+
+	// ctx ends the wait, and the subscription.
+	h3 := newHarness(t)
+	h3.mock.RegisterResponder("GET", oneURL, pending)
+	hub3 := NewEventHub()
+	ctx, cancel := context.WithCancel(context.Background())
+	done3 := startWait(h3, ctx, &WaitOptions{Events: hub3})
+	waitFor(t, "the first Fetch", func() bool { return h3.mock.GetTotalCallCount() == 1 })
+	cancel()
+	r3 := <-done3
+	if !errors.Is(r3.err, context.Canceled) || r3.ch == nil || !r3.ch.Status.IsPending() || hub3.subscribers() != 0 {
+		t.Errorf("ctx: %v %v, %d subscriptions left", r3.ch, r3.err, hub3.subscribers())
+	}
+}
+
+func TestWaitIntervalDefaults(t *testing.T) {
+	t.Parallel()
+	hub := NewEventHub()
+	for _, tc := range []struct {
+		opts *WaitOptions
+		want time.Duration
+	}{
+		{nil, time.Second},
+		{&WaitOptions{}, time.Second},
+		{&WaitOptions{Interval: 3 * time.Second}, 3 * time.Second},
+		{&WaitOptions{Events: hub}, 10 * time.Second},
+		{&WaitOptions{Events: hub, Interval: time.Minute}, time.Minute},
+	} {
+		if got := waitInterval(tc.opts); got != tc.want {
+			t.Errorf("waitInterval(%+v) = %v, want %v", tc.opts, got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,315 @@
+package verify
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// EventType names what happened in a Verify event, and what a webhook
+// subscribes to. Values the SDK does not know yet are kept as they come.
+type EventType string
+
+// Event types, as webhooks subscribe to them and events carry them.
+const (
+	EventAll               EventType = "*" // every event; for subscriptions only, never carried by an event
+	EventFactorCreated     EventType = "factor.created"
+	EventFactorVerified    EventType = "factor.verified"
+	EventFactorDeleted     EventType = "factor.deleted"
+	EventChallengeApproved EventType = "challenge.approved"
+	EventChallengeDenied   EventType = "challenge.denied"
+)
+
+// Known reports whether t is one of the event types this SDK names, EventAll included.
+func (t EventType) Known() bool {
+	switch t {
+	case EventAll, EventFactorCreated, EventFactorVerified, EventFactorDeleted, EventChallengeApproved, EventChallengeDenied:
+		return true
+	}
+	return false
+}
+
+// Defaults of WebhookConfig.
+const (
+	DefaultWebhookMaxBodyBytes = 64 << 10         // a Verify event is well under 4 KiB
+	DefaultReplayWindow        = 15 * time.Minute // how long a handled uuid is remembered
+)
+
+// maxReplayEntries caps how many handled uuids a webhook handler remembers,
+// whatever the window: the oldest are forgotten first.
+const maxReplayEntries = 10_000
+
+// Sentinels for the ways a webhook delivery is refused, for errors.Is.
+var (
+	// ErrWebhookSignature: X-Twilio-Signature is missing or does not match
+	// the URL, the body and any of the auth tokens (HTTP 403 from the handler).
+	ErrWebhookSignature = errors.New("verify: webhook signature invalid")
+	// ErrWebhookTooLarge: the body is over WebhookConfig.MaxBodyBytes (HTTP 413).
+	ErrWebhookTooLarge = errors.New("verify: webhook body too large")
+	// ErrWebhookMalformed: the body was signed but is not a Verify event:
+	// not a form or JSON object, no uuid or type, or a JSON field that does
+	// not decode (HTTP 400).
+	ErrWebhookMalformed = errors.New("verify: webhook payload malformed")
+)
+
+// WebhookConfig says how to verify webhook deliveries, for ParseEvent and
+// NewWebhookHandler.
+type WebhookConfig struct {
+	// AuthTokens are the account's auth tokens; a signature made with any
+	// one of them verifies, so a rotation can list the old and the new.
+	AuthTokens []string
+	// PublicURL is the webhook URL as registered at Twilio, for servers
+	// behind proxies or load balancers that see another scheme, host or
+	// path. A bodySHA256 Twilio adds on delivery is taken from the request.
+	// Empty: the URL is rebuilt from the request.
+	PublicURL string
+	// TrustForwardedHeaders lets X-Forwarded-Proto and X-Forwarded-Host
+	// replace the request's scheme and Host when PublicURL is empty. Set it
+	// only behind a proxy that overwrites those headers.
+	TrustForwardedHeaders bool
+	// MaxBodyBytes caps the body; zero or less means 64 KiB.
+	MaxBodyBytes int64
+	// ReplayWindow is how long NewWebhookHandler remembers a handled event's
+	// uuid to answer Twilio's retries without calling back again (at most
+	// 10,000 uuids; the oldest go first). Zero or less means 15 minutes.
+	// ParseEvent does not use it.
+	ReplayWindow time.Duration
+}
+
+// Format prints the configuration with its auth tokens counted, never shown, whatever the verb.
+func (c WebhookConfig) Format(f fmt.State, _ rune) {
+	fmt.Fprintf(f, "verify.WebhookConfig{AuthTokens: %d redacted, PublicURL: %q, TrustForwardedHeaders: %v, MaxBodyBytes: %d, ReplayWindow: %v}",
+		len(c.AuthTokens), c.PublicURL, c.TrustForwardedHeaders, c.MaxBodyBytes, c.ReplayWindow)
+}
+
+func (c *WebhookConfig) maxBody() int64 {
+	if c.MaxBodyBytes > 0 {
+		return c.MaxBodyBytes
+	}
+	return DefaultWebhookMaxBodyBytes
+}
+
+func (c *WebhookConfig) replayWindow() time.Duration {
+	if c.ReplayWindow > 0 {
+		return c.ReplayWindow
+	}
+	return DefaultReplayWindow
+}
+
+// check reports a configuration that can verify nothing.
+func (c *WebhookConfig) check() error {
+	if len(c.AuthTokens) == 0 {
+		return errors.New("verify: WebhookConfig.AuthTokens is empty; set it to your account's auth token")
+	}
+	for i, t := range c.AuthTokens {
+		if t == "" {
+			return fmt.Errorf("verify: WebhookConfig.AuthTokens[%d] is empty; remove it or set the token", i)
+		}
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return errors.New("verify: WebhookConfig.PublicURL must be an absolute http or https URL, the one registered at Twilio")
+		}
+	}
+	return nil
+}
+
+// Event is one Verify webhook delivery: a challenge approved or denied, or a
+// factor created, verified or deleted. Fields an event type does not carry
+// are zero.
+type Event struct {
+	UUID                   string          // uuid: the event's id; Twilio's retries repeat it
+	Type                   EventType       // type: challenge.approved, factor.verified, …
+	AccountSID             string          // account_sid: AC…
+	ServiceSID             string          // service_sid: VA…
+	EntityIdentity         string          // entity_identity: your id for the user
+	FactorSID              string          // factor_sid: YF…
+	FactorType             FactorType      // factor_type: push, totp
+	FactorFriendlyName     string          // factor_friendly_name: the device's name
+	ChallengeSID           string          // challenge_sid: YC…; empty for factor events
+	ChallengeStatus        ChallengeStatus // challenge_status: approved or denied
+	ChallengeDetails       Details         // challenge_details: what the user was shown
+	ChallengeHiddenDetails StringMap       // challenge_hidden_details: what you attached, not shown
+	ChallengeMetadata      StringMap       // challenge_metadata: what the device sent with its answer
+	// Raw holds every field as received, known or not: a form body as
+	// parsed, a JSON body's members as their string value or, for other
+	// JSON values, their JSON text.
+	Raw url.Values
+}
+
+// stringFields are the Event fields that carry plain text.
+var stringFields = []string{"uuid", "type", "account_sid", "service_sid", "entity_identity", "factor_sid",
+	"factor_type", "factor_friendly_name", "challenge_sid", "challenge_status"}
+
+// jsonFields are the Event fields that carry a JSON object: in a form body
+// as JSON text, in a JSON body as an object or as a string of JSON text.
+var jsonFields = []string{"challenge_details", "challenge_hidden_details", "challenge_metadata"}
+
+// ParseEvent verifies a webhook delivery and decodes it into an *Event. It
+// reads at most cfg.MaxBodyBytes of the body, checks X-Twilio-Signature
+// against cfg.AuthTokens in constant time, and accepts a form body
+// (application/x-www-form-urlencoded, the fields signed with the URL) or a
+// JSON body (application/json, signed through bodySHA256 in the URL).
+//
+// Its errors match ErrWebhookSignature, ErrWebhookTooLarge or
+// ErrWebhookMalformed, and say what failed without quoting the body or a
+// token. ParseEvent is stateless: de-duplicating Twilio's retries is the
+// handler's job (NewWebhookHandler does it).
+func ParseEvent(r *http.Request, cfg WebhookConfig) (*Event, error) {
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	sig := r.Header.Get(SignatureHeader)
+	if sig == "" {
+		return nil, fmt.Errorf("%w: no %s header; the request did not come from Twilio, or a proxy dropped the header", ErrWebhookSignature, SignatureHeader)
+	}
+	body, err := readWebhookBody(r, cfg.maxBody())
+	if err != nil {
+		return nil, err
+	}
+	media := ""
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		if media, _, err = mime.ParseMediaType(ct); err != nil {
+			return nil, fmt.Errorf("%w: unreadable Content-Type header", ErrWebhookMalformed)
+		}
+	}
+	isJSON := media == "application/json" || strings.HasSuffix(media, "+json")
+	if !isJSON && media != "" && media != "application/x-www-form-urlencoded" {
+		return nil, fmt.Errorf("%w: Content-Type is neither application/x-www-form-urlencoded nor application/json", ErrWebhookMalformed)
+	}
+
+	signed := signedURL(r, cfg.PublicURL, cfg.TrustForwardedHeaders)
+	var form url.Values
+	if _, bodyHash, ok := rawQueryParam(r.URL.RawQuery, bodyHashParam); ok {
+		// Twilio signed the URL alone; the body is bound to it by its hash.
+		if !checkSignature(cfg.AuthTokens, sig, signed, nil) {
+			return nil, signatureMismatch(cfg)
+		}
+		if !checkBodyHash(bodyHash, body) {
+			return nil, fmt.Errorf("%w: the body's SHA-256 is not the bodySHA256 in the URL; the body was changed on the way", ErrWebhookSignature)
+		}
+	} else {
+		if isJSON {
+			return nil, fmt.Errorf("%w: a JSON body must be signed through bodySHA256 in the URL, and the URL has none", ErrWebhookSignature)
+		}
+		if form, err = url.ParseQuery(string(body)); err != nil {
+			return nil, fmt.Errorf("%w: the form body does not decode", ErrWebhookMalformed)
+		}
+		if !checkSignature(cfg.AuthTokens, sig, signed, form) {
+			return nil, signatureMismatch(cfg)
+		}
+	}
+
+	raw := form
+	switch {
+	case isJSON:
+		if raw, err = jsonMembers(body); err != nil {
+			return nil, err
+		}
+	case raw == nil:
+		if raw, err = url.ParseQuery(string(body)); err != nil {
+			return nil, fmt.Errorf("%w: the form body does not decode", ErrWebhookMalformed)
+		}
+	}
+	return eventFromFields(raw)
+}
+
+// signatureMismatch says what to check when no token verifies.
+func signatureMismatch(cfg WebhookConfig) error {
+	where := "the URL rebuilt from the request (set PublicURL behind a proxy)"
+	if cfg.PublicURL != "" {
+		where = "PublicURL"
+	}
+	return fmt.Errorf("%w: X-Twilio-Signature matches none of the %d auth token(s) for %s; check the tokens and that the URL is the one registered at Twilio",
+		ErrWebhookSignature, len(cfg.AuthTokens), where)
+}
+
+// readWebhookBody reads the whole body, failing with ErrWebhookTooLarge past max.
+func readWebhookBody(r *http.Request, max int64) ([]byte, error) {
+	if r.ContentLength > max {
+		return nil, fmt.Errorf("%w: Content-Length %d exceeds %d bytes", ErrWebhookTooLarge, r.ContentLength, max)
+	}
+	if r.Body == nil {
+		return nil, nil
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, max+1))
+	if err != nil {
+		return nil, fmt.Errorf("verify: reading the webhook body: %w", err)
+	}
+	if int64(len(body)) > max {
+		return nil, fmt.Errorf("%w: more than %d bytes", ErrWebhookTooLarge, max)
+	}
+	return body, nil
+}
+
+// jsonMembers reads a JSON object's members into form-like values: strings
+// as their text, null as "", anything else as its JSON text. The known text
+// fields must be strings or null.
+func jsonMembers(body []byte) (url.Values, error) {
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(body, &members); err != nil || members == nil {
+		return nil, fmt.Errorf("%w: the JSON body is not an object", ErrWebhookMalformed)
+	}
+	raw := make(url.Values, len(members))
+	for k, v := range members {
+		v = bytes.TrimSpace(v)
+		switch {
+		case string(v) == "null":
+			raw.Set(k, "")
+		case v[0] == '"':
+			var s string
+			_ = json.Unmarshal(v, &s) // valid: the object decoded
+			raw.Set(k, s)
+		default:
+			for _, f := range stringFields {
+				if k == f {
+					return nil, fmt.Errorf("%w: %s must be a JSON string", ErrWebhookMalformed, k)
+				}
+			}
+			raw.Set(k, string(v))
+		}
+	}
+	return raw, nil
+}
+
+// eventFromFields types the fields of a verified delivery.
+func eventFromFields(raw url.Values) (*Event, error) {
+	ev := &Event{
+		UUID:               raw.Get("uuid"),
+		Type:               EventType(raw.Get("type")),
+		AccountSID:         raw.Get("account_sid"),
+		ServiceSID:         raw.Get("service_sid"),
+		EntityIdentity:     raw.Get("entity_identity"),
+		FactorSID:          raw.Get("factor_sid"),
+		FactorType:         FactorType(raw.Get("factor_type")),
+		FactorFriendlyName: raw.Get("factor_friendly_name"),
+		ChallengeSID:       raw.Get("challenge_sid"),
+		ChallengeStatus:    ChallengeStatus(raw.Get("challenge_status")),
+		Raw:                raw,
+	}
+	if ev.UUID == "" {
+		return nil, fmt.Errorf("%w: no uuid field", ErrWebhookMalformed)
+	}
+	if ev.Type == "" {
+		return nil, fmt.Errorf("%w: no type field", ErrWebhookMalformed)
+	}
+	targets := []any{&ev.ChallengeDetails, &ev.ChallengeHiddenDetails, &ev.ChallengeMetadata}
+	for i, key := range jsonFields {
+		text := raw.Get(key)
+		if text == "" || text == "null" {
+			continue
+		}
+		if err := json.Unmarshal([]byte(text), targets[i]); err != nil || !strings.HasPrefix(strings.TrimSpace(text), "{") {
+			return nil, fmt.Errorf("%w: %s is not the JSON object expected", ErrWebhookMalformed, key)
+		}
+	}
+	return ev, nil
+}

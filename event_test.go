@@ -1,0 +1,328 @@
+package verify
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+const hookURL = "https://example.com/hooks/verify"
+
+// Values that must never show up in an error or a response.
+const (
+	hookSecretHidden   = "s3cr3t-hidden-value-7f3a"
+	hookSecretMetadata = "s3cr3t-metadata-value-91bc"
+	hookSecretMessage  = "s3cr3t-message-value-22de"
+)
+
+// eventForm is a challenge.approved delivery as a form, every field set.
+func eventForm() url.Values {
+	return url.Values{
+		"uuid":                     {"3a1c1b1e-0000-4000-8000-000000000001"},
+		"type":                     {"challenge.approved"},
+		"account_sid":              {testAccount},
+		"service_sid":              {testService},
+		"entity_identity":          {testIdentity},
+		"factor_sid":               {testFactor},
+		"factor_type":              {"push"},
+		"factor_friendly_name":     {"Ada's phone"},
+		"challenge_sid":            {testChallenge},
+		"challenge_status":         {"approved"},
+		"challenge_details":        {`{"message":"` + hookSecretMessage + `","date":"2026-01-02T03:04:05Z","fields":[{"label":"IP","value":"10.0.0.1"}]}`},
+		"challenge_hidden_details": {`{"ip":"` + hookSecretHidden + `"}`},
+		"challenge_metadata":       {`{"os":"` + hookSecretMetadata + `"}`},
+		"date_created":             {"2026-01-02T03:04:06Z"},
+		"x_future_field":           {"kept"},
+	}
+}
+
+// formRequest is a POST of form to target, signed with token for target.
+func formRequest(target string, form url.Values, token string) *http.Request {
+	r := httptest.NewRequest(http.MethodPost, target, strings.NewReader(form.Encode()))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.Header.Set(SignatureHeader, SignWebhook(token, target, form))
+	return r
+}
+
+// jsonRequest is a POST of body to target, signed through bodySHA256.
+func jsonRequest(target, body, token string) *http.Request {
+	delivery, sig := SignWebhookJSON(token, target, []byte(body))
+	r := httptest.NewRequest(http.MethodPost, delivery, strings.NewReader(body))
+	r.Header.Set("Content-Type", "application/json; charset=utf-8")
+	r.Header.Set(SignatureHeader, sig)
+	return r
+}
+
+func testConfig() WebhookConfig {
+	return WebhookConfig{AuthTokens: []string{testToken}}
+}
+
+func wantApprovedEvent(t *testing.T, ev *Event) {
+	t.Helper()
+	want := Event{
+		UUID: "3a1c1b1e-0000-4000-8000-000000000001", Type: EventChallengeApproved,
+		AccountSID: testAccount, ServiceSID: testService, EntityIdentity: testIdentity,
+		FactorSID: testFactor, FactorType: FactorTypePush, FactorFriendlyName: "Ada's phone",
+		ChallengeSID: testChallenge, ChallengeStatus: StatusApproved,
+		ChallengeDetails: Details{Message: hookSecretMessage, Date: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+			Fields: []Field{{Label: "IP", Value: "10.0.0.1"}}},
+		ChallengeHiddenDetails: StringMap{"ip": hookSecretHidden},
+		ChallengeMetadata:      StringMap{"os": hookSecretMetadata},
+	}
+	got := *ev
+	got.Raw = nil
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("event:\n got  %+v\n want %+v", got, want)
+	}
+	if ev.Raw.Get("date_created") != "2026-01-02T03:04:06Z" || ev.Raw.Get("x_future_field") != "kept" || ev.Raw.Get("uuid") != want.UUID {
+		t.Errorf("Raw lost fields: %v", ev.Raw)
+	}
+}
+
+func TestParseEventForm(t *testing.T) {
+	t.Parallel()
+	ev, err := ParseEvent(formRequest(hookURL, eventForm(), testToken), testConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantApprovedEvent(t, ev)
+	if len(ev.Raw) != len(eventForm()) {
+		t.Errorf("Raw has %d fields, want %d", len(ev.Raw), len(eventForm()))
+	}
+}
+
+func TestParseEventJSON(t *testing.T) {
+	t.Parallel()
+	// The JSON fields as nested objects, and as strings holding JSON text
+	// (the way a form carries them): both decode alike.
+	nested := `{"uuid":"3a1c1b1e-0000-4000-8000-000000000001","type":"challenge.approved",
+		"account_sid":"` + testAccount + `","service_sid":"` + testService + `","entity_identity":"` + testIdentity + `",
+		"factor_sid":"` + testFactor + `","factor_type":"push","factor_friendly_name":"Ada's phone",
+		"challenge_sid":"` + testChallenge + `","challenge_status":"approved",
+		"challenge_details":{"message":"` + hookSecretMessage + `","date":"2026-01-02T03:04:05Z","fields":[{"label":"IP","value":"10.0.0.1"}]},
+		"challenge_hidden_details":{"ip":"` + hookSecretHidden + `"},"challenge_metadata":{"os":"` + hookSecretMetadata + `"},
+		"date_created":"2026-01-02T03:04:06Z","x_future_field":"kept","x_count":42,"x_null":null}`
+	f := eventForm()
+	stringly := `{"uuid":"3a1c1b1e-0000-4000-8000-000000000001","type":"challenge.approved",
+		"account_sid":"` + testAccount + `","service_sid":"` + testService + `","entity_identity":"` + testIdentity + `",
+		"factor_sid":"` + testFactor + `","factor_type":"push","factor_friendly_name":"Ada's phone",
+		"challenge_sid":"` + testChallenge + `","challenge_status":"approved",
+		"challenge_details":` + quoteJSON(f.Get("challenge_details")) + `,
+		"challenge_hidden_details":` + quoteJSON(f.Get("challenge_hidden_details")) + `,
+		"challenge_metadata":` + quoteJSON(f.Get("challenge_metadata")) + `,
+		"date_created":"2026-01-02T03:04:06Z","x_future_field":"kept"}`
+	for name, body := range map[string]string{"nested objects": nested, "JSON in strings": stringly} {
+		ev, err := ParseEvent(jsonRequest(hookURL, body, testToken), testConfig())
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		wantApprovedEvent(t, ev)
+		if name == "nested objects" {
+			if ev.Raw.Get("x_count") != "42" || !ev.Raw.Has("x_null") || ev.Raw.Get("x_null") != "" ||
+				!strings.HasPrefix(ev.Raw.Get("challenge_details"), `{"message":`) {
+				t.Errorf("Raw of the JSON body: %v", ev.Raw)
+			}
+		}
+	}
+}
+
+func quoteJSON(s string) string {
+	b, err := json.Marshal(s)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+func TestParseEventFactorAndUnknownTypes(t *testing.T) {
+	t.Parallel()
+	factor := url.Values{"uuid": {"u-2"}, "type": {"factor.verified"}, "factor_sid": {testFactor}, "factor_type": {"totp"}}
+	ev, err := ParseEvent(formRequest(hookURL, factor, testToken), testConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.Type != EventFactorVerified || !ev.Type.Known() || ev.FactorType != FactorTypeTOTP || ev.ChallengeSID != "" ||
+		ev.ChallengeDetails.Message != "" || ev.ChallengeHiddenDetails != nil {
+		t.Errorf("factor event: %+v", ev)
+	}
+	future := url.Values{"uuid": {"u-3"}, "type": {"challenge.expired"}, "challenge_sid": {testChallenge}, "challenge_status": {"expired"}}
+	ev, err = ParseEvent(formRequest(hookURL, future, testToken), testConfig())
+	if err != nil || ev.Type != "challenge.expired" || ev.Type.Known() || ev.ChallengeStatus != StatusExpired {
+		t.Errorf("unknown type: %+v %v", ev, err)
+	}
+}
+
+func TestEventTypeKnown(t *testing.T) {
+	t.Parallel()
+	for _, e := range []EventType{EventAll, EventFactorCreated, EventFactorVerified, EventFactorDeleted, EventChallengeApproved, EventChallengeDenied} {
+		if !e.Known() {
+			t.Errorf("%s not known", e)
+		}
+	}
+	if EventType("challenge.approved ").Known() || EventType("").Known() {
+		t.Error("unknown types reported known")
+	}
+}
+
+func TestParseEventRefusals(t *testing.T) {
+	t.Parallel()
+	withField := func(k, v string) url.Values {
+		f := eventForm()
+		f.Set(k, v)
+		return f
+	}
+	without := func(k string) url.Values {
+		f := eventForm()
+		f.Del(k)
+		return f
+	}
+	big := eventForm()
+	big.Set("x_pad", strings.Repeat("p", DefaultWebhookMaxBodyBytes))
+
+	for _, tc := range []struct {
+		name string
+		req  func() *http.Request
+		cfg  WebhookConfig
+		want error  // sentinel; nil: an error matching none of them
+		says string // part of the message
+	}{
+		{"no signature header", func() *http.Request {
+			r := formRequest(hookURL, eventForm(), testToken)
+			r.Header.Del(SignatureHeader)
+			return r
+		}, testConfig(), ErrWebhookSignature, "no X-Twilio-Signature header"},
+		{"wrong token", func() *http.Request { return formRequest(hookURL, eventForm(), "another-token") },
+			testConfig(), ErrWebhookSignature, "matches none of the 1 auth token(s)"},
+		{"signed for another URL", func() *http.Request {
+			r := formRequest("https://example.com/other", eventForm(), testToken)
+			r.URL.Path, r.RequestURI = "/hooks/verify", "/hooks/verify"
+			return r
+		}, testConfig(), ErrWebhookSignature, "set PublicURL behind a proxy"},
+		{"tampered value", func() *http.Request {
+			r := formRequest(hookURL, eventForm(), testToken)
+			r.Body = io.NopCloser(strings.NewReader(withField("challenge_status", "denied").Encode()))
+			r.ContentLength = -1
+			return r
+		}, WebhookConfig{AuthTokens: []string{testToken}, PublicURL: hookURL}, ErrWebhookSignature, "for PublicURL"},
+		{"JSON without bodySHA256", func() *http.Request {
+			r := httptest.NewRequest(http.MethodPost, hookURL, strings.NewReader(`{"uuid":"u"}`))
+			r.Header.Set("Content-Type", "application/json")
+			r.Header.Set(SignatureHeader, SignWebhook(testToken, hookURL, nil))
+			return r
+		}, testConfig(), ErrWebhookSignature, "must be signed through bodySHA256"},
+		{"JSON body changed", func() *http.Request {
+			r := jsonRequest(hookURL, `{"uuid":"u","type":"challenge.approved","challenge_metadata":{"k":"`+hookSecretMetadata+`"}}`, testToken)
+			r.Body = io.NopCloser(strings.NewReader(`{"uuid":"u","type":"challenge.denied","challenge_metadata":{"k":"` + hookSecretMetadata + `"}}`))
+			return r
+		}, testConfig(), ErrWebhookSignature, "SHA-256"},
+		{"Content-Length over the cap", func() *http.Request { return formRequest(hookURL, big, testToken) },
+			testConfig(), ErrWebhookTooLarge, "exceeds 65536 bytes"},
+		{"chunked body over the cap", func() *http.Request {
+			r := formRequest(hookURL, big, testToken)
+			r.ContentLength = -1
+			return r
+		}, testConfig(), ErrWebhookTooLarge, "more than 65536 bytes"},
+		{"body over a smaller cap", func() *http.Request { return formRequest(hookURL, eventForm(), testToken) },
+			WebhookConfig{AuthTokens: []string{testToken}, MaxBodyBytes: 100}, ErrWebhookTooLarge, "exceeds 100 bytes"},
+		{"no uuid", func() *http.Request { return formRequest(hookURL, without("uuid"), testToken) },
+			testConfig(), ErrWebhookMalformed, "no uuid"},
+		{"no type", func() *http.Request { return formRequest(hookURL, without("type"), testToken) },
+			testConfig(), ErrWebhookMalformed, "no type"},
+		{"details not JSON", func() *http.Request {
+			return formRequest(hookURL, withField("challenge_details", "message="+hookSecretMessage), testToken)
+		}, testConfig(), ErrWebhookMalformed, "challenge_details is not the JSON object expected"},
+		{"hidden details an array", func() *http.Request {
+			return formRequest(hookURL, withField("challenge_hidden_details", `["`+hookSecretHidden+`"]`), testToken)
+		}, testConfig(), ErrWebhookMalformed, "challenge_hidden_details"},
+		{"metadata with a number", func() *http.Request {
+			return formRequest(hookURL, withField("challenge_metadata", `{"n":1,"s":"`+hookSecretMetadata+`"}`), testToken)
+		}, testConfig(), ErrWebhookMalformed, "challenge_metadata"},
+		{"JSON array body", func() *http.Request { return jsonRequest(hookURL, `["`+hookSecretHidden+`"]`, testToken) },
+			testConfig(), ErrWebhookMalformed, "not an object"},
+		{"JSON uuid a number", func() *http.Request { return jsonRequest(hookURL, `{"uuid":12,"type":"factor.created"}`, testToken) },
+			testConfig(), ErrWebhookMalformed, "uuid must be a JSON string"},
+		{"truncated JSON", func() *http.Request {
+			return jsonRequest(hookURL, `{"uuid":"u","type":"x","challenge_hidden_details":{"ip":"`+hookSecretHidden, testToken)
+		}, testConfig(), ErrWebhookMalformed, "not an object"},
+		{"bad form escape", func() *http.Request {
+			r := httptest.NewRequest(http.MethodPost, hookURL, strings.NewReader("uuid=%zz"+hookSecretHidden))
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			r.Header.Set(SignatureHeader, "AAAA")
+			return r
+		}, testConfig(), ErrWebhookMalformed, "form body does not decode"},
+		{"unsupported content type", func() *http.Request {
+			r := formRequest(hookURL, eventForm(), testToken)
+			r.Header.Set("Content-Type", "text/plain")
+			return r
+		}, testConfig(), ErrWebhookMalformed, "neither application/x-www-form-urlencoded nor application/json"},
+		{"no auth token", func() *http.Request { return formRequest(hookURL, eventForm(), testToken) },
+			WebhookConfig{}, nil, "AuthTokens is empty"},
+		{"an empty auth token", func() *http.Request { return formRequest(hookURL, eventForm(), testToken) },
+			WebhookConfig{AuthTokens: []string{testToken, ""}}, nil, "AuthTokens[1] is empty"},
+		{"relative PublicURL", func() *http.Request { return formRequest(hookURL, eventForm(), testToken) },
+			WebhookConfig{AuthTokens: []string{testToken}, PublicURL: "/hooks/verify"}, nil, "PublicURL must be an absolute"},
+	} {
+		ev, err := ParseEvent(tc.req(), tc.cfg)
+		if err == nil {
+			t.Errorf("%s: accepted %+v", tc.name, ev)
+			continue
+		}
+		sentinels := []error{ErrWebhookSignature, ErrWebhookTooLarge, ErrWebhookMalformed}
+		for _, s := range sentinels {
+			if errors.Is(err, s) != (s == tc.want) {
+				t.Errorf("%s: errors.Is(%v, %v) = %v", tc.name, err, s, !(s == tc.want))
+			}
+		}
+		if !strings.Contains(err.Error(), tc.says) {
+			t.Errorf("%s: %q does not say %q", tc.name, err, tc.says)
+		}
+		wantNoSecrets(t, tc.name, err.Error())
+	}
+}
+
+// wantNoSecrets fails if s holds the auth token or a payload value.
+func wantNoSecrets(t *testing.T, what, s string) {
+	t.Helper()
+	for _, secret := range []string{testToken, "another-token", hookSecretHidden, hookSecretMetadata, hookSecretMessage, "Ada's phone", testIdentity, "pppppppp"} {
+		if strings.Contains(s, secret) {
+			t.Errorf("%s: %q holds %q", what, s, secret)
+		}
+	}
+}
+
+// FuzzParseEvent feeds signed deliveries of arbitrary bodies: ParseEvent
+// must accept or refuse with one of its sentinels, never panic, and never
+// put the token or the body in an error.
+func FuzzParseEvent(f *testing.F) {
+	f.Fuzz(func(t *testing.T, contentType, body string, signJSON bool) {
+		target, sig := hookURL, "not-a-signature"
+		if signJSON {
+			target, sig = SignWebhookJSON(testToken, hookURL, []byte(body))
+		} else if form, err := url.ParseQuery(body); err == nil {
+			sig = SignWebhook(testToken, hookURL, form)
+		}
+		r := httptest.NewRequest(http.MethodPost, target, strings.NewReader(body))
+		r.Header.Set("Content-Type", contentType)
+		r.Header.Set(SignatureHeader, sig)
+		ev, err := ParseEvent(r, WebhookConfig{AuthTokens: []string{testToken}, MaxBodyBytes: 4096})
+		if err != nil {
+			if !errors.Is(err, ErrWebhookSignature) && !errors.Is(err, ErrWebhookTooLarge) && !errors.Is(err, ErrWebhookMalformed) {
+				t.Fatalf("error matching no sentinel: %v", err)
+			}
+			if msg := err.Error(); strings.Contains(msg, testToken) || len(body) >= 32 && strings.Contains(msg, body) {
+				t.Fatalf("error echoes the token or the body: %v", err)
+			}
+			return
+		}
+		if ev.UUID == "" || ev.Type == "" || ev.Raw.Get("uuid") != ev.UUID || string(ev.Type) != ev.Raw.Get("type") {
+			t.Fatalf("accepted %+v", ev)
+		}
+	})
+}

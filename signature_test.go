@@ -1,0 +1,175 @@
+package verify
+
+import (
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// signatureVector is one case of testdata/webhook_signatures.json, computed
+// by testdata/webhook_signatures.py with Python's hmac, not by this package.
+type signatureVector struct {
+	Name        string   `json:"name"`
+	PublicURL   string   `json:"public_url"`   // the URL as registered at Twilio
+	DeliveryURL string   `json:"delivery_url"` // the URL Twilio called and signed
+	ContentType string   `json:"content_type"`
+	Body        string   `json:"body"`
+	Tokens      []string `json:"tokens"` // WebhookConfig.AuthTokens
+	Signature   string   `json:"signature"`
+	Valid       bool     `json:"valid"`
+	Replay      bool     `json:"replay"` // deliver twice through the handler
+}
+
+func loadSignatureVectors(t *testing.T) []signatureVector {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "webhook_signatures.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f struct {
+		Comment string            `json:"comment"`
+		Vectors []signatureVector `json:"vectors"`
+	}
+	if err := json.Unmarshal(b, &f); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(f.Comment, "python3 testdata/webhook_signatures.py") || len(f.Vectors) < 15 {
+		t.Fatalf("vectors file: comment %q, %d vectors; regenerate it with the script", f.Comment, len(f.Vectors))
+	}
+	return f.Vectors
+}
+
+// vectorRequest is the delivery of v as a server receives it: r.Host and
+// RequestURI from the delivery URL, TLS set for https.
+func vectorRequest(t *testing.T, v signatureVector) *http.Request {
+	t.Helper()
+	u, err := url.Parse(v.DeliveryURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest(http.MethodPost, u.RequestURI(), strings.NewReader(v.Body))
+	r.Host = u.Host
+	if u.Scheme == "https" {
+		r.TLS = &tls.ConnectionState{}
+	}
+	r.Header.Set("Content-Type", v.ContentType)
+	r.Header.Set(SignatureHeader, v.Signature)
+	return r
+}
+
+func TestWebhookSignatureVectors(t *testing.T) {
+	t.Parallel()
+	names := map[string]bool{}
+	for _, v := range loadSignatureVectors(t) {
+		names[v.Name] = true
+		// As deployed behind a proxy: PublicURL is the registered URL.
+		ev, err := ParseEvent(vectorRequest(t, v), WebhookConfig{AuthTokens: v.Tokens, PublicURL: v.PublicURL})
+		if v.Valid != (err == nil) {
+			t.Errorf("%s (PublicURL): err = %v, want valid=%v", v.Name, err, v.Valid)
+			continue
+		}
+		if err != nil && !errors.Is(err, ErrWebhookSignature) {
+			t.Errorf("%s: err = %v, want ErrWebhookSignature", v.Name, err)
+		}
+		if err == nil && (ev.UUID == "" || ev.ChallengeSID != "YC03aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa") {
+			t.Errorf("%s: parsed %+v", v.Name, ev)
+		}
+		// Without PublicURL the URL is rebuilt from the request; that is the
+		// registered URL only when Twilio called it unchanged.
+		called, _, _ := strings.Cut(v.DeliveryURL, "bodySHA256=")
+		if strings.TrimRight(called, "?&") == v.PublicURL {
+			_, err := ParseEvent(vectorRequest(t, v), WebhookConfig{AuthTokens: v.Tokens})
+			if v.Valid != (err == nil) {
+				t.Errorf("%s (rebuilt URL): err = %v, want valid=%v", v.Name, err, v.Valid)
+			}
+		}
+	}
+	for _, want := range []string{"default port added by Twilio", "default port removed by Twilio", "query string present",
+		"repeated keys, every value counts", "non-ASCII value", "JSON with bodySHA256", "wrong token",
+		"rotated token: second of two", "tampered value", "replayed uuid"} {
+		if !names[want] {
+			t.Errorf("no vector %q", want)
+		}
+	}
+}
+
+func TestURLVariants(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		in   string
+		want []string
+	}{
+		{"https://example.com/hooks", []string{"https://example.com/hooks", "https://example.com:443/hooks"}},
+		{"https://example.com:443/hooks?a=1", []string{"https://example.com:443/hooks?a=1", "https://example.com/hooks?a=1"}},
+		{"http://example.com", []string{"http://example.com", "http://example.com:80"}},
+		{"http://example.com:80?x=a%2Fb#f", []string{"http://example.com:80?x=a%2Fb#f", "http://example.com?x=a%2Fb#f"}},
+		{"HTTPS://user:pw@example.com/x", []string{"HTTPS://user:pw@example.com/x", "HTTPS://user:pw@example.com:443/x"}},
+		{"https://[::1]/x", []string{"https://[::1]/x", "https://[::1]:443/x"}},
+		{"https://[::1]:443/x", []string{"https://[::1]:443/x", "https://[::1]/x"}},
+		{"https://example.com:8443/hooks", []string{"https://example.com:8443/hooks"}},
+		{"https://example.com:80/hooks", []string{"https://example.com:80/hooks"}},
+		{"ftp://example.com/x", []string{"ftp://example.com/x"}},
+		{"not a url", []string{"not a url"}},
+		{"https:///path", []string{"https:///path"}},
+	} {
+		if got := urlVariants(tc.in); !slices.Equal(got, tc.want) {
+			t.Errorf("urlVariants(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestSignWebhookJSONAddsBodySHA256(t *testing.T) {
+	t.Parallel()
+	body := []byte(`{"uuid":"u-1","type":"factor.verified"}`)
+	// sha256 of body, from: printf '%s' '{"uuid":"u-1","type":"factor.verified"}' | sha256sum
+	const sum = "22629b330c46cb18c52753ed13d5306c9f52a79d9fd92a676fd435d6b229d603"
+	got, sig := SignWebhookJSON(testToken, "https://example.com/h?a=1#frag", body)
+	if !strings.HasPrefix(got, "https://example.com/h?a=1&bodySHA256=") || !strings.HasSuffix(got, "#frag") || sig != SignWebhook(testToken, got, nil) {
+		t.Fatalf("SignWebhookJSON = %q, %q", got, sig)
+	}
+	if _, v, _ := rawQueryParam(queryOf(got), bodyHashParam); v != sum {
+		t.Errorf("bodySHA256 = %s, want %s", v, sum)
+	}
+}
+
+// FuzzWebhookSignature checks that what SignWebhook signs verifies, with
+// the URL's default port added or removed too, and that another value or
+// another token does not.
+func FuzzWebhookSignature(f *testing.F) {
+	f.Fuzz(func(t *testing.T, rawURL, key, value, token string) {
+		if token == "" {
+			return
+		}
+		form := url.Values{key: {value}}
+		sig := SignWebhook(token, rawURL, form)
+		variants := urlVariants(rawURL)
+		if len(variants) == 0 || len(variants) > 2 || variants[0] != rawURL {
+			t.Fatalf("urlVariants(%q) = %q", rawURL, variants)
+		}
+		for _, v := range variants {
+			if d := len(v) - len(rawURL); d != 0 && d != 3 && d != 4 && d != -3 && d != -4 {
+				t.Fatalf("variant %q of %q differs by more than a default port", v, rawURL)
+			}
+		}
+		if !checkSignature([]string{"other", token}, sig, rawURL, form) {
+			t.Fatalf("own signature refused for %q", rawURL)
+		}
+		if len(variants) == 2 && !checkSignature([]string{token}, SignWebhook(token, variants[1], form), rawURL, form) {
+			t.Fatalf("signature for %q refused for %q", variants[1], rawURL)
+		}
+		if checkSignature([]string{token}, sig, rawURL, url.Values{key: {value + "x"}}) {
+			t.Fatal("a changed value verified")
+		}
+		if checkSignature([]string{token + "x"}, sig, rawURL, form) {
+			t.Fatal("another token verified")
+		}
+	})
+}

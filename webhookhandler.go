@@ -1,0 +1,213 @@
+package verify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// NewWebhookHandler returns the http.Handler to register at your webhook URL:
+// it verifies each delivery with ParseEvent, calls fn once per event uuid,
+// and answers so that Twilio retries only what may succeed later:
+//
+//	405 not a POST
+//	413 body over cfg.MaxBodyBytes
+//	403 signature missing or wrong
+//	400 signed, but not a Verify event (or the body could not be read)
+//	200 a duplicate: fn already succeeded for this uuid
+//	500 fn returned an error: Twilio's retry reaches fn again
+//	204 fn succeeded
+//
+// An event counts as handled only once fn returned nil; if fn panics, the
+// event is not handled and the panic goes on to net/http, which drops the
+// connection. A delivery whose
+// uuid is being handled by another request waits for it, then answers 200
+// if it succeeded or calls fn itself if it failed, so fn never runs twice at
+// once for one uuid. Handled uuids are remembered for cfg.ReplayWindow (at
+// most 10,000 of them, pruned as deliveries come; no goroutine is started).
+// The memory is per handler and per process: behind a load balancer, make
+// fn idempotent, since another instance may see the retry.
+//
+// fn gets the request's context. NewWebhookHandler panics if fn is nil or
+// cfg cannot verify anything (no auth token, an empty one, or a PublicURL
+// that is not an absolute http(s) URL).
+func NewWebhookHandler(cfg WebhookConfig, fn func(context.Context, *Event) error) http.Handler {
+	if fn == nil {
+		panic("verify: NewWebhookHandler needs a callback; pass hub.Publish or your own func(context.Context, *verify.Event) error")
+	}
+	if err := cfg.check(); err != nil {
+		panic(err.Error())
+	}
+	cfg.AuthTokens = append([]string(nil), cfg.AuthTokens...)
+	return &webhookHandler{cfg: cfg, fn: fn, seen: newReplayGuard(cfg.replayWindow(), maxReplayEntries, time.Now)}
+}
+
+type webhookHandler struct {
+	cfg  WebhookConfig
+	fn   func(context.Context, *Event) error
+	seen *replayGuard
+}
+
+// Format prints the handler without its auth tokens.
+func (h *webhookHandler) Format(f fmt.State, _ rune) {
+	fmt.Fprintf(f, "verify.webhookHandler{%v}", h.cfg)
+}
+
+func (h *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "verify webhook: only POST is accepted", http.StatusMethodNotAllowed)
+		return
+	}
+	ev, err := ParseEvent(r, h.cfg)
+	switch {
+	case errors.Is(err, ErrWebhookTooLarge):
+		http.Error(w, err.Error(), http.StatusRequestEntityTooLarge)
+		return
+	case errors.Is(err, ErrWebhookSignature):
+		http.Error(w, err.Error(), http.StatusForbidden)
+		return
+	case err != nil:
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	ctx := r.Context()
+	dup, err := h.seen.begin(ctx, ev.UUID)
+	switch {
+	case err != nil:
+		// The client left while another request handled this uuid.
+		http.Error(w, "verify webhook: gave up waiting for the same event's other delivery", http.StatusServiceUnavailable)
+		return
+	case dup:
+		http.Error(w, "verify webhook: event already handled", http.StatusOK)
+		return
+	}
+	if err := h.call(ctx, ev); err != nil {
+		// The callback's error text is the application's; it is not sent.
+		http.Error(w, "verify webhook: the event handler failed; retry later", http.StatusInternalServerError)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// call runs fn and records the outcome, a panic counting as a failure.
+func (h *webhookHandler) call(ctx context.Context, ev *Event) (err error) {
+	ok := false
+	defer func() { h.seen.end(ev.UUID, ok) }()
+	err = h.fn(ctx, ev)
+	ok = err == nil
+	return err
+}
+
+// replayGuard remembers handled uuids for a window, at most max of them,
+// and lets one request at a time handle a uuid. It prunes lazily, on each
+// call, so it needs no goroutine.
+type replayGuard struct {
+	window time.Duration
+	max    int
+	now    func() time.Time
+
+	mu       sync.Mutex
+	done     map[string]time.Time     // handled uuid -> when
+	order    []handledUUID            // done's entries, oldest first, from head on
+	head     int                      // order[:head] are pruned
+	inflight map[string]chan struct{} // uuid being handled -> closed when it ends
+	waiting  int                      // requests waiting on inflight, for tests
+}
+
+type handledUUID struct {
+	uuid string
+	at   time.Time
+}
+
+func newReplayGuard(window time.Duration, max int, now func() time.Time) *replayGuard {
+	return &replayGuard{window: window, max: max, now: now,
+		done: make(map[string]time.Time), inflight: make(map[string]chan struct{})}
+}
+
+// begin reports whether uuid was already handled. If not, the caller now
+// owns it and must call end. While another request owns it, begin waits
+// until that one ends or ctx does.
+func (g *replayGuard) begin(ctx context.Context, uuid string) (handled bool, err error) {
+	for {
+		g.mu.Lock()
+		g.prune()
+		if _, ok := g.done[uuid]; ok {
+			g.mu.Unlock()
+			return true, nil
+		}
+		busy, ok := g.inflight[uuid]
+		if !ok {
+			g.inflight[uuid] = make(chan struct{})
+			g.mu.Unlock()
+			return false, nil
+		}
+		g.waiting++
+		g.mu.Unlock()
+		select {
+		case <-busy:
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
+		g.mu.Lock()
+		g.waiting--
+		g.mu.Unlock()
+		if err != nil {
+			return false, err
+		}
+	}
+}
+
+// end releases uuid, remembering it as handled when ok.
+func (g *replayGuard) end(uuid string, ok bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if ch, found := g.inflight[uuid]; found {
+		close(ch)
+		delete(g.inflight, uuid)
+	}
+	if ok {
+		at := g.now()
+		g.done[uuid] = at
+		g.order = append(g.order, handledUUID{uuid, at})
+	}
+	g.prune()
+}
+
+// prune forgets uuids older than the window and the oldest beyond max.
+// The caller holds g.mu.
+func (g *replayGuard) prune() {
+	now := g.now()
+	for g.head < len(g.order) {
+		e := g.order[g.head]
+		if now.Sub(e.at) < g.window && len(g.done) <= g.max {
+			break
+		}
+		if at, ok := g.done[e.uuid]; ok && at.Equal(e.at) {
+			delete(g.done, e.uuid)
+		}
+		g.order[g.head] = handledUUID{}
+		g.head++
+	}
+	if g.head > 64 && g.head*2 > len(g.order) {
+		g.order = append(g.order[:0:0], g.order[g.head:]...)
+		g.head = 0
+	}
+}
+
+// size is how many uuids are remembered, for tests.
+func (g *replayGuard) size() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.done)
+}
+
+// waiters is how many requests wait for another one's outcome, for tests.
+func (g *replayGuard) waiters() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.waiting
+}

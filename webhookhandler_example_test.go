@@ -1,0 +1,44 @@
+package verify_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+
+	verify "github.com/verifykit/verify-go"
+)
+
+func ExampleNewWebhookHandler() {
+	const hookURL = "https://example.com/hooks/verify"
+	hub := verify.NewEventHub()
+	handler := verify.NewWebhookHandler(verify.WebhookConfig{
+		AuthTokens: []string{"your_auth_token"},
+		PublicURL:  hookURL, // as registered at Twilio
+	}, func(ctx context.Context, ev *verify.Event) error {
+		fmt.Println("handled", ev.Type, ev.ChallengeSID)
+		return hub.Publish(ctx, ev)
+	})
+
+	// What Twilio sends, signed here with SignWebhook; delivered twice, as a retry would.
+	form := url.Values{
+		"uuid":             {"9b2c0a8e-0000-4000-8000-000000000001"},
+		"type":             {"challenge.approved"},
+		"challenge_sid":    {"YC03aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"},
+		"challenge_status": {"approved"},
+	}
+	for range 2 {
+		r := httptest.NewRequest(http.MethodPost, hookURL, strings.NewReader(form.Encode()))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		r.Header.Set(verify.SignatureHeader, verify.SignWebhook("your_auth_token", hookURL, form))
+		w := httptest.NewRecorder()
+		handler.ServeHTTP(w, r)
+		fmt.Println(w.Code)
+	}
+	// Output:
+	// handled challenge.approved YC03aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
+	// 204
+	// 200
+}

@@ -1,0 +1,433 @@
+package verify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// hookServer is a webhook handler on a real loopback HTTP server.
+type hookServer struct {
+	t       *testing.T
+	srv     *httptest.Server
+	handler *webhookHandler
+	client  *http.Client
+}
+
+func newHookServer(t *testing.T, cfg WebhookConfig, fn func(context.Context, *Event) error) *hookServer {
+	t.Helper()
+	h := NewWebhookHandler(cfg, fn).(*webhookHandler)
+	mux := http.NewServeMux()
+	mux.Handle("/hooks/verify", h)
+	srv := httptest.NewServer(mux)
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	t.Cleanup(func() {
+		client.CloseIdleConnections()
+		srv.Close()
+	})
+	return &hookServer{t: t, srv: srv, handler: h, client: client}
+}
+
+// post sends body to the server's /hooks/verify with the given headers and
+// returns the status and response body.
+func (s *hookServer) post(method, query, contentType, body string, header http.Header) (int, string) {
+	s.t.Helper()
+	target := s.srv.URL + "/hooks/verify"
+	if query != "" {
+		target += "?" + query
+	}
+	req, err := http.NewRequest(method, target, strings.NewReader(body))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode == http.StatusMethodNotAllowed && resp.Header.Get("Allow") != "POST" {
+		s.t.Errorf("405 without Allow: POST")
+	}
+	return resp.StatusCode, string(b)
+}
+
+// postForm delivers form signed with token for the server's own URL.
+func (s *hookServer) postForm(form url.Values, token string) (int, string) {
+	s.t.Helper()
+	sig := SignWebhook(token, s.srv.URL+"/hooks/verify", form)
+	return s.post(http.MethodPost, "", "application/x-www-form-urlencoded", form.Encode(), http.Header{SignatureHeader: {sig}})
+}
+
+func TestWebhookHandlerStatusCodes(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int32
+	var last atomic.Pointer[Event]
+	fail := atomic.Bool{}
+	s := newHookServer(t, testConfig(), func(_ context.Context, ev *Event) error {
+		calls.Add(1)
+		last.Store(ev)
+		if fail.Load() {
+			return errors.New("database down: " + hookSecretHidden)
+		}
+		return nil
+	})
+	form := eventForm()
+	noUUID := eventForm()
+	noUUID.Del("uuid")
+	big := eventForm()
+	big.Set("x_pad", strings.Repeat("p", DefaultWebhookMaxBodyBytes))
+
+	steps := []struct {
+		name      string
+		send      func() (int, string)
+		fail      bool
+		status    int
+		callsThen int32
+	}{
+		{"GET", func() (int, string) { return s.post(http.MethodGet, "", "", "", nil) }, false, 405, 0},
+		{"PUT", func() (int, string) { return s.postFormMethod(http.MethodPut, form) }, false, 405, 0},
+		{"over the size cap", func() (int, string) { return s.postForm(big, testToken) }, false, 413, 0},
+		{"no signature", func() (int, string) {
+			return s.post(http.MethodPost, "", "application/x-www-form-urlencoded", form.Encode(), nil)
+		}, false, 403, 0},
+		{"wrong token", func() (int, string) { return s.postForm(form, "another-token") }, false, 403, 0},
+		{"signed but no uuid", func() (int, string) { return s.postForm(noUUID, testToken) }, false, 400, 0},
+		{"callback fails", func() (int, string) { return s.postForm(form, testToken) }, true, 500, 1},
+		{"Twilio retries: callback runs again", func() (int, string) { return s.postForm(form, testToken) }, false, 204, 2},
+		{"Twilio retries again: duplicate", func() (int, string) { return s.postForm(form, testToken) }, false, 200, 2},
+		{"and again", func() (int, string) { return s.postForm(form, testToken) }, false, 200, 2},
+	}
+	for _, st := range steps {
+		fail.Store(st.fail)
+		status, body := st.send()
+		if status != st.status || calls.Load() != st.callsThen {
+			t.Errorf("%s: HTTP %d, %d callbacks; want %d, %d (body %q)", st.name, status, calls.Load(), st.status, st.callsThen, body)
+		}
+		wantNoSecrets(t, st.name, body)
+		if strings.Contains(body, "database down") {
+			t.Errorf("%s: the callback's error reached the response: %q", st.name, body)
+		}
+	}
+	if ev := last.Load(); ev == nil || ev.UUID != form.Get("uuid") || ev.Type != EventChallengeApproved || ev.ChallengeSID != testChallenge {
+		t.Errorf("callback got %+v", ev)
+	}
+}
+
+func (s *hookServer) postFormMethod(method string, form url.Values) (int, string) {
+	sig := SignWebhook(testToken, s.srv.URL+"/hooks/verify", form)
+	return s.post(method, "", "application/x-www-form-urlencoded", form.Encode(), http.Header{SignatureHeader: {sig}})
+}
+
+func TestWebhookHandlerBehindProxies(t *testing.T) {
+	t.Parallel()
+	const public = "https://login.example.com/twilio/hooks/verify"
+	ok := func(context.Context, *Event) error { return nil }
+	form := eventForm()
+
+	// PublicURL: the proxy changed scheme, host and path; the signature is
+	// over the registered URL.
+	s := newHookServer(t, WebhookConfig{AuthTokens: []string{testToken}, PublicURL: public}, ok)
+	sig := SignWebhook(testToken, public, form)
+	if st, body := s.post(http.MethodPost, "", "application/x-www-form-urlencoded", form.Encode(), http.Header{SignatureHeader: {sig}}); st != 204 {
+		t.Errorf("PublicURL, form: HTTP %d %q", st, body)
+	}
+	// A JSON delivery: Twilio added bodySHA256 to the registered URL; it
+	// reaches the server through the proxy with that query.
+	body := `{"uuid":"json-1","type":"challenge.denied","challenge_sid":"` + testChallenge + `"}`
+	delivery, jsig := SignWebhookJSON(testToken, public, []byte(body))
+	query := delivery[strings.Index(delivery, "?")+1:]
+	if st, b := s.post(http.MethodPost, query, "application/json", body, http.Header{SignatureHeader: {jsig}}); st != 204 {
+		t.Errorf("PublicURL, JSON: HTTP %d %q", st, b)
+	}
+	// Signed for the internal URL instead: refused.
+	internal := SignWebhook(testToken, s.srv.URL+"/hooks/verify", form)
+	if st, _ := s.post(http.MethodPost, "", "application/x-www-form-urlencoded", form.Encode(), http.Header{SignatureHeader: {internal}}); st != 403 {
+		t.Errorf("PublicURL set, signed for the internal URL: HTTP %d, want 403", st)
+	}
+
+	// No PublicURL: X-Forwarded-Proto and -Host count only when trusted.
+	const forwarded = "https://hooks.example.com/hooks/verify"
+	fsig := SignWebhook(testToken, forwarded, form)
+	headers := http.Header{SignatureHeader: {fsig}, "X-Forwarded-Proto": {"https"}, "X-Forwarded-Host": {"hooks.example.com, proxy.internal"}}
+	for _, trust := range []bool{true, false} {
+		s := newHookServer(t, WebhookConfig{AuthTokens: []string{testToken}, TrustForwardedHeaders: trust}, ok)
+		want := map[bool]int{true: 204, false: 403}[trust]
+		if st, b := s.post(http.MethodPost, "", "application/x-www-form-urlencoded", form.Encode(), headers); st != want {
+			t.Errorf("forwarded headers, trusted=%v: HTTP %d %q, want %d", trust, st, b, want)
+		}
+		// Signed for the URL the server itself sees: accepted only when the headers are not trusted.
+		own := SignWebhook(testToken, s.srv.URL+"/hooks/verify", form)
+		want = map[bool]int{true: 403, false: 204}[trust]
+		if st, b := s.post(http.MethodPost, "", "application/x-www-form-urlencoded", form.Encode(),
+			http.Header{SignatureHeader: {own}, "X-Forwarded-Proto": {"https"}, "X-Forwarded-Host": {"hooks.example.com"}}); st != want {
+			t.Errorf("own URL, trusted=%v: HTTP %d %q, want %d", trust, st, b, want)
+		}
+	}
+}
+
+func TestWebhookHandlerConcurrentDeliveries(t *testing.T) {
+	t.Parallel()
+	const uuids, copies = 8, 6
+	for _, firstFails := range []bool{false, true} {
+		gate := make(chan struct{})
+		var mu sync.Mutex
+		calls := map[string]int{}
+		active := map[string]int{}
+		var overlap atomic.Bool
+		s := newHookServer(t, testConfig(), func(_ context.Context, ev *Event) error {
+			mu.Lock()
+			calls[ev.UUID]++
+			n := calls[ev.UUID]
+			active[ev.UUID]++
+			if active[ev.UUID] > 1 {
+				overlap.Store(true)
+			}
+			mu.Unlock()
+			defer func() { mu.Lock(); active[ev.UUID]--; mu.Unlock() }()
+			<-gate
+			if firstFails && n == 1 {
+				return errors.New("first attempt fails")
+			}
+			return nil
+		})
+
+		statuses := make(chan int, uuids*copies)
+		var wg sync.WaitGroup
+		for i := range uuids * copies {
+			form := eventForm()
+			form.Set("uuid", "uuid-"+strconv.Itoa(i%uuids))
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				st, _ := s.postForm(form, testToken)
+				statuses <- st
+			}()
+		}
+		// Every copy but the first of each uuid is now waiting on the first.
+		deadline := time.Now().Add(20 * time.Second)
+		for s.handler.seen.waiters() < uuids*(copies-1) {
+			if time.Now().After(deadline) {
+				t.Fatalf("only %d deliveries waiting, want %d", s.handler.seen.waiters(), uuids*(copies-1))
+			}
+			time.Sleep(time.Millisecond)
+		}
+		close(gate)
+		wg.Wait()
+		close(statuses)
+		count := map[int]int{}
+		for st := range statuses {
+			count[st]++
+		}
+		want := map[int]int{204: uuids, 200: uuids * (copies - 1)}
+		wantCalls := 1
+		if firstFails {
+			want = map[int]int{500: uuids, 204: uuids, 200: uuids * (copies - 2)}
+			wantCalls = 2
+		}
+		if !mapsEqual(count, want) {
+			t.Errorf("firstFails=%v: statuses %v, want %v", firstFails, count, want)
+		}
+		for u, n := range calls {
+			if n != wantCalls {
+				t.Errorf("firstFails=%v: %s called back %d times, want %d", firstFails, u, n, wantCalls)
+			}
+		}
+		if len(calls) != uuids || overlap.Load() {
+			t.Errorf("firstFails=%v: %d uuids called back, overlap %v", firstFails, len(calls), overlap.Load())
+		}
+	}
+}
+
+func mapsEqual(a, b map[int]int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func TestWebhookHandlerWaitingDuplicateEndsWithItsContext(t *testing.T) {
+	t.Parallel()
+	gate := make(chan struct{})
+	h := NewWebhookHandler(testConfig(), func(context.Context, *Event) error { <-gate; return nil }).(*webhookHandler)
+	first := httptest.NewRecorder()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		h.ServeHTTP(first, formRequest(hookURL, eventForm(), testToken))
+	}()
+	for h.seen.waiters() == 0 && !h.inflight(eventForm().Get("uuid")) {
+		time.Sleep(time.Millisecond)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	second := httptest.NewRecorder()
+	secondDone := make(chan struct{})
+	go func() {
+		defer close(secondDone)
+		h.ServeHTTP(second, formRequest(hookURL, eventForm(), testToken).WithContext(ctx))
+	}()
+	for h.seen.waiters() != 1 {
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	<-secondDone
+	close(gate)
+	<-done
+	if first.Code != 204 || second.Code != 503 {
+		t.Errorf("first %d, second %d; want 204, 503", first.Code, second.Code)
+	}
+}
+
+// inflight reports whether uuid is being handled, for tests.
+func (h *webhookHandler) inflight(uuid string) bool {
+	h.seen.mu.Lock()
+	defer h.seen.mu.Unlock()
+	_, ok := h.seen.inflight[uuid]
+	return ok
+}
+
+func TestReplayGuardIsBounded(t *testing.T) {
+	t.Parallel()
+	now := time.Unix(1_700_000_000, 0)
+	g := newReplayGuard(time.Minute, 100, func() time.Time { return now })
+	ctx := context.Background()
+	handle := func(id string) bool {
+		dup, err := g.begin(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !dup {
+			g.end(id, true)
+		}
+		return dup
+	}
+	for i := range 250 {
+		if handle("u" + strconv.Itoa(i)) {
+			t.Fatalf("u%d reported handled before", i)
+		}
+		now = now.Add(time.Millisecond)
+	}
+	if g.size() != 100 || len(g.order)-g.head != 100 || len(g.order) > 2*100+64 {
+		t.Errorf("after 250: %d remembered, queue %d (head %d); want 100", g.size(), len(g.order), g.head)
+	}
+	if !handle("u249") || handle("u0") {
+		t.Error("want the newest remembered and the oldest forgotten past the cap")
+	}
+	// A failed one is not remembered.
+	if dup, _ := g.begin(ctx, "failed"); dup {
+		t.Fatal("new uuid reported handled")
+	}
+	g.end("failed", false)
+	if handle("failed") == true {
+		t.Error("a failed uuid reported handled")
+	}
+	// Past the window everything goes, on the next call.
+	now = now.Add(time.Minute)
+	handle("late")
+	if g.size() != 1 {
+		t.Errorf("after the window: %d remembered, want 1", g.size())
+	}
+}
+
+func TestNewWebhookHandlerRefusesUselessConfig(t *testing.T) {
+	t.Parallel()
+	for name, tc := range map[string]struct {
+		cfg WebhookConfig
+		fn  func(context.Context, *Event) error
+	}{
+		"no tokens":   {WebhookConfig{}, func(context.Context, *Event) error { return nil }},
+		"empty token": {WebhookConfig{AuthTokens: []string{""}}, func(context.Context, *Event) error { return nil }},
+		"bad URL":     {WebhookConfig{AuthTokens: []string{testToken}, PublicURL: "example.com/hooks"}, func(context.Context, *Event) error { return nil }},
+		"nil fn":      {testConfig(), nil},
+	} {
+		func() {
+			defer func() {
+				if p := recover(); p == nil || strings.Contains(fmtAny(p), testToken) {
+					t.Errorf("%s: panic %v", name, p)
+				}
+			}()
+			NewWebhookHandler(tc.cfg, tc.fn)
+		}()
+	}
+}
+
+func fmtAny(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	return "not a string"
+}
+func TestWebhookSignatureVectorsThroughTheHandler(t *testing.T) {
+	t.Parallel()
+	for _, v := range loadSignatureVectors(t) {
+		calls := 0
+		h := NewWebhookHandler(WebhookConfig{AuthTokens: v.Tokens, PublicURL: v.PublicURL},
+			func(context.Context, *Event) error { calls++; return nil })
+		want := []int{http.StatusForbidden}
+		if v.Valid {
+			want = []int{http.StatusNoContent}
+		}
+		if v.Replay {
+			want = append(want, http.StatusOK) // the same delivery again: a Twilio retry
+		}
+		var got []int
+		for range want {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, vectorRequest(t, v))
+			got = append(got, rec.Code)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: statuses %v, want %v", v.Name, got, want)
+		}
+		if wantCalls := min(1, len(want)) * boolInt(v.Valid); calls != wantCalls {
+			t.Errorf("%s: callback ran %d times, want %d", v.Name, calls, wantCalls)
+		}
+	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func TestWebhookConfigAndHandlerNeverPrintTokens(t *testing.T) {
+	t.Parallel()
+	cfg := WebhookConfig{AuthTokens: []string{testToken, "another-token"}, PublicURL: hookURL, ReplayWindow: time.Minute}
+	h := NewWebhookHandler(cfg, func(context.Context, *Event) error { return nil })
+	for _, s := range []string{fmt.Sprintf("%v %+v %#v %s", cfg, cfg, cfg, cfg), fmt.Sprintf("%v %+v %#v", &cfg, h, h)} {
+		wantNoSecrets(t, "printed config", s)
+		if !strings.Contains(s, "AuthTokens: 2 redacted") || !strings.Contains(s, hookURL) {
+			t.Errorf("printed %q", s)
+		}
+	}
+	if g := h.(*webhookHandler).seen; g.window != time.Minute || g.max != 10_000 {
+		t.Errorf("replay memory: window %v, cap %d", g.window, g.max)
+	}
+	if g := NewWebhookHandler(testConfig(), func(context.Context, *Event) error { return nil }).(*webhookHandler).seen; g.window != 15*time.Minute {
+		t.Errorf("default replay window %v, want 15m", g.window)
+	}
+}
