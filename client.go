@@ -396,11 +396,13 @@ func readResponse(resp *http.Response, method string, out any) error {
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return newAPIError(resp, body, method)
 	}
+	if out == nil {
+		// A DELETE: the status is the whole answer (the API sends 204 and no
+		// body), so whatever body came is drained, never judged.
+		return nil
+	}
 	if resp.ContentLength > maxResponseBytes {
 		return fmt.Errorf("%w: Content-Length %d exceeds %d bytes", ErrResponseTooLarge, resp.ContentLength, maxResponseBytes)
-	}
-	if out == nil {
-		return nil
 	}
 	err := json.NewDecoder(body).Decode(out)
 	switch {
