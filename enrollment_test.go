@@ -71,6 +71,28 @@ const goldenAccessToken = "eyJ6aXAiOiJERUYiLCJraWQiOiJTQVNfUzNfX19LTVNfdjEiLCJjd
 // (its binding.uri carries it too).
 const goldenBindingSecret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
 
+// enrollCase is one call and what it must send and decode.
+type enrollCase struct {
+	name         string
+	status       int
+	golden       string // response body file; "" answers with no body
+	method, path string
+	query        url.Values // the whole query; nil: none
+	form         url.Values // the whole form; nil: no body
+	call         func(c *Client) (any, error)
+	want         any
+}
+
+// listPageCase is a ListPage call answered with the spec's golden page of key.
+func listPageCase[T any](name, file, path, key string, query url.Values, call func(*Client) (*Page[T], error), items []T) enrollCase {
+	return enrollCase{name: name, status: 200, golden: file, method: "GET", path: path, query: query,
+		call: func(c *Client) (any, error) {
+			p, err := call(c)
+			return viewPage(p), err
+		},
+		want: &pageView[T]{Items: items, Meta: goldenMeta(path, key)}}
+}
+
 // TestEnrollmentOperations sends each enrollment call once and checks the
 // exact method, path and whole form, then the whole decoded result.
 func TestEnrollmentOperations(t *testing.T) {
@@ -78,16 +100,7 @@ func TestEnrollmentOperations(t *testing.T) {
 	ctx := context.Background()
 	totpURI := "otpauth://totp/test-issuer:John%E2%80%99s%20Account%20Name?secret=" + goldenBindingSecret +
 		"&issuer=test-issuer&algorithm=SHA1&digits=6&period=30"
-	cases := []struct {
-		name         string
-		status       int
-		golden       string // response body file; "" answers with no body
-		method, path string
-		query        url.Values // the whole query; nil: none
-		form         url.Values // the whole form; nil: no body
-		call         func(c *Client) (any, error)
-		want         any
-	}{
+	cases := []enrollCase{
 		{name: "Entities.Create", status: 201, golden: "entity.json", method: "POST", path: pathEntities,
 			form: url.Values{"Identity": {testIdentity}},
 			call: func(c *Client) (any, error) { return c.Entities.Create(ctx, testService, testIdentity) },
@@ -250,27 +263,19 @@ func TestEnrollmentOperations(t *testing.T) {
 		{name: "Webhooks.Delete", status: 204, method: "DELETE", path: pathWebhook,
 			call: func(c *Client) (any, error) { return nil, c.Webhooks.Delete(ctx, testService, testWebhook) }},
 
-		{name: "Entities.ListPage", status: 200, golden: "entity_list.json", method: "GET", path: pathEntities,
-			query: url.Values{"PageSize": {"20"}},
-			call: func(c *Client) (any, error) {
-				p, err := c.Entities.ListPage(ctx, testService, &ListParams{PageSize: 20})
-				return viewPage(p), err
+		listPageCase("Entities.ListPage", "entity_list.json", pathEntities, "entities", url.Values{"PageSize": {"20"}},
+			func(c *Client) (*Page[Entity], error) {
+				return c.Entities.ListPage(ctx, testService, &ListParams{PageSize: 20})
 			},
-			want: &pageView[Entity]{Items: []Entity{goldenEntityValue}, Meta: goldenMeta(pathEntities, "entities")}},
-		{name: "Factors.ListPage", status: 200, golden: "factor_list.json", method: "GET", path: pathFactors,
-			call: func(c *Client) (any, error) {
-				p, err := c.Factors.ListPage(ctx, testService, testIdentity, nil)
-				return viewPage(p), err
+			[]Entity{goldenEntityValue}),
+		listPageCase("Factors.ListPage", "factor_list.json", pathFactors, "factors", nil,
+			func(c *Client) (*Page[Factor], error) { return c.Factors.ListPage(ctx, testService, testIdentity, nil) },
+			[]Factor{goldenFactorWith(FactorTypePush, FactorStatusUnverified, goldenPushConfig, StringMap{"os": "Android"})}),
+		listPageCase("Webhooks.ListPage", "webhook_list.json", pathWebhooks, "webhooks", url.Values{"PageSize": {"7"}},
+			func(c *Client) (*Page[Webhook], error) {
+				return c.Webhooks.ListPage(ctx, testService, &ListParams{Limit: 7})
 			},
-			want: &pageView[Factor]{Items: []Factor{goldenFactorWith(FactorTypePush, FactorStatusUnverified, goldenPushConfig, StringMap{"os": "Android"})},
-				Meta: goldenMeta(pathFactors, "factors")}},
-		{name: "Webhooks.ListPage", status: 200, golden: "webhook_list.json", method: "GET", path: pathWebhooks,
-			query: url.Values{"PageSize": {"7"}},
-			call: func(c *Client) (any, error) {
-				p, err := c.Webhooks.ListPage(ctx, testService, &ListParams{Limit: 7})
-				return viewPage(p), err
-			},
-			want: &pageView[Webhook]{Items: []Webhook{goldenWebhookValue}, Meta: goldenMeta(pathWebhooks, "webhooks")}},
+			[]Webhook{goldenWebhookValue}),
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -138,11 +138,17 @@ func copyListParams(params *ListParams) ListParams {
 // the ListPage of entities, factors and webhooks.
 func listPage[T any](ctx context.Context, c *Client, path string, params *ListParams) (*Page[T], error) {
 	p := copyListParams(params)
-	if err := p.Validate(); err != nil {
+	p.PageSize = pageSizeFor(p.PageSize, p.Limit)
+	return queryPage[T](ctx, c, path, &p)
+}
+
+// queryPage validates params, then fetches the first page of the list at
+// path with params as its query.
+func queryPage[T any](ctx context.Context, c *Client, path string, params interface{ Validate() error }) (*Page[T], error) {
+	if err := params.Validate(); err != nil {
 		return nil, err
 	}
-	p.PageSize = pageSizeFor(p.PageSize, p.Limit)
-	q, err := formValues(&p)
+	q, err := formValues(params)
 	if err != nil {
 		return nil, err
 	}
@@ -186,15 +192,8 @@ func (s *ChallengeService) ListPage(ctx context.Context, serviceSID, identity st
 	if params != nil {
 		p = *params
 	}
-	if err := p.Validate(); err != nil {
-		return nil, err
-	}
 	p.PageSize = pageSizeFor(p.PageSize, p.Limit)
-	q, err := formValues(&p)
-	if err != nil {
-		return nil, err
-	}
-	return firstPage[Challenge](ctx, s.client, path, q)
+	return queryPage[Challenge](ctx, s.client, path, &p)
 }
 
 // pageSizeFor shrinks the API's default page of 50 to a smaller Limit, so
