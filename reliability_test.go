@@ -336,14 +336,31 @@ func (c *captureLog) String() string {
 	return c.buf.String()
 }
 
-// assertNoSecrets fails if any credential or secret value appears in s.
+// assertNoSecrets fails if any credential or secret value, or a piece of a
+// long one, appears in s.
 func assertNoSecrets(t *testing.T, where, s string) {
 	t.Helper()
-	for _, secret := range []string{testToken, "key-secret-value", secretTOTP, secretJWT, "SECRET-PUSH", secretHidden, "Basic "} {
-		if strings.Contains(s, secret) {
-			t.Errorf("%s holds the secret %q:\n%s", where, secret, s)
+	for _, secret := range []string{testToken, "key-secret-value", secretTOTP, secretJWT, "SECRET-PUSH", secretHidden, "Basic ",
+		goldenBindingSecret, goldenAccessToken} {
+		for _, piece := range secretPieces(secret) {
+			if strings.Contains(s, piece) {
+				t.Errorf("%s holds the secret %q:\n%s", where, piece, s)
+				break
+			}
 		}
 	}
+}
+
+// secretPieces is the secret and, for a long one, each 16-byte piece of
+// it, so that a truncated copy is caught too.
+func secretPieces(secret string) []string {
+	pieces := []string{secret}
+	if len(secret) > 24 {
+		for i := 0; i+16 <= len(secret); i += 16 {
+			pieces = append(pieces, secret[i:i+16])
+		}
+	}
+	return pieces
 }
 
 func TestFaultsOverRealSockets(t *testing.T) {

@@ -368,6 +368,19 @@ func TestValidationErrorsNeverHoldSecrets(t *testing.T) {
 	if err == nil || strings.Contains(err.Error(), "SECRET") {
 		t.Errorf("err = %.80v", err)
 	}
+	// A TOTP secret that is not base32, a factor's payload over its cap.
+	_, err = h.client.Factors.CreateTOTP(context.Background(), testService, testIdentity,
+		&CreateTOTPFactorParams{FriendlyName: "phone", Secret: "SECRET-NOT-BASE32-1"})
+	if err == nil || strings.Contains(err.Error(), "SECRET") {
+		t.Errorf("err = %.80v", err)
+	}
+	_, err = h.client.Factors.Verify(context.Background(), testService, testIdentity, testFactor, secret)
+	if err == nil || strings.Contains(err.Error(), "SECRET") {
+		t.Errorf("err = %.80v", err)
+	}
+	if n := len(h.requests()); n != 0 {
+		t.Errorf("invalid secrets sent %d requests", n)
+	}
 }
 
 // variant makes calls that send a copy of base changed by one edit, so a
