@@ -101,21 +101,31 @@ func assertHidden(t *testing.T, secret string, v, masked any) {
 	}
 }
 
+// decodeHidden decodes body as a T and checks that the secrets mask
+// replaces in it (and returns) never show when the T is printed or logged.
+func decodeHidden[T any](t *testing.T, body string, mask func(*T) []string) {
+	t.Helper()
+	v, ok := decodeFuzzed[T](t, body)
+	if !ok {
+		return
+	}
+	masked := *v
+	for _, secret := range mask(&masked) {
+		assertHidden(t, secret, v, &masked)
+		assertHidden(t, secret, *v, masked)
+	}
+}
+
 // FuzzDecodeFactor decodes any answer as a new factor and as a factor; a
 // binding secret or URI that decodes is never printed or logged.
 func FuzzDecodeFactor(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body string) {
 		decodeFuzzed[Factor](t, body)
-		nf, ok := decodeFuzzed[NewFactor](t, body)
-		if !ok {
-			return
-		}
-		masked := *nf
-		masked.Binding.Secret, masked.Binding.URI = "x", "x"
-		for _, secret := range []string{nf.Binding.Secret, nf.Binding.URI} {
-			assertHidden(t, secret, nf, &masked)
-			assertHidden(t, secret, nf.Binding, masked.Binding)
-		}
+		decodeHidden(t, body, func(n *NewFactor) []string {
+			secrets := []string{n.Binding.Secret, n.Binding.URI}
+			n.Binding.Secret, n.Binding.URI = "x", "x"
+			return secrets
+		})
 	})
 }
 
@@ -123,14 +133,11 @@ func FuzzDecodeFactor(f *testing.F) {
 // is never printed or logged.
 func FuzzDecodeAccessToken(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body string) {
-		tok, ok := decodeFuzzed[AccessToken](t, body)
-		if !ok {
-			return
-		}
-		masked := *tok
-		masked.Token = "x"
-		assertHidden(t, tok.Token, tok, &masked)
-		assertHidden(t, tok.Token, *tok, masked)
+		decodeHidden(t, body, func(tok *AccessToken) []string {
+			secret := tok.Token
+			tok.Token = "x"
+			return []string{secret}
+		})
 	})
 }
 

@@ -71,19 +71,12 @@ func TestValidationTable(t *testing.T) {
 		hookP    = CreateWebhookParams
 		hookUpdP = UpdateWebhookParams
 	)
-	totp := variant(totpP{FriendlyName: "Ada's phone"}, func(c *Client, p *totpP) error {
-		_, err := c.Factors.CreateTOTP(ctx, testService, testIdentity, p)
-		return err
-	})
+	totp := variant(totpP{FriendlyName: "Ada's phone"}, func(c *Client, p *totpP) error { return errOf(c.Factors.CreateTOTP(ctx, testService, testIdentity, p)) })
 	push := variant(pushP{FriendlyName: "Ada's phone", PublicKey: specPublicKey, AppID: "com.example.myapp",
 		NotificationPlatform: NotificationPlatformFCM, NotificationToken: fcmToken, SDKVersion: "1.0"},
-		func(c *Client, p *pushP) error {
-			_, err := c.Factors.CreatePush(ctx, testService, testIdentity, p)
-			return err
-		})
+		func(c *Client, p *pushP) error { return errOf(c.Factors.CreatePush(ctx, testService, testIdentity, p)) })
 	updateFactor := variant(updateP{}, func(c *Client, p *updateP) error {
-		_, err := c.Factors.Update(ctx, testService, testIdentity, testFactor, p)
-		return err
+		return errOf(c.Factors.Update(ctx, testService, testIdentity, testFactor, p))
 	})
 	verifyFactor := func(code string) func(*Client) error {
 		return func(c *Client) error {
@@ -91,54 +84,23 @@ func TestValidationTable(t *testing.T) {
 			return err
 		}
 	}
-	token := variant(tokenP{Identity: testIdentity}, func(c *Client, p *tokenP) error {
-		_, err := c.AccessTokens.Create(ctx, testService, p)
-		return err
-	})
+	token := variant(tokenP{Identity: testIdentity}, func(c *Client, p *tokenP) error { return errOf(c.AccessTokens.Create(ctx, testService, p)) })
 	hook := variant(hookP{FriendlyName: "login", URL: "https://example.com/hooks/verify", EventTypes: []EventType{EventChallengeApproved}},
-		func(c *Client, p *hookP) error {
-			_, err := c.Webhooks.Create(ctx, testService, p)
-			return err
-		})
-	hookUpdate := variant(hookUpdP{}, func(c *Client, p *hookUpdP) error {
-		_, err := c.Webhooks.Update(ctx, testService, testWebhook, p)
-		return err
-	})
+		func(c *Client, p *hookP) error { return errOf(c.Webhooks.Create(ctx, testService, p)) })
+	hookUpdate := variant(hookUpdP{}, func(c *Client, p *hookUpdP) error { return errOf(c.Webhooks.Update(ctx, testService, testWebhook, p)) })
 	sidCall := func(call func(c *Client, sid string) error) func(string) func(*Client) error {
 		return func(sid string) func(*Client) error { return func(c *Client) error { return call(c, sid) } }
 	}
-	fetchFactor := sidCall(func(c *Client, sid string) error {
-		_, err := c.Factors.Fetch(ctx, testService, testIdentity, sid)
-		return err
-	})
-	fetchToken := sidCall(func(c *Client, sid string) error {
-		_, err := c.AccessTokens.Fetch(ctx, testService, sid)
-		return err
-	})
-	fetchWebhook := sidCall(func(c *Client, sid string) error {
-		_, err := c.Webhooks.Fetch(ctx, testService, sid)
-		return err
-	})
-	fetchEntity := sidCall(func(c *Client, service string) error {
-		_, err := c.Entities.Fetch(ctx, service, testIdentity)
-		return err
-	})
-	createEntity := sidCall(func(c *Client, identity string) error {
-		_, err := c.Entities.Create(ctx, testService, identity)
-		return err
-	})
-	listEntities := variant(ListParams{}, func(c *Client, p *ListParams) error {
-		_, err := c.Entities.ListPage(ctx, testService, p)
-		return err
-	})
+	fetchFactor := sidCall(func(c *Client, sid string) error { return errOf(c.Factors.Fetch(ctx, testService, testIdentity, sid)) })
+	fetchToken := sidCall(func(c *Client, sid string) error { return errOf(c.AccessTokens.Fetch(ctx, testService, sid)) })
+	fetchWebhook := sidCall(func(c *Client, sid string) error { return errOf(c.Webhooks.Fetch(ctx, testService, sid)) })
+	fetchEntity := sidCall(func(c *Client, service string) error { return errOf(c.Entities.Fetch(ctx, service, testIdentity)) })
+	createEntity := sidCall(func(c *Client, identity string) error { return errOf(c.Entities.Create(ctx, testService, identity)) })
+	listEntities := variant(ListParams{}, func(c *Client, p *ListParams) error { return errOf(c.Entities.ListPage(ctx, testService, p)) })
 	listFactors := variant(ListParams{}, func(c *Client, p *ListParams) error {
-		_, err := c.Factors.ListPage(ctx, testService, testIdentity, p)
-		return err
+		return errOf(c.Factors.ListPage(ctx, testService, testIdentity, p))
 	})
-	listWebhooks := variant(ListParams{}, func(c *Client, p *ListParams) error {
-		_, err := c.Webhooks.ListPage(ctx, testService, p)
-		return err
-	})
+	listWebhooks := variant(ListParams{}, func(c *Client, p *ListParams) error { return errOf(c.Webhooks.ListPage(ctx, testService, p)) })
 	p384 := p384PublicKey(t)
 	n := strings.Repeat
 
@@ -408,3 +370,6 @@ func p384PublicKey(t *testing.T) string {
 	}
 	return base64.StdEncoding.EncodeToString(der)
 }
+
+// errOf keeps the error of a call that also returns a value.
+func errOf[T any](_ T, err error) error { return err }
