@@ -3,6 +3,7 @@ package verify
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"time"
 )
@@ -31,8 +32,18 @@ type AccessToken struct {
 
 // Format prints an AccessToken with its Token redacted, whatever the verb.
 func (t AccessToken) Format(f fmt.State, _ rune) {
-	fmt.Fprintf(f, "verify.AccessToken{SID: %s, EntityIdentity: %s, FactorType: %s, FactorFriendlyName: %q, TTL: %d, Token: %s}",
-		t.SID, t.EntityIdentity, t.FactorType, t.FactorFriendlyName, t.TTL, redacted(t.Token))
+	fmt.Fprintf(f, "verify.AccessToken{SID: %s, AccountSID: %s, ServiceSID: %s, EntityIdentity: %s, FactorType: %s, "+
+		"FactorFriendlyName: %q, Token: %q, TTL: %d, DateCreated: %s, URL: %s}",
+		t.SID, t.AccountSID, t.ServiceSID, t.EntityIdentity, t.FactorType,
+		t.FactorFriendlyName, redacted(t.Token), t.TTL, t.DateCreated.Format(time.RFC3339), t.URL)
+}
+
+// LogValue gives log/slog an AccessToken with its Token redacted, so that
+// no handler (a JSON one included) writes it out.
+func (t AccessToken) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("sid", t.SID), slog.String("entity_identity", t.EntityIdentity),
+		slog.String("factor_type", string(t.FactorType)), slog.String("factor_friendly_name", t.FactorFriendlyName),
+		slog.String("token", redacted(t.Token)), slog.Int("ttl", t.TTL), slog.Time("date_created", t.DateCreated))
 }
 
 // CreateAccessTokenParams are the inputs of AccessTokens.Create; zero fields

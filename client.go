@@ -1,9 +1,12 @@
-// Package verify is a typed client for the Twilio Verify v2 Challenge API:
-// the backend half of push and TOTP second-factor logins.
+// Package verify is a typed client for the Twilio Verify v2 API behind push
+// and TOTP second-factor logins: challenges (create, answer, wait, list) and
+// enrollment (entities, TOTP and push factors, access tokens for the mobile
+// SDK, and webhooks).
 //
 // Create a Client once and share it between goroutines:
 //
 //	c, err := verify.NewClient(verify.WithCredentials(accountSID, authToken))
+//	f, err := c.Factors.CreateTOTP(ctx, serviceSID, identity, &verify.CreateTOTPFactorParams{FriendlyName: "Ada's phone"})
 //	ch, err := c.Challenges.Create(ctx, serviceSID, identity, &verify.CreateChallengeParams{...})
 //
 // Every call takes a context, validates its input before sending anything,
@@ -280,6 +283,22 @@ func (c *Client) do(ctx context.Context, method, rawURL, path string, form url.V
 	return err
 }
 
+// get fetches path and decodes the T the API returns.
+func get[T any](ctx context.Context, c *Client, path string) (*T, error) {
+	var out T
+	if err := c.do(ctx, http.MethodGet, c.baseURL+path, path, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// delete removes the resource at path. The API answers 204 with no body.
+// Deleting twice deletes once, so DELETE retries like a GET; a 404 after an
+// attempt that may have reached the server is success (see finalError).
+func (c *Client) delete(ctx context.Context, path string) error {
+	return c.do(ctx, http.MethodDelete, c.baseURL+path, path, nil, nil)
+}
+
 // send is do that also returns what the call saw, such as the server's Date.
 func (c *Client) send(ctx context.Context, method, rawURL, path string, form url.Values, out any) (*callState, error) {
 	if ctx == nil {
@@ -377,11 +396,13 @@ func readResponse(resp *http.Response, method string, out any) error {
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return newAPIError(resp, body, method)
 	}
+	if out == nil {
+		// A DELETE: the status is the whole answer (the API sends 204 and no
+		// body), so whatever body came is drained, never judged.
+		return nil
+	}
 	if resp.ContentLength > maxResponseBytes {
 		return fmt.Errorf("%w: Content-Length %d exceeds %d bytes", ErrResponseTooLarge, resp.ContentLength, maxResponseBytes)
-	}
-	if out == nil {
-		return nil
 	}
 	err := json.NewDecoder(body).Decode(out)
 	switch {

@@ -3,7 +3,6 @@ package verify
 import (
 	"context"
 	"iter"
-	"net/http"
 	"net/url"
 	"time"
 )
@@ -111,41 +110,4 @@ func entityPath(serviceSID, identity string) (string, error) {
 		return "", err
 	}
 	return path + "/" + url.PathEscape(identity), nil
-}
-
-// get fetches path and decodes the T the API returns.
-func get[T any](ctx context.Context, c *Client, path string) (*T, error) {
-	var out T
-	if err := c.do(ctx, http.MethodGet, c.baseURL+path, path, nil, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
-}
-
-// delete removes the resource at path; the API answers 204 with no body.
-func (c *Client) delete(ctx context.Context, path string) error {
-	return c.do(ctx, http.MethodDelete, c.baseURL+path, path, nil, nil)
-}
-
-// copyListParams copies the caller's params, so later changes do not affect
-// an iteration.
-func copyListParams(params *ListParams) ListParams {
-	if params == nil {
-		return ListParams{}
-	}
-	return *params
-}
-
-// listPage validates params and fetches the first page of the list at path.
-func listPage[T any](ctx context.Context, c *Client, path string, params *ListParams) (*Page[T], error) {
-	p := copyListParams(params)
-	if err := p.Validate(); err != nil {
-		return nil, err
-	}
-	p.PageSize = pageSizeFor(p.PageSize, p.Limit)
-	q, err := formValues(&p)
-	if err != nil {
-		return nil, err
-	}
-	return firstPage[T](ctx, c, path, q)
 }

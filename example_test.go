@@ -4,7 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
+
+	"github.com/jarcoal/httpmock"
 
 	verify "github.com/verifykit/verify-go"
 	"github.com/verifykit/verify-go/verifytest"
@@ -173,4 +179,137 @@ func ExampleValidationError() {
 		fmt.Println(ve.Field, "-", ve.Rule)
 	}
 	// Output: Identity - must be 8 to 64 characters of dash-separated letters and digits, such as a UUID
+}
+
+// The enrollment examples are answered by httpmock with the spec's own
+// example bodies (testdata/), since the fake has no enrollment endpoints.
+
+const (
+	exampleService  = "VAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	exampleIdentity = "ff483d1ff591898a9942916050d2ca3f"
+	exampleEntity   = "/v2/Services/" + exampleService + "/Entities/" + exampleIdentity
+)
+
+// answer is one canned response: a status and a testdata file ("": no body).
+type answer struct {
+	status int
+	file   string
+}
+
+// exampleClient is a Client whose requests are answered in turn from the
+// answers for each "METHOD /path"; a real program calls verify.NewClient().
+func exampleClient(routes map[string][]answer) *verify.Client {
+	mock := httpmock.NewMockTransport()
+	for route, answers := range routes {
+		method, path, _ := strings.Cut(route, " ")
+		var r httpmock.Responder
+		for _, a := range answers {
+			body := ""
+			if a.file != "" {
+				b, err := os.ReadFile(filepath.Join("testdata", a.file))
+				if err != nil {
+					panic(err)
+				}
+				body = string(b)
+			}
+			next := httpmock.NewStringResponder(a.status, body)
+			if r == nil {
+				r = next
+			} else {
+				r = r.Then(next)
+			}
+		}
+		mock.RegisterResponder(method, verify.DefaultBaseURL+path, r)
+	}
+	client, err := verify.NewClient(verify.WithCredentials("ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "your_auth_token"),
+		verify.WithHTTPClient(&http.Client{Transport: mock}))
+	if err != nil {
+		panic(err)
+	}
+	return client
+}
+
+func ExampleFactorService_CreateTOTP() {
+	client := exampleClient(map[string][]answer{
+		"POST " + exampleEntity + "/Factors":                                    {{201, "factor_create_totp.json"}},
+		"POST " + exampleEntity + "/Factors/YFaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa": {{200, "factor_verify_totp.json"}},
+	})
+	ctx := context.Background()
+
+	// 1. Enroll: the binding (secret and otpauth:// URI) comes back only now.
+	f, err := client.Factors.CreateTOTP(ctx, exampleService, exampleIdentity,
+		&verify.CreateTOTPFactorParams{FriendlyName: "Ada's phone"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(f.Status, strings.HasPrefix(f.Binding.URI, "otpauth://totp/")) // show the URI as a QR code
+	fmt.Println(f.Binding)                                                     // printing never shows the secret
+
+	// 2. The first code the user's app shows proves the factor.
+	verified, err := client.Factors.Verify(ctx, exampleService, exampleIdentity, f.SID, "123456")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(verified.Status)
+	// Output:
+	// unverified true
+	// verify.Binding{Secret: "[redacted]", URI: "[redacted]", PublicKey: "", Alg: ""}
+	// verified
+}
+
+func ExampleAccessTokenService_Create() {
+	client := exampleClient(map[string][]answer{
+		"POST /v2/Services/" + exampleService + "/AccessTokens": {{201, "access_token.json"}},
+	})
+
+	tok, err := client.AccessTokens.Create(context.Background(), exampleService, &verify.CreateAccessTokenParams{
+		Identity: exampleIdentity, FactorFriendlyName: "John Doe iPhone", TTL: 300,
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	// Hand tok.Token to this user's app only: its Verify Push SDK enrolls
+	// the phone with it. The token never shows when tok is printed.
+	fmt.Println(tok.FactorType, tok.TTL, tok.Token != "", strings.Contains(fmt.Sprint(tok), tok.Token))
+	// Output: push 300 true false
+}
+
+func ExampleWebhookService_Create() {
+	client := exampleClient(map[string][]answer{
+		"POST /v2/Services/" + exampleService + "/Webhooks": {{201, "webhook.json"}},
+	})
+
+	w, err := client.Webhooks.Create(context.Background(), exampleService, &verify.CreateWebhookParams{
+		FriendlyName: "name",
+		URL:          "https://owlbank.twilio.com",
+		EventTypes:   []verify.EventType{verify.EventFactorDeleted, verify.EventFactorVerified},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(w.SID, w.Status, w.Version, w.EventTypes, w.WebhookURL)
+	// Output: YWaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa enabled v2 [factor.deleted factor.verified] https://owlbank.twilio.com
+}
+
+func ExampleEntityService_Delete() {
+	client := exampleClient(map[string][]answer{
+		"DELETE " + exampleEntity: {{204, ""}, {404, ""}},
+	})
+	ctx := context.Background()
+
+	// Deletes the entity with its factors and challenges.
+	err := client.Entities.Delete(ctx, exampleService, exampleIdentity)
+	fmt.Println(err)
+
+	// A second call finds nothing. (Within one call, a retry that finds the
+	// entity gone after an attempt that may have arrived is success.)
+	err = client.Entities.Delete(ctx, exampleService, exampleIdentity)
+	fmt.Println(errors.Is(err, verify.ErrNotFound))
+	// Output:
+	// <nil>
+	// true
 }

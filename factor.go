@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"log/slog"
 	"net/url"
+	"strconv"
 	"time"
 )
 
@@ -101,14 +103,29 @@ type Binding struct {
 
 // Format prints a Binding with its secret and URI redacted, whatever the verb.
 func (b Binding) Format(f fmt.State, _ rune) {
-	fmt.Fprintf(f, "verify.Binding{Secret: %s, URI: %s, PublicKey: %s, Alg: %s}",
+	fmt.Fprintf(f, "verify.Binding{Secret: %q, URI: %q, PublicKey: %q, Alg: %q}",
 		redacted(b.Secret), redacted(b.URI), b.PublicKey, b.Alg)
 }
 
-// redacted stands in for a secret in formatted output.
+// LogValue gives log/slog a Binding with its secret and URI redacted, so
+// that no handler (a JSON one included) writes them out.
+func (b Binding) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("secret", redacted(b.Secret)), slog.String("uri", redacted(b.URI)),
+		slog.String("public_key", b.PublicKey), slog.String("alg", b.Alg))
+}
+
+// LogValue gives log/slog a new factor without its Binding's secret; a JSON
+// handler would otherwise marshal the whole struct, secret included.
+func (n NewFactor) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("sid", n.SID), slog.String("identity", n.Identity),
+		slog.String("factor_type", string(n.FactorType)), slog.String("status", string(n.Status)),
+		slog.String("friendly_name", n.FriendlyName), slog.Any("binding", n.Binding))
+}
+
+// redacted stands in for a secret in formatted output; empty stays empty.
 func redacted(secret string) string {
 	if secret == "" {
-		return `""`
+		return ""
 	}
 	return "[redacted]"
 }
@@ -123,6 +140,27 @@ type CreateTOTPFactorParams struct {
 	CodeLength   int           `url:"Config.CodeLength,omitempty"` // digits, 3–8
 	Alg          TOTPAlgorithm `url:"Config.Alg,omitempty"`        // sha1, sha256 or sha512
 	Metadata     StringMap     `url:"Metadata,omitempty"`          // JSON up to 1024 characters
+}
+
+// Format prints the params with Secret redacted, whatever the verb.
+func (p CreateTOTPFactorParams) Format(f fmt.State, _ rune) {
+	skew := "nil"
+	if p.Skew != nil {
+		skew = strconv.Itoa(*p.Skew)
+	}
+	fmt.Fprintf(f, "verify.CreateTOTPFactorParams{FriendlyName: %q, Secret: %q, TimeStep: %d, Skew: %s, CodeLength: %d, Alg: %q, Metadata: %v}",
+		p.FriendlyName, redacted(p.Secret), p.TimeStep, skew, p.CodeLength, p.Alg, map[string]string(p.Metadata))
+}
+
+// LogValue gives log/slog the params with Secret redacted, so that no
+// handler (a JSON one included) writes it out.
+func (p CreateTOTPFactorParams) LogValue() slog.Value {
+	attrs := []slog.Attr{slog.String("friendly_name", p.FriendlyName), slog.String("secret", redacted(p.Secret)),
+		slog.Int("time_step", p.TimeStep), slog.Int("code_length", p.CodeLength), slog.String("alg", string(p.Alg))}
+	if p.Skew != nil {
+		attrs = append(attrs, slog.Int("skew", *p.Skew))
+	}
+	return slog.GroupValue(attrs...)
 }
 
 // CreatePushFactorParams are the inputs of Factors.CreatePush: what the
@@ -219,7 +257,7 @@ func (s *FactorService) Update(ctx context.Context, serviceSID, identity, factor
 // unverified when it did not: check Status.
 func (s *FactorService) Verify(ctx context.Context, serviceSID, identity, factorSID, authPayload string) (*Factor, error) {
 	if authPayload == "" {
-		return nil, invalid("AuthPayload", "is required: the first code the authenticator app shows")
+		return nil, invalid("AuthPayload", "is required: the first code the authenticator app shows, or the payload the device signed")
 	}
 	return s.Update(ctx, serviceSID, identity, factorSID, &UpdateFactorParams{AuthPayload: authPayload})
 }

@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -27,28 +30,135 @@ func response(status int, contentType, body string) *http.Response {
 	}
 }
 
+// decodeFuzzed decodes body, a whole 200 answer, into a T: the only error
+// allowed is ErrInvalidResponse, and a body that does not start with a JSON
+// value must not decode. It reports whether the body decoded.
+func decodeFuzzed[T any](t *testing.T, body string) (*T, bool) {
+	t.Helper()
+	var v T
+	err := readResponse(response(200, "application/json", body), "GET", &v)
+	if err != nil && !errors.Is(err, ErrInvalidResponse) {
+		t.Fatalf("a complete body %q gave %v, want ErrInvalidResponse", body, err)
+	}
+	var anyValue any
+	if refErr := json.NewDecoder(strings.NewReader(body)).Decode(&anyValue); err == nil && refErr != nil {
+		t.Fatalf("accepted %q, which does not start with a JSON value", body)
+	}
+	return &v, err == nil
+}
+
 func FuzzDecodeChallenge(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body string) {
-		var ch Challenge
-		err := readResponse(response(200, "application/json", body), "GET", &ch)
-		if err != nil && !errors.Is(err, ErrInvalidResponse) {
-			t.Fatalf("a complete body %q gave %v, want ErrInvalidResponse", body, err)
-		}
-		var anyValue any
-		if refErr := json.NewDecoder(strings.NewReader(body)).Decode(&anyValue); err == nil && refErr != nil {
-			t.Fatalf("accepted %q, which does not start with a JSON value", body)
-		}
+		decodeFuzzed[Challenge](t, body)
 	})
 }
 
+// FuzzDecodePage decodes a page of each list; whatever decodes keeps the
+// items of the key meta names.
 func FuzzDecodePage(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body string) {
-		var p listBody[Challenge]
-		if err := readResponse(response(200, "application/json", body), "GET", &p); err != nil {
+		if p, ok := decodeFuzzed[listBody[Challenge]](t, body); ok {
+			for _, ch := range p.items() {
+				_ = ch.Status.Known()
+			}
+		}
+		if p, ok := decodeFuzzed[listBody[Factor]](t, body); ok && p.Meta.Key == "factors" && len(p.items()) != len(p.Factors) {
+			t.Fatalf("a page of key factors yielded %d items of %d", len(p.items()), len(p.Factors))
+		}
+		decodeFuzzed[listBody[Entity]](t, body)
+		decodeFuzzed[listBody[Webhook]](t, body)
+	})
+}
+
+// assertHidden fails when secret shows in a rendering of v (fmt verbs, slog
+// text and JSON) but not in the same rendering of masked, which is v with
+// its secrets replaced: text that merely contains the secret by chance
+// shows in both.
+func assertHidden(t *testing.T, secret string, v, masked any) {
+	t.Helper()
+	if len(secret) < 8 {
+		return
+	}
+	renders := []func(any) string{
+		func(v any) string { return fmt.Sprintf("%v", v) },
+		func(v any) string { return fmt.Sprintf("%+v", v) },
+		func(v any) string { return fmt.Sprintf("%#v", v) },
+		func(v any) string {
+			var b strings.Builder
+			slog.New(slog.NewJSONHandler(&b, nil)).Info("m", "v", v)
+			return b.String()
+		},
+		func(v any) string {
+			var b strings.Builder
+			slog.New(slog.NewTextHandler(&b, nil)).Info("m", "v", v)
+			return b.String()
+		},
+	}
+	for i, render := range renders {
+		if out := render(v); strings.Contains(out, secret) && !strings.Contains(render(masked), secret) {
+			t.Fatalf("rendering %d shows the secret %q: %s", i, secret, out)
+		}
+	}
+}
+
+// decodeHidden decodes body as a T and checks that the secrets mask
+// replaces in it (and returns) never show when the T is printed or logged.
+func decodeHidden[T any](t *testing.T, body string, mask func(*T) []string) {
+	t.Helper()
+	v, ok := decodeFuzzed[T](t, body)
+	if !ok {
+		return
+	}
+	masked := *v
+	for _, secret := range mask(&masked) {
+		assertHidden(t, secret, v, &masked)
+		assertHidden(t, secret, *v, masked)
+	}
+}
+
+// FuzzDecodeFactor decodes any answer as a new factor and as a factor; a
+// binding secret or URI that decodes is never printed or logged.
+func FuzzDecodeFactor(f *testing.F) {
+	f.Fuzz(func(t *testing.T, body string) {
+		decodeFuzzed[Factor](t, body)
+		decodeHidden(t, body, func(n *NewFactor) []string {
+			secrets := []string{n.Binding.Secret, n.Binding.URI}
+			n.Binding.Secret, n.Binding.URI = "x", "x"
+			return secrets
+		})
+	})
+}
+
+// FuzzDecodeAccessToken decodes any answer as an access token, whose token
+// is never printed or logged.
+func FuzzDecodeAccessToken(f *testing.F) {
+	f.Fuzz(func(t *testing.T, body string) {
+		decodeHidden(t, body, func(tok *AccessToken) []string {
+			secret := tok.Token
+			tok.Token = "x"
+			return []string{secret}
+		})
+	})
+}
+
+// FuzzDecodeWebhook decodes any answer as a webhook and as an entity;
+// event types the SDK does not know decode as they are.
+func FuzzDecodeWebhook(f *testing.F) {
+	f.Fuzz(func(t *testing.T, body string) {
+		decodeFuzzed[Entity](t, body)
+		w, ok := decodeFuzzed[Webhook](t, body)
+		if !ok {
 			return
 		}
-		for _, ch := range p.items() {
-			_ = ch.Status.Known()
+		var raw struct {
+			EventTypes []string `json:"event_types"`
+		}
+		if json.Unmarshal([]byte(body), &raw) == nil && len(raw.EventTypes) == len(w.EventTypes) {
+			for i, e := range raw.EventTypes {
+				if string(w.EventTypes[i]) != e {
+					t.Fatalf("event type %q decoded as %q", e, w.EventTypes[i])
+				}
+			}
 		}
 	})
 }
@@ -179,5 +289,146 @@ func FuzzNextPageURL(f *testing.F) {
 				t.Fatalf("next_page_url %q sent a request to %s", next, h)
 			}
 		}
+	})
+}
+
+// sentForm runs call against a fresh contract-checked harness answering
+// with a golden body, and returns the form of the one request sent. A call
+// whose params break a rule must fail with a *ValidationError naming a
+// field, send nothing, and not repeat secret (when it is long enough to be
+// told from the rule's own words); sentForm then returns nil.
+func sentForm(t *testing.T, answer string, secret string, call func(*Client) error) url.Values {
+	t.Helper()
+	h := newHarness(t, WithMaxRetries(0))
+	h.mock.RegisterNoResponder(jsonResponder(t, 201, answer))
+	err := call(h.client)
+	reqs := h.requests()
+	if err != nil {
+		var ve *ValidationError
+		if !errors.As(err, &ve) || ve.Field == "" || ve.Rule == "" {
+			t.Fatalf("not a ValidationError: %v", err)
+		}
+		if len(reqs) != 0 {
+			t.Fatalf("params refused with %v were sent", err)
+		}
+		if len(secret) >= 16 && strings.Contains(err.Error(), secret) {
+			t.Fatalf("validation error shows a secret: %v", err)
+		}
+		return nil
+	}
+	if len(reqs) != 1 {
+		t.Fatalf("sent %d requests, want 1", len(reqs))
+	}
+	return reqs[0].Form
+}
+
+// wantFormWithMetadata compares a sent form with want, reading Metadata as
+// the JSON object it is: it must hold exactly metadata, encoded once.
+func wantFormWithMetadata(t *testing.T, got, want url.Values, metadata map[string]string) {
+	t.Helper()
+	got = maps.Clone(got)
+	if len(metadata) > 0 {
+		var back map[string]string
+		if len(got["Metadata"]) != 1 || json.Unmarshal([]byte(got.Get("Metadata")), &back) != nil || !maps.Equal(back, metadata) {
+			t.Fatalf("Metadata sent as %q, want one JSON object of %v", got["Metadata"], metadata)
+		}
+		delete(got, "Metadata")
+	}
+	if got.Encode() != want.Encode() {
+		t.Fatalf("form:\n got  %s\n want %s", got.Encode(), want.Encode())
+	}
+}
+
+// setIf sets key when value is not the zero string.
+func setIf(v url.Values, key, value string) {
+	if value != "" {
+		v.Set(key, value)
+	}
+}
+
+// FuzzCreateTOTPForm: a TOTP factor that passes validation reaches the API
+// as exactly the fields the caller set, each encoded once, and matches the
+// spec; Skew is sent whenever it is set, 0 included.
+func FuzzCreateTOTPForm(f *testing.F) {
+	f.Fuzz(func(t *testing.T, name, secret string, timeStep, codeLength, skew int, skewSet bool, alg, metaKey, metaValue string) {
+		p := &CreateTOTPFactorParams{FriendlyName: name, Secret: secret, TimeStep: timeStep, CodeLength: codeLength,
+			Alg: TOTPAlgorithm(alg), Metadata: map[string]string{metaKey: metaValue}}
+		if skewSet {
+			p.Skew = &skew
+		}
+		form := sentForm(t, "factor_create_totp.json", secret, func(c *Client) error {
+			_, err := c.Factors.CreateTOTP(context.Background(), testService, testIdentity, p)
+			return err
+		})
+		if form == nil {
+			return
+		}
+		want := url.Values{"FactorType": {"totp"}, "FriendlyName": {name}}
+		setIf(want, "Binding.Secret", secret)
+		setIf(want, "Config.Alg", alg)
+		if timeStep != 0 {
+			want.Set("Config.TimeStep", strconv.Itoa(timeStep))
+		}
+		if codeLength != 0 {
+			want.Set("Config.CodeLength", strconv.Itoa(codeLength))
+		}
+		if skewSet {
+			want.Set("Config.Skew", strconv.Itoa(skew))
+		}
+		wantFormWithMetadata(t, form, want, p.Metadata)
+	})
+}
+
+// FuzzCreatePushForm: a push factor that passes validation reaches the API
+// as exactly the fields the caller set plus FactorType and Binding.Alg.
+func FuzzCreatePushForm(f *testing.F) {
+	f.Fuzz(func(t *testing.T, name, appID, platform, token, sdkVersion, metaKey, metaValue string, validKey bool) {
+		key := "dGVzdF9rZXk=" // the spec's example, which is not a key
+		if validKey {
+			key = specPublicKey
+		}
+		p := &CreatePushFactorParams{FriendlyName: name, PublicKey: key, AppID: appID,
+			NotificationPlatform: NotificationPlatform(platform), NotificationToken: token, SDKVersion: sdkVersion,
+			Metadata: map[string]string{metaKey: metaValue}}
+		form := sentForm(t, "factor_create_push.json", "", func(c *Client) error {
+			_, err := c.Factors.CreatePush(context.Background(), testService, testIdentity, p)
+			return err
+		})
+		if form == nil {
+			return
+		}
+		if !validKey {
+			t.Fatalf("a public key that is not one was sent")
+		}
+		want := url.Values{"FactorType": {"push"}, "FriendlyName": {name}, "Binding.Alg": {"ES256"},
+			"Binding.PublicKey": {key}, "Config.AppId": {appID}, "Config.NotificationPlatform": {platform},
+			"Config.SdkVersion": {sdkVersion}}
+		setIf(want, "Config.NotificationToken", token)
+		wantFormWithMetadata(t, form, want, p.Metadata)
+	})
+}
+
+// FuzzCreateWebhookForm: a webhook that passes validation reaches the API
+// with one EventTypes value per event, in order, and an https URL (or http
+// on loopback).
+func FuzzCreateWebhookForm(f *testing.F) {
+	f.Fuzz(func(t *testing.T, name, rawURL, event1, event2, status, version string) {
+		p := &CreateWebhookParams{FriendlyName: name, URL: rawURL, EventTypes: []EventType{EventType(event1), EventType(event2)},
+			Status: WebhookStatus(status), Version: WebhookVersion(version)}
+		form := sentForm(t, "webhook.json", "", func(c *Client) error {
+			_, err := c.Webhooks.Create(context.Background(), testService, p)
+			return err
+		})
+		if form == nil {
+			return
+		}
+		u, err := url.Parse(rawURL)
+		if err != nil || !(u.Scheme == "https" || u.Scheme == "http" && isLoopback(u.Hostname())) || u.Host == "" {
+			t.Fatalf("webhook URL %q was sent", rawURL)
+		}
+		want := url.Values{"FriendlyName": {name}, "WebhookUrl": {rawURL}, "EventTypes": {event1, event2}}
+		setIf(want, "Status", status)
+		setIf(want, "Version", version)
+		wantFormWithMetadata(t, form, want, nil)
 	})
 }

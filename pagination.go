@@ -125,6 +125,36 @@ func firstPage[T any](ctx context.Context, c *Client, path string, q url.Values)
 	return getPage[T](ctx, c, rawURL, path)
 }
 
+// copyListParams copies the caller's params, so later changes do not affect
+// an iteration.
+func copyListParams(params *ListParams) ListParams {
+	if params == nil {
+		return ListParams{}
+	}
+	return *params
+}
+
+// listPage validates params and fetches the first page of the list at path:
+// the ListPage of entities, factors and webhooks.
+func listPage[T any](ctx context.Context, c *Client, path string, params *ListParams) (*Page[T], error) {
+	p := copyListParams(params)
+	p.PageSize = pageSizeFor(p.PageSize, p.Limit)
+	return queryPage[T](ctx, c, path, &p)
+}
+
+// queryPage validates params, then fetches the first page of the list at
+// path with params as its query.
+func queryPage[T any](ctx context.Context, c *Client, path string, params interface{ Validate() error }) (*Page[T], error) {
+	if err := params.Validate(); err != nil {
+		return nil, err
+	}
+	q, err := formValues(params)
+	if err != nil {
+		return nil, err
+	}
+	return firstPage[T](ctx, c, path, q)
+}
+
 // listAll iterates over every item from the page first returns, following
 // next_page_url until the last page, an empty page or limit items (0: no
 // limit). It sends nothing until the loop starts, stops fetching when the
@@ -162,15 +192,8 @@ func (s *ChallengeService) ListPage(ctx context.Context, serviceSID, identity st
 	if params != nil {
 		p = *params
 	}
-	if err := p.Validate(); err != nil {
-		return nil, err
-	}
 	p.PageSize = pageSizeFor(p.PageSize, p.Limit)
-	q, err := formValues(&p)
-	if err != nil {
-		return nil, err
-	}
-	return firstPage[Challenge](ctx, s.client, path, q)
+	return queryPage[Challenge](ctx, s.client, path, &p)
 }
 
 // pageSizeFor shrinks the API's default page of 50 to a smaller Limit, so

@@ -4,28 +4,37 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/jarcoal/httpmock"
 )
 
 // pageBody builds a list page of n challenges numbered from first, linking
 // to next (absolute URL) unless it is empty.
 func pageBody(first, n int, next string) string {
+	return listJSON("challenges", "YC", `,"status":"pending","factor_type":"push"`, first, n, next)
+}
+
+// listJSON builds a page of the list named key: n items numbered from first,
+// each a SID of prefix plus the extra fields, linking to next unless empty.
+func listJSON(key, prefix, extra string, first, n int, next string) string {
 	var b strings.Builder
-	b.WriteString(`{"challenges":[`)
+	b.WriteString(`{"` + key + `":[`)
 	for i := 0; i < n; i++ {
 		if i > 0 {
 			b.WriteString(",")
 		}
-		fmt.Fprintf(&b, `{"sid":"YC%032x","status":"pending","factor_type":"push"}`, first+i)
+		fmt.Fprintf(&b, `{"sid":"%s%032x"%s}`, prefix, first+i, extra)
 	}
 	nextJSON := "null"
 	if next != "" {
 		nextJSON = `"` + next + `"`
 	}
-	fmt.Fprintf(&b, `],"meta":{"page":0,"page_size":%d,"next_page_url":%s,"key":"challenges"}}`, n, nextJSON)
+	fmt.Fprintf(&b, `],"meta":{"page":0,"page_size":%d,"next_page_url":%s,"key":"%s"}}`, n, nextJSON, key)
 	return b.String()
 }
 
@@ -249,5 +258,140 @@ func TestNextPageOnTheSameOriginSpelledDifferently(t *testing.T) {
 		if sameOrigin(u, b) {
 			t.Errorf("%s counted as the origin of %s", tc.a, tc.b)
 		}
+	}
+}
+
+// enrollmentList is one of the enrollment lists, seen as the SIDs it yields.
+type enrollmentList struct {
+	name, path, key, prefix string
+	list                    func(ctx context.Context, c *Client, p *ListParams) iter.Seq2[string, error]
+}
+
+func enrollmentLists() []enrollmentList {
+	return []enrollmentList{
+		{"Entities", pathEntities, "entities", "YE", func(ctx context.Context, c *Client, p *ListParams) iter.Seq2[string, error] {
+			return sids(c.Entities.List(ctx, testService, p), func(e *Entity) string { return e.SID })
+		}},
+		{"Factors", pathFactors, "factors", "YF", func(ctx context.Context, c *Client, p *ListParams) iter.Seq2[string, error] {
+			return sids(c.Factors.List(ctx, testService, testIdentity, p), func(f *Factor) string { return f.SID })
+		}},
+		{"Webhooks", pathWebhooks, "webhooks", "YW", func(ctx context.Context, c *Client, p *ListParams) iter.Seq2[string, error] {
+			return sids(c.Webhooks.List(ctx, testService, p), func(w *Webhook) string { return w.SID })
+		}},
+	}
+}
+
+// sids maps an item iterator to the items' SIDs ("" with an error).
+func sids[T any](seq iter.Seq2[*T, error], sid func(*T) string) iter.Seq2[string, error] {
+	return func(yield func(string, error) bool) {
+		for item, err := range seq {
+			s := ""
+			if item != nil {
+				s = sid(item)
+			}
+			if !yield(s, err) {
+				return
+			}
+		}
+	}
+}
+
+// collect runs a SID iterator to its end.
+func collect(seq iter.Seq2[string, error]) (got []string, errs []error) {
+	for sid, err := range seq {
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		got = append(got, sid)
+	}
+	return got, errs
+}
+
+// TestEnrollmentListsUseTheEngine drives Entities.List, Factors.List and
+// Webhooks.List through the one list engine: each follows next_page_url
+// verbatim and lazily with a copy of its params, stops at Limit or when the
+// loop breaks, and refuses a next page on a foreign host.
+func TestEnrollmentListsUseTheEngine(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, l := range enrollmentLists() {
+		first := apiBase + l.path
+		next := first + "?PageSize=2&Page=1&PageToken=PT1"
+		page := func(from, n int, next string) httpmock.Responder {
+			return bodyResponder(200, listJSON(l.key, l.prefix, "", from, n, next))
+		}
+		sid := func(n int) string { return fmt.Sprintf("%s%032x", l.prefix, n) }
+
+		t.Run(l.name+"/follows next_page_url", func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t)
+			h.mock.RegisterResponder("GET", first+"?PageSize=2", page(0, 2, next))
+			h.mock.RegisterResponder("GET", next, page(2, 1, ""))
+			params := &ListParams{PageSize: 2}
+			seq := l.list(ctx, h.client, params)
+			if n := len(h.requests()); n != 0 {
+				t.Fatalf("List sent %d requests before the loop started", n)
+			}
+			params.PageSize = 7 // must not affect the iteration
+			got, errs := collect(seq)
+			if want := []string{sid(0), sid(1), sid(2)}; fmt.Sprint(got) != fmt.Sprint(want) || errs != nil {
+				t.Errorf("got %v %v, want %v", got, errs, want)
+			}
+			reqs := h.requests()
+			if len(reqs) != 2 {
+				t.Fatalf("sent %d requests, want 2", len(reqs))
+			}
+			if q := reqs[0].URL.Query(); q.Encode() != "PageSize=2" {
+				t.Errorf("first query = %q, want PageSize=2", q.Encode())
+			}
+			if reqs[1].URL.String() != next {
+				t.Errorf("second request %s, want next_page_url %s", reqs[1].URL, next)
+			}
+		})
+
+		t.Run(l.name+"/Limit", func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t)
+			h.mock.RegisterResponder("GET", first+"?PageSize=2", page(0, 2, next))
+			h.mock.RegisterResponder("GET", next, page(2, 2, first+"?Page=2"))
+			if got, errs := collect(l.list(ctx, h.client, &ListParams{PageSize: 2, Limit: 3})); len(got) != 3 || errs != nil || len(h.requests()) != 2 {
+				t.Errorf("Limit 3: yielded %v %v in %d requests; want 3 items in 2", got, errs, len(h.requests()))
+			}
+			h2 := newHarness(t)
+			h2.mock.RegisterResponder("GET", first+"?PageSize=3", page(0, 3, next))
+			if got, _ := collect(l.list(ctx, h2.client, &ListParams{Limit: 3})); len(got) != 3 || len(h2.requests()) != 1 {
+				t.Errorf("Limit 3 alone: %d items in %d requests; want 3 in one page of 3", len(got), len(h2.requests()))
+			}
+		})
+
+		t.Run(l.name+"/break stops fetching", func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t)
+			h.mock.RegisterResponder("GET", first, page(0, 2, next))
+			for range l.list(ctx, h.client, nil) {
+				break
+			}
+			if n := len(h.requests()); n != 1 {
+				t.Errorf("break after the first item sent %d requests, want 1", n)
+			}
+		})
+
+		t.Run(l.name+"/foreign next_page_url", func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t)
+			h.mock.RegisterResponder("GET", first, page(0, 1, "https://evil.example.com"+l.path+"?Page=1"))
+			h.mock.RegisterNoResponder(func(r *http.Request) (*http.Response, error) {
+				t.Errorf("request sent to %s", r.URL)
+				return nil, errors.New("unexpected")
+			})
+			got, errs := collect(l.list(ctx, h.client, nil))
+			if len(got) != 1 || len(errs) != 1 || !strings.Contains(errs[0].Error(), "refusing") {
+				t.Errorf("yielded %v and errors %v; want one item, then one refusal", got, errs)
+			}
+			if n := len(h.requests()); n != 1 {
+				t.Errorf("sent %d requests, want 1", n)
+			}
+		})
 	}
 }

@@ -123,6 +123,7 @@ const (
 type socketOp struct {
 	name     string
 	post     bool
+	noBody   bool // a DELETE: any 2xx is the whole answer, its body unread
 	isTarget func(*http.Request) bool
 	success  func(t *testing.T, srv *rawServer) string // body of a good answer
 	call     func(ctx context.Context, c *Client) error
@@ -174,7 +175,51 @@ func socketOps() []socketOp {
 				}
 				return nil
 			}},
+		// Enrollment: answers that carry the binding secret and the access
+		// token, a request that carries a factor's first code, and a DELETE.
+		{name: "CreateTOTP", post: true,
+			isTarget: func(r *http.Request) bool { return r.Method == "POST" && r.URL.Path == pathFactors },
+			success:  func(t *testing.T, _ *rawServer) string { return golden(t, "factor_create_totp.json") },
+			call: func(ctx context.Context, c *Client) error {
+				_, err := c.Factors.CreateTOTP(ctx, testService, testIdentity, &CreateTOTPFactorParams{
+					FriendlyName: "Ada's phone", Secret: goldenBindingSecret, Metadata: map[string]string{"os": secretHidden},
+				})
+				return err
+			}},
+		{name: "AccessTokenCreate", post: true,
+			isTarget: func(r *http.Request) bool { return r.Method == "POST" && r.URL.Path == pathTokens },
+			success:  func(t *testing.T, _ *rawServer) string { return golden(t, "access_token.json") },
+			call: func(ctx context.Context, c *Client) error {
+				_, err := c.AccessTokens.Create(ctx, testService, &CreateAccessTokenParams{Identity: testIdentity, TTL: 300})
+				return err
+			}},
+		{name: "FactorVerify", post: true,
+			isTarget: func(r *http.Request) bool { return r.Method == "POST" && r.URL.Path == pathFactor },
+			success:  func(t *testing.T, _ *rawServer) string { return golden(t, "factor_verify_totp.json") },
+			call: func(ctx context.Context, c *Client) error {
+				_, err := c.Factors.Verify(ctx, testService, testIdentity, testFactor, secretTOTP)
+				return err
+			}},
+		{name: "EntityDelete", noBody: true,
+			isTarget: func(r *http.Request) bool { return r.Method == "DELETE" && r.URL.Path == pathEntity },
+			success:  func(*testing.T, *rawServer) string { return "" },
+			call: func(ctx context.Context, c *Client) error {
+				return c.Entities.Delete(ctx, testService, testIdentity)
+			}},
 	}
+}
+
+// truncated is a success body cut just after the last secret it carries,
+// so the client has read the secret when the failure comes; a body without
+// one is cut in half.
+func truncated(body string) string {
+	end := len(body) / 2
+	for _, secret := range []string{goldenBindingSecret, goldenAccessToken} {
+		if i := strings.LastIndex(body, secret); i >= 0 {
+			end = max(end, i+len(secret))
+		}
+	}
+	return body[:end]
 }
 
 // faultCase is one misbehaviour and what the caller must see.
@@ -186,6 +231,9 @@ type faultCase struct {
 	hits  func(op socketOp) int
 	check func(t *testing.T, op socketOp, err error)
 	slack time.Duration // extra time allowed beyond the retry settings
+	// answered: the server sent a 2xx status, so a DELETE is done (nil,
+	// one request) whatever follows it.
+	answered bool
 }
 
 const (
@@ -202,7 +250,6 @@ func faultCases(foreign *rawServer) []faultCase {
 		return faultRetries + 1
 	}
 	always := func(socketOp) int { return faultRetries + 1 }
-	once := func(socketOp) int { return 1 }
 	apiStatus := func(status int) func(*testing.T, socketOp, error) {
 		return func(t *testing.T, op socketOp, err error) {
 			var apiErr *APIError
@@ -228,29 +275,31 @@ func faultCases(foreign *rawServer) []faultCase {
 			serve: func(net.Conn, int, *rawServer, socketOp) {}},
 		{name: "reset after request", hits: retried, check: unknownForPOST,
 			serve: func(conn net.Conn, _ int, _ *rawServer, _ socketOp) { _ = conn.(*net.TCPConn).SetLinger(0) }},
-		{name: "stalled body", hits: retried, check: unknownForPOST,
-			serve: func(conn net.Conn, _ int, srv *rawServer, _ socketOp) {
-				fmt.Fprintf(conn, "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n%s\r\n{\"sid\":\"YC", jsonHeader)
+		{name: "stalled body", hits: retried, check: unknownForPOST, answered: true,
+			serve: func(conn net.Conn, _ int, srv *rawServer, op socketOp) {
+				part := truncated(op.success(srv.t, srv))
+				fmt.Fprintf(conn, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n%s\r\n%s", len(part)+1000, jsonHeader, part)
 				_, _ = conn.Read(make([]byte, 1)) // until the client gives up and closes
 			}},
-		{name: "body cut mid-JSON", hits: retried, check: unknownForPOST,
-			serve: func(conn net.Conn, _ int, _ *rawServer, _ socketOp) {
-				fmt.Fprintf(conn, "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n%s\r\n{\"sid\":\"YC03aaaa", jsonHeader)
+		{name: "body cut mid-JSON", hits: retried, check: unknownForPOST, answered: true,
+			serve: func(conn net.Conn, _ int, srv *rawServer, op socketOp) {
+				part := truncated(op.success(srv.t, srv))
+				fmt.Fprintf(conn, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n%s\r\n%s", len(part)+1000, jsonHeader, part)
 			}},
 		{name: "502 HTML", hits: retried, check: apiStatus(502),
 			serve: func(conn net.Conn, _ int, _ *rawServer, _ socketOp) {
 				writeRaw(conn, 502, "Content-Type: text/html\r\n", "<html><body><h1>502 Bad Gateway</h1></body></html>")
 			}},
-		{name: "200 invalid JSON", hits: once,
+		{name: "200 invalid JSON", hits: once, answered: true,
 			check: func(t *testing.T, op socketOp, err error) {
 				if !errors.Is(err, ErrInvalidResponse) || errors.Is(err, ErrOutcomeUnknown) != op.post {
 					t.Fatalf("err = %v, want ErrInvalidResponse (and ErrOutcomeUnknown for a POST)", err)
 				}
 			},
-			serve: func(conn net.Conn, _ int, _ *rawServer, _ socketOp) {
-				writeRaw(conn, 200, jsonHeader, `{"sid": YC03, "status": }`)
+			serve: func(conn net.Conn, _ int, srv *rawServer, op socketOp) {
+				writeRaw(conn, 200, jsonHeader, truncated(op.success(srv.t, srv))+`, "status": }`)
 			}},
-		{name: "100 MB body", hits: once, // a generous timeout, so the cap and not the clock ends it
+		{name: "100 MB body", hits: once, answered: true, // a generous timeout, so the cap and not the clock ends it
 			opts: []Option{WithTimeout(20 * time.Second)}, slack: 20 * time.Second,
 			check: func(t *testing.T, op socketOp, err error) {
 				if !errors.Is(err, ErrResponseTooLarge) {
@@ -268,7 +317,7 @@ func faultCases(foreign *rawServer) []faultCase {
 					}
 				}
 			}},
-		{name: "100 MB Content-Length", hits: once,
+		{name: "100 MB Content-Length", hits: once, answered: true,
 			check: func(t *testing.T, op socketOp, err error) {
 				if !errors.Is(err, ErrResponseTooLarge) {
 					t.Fatalf("err = %v, want ErrResponseTooLarge", err)
@@ -318,6 +367,15 @@ func faultCases(foreign *rawServer) []faultCase {
 	}
 }
 
+// wantDeleted: a DELETE that got a 2xx is done, whatever its body was.
+func wantDeleted(t *testing.T, _ socketOp, err error) {
+	if err != nil {
+		t.Fatalf("err = %v; a 2xx to a DELETE means it was deleted", err)
+	}
+}
+
+func once(socketOp) int { return 1 }
+
 // captureLog records every log record the client emits, at every level.
 type captureLog struct {
 	mu  sync.Mutex
@@ -336,14 +394,31 @@ func (c *captureLog) String() string {
 	return c.buf.String()
 }
 
-// assertNoSecrets fails if any credential or secret value appears in s.
+// assertNoSecrets fails if any credential or secret value, or a piece of a
+// long one, appears in s.
 func assertNoSecrets(t *testing.T, where, s string) {
 	t.Helper()
-	for _, secret := range []string{testToken, "key-secret-value", secretTOTP, secretJWT, "SECRET-PUSH", secretHidden, "Basic "} {
-		if strings.Contains(s, secret) {
-			t.Errorf("%s holds the secret %q:\n%s", where, secret, s)
+	for _, secret := range []string{testToken, "key-secret-value", secretTOTP, secretJWT, "SECRET-PUSH", secretHidden, "Basic ",
+		goldenBindingSecret, goldenAccessToken} {
+		for _, piece := range secretPieces(secret) {
+			if strings.Contains(s, piece) {
+				t.Errorf("%s holds the secret %q:\n%s", where, piece, s)
+				break
+			}
 		}
 	}
+}
+
+// secretPieces is the secret and, for a long one, each 16-byte piece of
+// it, so that a truncated copy is caught too.
+func secretPieces(secret string) []string {
+	pieces := []string{secret}
+	if len(secret) > 24 {
+		for i := 0; i+16 <= len(secret); i += 16 {
+			pieces = append(pieces, secret[i:i+16])
+		}
+	}
+	return pieces
 }
 
 func TestFaultsOverRealSockets(t *testing.T) {
@@ -387,8 +462,12 @@ func TestFaultsOverRealSockets(t *testing.T) {
 				err = op.call(context.Background(), c)
 				elapsed := time.Since(start)
 
-				fc.check(t, op, err)
-				if got, want := srv.count(op.isTarget), fc.hits(op); got != want {
+				check, hits := fc.check, fc.hits
+				if op.noBody && fc.answered {
+					check, hits = wantDeleted, once
+				}
+				check(t, op, err)
+				if got, want := srv.count(op.isTarget), hits(op); got != want {
 					t.Errorf("server read %d requests, want %d", got, want)
 				}
 				bound := (faultRetries+2)*faultTimeout + (faultRetries+1)*faultMaxWait + 2*time.Second + fc.slack
@@ -495,5 +574,59 @@ func TestRateLimitBeyondTheDeadlineOverRealSockets(t *testing.T) {
 	}
 	if n := srv.count(func(*http.Request) bool { return true }); n != 4 {
 		t.Errorf("server read %d requests, want one per call (4)", n)
+	}
+}
+
+// TestDeleteOverRealSockets: with httptrace seeing the real connection, a
+// DELETE whose first attempt was reset after the request was written counts
+// a 404 on the retry as its own success, while a 429 first proves nothing
+// was deleted, so the 404 after it is ErrNotFound.
+func TestDeleteOverRealSockets(t *testing.T) {
+	t.Parallel()
+	notFound := `{"code":20404,"message":"The requested resource was not found","status":404}`
+	for _, tc := range []struct {
+		name     string
+		first    func(conn net.Conn)
+		notFound bool
+	}{
+		{"reset, then 404", func(conn net.Conn) { _ = conn.(*net.TCPConn).SetLinger(0) }, false},
+		{"closed, then 404", func(net.Conn) {}, false},
+		{"503, then 404", func(conn net.Conn) {
+			writeRaw(conn, 503, jsonHeader, `{"code":20503,"message":"Service unavailable","status":503}`)
+		}, false},
+		{"429, then 404", func(conn net.Conn) {
+			writeRaw(conn, 429, jsonHeader+"Retry-After: 0\r\n", `{"code":20429,"message":"Too many requests","status":429}`)
+		}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var mu sync.Mutex
+			n := 0
+			srv := newRawServer(t, "127.0.0.1", func(conn net.Conn, _ *http.Request) {
+				mu.Lock()
+				n++
+				first := n == 1
+				mu.Unlock()
+				if first {
+					tc.first(conn)
+					return
+				}
+				writeRaw(conn, 404, jsonHeader, notFound)
+			})
+			c, err := NewClient(WithCredentials(testAccount, testToken), WithBaseURL(srv.url),
+				WithRetryWait(5*time.Millisecond, faultMaxWait), WithTimeout(faultTimeout))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.CloseIdleConnections()
+			err = c.Factors.Delete(context.Background(), testService, testIdentity, testFactor)
+			if tc.notFound != errors.Is(err, ErrNotFound) || !tc.notFound && err != nil {
+				t.Errorf("err = %v; want ErrNotFound %v", err, tc.notFound)
+			}
+			isDelete := func(r *http.Request) bool { return r.Method == "DELETE" && r.URL.Path == pathFactor }
+			if got := srv.count(isDelete); got != 2 {
+				t.Errorf("server read %d DELETEs of %s, want 2", got, pathFactor)
+			}
+		})
 	}
 }

@@ -30,7 +30,7 @@ type operation struct {
 var page2URL = listURL + "?Page=1&PageToken=PT2"
 
 func operations() []operation {
-	return []operation{
+	ops := []operation{
 		{name: "Create", method: "POST", target: listURL,
 			call: func(ctx context.Context, c *Client) error {
 				_, err := c.Challenges.Create(ctx, testService, testIdentity, &CreateChallengeParams{FactorSID: testFactor})
@@ -69,6 +69,11 @@ func operations() []operation {
 			},
 			ok: func(t *testing.T) httpmock.Responder { return bodyResponder(200, pageBody(2, 1, "")) }},
 	}
+	for _, d := range deleteOps() { // retried like a GET: deleting twice deletes once
+		ops = append(ops, operation{name: d.name, method: "DELETE", target: apiBase + d.path, call: d.call,
+			ok: func(*testing.T) httpmock.Responder { return noContent }})
+	}
+	return ops
 }
 
 var (
@@ -97,8 +102,8 @@ func TestRetryMatrix(t *testing.T) {
 		check    func(t *testing.T, op operation, err error)
 	}
 	all := func(operation) int { return retries + 1 }
-	getsOnly := func(op operation) int {
-		if op.method == "GET" {
+	getsOnly := func(op operation) int { // and DELETEs: every method but POST
+		if op.method != "POST" {
 			return retries + 1
 		}
 		return 1
@@ -177,13 +182,13 @@ func TestRetryThenSuccess(t *testing.T) {
 		for _, first := range []struct {
 			name      string
 			responder httpmock.Responder
-			getOnly   bool
+			notPOST   bool // retried for GET and DELETE only
 		}{
 			{"429", twilioError(429, 20429, "slow down").HeaderAdd(http.Header{"Retry-After": {"0"}}), false},
 			{"refused", refused, false},
 			{"503", twilioError(503, 0, "down"), true},
 		} {
-			if first.getOnly && op.method != "GET" {
+			if first.notPOST && op.method == "POST" {
 				continue
 			}
 			t.Run(op.name+"/"+first.name, func(t *testing.T) {

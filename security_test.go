@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -178,5 +179,74 @@ func TestHostileInputIsRefusedBeforeSending(t *testing.T) {
 	}
 	if n := len(h.requests()); n != 0 {
 		t.Errorf("hostile input sent %d requests", n)
+	}
+}
+
+// TestEnrollmentSecretsNeverPrinted: a new factor's binding secret and URI,
+// an access token, and a TOTP secret passed in never show in any fmt verb
+// of the values that hold them, alone or nested, nor in a log/slog record
+// (text or JSON) that carries them.
+func TestEnrollmentSecretsNeverPrinted(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	h := newHarness(t)
+	h.mock.RegisterResponder("POST", apiBase+pathFactors, jsonResponder(t, 201, "factor_create_totp.json"))
+	h.mock.RegisterResponder("POST", apiBase+pathTokens, jsonResponder(t, 201, "access_token.json"))
+	params := &CreateTOTPFactorParams{FriendlyName: "Ada's phone", Secret: goldenBindingSecret, Skew: Ptr(1)}
+	nf, err := h.client.Factors.CreateTOTP(ctx, testService, testIdentity, params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := h.client.AccessTokens.Create(ctx, testService, &CreateAccessTokenParams{Identity: testIdentity})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The secrets are there to be used; only their printing is refused.
+	if nf.Binding.Secret != goldenBindingSecret || !strings.Contains(nf.Binding.URI, goldenBindingSecret) || tok.Token != goldenAccessToken {
+		t.Fatalf("decoded binding %q %q and token %.20q; want the golden values", nf.Binding.Secret, nf.Binding.URI, tok.Token)
+	}
+
+	values := []struct {
+		name string
+		v    any
+		show string // a non-secret part the output must still show
+	}{
+		{"NewFactor", *nf, goldenFactor},
+		{"*NewFactor", nf, goldenFactor},
+		{"Binding", nf.Binding, "[redacted]"},
+		{"*Binding", &nf.Binding, "[redacted]"},
+		{"[]NewFactor", []NewFactor{*nf}, goldenFactor},
+		{"AccessToken", *tok, testAccessToken},
+		{"*AccessToken", tok, testAccessToken},
+		{"struct holding both", struct {
+			F NewFactor
+			T AccessToken
+		}{*nf, *tok}, testAccessToken},
+		{"CreateTOTPFactorParams", *params, "Ada's phone"},
+		{"*CreateTOTPFactorParams", params, "Skew: 1"},
+	}
+	for _, tc := range values {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
+			out := fmt.Sprintf(verb, tc.v)
+			assertNoSecrets(t, tc.name+" "+verb, out)
+			if verb == "%+v" && !strings.Contains(out, tc.show) {
+				t.Errorf("%s %s = %s; want it to show %q", tc.name, verb, out, tc.show)
+			}
+		}
+	}
+
+	for _, mk := range []func(io.Writer) slog.Handler{
+		func(w io.Writer) slog.Handler { return slog.NewTextHandler(w, nil) },
+		func(w io.Writer) slog.Handler { return slog.NewJSONHandler(w, nil) },
+	} {
+		var buf strings.Builder
+		slog.New(mk(&buf)).Info("enrolled", "factor", nf, "binding", nf.Binding, "token", tok, "value", *tok, "params", params)
+		out := buf.String()
+		assertNoSecrets(t, "log record", out)
+		for _, want := range []string{goldenFactor, testAccessToken, "[redacted]", "Ada's phone"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("log record %s; want it to show %q", out, want)
+			}
+		}
 	}
 }

@@ -31,7 +31,7 @@ func (p *CreateTOTPFactorParams) Validate() error {
 		return err
 	}
 	if p.Secret != "" && !isBase32(p.Secret) {
-		return invalid("Binding.Secret", "must be base32 (A–Z and 2–7), as authenticator apps take it")
+		return invalid("Binding.Secret", "must be base32 (letters A–Z and digits 2–7), as authenticator apps take it")
 	}
 	if err := checkTOTPConfig(p.TimeStep, p.Skew, p.CodeLength, p.Alg); err != nil {
 		return err
@@ -194,9 +194,10 @@ func checkWebhook(rawURL string, events []EventType, status WebhookStatus, versi
 	return invalid("Version", "must be v1 or v2")
 }
 
-// isBase32 reports whether s is an RFC 4648 base32 secret, padded or not.
+// isBase32 reports whether s is an RFC 4648 base32 secret, padded or not,
+// in either case (authenticator apps read both).
 func isBase32(s string) bool {
-	s = strings.TrimRight(s, "=")
+	s = strings.ToUpper(strings.TrimRight(s, "="))
 	if s == "" {
 		return false
 	}

@@ -2,6 +2,11 @@ package verify
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/base64"
 	"errors"
 	"strings"
 	"testing"
@@ -57,6 +62,48 @@ func TestValidationTable(t *testing.T) {
 			return err
 		}
 	}
+	// Enrollment calls: a valid base, changed by one edit per row.
+	type (
+		totpP    = CreateTOTPFactorParams
+		pushP    = CreatePushFactorParams
+		updateP  = UpdateFactorParams
+		tokenP   = CreateAccessTokenParams
+		hookP    = CreateWebhookParams
+		hookUpdP = UpdateWebhookParams
+	)
+	totp := variant(totpP{FriendlyName: "Ada's phone"}, func(c *Client, p *totpP) error { return errOf(c.Factors.CreateTOTP(ctx, testService, testIdentity, p)) })
+	push := variant(pushP{FriendlyName: "Ada's phone", PublicKey: specPublicKey, AppID: "com.example.myapp",
+		NotificationPlatform: NotificationPlatformFCM, NotificationToken: fcmToken, SDKVersion: "1.0"},
+		func(c *Client, p *pushP) error { return errOf(c.Factors.CreatePush(ctx, testService, testIdentity, p)) })
+	updateFactor := variant(updateP{}, func(c *Client, p *updateP) error {
+		return errOf(c.Factors.Update(ctx, testService, testIdentity, testFactor, p))
+	})
+	verifyFactor := func(code string) func(*Client) error {
+		return func(c *Client) error {
+			_, err := c.Factors.Verify(ctx, testService, testIdentity, testFactor, code)
+			return err
+		}
+	}
+	token := variant(tokenP{Identity: testIdentity}, func(c *Client, p *tokenP) error { return errOf(c.AccessTokens.Create(ctx, testService, p)) })
+	hook := variant(hookP{FriendlyName: "login", URL: "https://example.com/hooks/verify", EventTypes: []EventType{EventChallengeApproved}},
+		func(c *Client, p *hookP) error { return errOf(c.Webhooks.Create(ctx, testService, p)) })
+	hookUpdate := variant(hookUpdP{}, func(c *Client, p *hookUpdP) error { return errOf(c.Webhooks.Update(ctx, testService, testWebhook, p)) })
+	sidCall := func(call func(c *Client, sid string) error) func(string) func(*Client) error {
+		return func(sid string) func(*Client) error { return func(c *Client) error { return call(c, sid) } }
+	}
+	fetchFactor := sidCall(func(c *Client, sid string) error { return errOf(c.Factors.Fetch(ctx, testService, testIdentity, sid)) })
+	fetchToken := sidCall(func(c *Client, sid string) error { return errOf(c.AccessTokens.Fetch(ctx, testService, sid)) })
+	fetchWebhook := sidCall(func(c *Client, sid string) error { return errOf(c.Webhooks.Fetch(ctx, testService, sid)) })
+	fetchEntity := sidCall(func(c *Client, service string) error { return errOf(c.Entities.Fetch(ctx, service, testIdentity)) })
+	createEntity := sidCall(func(c *Client, identity string) error { return errOf(c.Entities.Create(ctx, testService, identity)) })
+	listEntities := variant(ListParams{}, func(c *Client, p *ListParams) error { return errOf(c.Entities.ListPage(ctx, testService, p)) })
+	listFactors := variant(ListParams{}, func(c *Client, p *ListParams) error {
+		return errOf(c.Factors.ListPage(ctx, testService, testIdentity, p))
+	})
+	listWebhooks := variant(ListParams{}, func(c *Client, p *ListParams) error { return errOf(c.Webhooks.ListPage(ctx, testService, p)) })
+	p384 := p384PublicKey(t)
+	n := strings.Repeat
+
 	now := time.Now()
 	rules := []struct {
 		rule       string
@@ -132,6 +179,116 @@ func TestValidationTable(t *testing.T) {
 			list(ListChallengesParams{FactorSID: testFactor}), list(ListChallengesParams{FactorSID: "YF123"})},
 		{"ttl ≥ 0", "Ttl", notify(0), notify(-1)},
 		{"ttl ≤ 300", "Ttl", notify(300), notify(301)},
+
+		// Enrollment: SIDs and identities.
+		{"factor SID prefix", "Sid", fetchFactor(testFactor), fetchFactor("YC" + testFactor[2:])},
+		{"access token SID prefix", "Sid", fetchToken(testAccessToken), fetchToken("YF" + testAccessToken[2:])},
+		{"webhook SID prefix", "Sid", fetchWebhook(testWebhook), fetchWebhook("YK" + testWebhook[2:])},
+		{"webhook SID hex", "Sid", fetchWebhook("YW" + n("F", 32)), fetchWebhook("YW" + n("g", 32))},
+		{"entity service SID", "ServiceSid", fetchEntity(testService), fetchEntity("VB" + testService[2:])},
+		{"entity identity", "Identity", createEntity("user-0001"), createEntity("user/../0001")},
+
+		// Factors.CreateTOTP.
+		{"TOTP friendly name required", "FriendlyName",
+			totp(func(p *totpP) {}), totp(func(p *totpP) { p.FriendlyName = "" })},
+		{"TOTP friendly name ≤ 64", "FriendlyName",
+			totp(func(p *totpP) { p.FriendlyName = n("é", 64) }), totp(func(p *totpP) { p.FriendlyName = n("a", 65) })},
+		{"friendly name UTF-8", "FriendlyName",
+			totp(func(p *totpP) { p.FriendlyName = "Ada’s" }), totp(func(p *totpP) { p.FriendlyName = "Ada\xffs" })},
+		{"TOTP secret base32", "Binding.Secret",
+			totp(func(p *totpP) { p.Secret = "jbswy3dpehpk3pxp" }), totp(func(p *totpP) { p.Secret = "JBSWY3DP EHPK3PXP" })},
+		{"time step ≥ 20", "Config.TimeStep", totp(func(p *totpP) { p.TimeStep = 20 }), totp(func(p *totpP) { p.TimeStep = 19 })},
+		{"time step ≤ 60", "Config.TimeStep", totp(func(p *totpP) { p.TimeStep = 60 }), totp(func(p *totpP) { p.TimeStep = 61 })},
+		{"skew ≥ 0, and 0 is sendable", "Config.Skew", totp(func(p *totpP) { p.Skew = Ptr(0) }), totp(func(p *totpP) { p.Skew = Ptr(-1) })},
+		{"skew ≤ 2", "Config.Skew", totp(func(p *totpP) { p.Skew = Ptr(2) }), totp(func(p *totpP) { p.Skew = Ptr(3) })},
+		{"code length ≥ 3", "Config.CodeLength", totp(func(p *totpP) { p.CodeLength = 3 }), totp(func(p *totpP) { p.CodeLength = 2 })},
+		{"code length ≤ 8", "Config.CodeLength", totp(func(p *totpP) { p.CodeLength = 8 }), totp(func(p *totpP) { p.CodeLength = 9 })},
+		{"TOTP algorithm", "Config.Alg",
+			totp(func(p *totpP) { p.Alg = TOTPAlgorithmSHA512 }), totp(func(p *totpP) { p.Alg = "SHA1" })},
+		{"TOTP metadata ≤ 1024", "Metadata",
+			totp(func(p *totpP) { p.Metadata = bigMap(1024) }), totp(func(p *totpP) { p.Metadata = bigMap(1025) })},
+
+		// Factors.CreatePush.
+		{"push friendly name ≤ 64", "FriendlyName",
+			push(func(p *pushP) { p.FriendlyName = n("b", 64) }), push(func(p *pushP) { p.FriendlyName = n("b", 65) })},
+		{"public key required", "Binding.PublicKey", push(func(p *pushP) {}), push(func(p *pushP) { p.PublicKey = "" })},
+		{"public key is base64 DER", "Binding.PublicKey",
+			push(func(p *pushP) {}), push(func(p *pushP) { p.PublicKey = "dGVzdF9rZXk=" /* the spec's "test_key" */ })},
+		{"public key is P-256", "Binding.PublicKey", push(func(p *pushP) {}), push(func(p *pushP) { p.PublicKey = p384 })},
+		{"app id required", "Config.AppId", push(func(p *pushP) {}), push(func(p *pushP) { p.AppID = "" })},
+		{"app id ≤ 100", "Config.AppId", push(func(p *pushP) { p.AppID = n("a", 100) }), push(func(p *pushP) { p.AppID = n("a", 101) })},
+		{"SDK version required", "Config.SdkVersion", push(func(p *pushP) {}), push(func(p *pushP) { p.SDKVersion = "" })},
+		{"platform required", "Config.NotificationPlatform", push(func(p *pushP) {}), push(func(p *pushP) { p.NotificationPlatform = "" })},
+		{"platform apn, fcm or none", "Config.NotificationPlatform",
+			push(func(p *pushP) { p.NotificationPlatform = NotificationPlatformAPN }), push(func(p *pushP) { p.NotificationPlatform = "gcm" })},
+		{"notification token ≥ 32", "Config.NotificationToken",
+			push(func(p *pushP) { p.NotificationToken = n("t", 32) }), push(func(p *pushP) { p.NotificationToken = n("t", 31) })},
+		{"notification token ≤ 255", "Config.NotificationToken",
+			push(func(p *pushP) { p.NotificationToken = n("t", 255) }), push(func(p *pushP) { p.NotificationToken = n("t", 256) })},
+		{"notification token optional only with none", "Config.NotificationToken",
+			push(func(p *pushP) { p.NotificationPlatform, p.NotificationToken = NotificationPlatformNone, "" }),
+			push(func(p *pushP) { p.NotificationToken = "" })},
+		{"push metadata ≤ 1024", "Metadata",
+			push(func(p *pushP) { p.Metadata = bigMap(1024) }), push(func(p *pushP) { p.Metadata = bigMap(1025) })},
+
+		// Factors.Update and Verify.
+		{"factor auth payload ≤ 5456", "AuthPayload",
+			updateFactor(func(p *updateP) { p.AuthPayload = n("a", 5456) }), updateFactor(func(p *updateP) { p.AuthPayload = n("a", 5457) })},
+		{"update friendly name ≤ 64", "FriendlyName",
+			updateFactor(func(p *updateP) { p.FriendlyName = n("c", 64) }), updateFactor(func(p *updateP) { p.FriendlyName = n("c", 65) })},
+		{"update notification token 32–255", "Config.NotificationToken",
+			updateFactor(func(p *updateP) { p.NotificationToken = n("t", 32) }), updateFactor(func(p *updateP) { p.NotificationToken = n("t", 31) })},
+		{"update platform", "Config.NotificationPlatform",
+			updateFactor(func(p *updateP) { p.NotificationPlatform = NotificationPlatformNone }), updateFactor(func(p *updateP) { p.NotificationPlatform = "sms" })},
+		{"update time step", "Config.TimeStep",
+			updateFactor(func(p *updateP) { p.TimeStep = 45 }), updateFactor(func(p *updateP) { p.TimeStep = 90 })},
+		{"update skew", "Config.Skew",
+			updateFactor(func(p *updateP) { p.Skew = Ptr(0) }), updateFactor(func(p *updateP) { p.Skew = Ptr(5) })},
+		{"update code length", "Config.CodeLength",
+			updateFactor(func(p *updateP) { p.CodeLength = 4 }), updateFactor(func(p *updateP) { p.CodeLength = 10 })},
+		{"update algorithm", "Config.Alg",
+			updateFactor(func(p *updateP) { p.Alg = TOTPAlgorithmSHA256 }), updateFactor(func(p *updateP) { p.Alg = "md5" })},
+		{"verify auth payload required", "AuthPayload", verifyFactor("123456"), verifyFactor("")},
+
+		// AccessTokens.Create.
+		{"access token identity", "Identity", token(func(p *tokenP) {}), token(func(p *tokenP) { p.Identity = "abc" })},
+		{"access token identity required", "Identity", token(func(p *tokenP) {}), token(func(p *tokenP) { p.Identity = "" })},
+		{"factor friendly name ≤ 64", "FactorFriendlyName",
+			token(func(p *tokenP) { p.FactorFriendlyName = n("d", 64) }), token(func(p *tokenP) { p.FactorFriendlyName = n("d", 65) })},
+		{"access token ttl ≥ 60", "Ttl", token(func(p *tokenP) { p.TTL = 60 }), token(func(p *tokenP) { p.TTL = 59 })},
+		{"access token ttl ≤ 300", "Ttl", token(func(p *tokenP) { p.TTL = 300 }), token(func(p *tokenP) { p.TTL = 301 })},
+
+		// Webhooks.Create and Update.
+		{"webhook friendly name required", "FriendlyName", hook(func(p *hookP) {}), hook(func(p *hookP) { p.FriendlyName = "" })},
+		{"webhook friendly name ≤ 64", "FriendlyName",
+			hook(func(p *hookP) { p.FriendlyName = n("w", 64) }), hook(func(p *hookP) { p.FriendlyName = n("w", 65) })},
+		{"webhook URL required", "WebhookUrl", hook(func(p *hookP) {}), hook(func(p *hookP) { p.URL = "" })},
+		{"webhook URL https", "WebhookUrl", hook(func(p *hookP) {}), hook(func(p *hookP) { p.URL = "ftp://example.com/hooks" })},
+		{"webhook URL plain http only on loopback", "WebhookUrl",
+			hook(func(p *hookP) { p.URL = "http://127.0.0.1:8080/hooks" }), hook(func(p *hookP) { p.URL = "http://example.com/hooks" })},
+		{"webhook URL absolute", "WebhookUrl", hook(func(p *hookP) {}), hook(func(p *hookP) { p.URL = "/hooks/verify" })},
+		{"webhook URL without credentials", "WebhookUrl",
+			hook(func(p *hookP) {}), hook(func(p *hookP) { p.URL = "https://user:pw@example.com/hooks" })},
+		{"event types at least one", "EventTypes", hook(func(p *hookP) {}), hook(func(p *hookP) { p.EventTypes = nil })},
+		{"event types known", "EventTypes",
+			hook(func(p *hookP) { p.EventTypes = []EventType{EventAll} }), hook(func(p *hookP) { p.EventTypes = []EventType{"challenge.expired"} })},
+		{"webhook status", "Status", hook(func(p *hookP) { p.Status = WebhookStatusDisabled }), hook(func(p *hookP) { p.Status = "paused" })},
+		{"webhook version", "Version", hook(func(p *hookP) { p.Version = WebhookVersionV1 }), hook(func(p *hookP) { p.Version = "v3" })},
+		{"update webhook URL", "WebhookUrl",
+			hookUpdate(func(p *hookUpdP) { p.URL = "https://example.com/x" }), hookUpdate(func(p *hookUpdP) { p.URL = "http://example.com/x" })},
+		{"update event types", "EventTypes",
+			hookUpdate(func(p *hookUpdP) { p.EventTypes = []EventType{EventFactorCreated} }),
+			hookUpdate(func(p *hookUpdP) { p.EventTypes = []EventType{"factor.updated"} })},
+		{"update webhook friendly name ≤ 64", "FriendlyName",
+			hookUpdate(func(p *hookUpdP) { p.FriendlyName = n("u", 64) }), hookUpdate(func(p *hookUpdP) { p.FriendlyName = n("u", 65) })},
+
+		// Entities, Factors and Webhooks lists.
+		{"entities page size ≤ 1000", "PageSize",
+			listEntities(func(p *ListParams) { p.PageSize = 1000 }), listEntities(func(p *ListParams) { p.PageSize = 1001 })},
+		{"factors page size ≥ 1", "PageSize",
+			listFactors(func(p *ListParams) { p.PageSize = 1 }), listFactors(func(p *ListParams) { p.PageSize = -1 })},
+		{"webhooks limit ≥ 0", "Limit",
+			listWebhooks(func(p *ListParams) { p.Limit = 0 }), listWebhooks(func(p *ListParams) { p.Limit = -1 })},
 	}
 	for _, r := range rules {
 		t.Run(r.rule, func(t *testing.T) {
@@ -173,4 +330,46 @@ func TestValidationErrorsNeverHoldSecrets(t *testing.T) {
 	if err == nil || strings.Contains(err.Error(), "SECRET") {
 		t.Errorf("err = %.80v", err)
 	}
+	// A TOTP secret that is not base32, a factor's payload over its cap.
+	_, err = h.client.Factors.CreateTOTP(context.Background(), testService, testIdentity,
+		&CreateTOTPFactorParams{FriendlyName: "phone", Secret: "SECRET-NOT-BASE32-1"})
+	if err == nil || strings.Contains(err.Error(), "SECRET") {
+		t.Errorf("err = %.80v", err)
+	}
+	_, err = h.client.Factors.Verify(context.Background(), testService, testIdentity, testFactor, secret)
+	if err == nil || strings.Contains(err.Error(), "SECRET") {
+		t.Errorf("err = %.80v", err)
+	}
+	if n := len(h.requests()); n != 0 {
+		t.Errorf("invalid secrets sent %d requests", n)
+	}
 }
+
+// variant makes calls that send a copy of base changed by one edit, so a
+// validation row names only the field it is about.
+func variant[P any](base P, send func(*Client, *P) error) func(edit func(*P)) func(*Client) error {
+	return func(edit func(*P)) func(*Client) error {
+		return func(c *Client) error {
+			p := base
+			edit(&p)
+			return send(c, &p)
+		}
+	}
+}
+
+// p384PublicKey is base64 DER of a P-384 key: valid SPKI, the wrong curve for ES256.
+func p384PublicKey(t *testing.T) string {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKIXPublicKey(&k.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return base64.StdEncoding.EncodeToString(der)
+}
+
+// errOf keeps the error of a call that also returns a value.
+func errOf[T any](_ T, err error) error { return err }
