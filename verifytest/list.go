@@ -11,12 +11,7 @@ import (
 
 const defaultPageSize = 50
 
-// pageJSON is a list page as the API sends it.
-type pageJSON struct {
-	Challenges []challengeJSON `json:"challenges"`
-	Meta       metaJSON        `json:"meta"`
-}
-
+// metaJSON is the paging information every list page carries.
 type metaJSON struct {
 	Page            int     `json:"page"`
 	PageSize        int     `json:"page_size"`
@@ -27,36 +22,92 @@ type metaJSON struct {
 	Key             string  `json:"key"`
 }
 
-func (s *Server) handleList(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	params := verify.ListChallengesParams{
-		FactorSID: q.Get("FactorSid"),
-		Status:    verify.ChallengeStatus(q.Get("Status")),
-		Order:     verify.Order(q.Get("Order")),
-		PageSize:  defaultPageSize,
+// pageQuery is the paging part of a list request: which slice of the
+// matched items to answer with.
+type pageQuery struct {
+	size, page, offset int
+}
+
+// readPageQuery reads PageSize (1–1000, default 50), Page and PageToken.
+// PageToken, when set, wins over Page for where the page starts.
+func readPageQuery(q url.Values) (pageQuery, *apiError) {
+	size, err := intParam(q, "PageSize", defaultPageSize, 1)
+	if err != nil {
+		return pageQuery{}, err
 	}
-	var err *apiError
-	if params.PageSize, err = intParam(q, "PageSize", defaultPageSize, 1); err != nil {
-		reply(w, 0, nil, err)
-		return
+	if err := validation((&verify.ListParams{PageSize: size}).Validate()); err != nil {
+		return pageQuery{}, err
 	}
 	page, err := intParam(q, "Page", 0, 0)
+	if err != nil {
+		return pageQuery{}, err
+	}
+	p := pageQuery{size: size, page: page, offset: page * size}
+	if tok := q.Get("PageToken"); tok != "" {
+		n, convErr := strconv.Atoi(strings.TrimPrefix(tok, "PT"))
+		if !strings.HasPrefix(tok, "PT") || convErr != nil || n < 0 {
+			return pageQuery{}, badRequest("PageToken %q is not valid", tok)
+		}
+		p.offset = n
+	}
+	return p, nil
+}
+
+// servePage answers a list request with the page p asks for: the matched
+// items from p's offset, each rendered on the wire, under key, with meta
+// links that repeat the query parameters named in keep (the list's
+// filters). The caller holds s.mu, since rendering reads the items' state.
+func servePage[T, J any](s *Server, w http.ResponseWriter, r *http.Request, p pageQuery, key string, matched []T, render func(T) J, keep ...string) {
+	items := []J{}
+	for i := p.offset; i < len(matched) && i < p.offset+p.size; i++ {
+		items = append(items, render(matched[i]))
+	}
+	q := r.URL.Query()
+	link := func(page, offset int) string {
+		v := url.Values{}
+		for _, k := range keep {
+			if q.Get(k) != "" {
+				v.Set(k, q.Get(k))
+			}
+		}
+		v.Set("PageSize", strconv.Itoa(p.size))
+		v.Set("Page", strconv.Itoa(page))
+		if offset > 0 {
+			v.Set("PageToken", "PT"+strconv.Itoa(offset))
+		}
+		return s.URL + r.URL.Path + "?" + v.Encode()
+	}
+	meta := metaJSON{
+		Page: p.page, PageSize: p.size, Key: key,
+		FirstPageURL: link(0, 0), URL: link(p.page, p.offset),
+	}
+	if p.page > 0 {
+		prev := link(p.page-1, max(0, p.offset-p.size))
+		meta.PreviousPageURL = &prev
+	}
+	if p.offset+p.size < len(matched) {
+		next := link(p.page+1, p.offset+p.size)
+		meta.NextPageURL = &next
+	}
+	writeJSON(w, http.StatusOK, map[string]any{key: items, "meta": meta})
+}
+
+func (s *Server) handleList(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	p, err := readPageQuery(q)
 	if err != nil {
 		reply(w, 0, nil, err)
 		return
 	}
+	params := verify.ListChallengesParams{
+		FactorSID: q.Get("FactorSid"),
+		Status:    verify.ChallengeStatus(q.Get("Status")),
+		Order:     verify.Order(q.Get("Order")),
+		PageSize:  p.size,
+	}
 	if err := validation(params.Validate()); err != nil {
 		reply(w, 0, nil, err)
 		return
-	}
-	offset := page * params.PageSize
-	if tok := q.Get("PageToken"); tok != "" {
-		n, convErr := strconv.Atoi(strings.TrimPrefix(tok, "PT"))
-		if !strings.HasPrefix(tok, "PT") || convErr != nil || n < 0 {
-			reply(w, 0, nil, badRequest("PageToken %q is not valid", tok))
-			return
-		}
-		offset = n
 	}
 
 	s.mu.Lock()
@@ -79,37 +130,8 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request) {
 			matched[i], matched[j] = matched[j], matched[i]
 		}
 	}
-	out := pageJSON{Challenges: []challengeJSON{}}
-	for i := offset; i < len(matched) && i < offset+params.PageSize; i++ {
-		out.Challenges = append(out.Challenges, matched[i].wire(s.accountSID, s.URL))
-	}
-	link := func(page, offset int) string {
-		v := url.Values{}
-		for _, k := range []string{"FactorSid", "Status", "Order"} {
-			if q.Get(k) != "" {
-				v.Set(k, q.Get(k))
-			}
-		}
-		v.Set("PageSize", strconv.Itoa(params.PageSize))
-		v.Set("Page", strconv.Itoa(page))
-		if offset > 0 {
-			v.Set("PageToken", "PT"+strconv.Itoa(offset))
-		}
-		return s.URL + r.URL.Path + "?" + v.Encode()
-	}
-	out.Meta = metaJSON{
-		Page: page, PageSize: params.PageSize, Key: "challenges",
-		FirstPageURL: link(0, 0), URL: link(page, offset),
-	}
-	if page > 0 {
-		prev := link(page-1, max(0, offset-params.PageSize))
-		out.Meta.PreviousPageURL = &prev
-	}
-	if offset+params.PageSize < len(matched) {
-		next := link(page+1, offset+params.PageSize)
-		out.Meta.NextPageURL = &next
-	}
-	reply(w, http.StatusOK, out, nil)
+	render := func(c *challenge) challengeJSON { return c.wire(s.accountSID, s.URL) }
+	servePage(s, w, r, p, "challenges", matched, render, "FactorSid", "Status", "Order")
 }
 
 // intParam reads an optional integer query parameter of at least minimum.
