@@ -57,19 +57,6 @@ func reply(w http.ResponseWriter, status int, v any, err *apiError) {
 	writeJSON(w, status, v)
 }
 
-// entityFor finds the entity a path names; the caller holds s.mu.
-func (s *Server) entityFor(r *http.Request) (*entity, *apiError) {
-	svc := s.services[r.PathValue("service")]
-	if svc == nil {
-		return nil, notFound("Service " + r.PathValue("service"))
-	}
-	ent := svc.entities[r.PathValue("identity")]
-	if ent == nil {
-		return nil, notFound("Entity " + r.PathValue("identity"))
-	}
-	return ent, nil
-}
-
 // challengeFor finds the challenge a path names and refreshes its status;
 // the caller holds s.mu.
 func (s *Server) challengeFor(r *http.Request, sid string) (*challenge, *apiError) {
@@ -131,9 +118,8 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
 		reply(w, 0, nil, badRequest("ExpirationDate must be in the future and at most 60 minutes after creation"))
 		return
 	}
-	s.seq++
 	c := &challenge{
-		seq: s.seq, sid: newSID("YC"), serviceSID: r.PathValue("service"), entity: ent, factor: f,
+		seq: s.nextSeq(), sid: newSID("YC"), serviceSID: r.PathValue("service"), entity: ent, factor: f,
 		created: now, updated: now, expires: expires.UTC().Truncate(time.Second),
 		status: verify.StatusPending, reason: verify.ReasonNone,
 		details: params.Details, hidden: params.HiddenDetails,
