@@ -22,7 +22,7 @@ const identity = "user-0001-abcd"
 type checked struct {
 	t    *testing.T
 	spec *contract.Spec
-	next *http.Transport
+	next http.RoundTripper
 }
 
 func (c *checked) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -49,7 +49,8 @@ func (c *checked) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-// newFake starts a fake and a contract-checked client for it.
+// newFake starts a fake and a contract-checked client for it; the fake's
+// simulated phones are contract-checked as well.
 func newFake(t *testing.T, srvOpts []verifytest.Option, opts ...verify.Option) (*verifytest.Server, *verify.Client) {
 	t.Helper()
 	spec, err := contract.Load("../testdata/verify_v2_challenges.json", "../testdata/verify_v2_enrollment.json")
@@ -57,6 +58,9 @@ func newFake(t *testing.T, srvOpts []verifytest.Option, opts ...verify.Option) (
 		t.Fatal(err)
 	}
 	srv := verifytest.NewServer(srvOpts...)
+	verifytest.WrapDeviceTransport(srv, func(next http.RoundTripper) http.RoundTripper {
+		return &checked{t: t, spec: spec, next: next}
+	})
 	tr := &http.Transport{}
 	client := srv.Client(append([]verify.Option{verify.WithHTTPClient(&http.Client{Transport: &checked{t: t, spec: spec, next: tr}})}, opts...)...)
 	t.Cleanup(func() {
