@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -93,51 +94,39 @@ func (s *Server) spend(tok *accessToken, f *factor) *apiError {
 	return nil
 }
 
-func (s *Server) handleCreateAccessToken(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		reply(w, 0, nil, badRequest("The request body is not a valid form: %v", err))
-		return
-	}
-	form := r.PostForm
+// parseAccessToken reads and checks an access token's Create form.
+func parseAccessToken(form url.Values) (*verify.CreateAccessTokenParams, *apiError) {
 	if kind := form.Get("FactorType"); kind != string(verify.FactorTypePush) {
-		reply(w, 0, nil, badRequest("FactorType must be push, not %q", kind))
-		return
+		return nil, badRequest("FactorType must be push, not %q", kind)
 	}
-	p := verify.CreateAccessTokenParams{Identity: form.Get("Identity"), FactorFriendlyName: form.Get("FactorFriendlyName")}
+	p := &verify.CreateAccessTokenParams{Identity: form.Get("Identity"), FactorFriendlyName: form.Get("FactorFriendlyName")}
 	if v := form.Get("Ttl"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {
-			reply(w, 0, nil, badRequest("Ttl must be an integer number of seconds"))
-			return
+			return nil, badRequest("Ttl must be an integer number of seconds")
 		}
 		p.TTL = n
 	}
-	if err := validation(p.Validate()); err != nil {
-		reply(w, 0, nil, err)
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	svc, err := s.serviceFor(r)
-	if err != nil {
-		reply(w, 0, nil, err)
-		return
-	}
-	reply(w, http.StatusCreated, s.accessTokenWire(s.issueAccessToken(svc, &p)), nil)
+	return p, validation(p.Validate())
 }
 
-func (s *Server) handleFetchAccessToken(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// createAccessToken issues a token on the path's service; the caller holds s.mu.
+func (s *Server) createAccessToken(r *http.Request, p *verify.CreateAccessTokenParams) (any, *apiError) {
 	svc, err := s.serviceFor(r)
 	if err != nil {
-		reply(w, 0, nil, err)
-		return
+		return nil, err
 	}
-	t := svc.accessTokens[r.PathValue("sid")]
-	if t == nil {
-		reply(w, 0, nil, notFound("AccessToken "+r.PathValue("sid")))
-		return
+	return s.accessTokenWire(s.issueAccessToken(svc, p)), nil
+}
+
+// accessTokenFor finds the access token a path names; the caller holds s.mu.
+func (s *Server) accessTokenFor(r *http.Request) (*accessToken, *apiError) {
+	svc, err := s.serviceFor(r)
+	if err != nil {
+		return nil, err
 	}
-	reply(w, http.StatusOK, s.accessTokenWire(t), nil)
+	if t := svc.accessTokens[r.PathValue("sid")]; t != nil {
+		return t, nil
+	}
+	return nil, notFound("AccessToken " + r.PathValue("sid"))
 }

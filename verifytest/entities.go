@@ -2,6 +2,7 @@ package verifytest
 
 import (
 	"net/http"
+	"net/url"
 
 	verify "github.com/verifykit/verify-go"
 )
@@ -78,66 +79,37 @@ func (s *Server) entityOrNew(svc *service, identity string) (*entity, *apiError)
 	return s.addEntity(svc, identity), nil
 }
 
-func (s *Server) handleCreateEntity(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		reply(w, 0, nil, badRequest("The request body is not a valid form: %v", err))
-		return
-	}
-	identity := r.PostForm.Get("Identity")
-	if err := validation(verify.ValidateIdentity(identity)); err != nil {
-		reply(w, 0, nil, err)
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// parseEntity reads the identity of a new entity.
+func parseEntity(form url.Values) (string, *apiError) {
+	identity := form.Get("Identity")
+	return identity, validation(verify.ValidateIdentity(identity))
+}
+
+// createEntity adds identity's entity; a second one is 60301 (409), as the
+// API answers for an existing Identity. The caller holds s.mu.
+func (s *Server) createEntity(r *http.Request, identity string) (any, *apiError) {
 	svc, err := s.serviceFor(r)
-	if err == nil && svc.entities[identity] != nil {
-		err = fail(http.StatusConflict, codeEntityExists, "Entity %s already exists on service %s", identity, svc.sid)
-	}
 	if err != nil {
-		reply(w, 0, nil, err)
-		return
+		return nil, err
 	}
-	reply(w, http.StatusCreated, s.entityWire(s.addEntity(svc, identity)), nil)
+	if svc.entities[identity] != nil {
+		return nil, fail(http.StatusConflict, codeEntityExists, "Entity %s already exists on service %s", identity, svc.sid)
+	}
+	return s.entityWire(s.addEntity(svc, identity)), nil
 }
 
-func (s *Server) handleFetchEntity(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ent, err := s.entityFor(r)
-	if err != nil {
-		reply(w, 0, nil, err)
-		return
-	}
-	reply(w, http.StatusOK, s.entityWire(ent), nil)
-}
-
-// handleDeleteEntity removes the entity with its factors and challenges.
-func (s *Server) handleDeleteEntity(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ent, err := s.entityFor(r)
-	if err != nil {
-		reply(w, 0, nil, err)
-		return
-	}
+// removeEntity deletes the entity with its factors and challenges; the
+// caller holds s.mu.
+func (s *Server) removeEntity(ent *entity) {
 	delete(s.services[ent.serviceSID].entities, ent.identity)
-	w.WriteHeader(http.StatusNoContent)
 }
 
-func (s *Server) handleListEntities(w http.ResponseWriter, r *http.Request) {
-	p, err := readPageQuery(r.URL.Query())
-	if err != nil {
-		reply(w, 0, nil, err)
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// entitiesOf lists the path's service's entities in creation order; the
+// caller holds s.mu.
+func (s *Server) entitiesOf(r *http.Request) ([]*entity, *apiError) {
 	svc, err := s.serviceFor(r)
 	if err != nil {
-		reply(w, 0, nil, err)
-		return
+		return nil, err
 	}
-	entities := sortedBySeq(svc.entities, func(e *entity) int64 { return e.seq })
-	servePage(s, w, r, p, "entities", entities, s.entityWire)
+	return sortedBySeq(svc.entities, func(e *entity) int64 { return e.seq }), nil
 }

@@ -106,42 +106,37 @@ func (s *Server) factorFor(r *http.Request) (*factor, *apiError) {
 	return f, nil
 }
 
-func (s *Server) handleCreateFactor(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		reply(w, 0, nil, badRequest("The request body is not a valid form: %v", err))
-		return
-	}
-	var f *factor
-	var err *apiError
-	switch kind := verify.FactorType(r.PostForm.Get("FactorType")); kind {
+// parseFactor reads and checks a factor's Create form.
+func parseFactor(form url.Values) (*factor, *apiError) {
+	switch kind := verify.FactorType(form.Get("FactorType")); kind {
 	case verify.FactorTypeTOTP:
-		f, err = parseTOTPFactor(r.PostForm)
+		return parseTOTPFactor(form)
 	case verify.FactorTypePush:
-		f, err = parsePushFactor(r.PostForm)
+		return parsePushFactor(form)
 	default:
-		err = badRequest("FactorType must be totp or push, not %q", kind)
+		return nil, badRequest("FactorType must be totp or push, not %q", kind)
 	}
-	if err != nil {
-		reply(w, 0, nil, err)
-		return
-	}
-	tok := callerOf(r).token
-	s.mu.Lock()
-	defer s.mu.Unlock()
+}
+
+// createFactor stores f on the path's entity, creating the entity for a
+// first factor; with an access token, only as its one enrollment. The
+// caller holds s.mu.
+func (s *Server) createFactor(r *http.Request, f *factor) (any, *apiError) {
 	svc, err := s.serviceFor(r)
-	if err == nil && tok != nil {
-		err = s.spend(tok, f)
-	}
-	var ent *entity
-	if err == nil {
-		ent, err = s.entityOrNew(svc, r.PathValue("identity"))
-	}
 	if err != nil {
-		reply(w, 0, nil, err)
-		return
+		return nil, err
+	}
+	if tok := callerOf(r).token; tok != nil {
+		if err := s.spend(tok, f); err != nil {
+			return nil, err
+		}
+	}
+	ent, err := s.entityOrNew(svc, r.PathValue("identity"))
+	if err != nil {
+		return nil, err
 	}
 	s.attachFactor(ent, f)
-	reply(w, http.StatusCreated, s.newFactorWire(f), nil)
+	return s.newFactorWire(f), nil
 }
 
 // parseTOTPFactor reads and checks a TOTP factor's Create form.
@@ -231,48 +226,31 @@ func totpConfigForm(form url.Values) (timeStep int, skew *int, codeLength int, e
 	return
 }
 
-func (s *Server) handleFetchFactor(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f, err := s.factorFor(r)
-	if err != nil {
-		reply(w, 0, nil, err)
-		return
-	}
-	reply(w, http.StatusOK, s.factorWire(f), nil)
-}
-
-func (s *Server) handleUpdateFactor(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		reply(w, 0, nil, badRequest("The request body is not a valid form: %v", err))
-		return
-	}
-	form := r.PostForm
-	p := verify.UpdateFactorParams{
+// parseFactorUpdate reads and checks a factor's Update form.
+func parseFactorUpdate(form url.Values) (*verify.UpdateFactorParams, *apiError) {
+	p := &verify.UpdateFactorParams{
 		AuthPayload: form.Get("AuthPayload"), FriendlyName: form.Get("FriendlyName"),
 		NotificationToken: form.Get("Config.NotificationToken"), SDKVersion: form.Get("Config.SdkVersion"),
 		NotificationPlatform: verify.NotificationPlatform(form.Get("Config.NotificationPlatform")),
 		Alg:                  verify.TOTPAlgorithm(form.Get("Config.Alg")),
 	}
 	var err *apiError
-	if p.TimeStep, p.Skew, p.CodeLength, err = totpConfigForm(form); err == nil {
-		err = validation(p.Validate())
+	if p.TimeStep, p.Skew, p.CodeLength, err = totpConfigForm(form); err != nil {
+		return nil, err
 	}
-	if err != nil {
-		reply(w, 0, nil, err)
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	return p, validation(p.Validate())
+}
+
+// patchFactor applies an Update to the path's factor; the caller holds s.mu.
+func (s *Server) patchFactor(r *http.Request, p *verify.UpdateFactorParams) (any, *apiError) {
 	f, err := s.factorFor(r)
 	if err == nil {
-		err = s.updateFactor(f, &p)
+		err = s.updateFactor(f, p)
 	}
 	if err != nil {
-		reply(w, 0, nil, err)
-		return
+		return nil, err
 	}
-	reply(w, http.StatusOK, s.factorWire(f), nil)
+	return s.factorWire(f), nil
 }
 
 // updateFactor applies an Update: settings of the factor's own type, then
@@ -349,15 +327,8 @@ func checkFactorSignature(f *factor, payload string) error {
 	return nil
 }
 
-// handleDeleteFactor removes the factor and its challenges.
-func (s *Server) handleDeleteFactor(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f, err := s.factorFor(r)
-	if err != nil {
-		reply(w, 0, nil, err)
-		return
-	}
+// removeFactor deletes the factor and its challenges; the caller holds s.mu.
+func (s *Server) removeFactor(f *factor) {
 	ent := f.entity
 	delete(ent.factors, f.sid)
 	kept := ent.challenges[:0]
@@ -368,22 +339,14 @@ func (s *Server) handleDeleteFactor(w http.ResponseWriter, r *http.Request) {
 	}
 	clear(ent.challenges[len(kept):])
 	ent.challenges = kept
-	w.WriteHeader(http.StatusNoContent)
 }
 
-func (s *Server) handleListFactors(w http.ResponseWriter, r *http.Request) {
-	p, err := readPageQuery(r.URL.Query())
-	if err != nil {
-		reply(w, 0, nil, err)
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// factorsOf lists the path's entity's factors in creation order; the
+// caller holds s.mu.
+func (s *Server) factorsOf(r *http.Request) ([]*factor, *apiError) {
 	ent, err := s.entityFor(r)
 	if err != nil {
-		reply(w, 0, nil, err)
-		return
+		return nil, err
 	}
-	factors := sortedBySeq(ent.factors, func(f *factor) int64 { return f.seq })
-	servePage(s, w, r, p, "factors", factors, s.factorWire)
+	return sortedBySeq(ent.factors, func(f *factor) int64 { return f.seq }), nil
 }

@@ -3,6 +3,7 @@ package verifytest
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -92,30 +93,38 @@ func servePage[T, J any](s *Server, w http.ResponseWriter, r *http.Request, p pa
 	writeJSON(w, http.StatusOK, map[string]any{key: items, "meta": meta})
 }
 
-func (s *Server) handleList(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	p, err := readPageQuery(q)
-	if err != nil {
-		reply(w, 0, nil, err)
-		return
+// listHandler answers a list request a page at a time: items reads the
+// path's resources (and the list's own filters) under s.mu, render puts each
+// on the wire, key names the array, and keep names the filters the page
+// links repeat.
+func listHandler[T, J any](s *Server, key string, items func(*http.Request) ([]T, *apiError), render func(T) J, keep ...string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		p, err := readPageQuery(r.URL.Query())
+		if err != nil {
+			reply(w, 0, nil, err)
+			return
+		}
+		resourceHandler(s, items, func(w http.ResponseWriter, matched []T) {
+			servePage(s, w, r, p, key, matched, render, keep...)
+		})(w, r)
 	}
+}
+
+// challengesOf lists the path's entity's challenges that pass the
+// FactorSid and Status filters, in Order; the caller holds s.mu.
+func (s *Server) challengesOf(r *http.Request) ([]*challenge, *apiError) {
+	q := r.URL.Query()
 	params := verify.ListChallengesParams{
 		FactorSID: q.Get("FactorSid"),
 		Status:    verify.ChallengeStatus(q.Get("Status")),
 		Order:     verify.Order(q.Get("Order")),
-		PageSize:  p.size,
 	}
 	if err := validation(params.Validate()); err != nil {
-		reply(w, 0, nil, err)
-		return
+		return nil, err
 	}
-
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	ent, err := s.entityFor(r)
 	if err != nil {
-		reply(w, 0, nil, err)
-		return
+		return nil, err
 	}
 	now := s.now()
 	var matched []*challenge
@@ -126,13 +135,13 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if params.Order == verify.OrderDesc {
-		for i, j := 0, len(matched)-1; i < j; i, j = i+1, j-1 {
-			matched[i], matched[j] = matched[j], matched[i]
-		}
+		slices.Reverse(matched)
 	}
-	render := func(c *challenge) challengeJSON { return c.wire(s.accountSID, s.URL) }
-	servePage(s, w, r, p, "challenges", matched, render, "FactorSid", "Status", "Order")
+	return matched, nil
 }
+
+// challengeWire is a challenge on the wire.
+func (s *Server) challengeWire(c *challenge) challengeJSON { return c.wire(s.accountSID, s.URL) }
 
 // intParam reads an optional integer query parameter of at least minimum.
 func intParam(q url.Values, key string, def, minimum int) (int, *apiError) {

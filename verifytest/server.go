@@ -188,31 +188,31 @@ func (s *Server) routes() http.Handler {
 		chs      = entity + "/Challenges"
 		webhooks = svc + "/Webhooks"
 	)
-	handle("POST "+svc+"/Entities", accountOnly, s.handleCreateEntity)
-	handle("GET "+svc+"/Entities", accountOnly, s.handleListEntities)
-	handle("GET "+entity, accountOnly, s.handleFetchEntity)
-	handle("DELETE "+entity, accountOnly, s.handleDeleteEntity)
+	handle("POST "+svc+"/Entities", accountOnly, formHandler(s, http.StatusCreated, parseEntity, s.createEntity))
+	handle("GET "+svc+"/Entities", accountOnly, listHandler(s, "entities", s.entitiesOf, s.entityWire))
+	handle("GET "+entity, accountOnly, fetchHandler(s, s.entityFor, s.entityWire))
+	handle("DELETE "+entity, accountOnly, deleteHandler(s, s.entityFor, s.removeEntity))
 
-	handle("POST "+factors, enrollment, s.handleCreateFactor)
-	handle("GET "+factors, accountOnly, s.handleListFactors)
-	handle("GET "+factors+"/{sid}", ownFactor, s.handleFetchFactor)
-	handle("POST "+factors+"/{sid}", ownFactor, s.handleUpdateFactor)
-	handle("DELETE "+factors+"/{sid}", ownFactor, s.handleDeleteFactor)
+	handle("POST "+factors, enrollment, formHandler(s, http.StatusCreated, parseFactor, s.createFactor))
+	handle("GET "+factors, accountOnly, listHandler(s, "factors", s.factorsOf, s.factorWire))
+	handle("GET "+factors+"/{sid}", ownFactor, fetchHandler(s, s.factorFor, s.factorWire))
+	handle("POST "+factors+"/{sid}", ownFactor, formHandler(s, http.StatusOK, parseFactorUpdate, s.patchFactor))
+	handle("DELETE "+factors+"/{sid}", ownFactor, deleteHandler(s, s.factorFor, s.removeFactor))
 
 	handle("POST "+chs, accountOnly, s.handleCreate)
-	handle("GET "+chs, accountOnly, s.handleList)
+	handle("GET "+chs, accountOnly, listHandler(s, "challenges", s.challengesOf, s.challengeWire, "FactorSid", "Status", "Order"))
 	handle("GET "+chs+"/{sid}", ownChallenge, s.handleFetch)
 	handle("POST "+chs+"/{sid}", ownChallenge, s.handleUpdate)
 	handle("POST "+chs+"/{sid}/Notifications", accountOnly, s.handleNotify)
 
-	handle("POST "+svc+"/AccessTokens", accountOnly, s.handleCreateAccessToken)
-	handle("GET "+svc+"/AccessTokens/{sid}", accountOnly, s.handleFetchAccessToken)
+	handle("POST "+svc+"/AccessTokens", accountOnly, formHandler(s, http.StatusCreated, parseAccessToken, s.createAccessToken))
+	handle("GET "+svc+"/AccessTokens/{sid}", accountOnly, fetchHandler(s, s.accessTokenFor, s.accessTokenWire))
 
-	handle("POST "+webhooks, accountOnly, s.handleCreateWebhook)
-	handle("GET "+webhooks, accountOnly, s.handleListWebhooks)
-	handle("GET "+webhooks+"/{sid}", accountOnly, s.handleFetchWebhook)
-	handle("POST "+webhooks+"/{sid}", accountOnly, s.handleUpdateWebhook)
-	handle("DELETE "+webhooks+"/{sid}", accountOnly, s.handleDeleteWebhook)
+	handle("POST "+webhooks, accountOnly, formHandler(s, http.StatusCreated, parseWebhook, s.createWebhook))
+	handle("GET "+webhooks, accountOnly, listHandler(s, "webhooks", s.webhooksOf, s.webhookWire))
+	handle("GET "+webhooks+"/{sid}", accountOnly, fetchHandler(s, s.webhookFor, s.webhookWire))
+	handle("POST "+webhooks+"/{sid}", accountOnly, formHandler(s, http.StatusOK, checkedWebhookUpdate, s.patchWebhook))
+	handle("DELETE "+webhooks+"/{sid}", accountOnly, deleteHandler(s, s.webhookFor, s.removeWebhook))
 
 	handle("/", accountOnly, func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, codeNotFound, "The requested resource "+r.URL.Path+" was not found")

@@ -54,8 +54,8 @@ func (s *Server) webhookWire(h *webhook) webhookJSON {
 	}
 }
 
-// webhookForm reads the fields Create and Update share.
-func webhookForm(form url.Values) verify.UpdateWebhookParams {
+// parseWebhookUpdate reads the fields Create and Update share.
+func parseWebhookUpdate(form url.Values) verify.UpdateWebhookParams {
 	p := verify.UpdateWebhookParams{
 		FriendlyName: form.Get("FriendlyName"), URL: form.Get("WebhookUrl"),
 		Status: verify.WebhookStatus(form.Get("Status")), Version: verify.WebhookVersion(form.Get("Version")),
@@ -67,28 +67,23 @@ func webhookForm(form url.Values) verify.UpdateWebhookParams {
 }
 
 // webhookFor finds the webhook a path names; the caller holds s.mu.
-func (s *Server) webhookFor(r *http.Request) (*service, int, *apiError) {
+func (s *Server) webhookFor(r *http.Request) (*webhook, *apiError) {
 	svc, err := s.serviceFor(r)
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
-	i := slices.IndexFunc(svc.webhooks, func(h *webhook) bool { return h.sid == r.PathValue("sid") })
-	if i < 0 {
-		return nil, 0, notFound("Webhook " + r.PathValue("sid"))
+	if i := slices.IndexFunc(svc.webhooks, func(h *webhook) bool { return h.sid == r.PathValue("sid") }); i >= 0 {
+		return svc.webhooks[i], nil
 	}
-	return svc, i, nil
+	return nil, notFound("Webhook " + r.PathValue("sid"))
 }
 
-func (s *Server) handleCreateWebhook(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		reply(w, 0, nil, badRequest("The request body is not a valid form: %v", err))
-		return
-	}
-	u := webhookForm(r.PostForm)
-	p := verify.CreateWebhookParams(u)
+// parseWebhook reads and checks a new webhook, with the API's defaults:
+// enabled, v2.
+func parseWebhook(form url.Values) (verify.CreateWebhookParams, *apiError) {
+	p := verify.CreateWebhookParams(parseWebhookUpdate(form))
 	if err := validation(p.Validate()); err != nil {
-		reply(w, 0, nil, err)
-		return
+		return p, err
 	}
 	if p.Status == "" {
 		p.Status = verify.WebhookStatusEnabled
@@ -96,12 +91,14 @@ func (s *Server) handleCreateWebhook(w http.ResponseWriter, r *http.Request) {
 	if p.Version == "" {
 		p.Version = verify.WebhookVersionV2
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	return p, nil
+}
+
+// createWebhook stores a webhook on the path's service; the caller holds s.mu.
+func (s *Server) createWebhook(r *http.Request, p verify.CreateWebhookParams) (any, *apiError) {
 	svc, err := s.serviceFor(r)
 	if err != nil {
-		reply(w, 0, nil, err)
-		return
+		return nil, err
 	}
 	now := s.now()
 	h := &webhook{
@@ -109,40 +106,22 @@ func (s *Server) handleCreateWebhook(w http.ResponseWriter, r *http.Request) {
 		events: p.EventTypes, status: p.Status, version: p.Version, created: now, updated: now,
 	}
 	svc.webhooks = append(svc.webhooks, h)
-	reply(w, http.StatusCreated, s.webhookWire(h), nil)
+	return s.webhookWire(h), nil
 }
 
-func (s *Server) handleFetchWebhook(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	svc, i, err := s.webhookFor(r)
-	if err != nil {
-		reply(w, 0, nil, err)
-		return
-	}
-	reply(w, http.StatusOK, s.webhookWire(svc.webhooks[i]), nil)
+// checkedWebhookUpdate reads and checks a webhook's Update form.
+func checkedWebhookUpdate(form url.Values) (verify.UpdateWebhookParams, *apiError) {
+	p := parseWebhookUpdate(form)
+	return p, validation(p.Validate())
 }
 
-// handleUpdateWebhook changes the fields sent; EventTypes, when sent,
-// replaces the whole list.
-func (s *Server) handleUpdateWebhook(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		reply(w, 0, nil, badRequest("The request body is not a valid form: %v", err))
-		return
-	}
-	p := webhookForm(r.PostForm)
-	if err := validation(p.Validate()); err != nil {
-		reply(w, 0, nil, err)
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	svc, i, err := s.webhookFor(r)
+// patchWebhook changes the fields sent; EventTypes, when sent, replaces the
+// whole list. The caller holds s.mu.
+func (s *Server) patchWebhook(r *http.Request, p verify.UpdateWebhookParams) (any, *apiError) {
+	h, err := s.webhookFor(r)
 	if err != nil {
-		reply(w, 0, nil, err)
-		return
+		return nil, err
 	}
-	h := svc.webhooks[i]
 	if p.FriendlyName != "" {
 		h.friendlyName = p.FriendlyName
 	}
@@ -159,33 +138,21 @@ func (s *Server) handleUpdateWebhook(w http.ResponseWriter, r *http.Request) {
 		h.version = p.Version
 	}
 	h.updated = s.now()
-	reply(w, http.StatusOK, s.webhookWire(h), nil)
+	return s.webhookWire(h), nil
 }
 
-func (s *Server) handleDeleteWebhook(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	svc, i, err := s.webhookFor(r)
-	if err != nil {
-		reply(w, 0, nil, err)
-		return
-	}
-	svc.webhooks = slices.Delete(svc.webhooks, i, i+1)
-	w.WriteHeader(http.StatusNoContent)
+// removeWebhook deletes the webhook; the caller holds s.mu.
+func (s *Server) removeWebhook(h *webhook) {
+	svc := s.services[h.serviceSID]
+	svc.webhooks = slices.DeleteFunc(svc.webhooks, func(x *webhook) bool { return x == h })
 }
 
-func (s *Server) handleListWebhooks(w http.ResponseWriter, r *http.Request) {
-	p, err := readPageQuery(r.URL.Query())
-	if err != nil {
-		reply(w, 0, nil, err)
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// webhooksOf lists the path's service's webhooks in creation order; the
+// caller holds s.mu.
+func (s *Server) webhooksOf(r *http.Request) ([]*webhook, *apiError) {
 	svc, err := s.serviceFor(r)
 	if err != nil {
-		reply(w, 0, nil, err)
-		return
+		return nil, err
 	}
-	servePage(s, w, r, p, "webhooks", svc.webhooks, s.webhookWire)
+	return svc.webhooks, nil
 }
