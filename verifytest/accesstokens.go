@@ -75,10 +75,9 @@ func (s *Server) issueAccessToken(svc *service, p *verify.CreateAccessTokenParam
 	return t
 }
 
-// spend uses tok to create f, as the factor's enrollment. A token enrolls
-// one push factor, once, before it expires; the factor takes the token's
-// friendly name when it has one. The caller holds s.mu.
-func (s *Server) spend(tok *accessToken, f *factor) *apiError {
+// usableFor checks that tok may enroll f: a token enrolls one push factor,
+// once, before it expires on the fake's clock. The caller holds s.mu.
+func (s *Server) usableFor(tok *accessToken, f *factor) *apiError {
 	switch {
 	case f.kind != verify.FactorTypePush:
 		return fail(http.StatusUnauthorized, codeAuthenticate, "An access token enrolls push factors only; create %s factors with the account's credentials", f.kind)
@@ -87,11 +86,16 @@ func (s *Server) spend(tok *accessToken, f *factor) *apiError {
 	case !s.now().Before(tok.expires):
 		return fail(http.StatusUnauthorized, codeAuthenticate, "Access token %s expired; create a new one", tok.sid)
 	}
+	return nil
+}
+
+// spend records that tok enrolled f, which takes the token's factor name
+// when it has one. The caller holds s.mu and has checked usableFor.
+func (tok *accessToken) spend(f *factor) {
 	tok.used = true
 	if tok.friendlyName != "" {
 		f.friendlyName = tok.friendlyName
 	}
-	return nil
 }
 
 // parseAccessToken reads and checks an access token's Create form.

@@ -164,6 +164,9 @@ func TestAccessTokenExpiresOnTheFakesClock(t *testing.T) {
 	if !strings.Contains(err.Error(), "expired") {
 		t.Errorf("error %q does not say the token expired", err)
 	}
+	if _, err := c.Entities.Fetch(ctx, srv.ServiceSID(), identity); !errors.Is(err, verify.ErrNotFound) {
+		t.Errorf("the refused enrollment left an entity behind: %v", err)
+	}
 	srv.Advance(237 * time.Second) // 298 s after creation
 	if err := dev.Enroll(ctx, long.Token); err != nil {
 		t.Fatalf("token 2 s before its TTL: %v", err)

@@ -126,14 +126,18 @@ func (s *Server) createFactor(r *http.Request, f *factor) (any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
-	if tok := callerOf(r).token; tok != nil {
-		if err := s.spend(tok, f); err != nil {
+	tok := callerOf(r).token
+	if tok != nil {
+		if err := s.usableFor(tok, f); err != nil {
 			return nil, err
 		}
 	}
 	ent, err := s.entityOrNew(svc, r.PathValue("identity"))
 	if err != nil {
 		return nil, err
+	}
+	if tok != nil {
+		tok.spend(f)
 	}
 	s.attachFactor(ent, f)
 	return s.newFactorWire(f), nil
