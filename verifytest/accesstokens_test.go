@@ -9,6 +9,7 @@ import (
 	"time"
 
 	verify "github.com/verifykit/verify-go"
+	"github.com/verifykit/verify-go/verifytest"
 )
 
 // TestAccessTokenCreateAndFetch: Create answers 201 with the token and the
@@ -154,7 +155,8 @@ func TestAccessTokenIsSingleUse(t *testing.T) {
 // has passed on the server's clock, and accepted just before.
 func TestAccessTokenExpiresOnTheFakesClock(t *testing.T) {
 	t.Parallel()
-	srv, c := newFake(t, nil)
+	start := time.Unix(1_700_000_000, 0) // a still clock: only Advance moves it
+	srv, c := newFake(t, []verifytest.Option{verifytest.WithClock(func() time.Time { return start })})
 	short, _ := c.AccessTokens.Create(ctx, srv.ServiceSID(), &verify.CreateAccessTokenParams{Identity: identity, TTL: 60})
 	long, _ := c.AccessTokens.Create(ctx, srv.ServiceSID(), &verify.CreateAccessTokenParams{Identity: identity, TTL: 300})
 	srv.Advance(61 * time.Second)
@@ -167,9 +169,9 @@ func TestAccessTokenExpiresOnTheFakesClock(t *testing.T) {
 	if _, err := c.Entities.Fetch(ctx, srv.ServiceSID(), identity); !errors.Is(err, verify.ErrNotFound) {
 		t.Errorf("the refused enrollment left an entity behind: %v", err)
 	}
-	srv.Advance(237 * time.Second) // 298 s after creation
+	srv.Advance(238 * time.Second) // 299 s after creation
 	if err := dev.Enroll(ctx, long.Token); err != nil {
-		t.Fatalf("token 2 s before its TTL: %v", err)
+		t.Fatalf("token 1 s before its TTL: %v", err)
 	}
 }
 
