@@ -137,7 +137,7 @@ func (s *Server) writeChallenge(w http.ResponseWriter, status int, c *challenge)
 	if c.factor.kind == verify.FactorTypePush {
 		w.Header().Set("Twilio-Verify-Signature-Fields", strings.Join(signatureFields, ","))
 	}
-	writeJSON(w, status, c.wire(s.accountSID, s.URL))
+	writeJSON(w, status, s.challengeWire(c))
 }
 
 func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {

@@ -71,7 +71,7 @@ type factor struct {
 	created       time.Time
 	updated       time.Time
 	metadata      map[string]string
-	wrongAttempts int // wrong codes sent to verify it; the 6th try is 60310
+	wrongAttempts int // wrong codes sent to verify it; the 6th wrong one is 60310
 
 	// TOTP
 	totp   totp.ValidateOpts // algorithm, digits, period and skew, as the factor's config says
