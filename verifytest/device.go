@@ -5,13 +5,14 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -20,25 +21,41 @@ import (
 )
 
 // Device simulates a phone with the Verify Push SDK: it holds the private
-// key of a push factor and answers challenges the way the mobile SDKs do.
-// It reaches the server through its own http.Transport, not
-// http.DefaultTransport, and faults injected with FailNext, DropNext,
-// LoseNextResponse or SetLatency never touch its requests.
+// key of a push factor, enrolls it with an access token, and answers
+// challenges the way the mobile SDKs do, authenticating with its factor's
+// JWT rather than the account's credentials. Its factor's config is app id
+// com.example.verifytest, SDK version verifytest-1.0, platform fcm with a
+// random token; its name is the access token's factor name, or
+// "verifytest device". It reaches the server through
+// its own http.Transport, not http.DefaultTransport, and faults injected
+// with FailNext, DropNext, LoseNextResponse or SetLatency never touch its
+// requests.
 type Device struct {
-	FactorSID  string // the push factor, YF…
+	FactorSID  string // the push factor, YF…; empty until Enroll succeeds
 	ServiceSID string // the service the factor belongs to, VA…
 	Identity   string // the entity the factor belongs to
 	PublicKey  string // base64 DER SubjectPublicKeyInfo, as registered
 
-	srv    *Server
-	key    *ecdsa.PrivateKey
-	client *verify.Client
+	srv        *Server
+	key        *ecdsa.PrivateKey
+	accountSID string // from the factor Enroll created
 }
 
-// NewPushDevice creates an ES256 key pair, registers its public key on a
-// new, verified push factor for identity, and returns the device holding
-// the private key.
-func (s *Server) NewPushDevice(serviceSID, identity string) (*Device, error) {
+// What a Device registers on its factor: Config.AppId, Config.SdkVersion,
+// platform fcm with a random 64-character token, and this friendly name
+// unless the access token names the factor.
+const (
+	deviceFriendlyName = "verifytest device"
+	deviceAppID        = "com.example.verifytest"
+	deviceSDKVersion   = "verifytest-1.0"
+)
+
+// NewDevice returns a phone with a fresh ES256 key pair for identity on the
+// service, not yet enrolled: hand Enroll an access token, as your app would.
+func (s *Server) NewDevice(serviceSID, identity string) (*Device, error) {
+	if err := verify.ValidateIdentity(identity); err != nil {
+		return nil, err
+	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, fmt.Errorf("verifytest: generating a device key: %w", err)
@@ -47,19 +64,80 @@ func (s *Server) NewPushDevice(serviceSID, identity string) (*Device, error) {
 	if err != nil {
 		return nil, fmt.Errorf("verifytest: encoding the device key: %w", err)
 	}
-	encoded := base64.StdEncoding.EncodeToString(der)
-	pub, err := parsePublicKey(encoded) // stored as the API stores it: from the registered string
+	return &Device{
+		ServiceSID: serviceSID, Identity: identity, PublicKey: base64.StdEncoding.EncodeToString(der),
+		srv: s, key: key,
+	}, nil
+}
+
+// Enroll registers the device as a push factor the way the Verify Push SDK
+// does: it creates the factor with accessToken (from AccessTokens.Create)
+// as its credential, then verifies it by signing the new factor's SID with
+// its key, authenticated by the factor's own JWT. On success FactorSID is
+// set and the factor is verified.
+func (d *Device) Enroll(ctx context.Context, accessToken string) error {
+	if d.FactorSID != "" {
+		return fmt.Errorf("verifytest: device already enrolled as %s; make a new Device for another factor", d.FactorSID)
+	}
+	form := url.Values{
+		"FactorType": {string(verify.FactorTypePush)}, "FriendlyName": {deviceFriendlyName},
+		"Binding.Alg": {"ES256"}, "Binding.PublicKey": {d.PublicKey},
+		"Config.AppId": {deviceAppID}, "Config.SdkVersion": {deviceSDKVersion},
+		"Config.NotificationPlatform": {string(verify.NotificationPlatformFCM)}, "Config.NotificationToken": {randomHex(32)},
+		"Metadata": {`{"os":"verifytest"}`},
+	}
+	var created verify.NewFactor
+	if _, err := d.send(ctx, http.MethodPost, d.entityPath()+"/Factors", form, accessToken, &created); err != nil {
+		return fmt.Errorf("verifytest: device creating its factor: %w", err)
+	}
+	d.accountSID = created.AccountSID
+	digest := sha256.Sum256([]byte(created.SID))
+	sig, err := ecdsa.SignASN1(rand.Reader, d.key, digest[:])
+	if err != nil {
+		return fmt.Errorf("verifytest: device signing its factor SID: %w", err)
+	}
+	cred, err := deviceJWT(d.key, created.SID, d.accountSID, d.srv.Now())
+	if err != nil {
+		return err
+	}
+	var verified verify.Factor
+	form = url.Values{"AuthPayload": {base64.StdEncoding.EncodeToString(sig)}}
+	if _, err := d.send(ctx, http.MethodPost, d.entityPath()+"/Factors/"+created.SID, form, cred, &verified); err != nil {
+		return fmt.Errorf("verifytest: device verifying factor %s: %w", created.SID, err)
+	}
+	if verified.Status != verify.FactorStatusVerified {
+		return fmt.Errorf("verifytest: factor %s is %s after verification", created.SID, verified.Status)
+	}
+	d.FactorSID = created.SID
+	return nil
+}
+
+// NewPushDevice is the one-line shortcut for tests: a new Device enrolled
+// for identity through the same path as Enroll, with an access token the
+// server issues directly. Its factor is verified.
+func (s *Server) NewPushDevice(serviceSID, identity string) (*Device, error) {
+	p := &verify.CreateAccessTokenParams{Identity: identity}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	svc := s.services[serviceSID]
+	var tok *accessToken
+	if svc != nil {
+		tok = s.issueAccessToken(svc, p)
+	}
+	s.mu.Unlock()
+	if tok == nil {
+		return nil, fmt.Errorf("verifytest: no service %s on this server; use ServiceSID or NewService", serviceSID)
+	}
+	d, err := s.NewDevice(serviceSID, identity)
 	if err != nil {
 		return nil, err
 	}
-	f := &factor{sid: newSID("YF"), kind: verify.FactorTypePush, verified: true, publicKey: pub}
-	if err := s.addFactor(serviceSID, identity, f); err != nil {
+	if err := d.Enroll(context.Background(), tok.token); err != nil {
 		return nil, err
 	}
-	return &Device{
-		FactorSID: f.sid, ServiceSID: serviceSID, Identity: identity, PublicKey: encoded,
-		srv: s, key: key, client: s.Client(verify.WithHTTPClient(s.devices.client)),
-	}, nil
+	return d, nil
 }
 
 func parsePublicKey(encoded string) (*ecdsa.PublicKey, error) {
@@ -106,50 +184,49 @@ func (d *Device) SignedPayload(ctx context.Context, challengeSID string, status 
 }
 
 // respond signs status over the fields the server asked for and sends it
-// with Update, as the mobile SDK does.
+// as the challenge's AuthPayload, as the mobile SDK does.
 func (d *Device) respond(ctx context.Context, challengeSID string, status verify.ChallengeStatus) (*verify.Challenge, error) {
 	payload, err := d.SignedPayload(ctx, challengeSID, status)
 	if err != nil {
 		return nil, err
 	}
-	return d.client.Challenges.Update(ctx, d.ServiceSID, d.Identity, challengeSID, &verify.UpdateChallengeParams{
-		AuthPayload: payload,
-		Metadata:    map[string]string{"os": "verifytest", "device": "simulated"},
-	})
+	cred, err := d.credential()
+	if err != nil {
+		return nil, err
+	}
+	form := url.Values{"AuthPayload": {payload}, "Metadata": {`{"os":"verifytest","device":"simulated"}`}}
+	var ch verify.Challenge
+	if _, err := d.send(ctx, http.MethodPost, d.entityPath()+"/Challenges/"+challengeSID, form, cred, &ch); err != nil {
+		return nil, err
+	}
+	return &ch, nil
 }
 
 // fetchRaw reads the challenge's JSON and the signature fields header.
 func (d *Device) fetchRaw(ctx context.Context, challengeSID string) ([]string, map[string]any, error) {
-	if err := verify.ValidateIdentity(d.Identity); err != nil {
-		return nil, nil, err
-	}
-	u := d.srv.URL + "/v2/Services/" + d.ServiceSID + "/Entities/" + d.Identity + "/Challenges/" + challengeSID
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	cred, err := d.credential()
 	if err != nil {
 		return nil, nil, err
 	}
-	req.SetBasicAuth(d.srv.accountSID, d.srv.authToken)
-	resp, err := d.srv.devices.client.Do(req)
+	var body map[string]any
+	header, err := d.send(ctx, http.MethodGet, d.entityPath()+"/Challenges/"+challengeSID, nil, cred, &body)
 	if err != nil {
 		return nil, nil, fmt.Errorf("verifytest: device fetching %s: %w", challengeSID, err)
 	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return nil, nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, nil, fmt.Errorf("verifytest: device fetching %s: HTTP %d: %s", challengeSID, resp.StatusCode, raw)
-	}
-	var body map[string]any
-	if err := json.Unmarshal(raw, &body); err != nil {
-		return nil, nil, err
-	}
-	header := resp.Header.Get("Twilio-Verify-Signature-Fields")
-	if header == "" {
+	fields := header.Get("Twilio-Verify-Signature-Fields")
+	if fields == "" {
 		return nil, nil, errors.New("verifytest: challenge has no Twilio-Verify-Signature-Fields header; is it a push challenge?")
 	}
-	return strings.Split(header, ","), body, nil
+	return strings.Split(fields, ","), body, nil
+}
+
+// credential is the device's JWT for its enrolled factor, fresh on the
+// server's clock.
+func (d *Device) credential() (string, error) {
+	if d.FactorSID == "" {
+		return "", errors.New("verifytest: device is not enrolled; call Enroll with an access token first")
+	}
+	return deviceJWT(d.key, d.FactorSID, d.accountSID, d.srv.Now())
 }
 
 // verifyPushPayload checks a device's JWT against the factor's key and the

@@ -17,7 +17,9 @@ import (
 // SDK call still meets it, and the one after that does not.
 func TestDeviceTrafficSkipsInjectedFaults(t *testing.T) {
 	t.Parallel()
-	const latency = 300 * time.Millisecond
+	// Long enough that a loaded -race run (a device call takes ~10 ms
+	// alone) cannot be mistaken for waiting it out.
+	const latency = time.Second
 	for _, tc := range []struct {
 		name   string
 		inject func(*verifytest.Server)
@@ -47,7 +49,7 @@ func TestDeviceTrafficSkipsInjectedFaults(t *testing.T) {
 			if err != nil || !got.Status.IsApproved() {
 				t.Fatalf("device Approve under %s: %v %v, want approved", tc.name, got, err)
 			}
-			if took := time.Since(start); took >= latency {
+			if took := time.Since(start); tc.name == "SetLatency" && took >= latency {
 				t.Errorf("device Approve took %v: it waited out the injected latency", took)
 			}
 

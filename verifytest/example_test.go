@@ -120,3 +120,45 @@ func ExampleServer_LoseNextResponse() {
 	fmt.Println(errors.Is(err, verify.ErrOutcomeUnknown), n)
 	// Output: true 1
 }
+
+// A phone enrolls the way the Verify Push SDK does: your backend makes an
+// access token for the user, the app enrolls with it, and the factor is
+// verified without the account's credentials ever reaching the phone.
+func ExampleServer_NewDevice() {
+	srv := verifytest.NewServer()
+	defer srv.Close()
+	client := srv.Client()
+	defer client.CloseIdleConnections()
+	ctx := context.Background()
+
+	tok, _ := client.AccessTokens.Create(ctx, srv.ServiceSID(), &verify.CreateAccessTokenParams{
+		Identity: "user-0001", FactorFriendlyName: "Ada's phone"})
+	phone, _ := srv.NewDevice(srv.ServiceSID(), "user-0001")
+	err := phone.Enroll(ctx, tok.Token)
+	f, _ := client.Factors.Fetch(ctx, srv.ServiceSID(), "user-0001", phone.FactorSID)
+	fmt.Println(err, f.FriendlyName, f.Status)
+
+	ch, _ := client.Challenges.Create(ctx, srv.ServiceSID(), "user-0001", &verify.CreateChallengeParams{
+		FactorSID: phone.FactorSID, Details: &verify.Details{Message: "Log in?"}})
+	ch, _ = phone.Approve(ctx, ch.SID)
+	fmt.Println(ch.Status)
+	// Output:
+	// <nil> Ada's phone verified
+	// approved
+}
+
+// TOTPFactor reads the current code of a factor your code enrolled through
+// the API, standing in for the user's authenticator app.
+func ExampleServer_TOTPFactor() {
+	srv := verifytest.NewServer()
+	defer srv.Close()
+	client := srv.Client()
+	defer client.CloseIdleConnections()
+	ctx := context.Background()
+
+	f, _ := client.Factors.CreateTOTP(ctx, srv.ServiceSID(), "user-0001", &verify.CreateTOTPFactorParams{FriendlyName: "Ada's phone"})
+	app, _ := srv.TOTPFactor(srv.ServiceSID(), "user-0001", f.SID)
+	got, err := client.Factors.Verify(ctx, srv.ServiceSID(), "user-0001", f.SID, app.Code())
+	fmt.Println(f.Status, "->", got.Status, err)
+	// Output: unverified -> verified <nil>
+}

@@ -57,17 +57,62 @@ func reply(w http.ResponseWriter, status int, v any, err *apiError) {
 	writeJSON(w, status, v)
 }
 
-// entityFor finds the entity a path names; the caller holds s.mu.
-func (s *Server) entityFor(r *http.Request) (*entity, *apiError) {
-	svc := s.services[r.PathValue("service")]
-	if svc == nil {
-		return nil, notFound("Service " + r.PathValue("service"))
+// formOf parses the request's form body.
+func formOf(r *http.Request) (url.Values, *apiError) {
+	if err := r.ParseForm(); err != nil {
+		return nil, badRequest("The request body is not a valid form: %v", err)
 	}
-	ent := svc.entities[r.PathValue("identity")]
-	if ent == nil {
-		return nil, notFound("Entity " + r.PathValue("identity"))
+	return r.PostForm, nil
+}
+
+// resourceHandler finds what a path names, under s.mu, and lets answer
+// write the response; a failed find answers with its error.
+func resourceHandler[T any](s *Server, find func(*http.Request) (T, *apiError), answer func(http.ResponseWriter, T)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		v, err := find(r)
+		if err != nil {
+			reply(w, 0, nil, err)
+			return
+		}
+		answer(w, v)
 	}
-	return ent, nil
+}
+
+// fetchHandler answers with the resource find reads from the path, as
+// render puts it on the wire.
+func fetchHandler[T, J any](s *Server, find func(*http.Request) (T, *apiError), render func(T) J) http.HandlerFunc {
+	return resourceHandler(s, find, func(w http.ResponseWriter, v T) { reply(w, http.StatusOK, render(v), nil) })
+}
+
+// deleteHandler removes the resource find reads from the path and answers
+// 204 with no body, as the API does.
+func deleteHandler[T any](s *Server, find func(*http.Request) (T, *apiError), remove func(T)) http.HandlerFunc {
+	return resourceHandler(s, find, func(w http.ResponseWriter, v T) {
+		remove(v)
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+// formHandler reads and checks a form with parse, outside the lock, then
+// applies it under s.mu; apply's result is the answer, with status.
+func formHandler[P any](s *Server, status int, parse func(url.Values) (P, *apiError), apply func(*http.Request, P) (any, *apiError)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		form, err := formOf(r)
+		var p P
+		if err == nil {
+			p, err = parse(form)
+		}
+		if err != nil {
+			reply(w, 0, nil, err)
+			return
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		out, err := apply(r, p)
+		reply(w, status, out, err)
+	}
 }
 
 // challengeFor finds the challenge a path names and refreshes its status;
@@ -92,7 +137,7 @@ func (s *Server) writeChallenge(w http.ResponseWriter, status int, c *challenge)
 	if c.factor.kind == verify.FactorTypePush {
 		w.Header().Set("Twilio-Verify-Signature-Fields", strings.Join(signatureFields, ","))
 	}
-	writeJSON(w, status, c.wire(s.accountSID, s.URL))
+	writeJSON(w, status, s.challengeWire(c))
 }
 
 func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
@@ -131,9 +176,8 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
 		reply(w, 0, nil, badRequest("ExpirationDate must be in the future and at most 60 minutes after creation"))
 		return
 	}
-	s.seq++
 	c := &challenge{
-		seq: s.seq, sid: newSID("YC"), serviceSID: r.PathValue("service"), entity: ent, factor: f,
+		seq: s.nextSeq(), sid: newSID("YC"), serviceSID: r.PathValue("service"), entity: ent, factor: f,
 		created: now, updated: now, expires: expires.UTC().Truncate(time.Second),
 		status: verify.StatusPending, reason: verify.ReasonNone,
 		details: params.Details, hidden: params.HiddenDetails,
@@ -154,10 +198,10 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
 
 // parseCreate decodes and validates the Create form.
 func (s *Server) parseCreate(r *http.Request) (*verify.CreateChallengeParams, time.Time, *apiError) {
-	if err := r.ParseForm(); err != nil {
-		return nil, time.Time{}, badRequest("The request body is not a valid form: %v", err)
+	f, perr := formOf(r)
+	if perr != nil {
+		return nil, time.Time{}, perr
 	}
-	f := r.PostForm
 	p := &verify.CreateChallengeParams{FactorSID: f.Get("FactorSid"), AuthPayload: f.Get("AuthPayload")}
 	var expires time.Time
 	if v := f.Get("ExpirationDate"); v != "" {
@@ -236,16 +280,16 @@ func (s *Server) handleFetch(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleUpdate(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		reply(w, 0, nil, badRequest("The request body is not a valid form: %v", err))
-		return
+	form, perr := formOf(r)
+	var metadata map[string]string
+	if perr == nil {
+		metadata, perr = decodeStringMap(form, "Metadata")
 	}
-	metadata, perr := decodeStringMap(r.PostForm, "Metadata")
 	if perr != nil {
 		reply(w, 0, nil, perr)
 		return
 	}
-	params := &verify.UpdateChallengeParams{AuthPayload: r.PostForm.Get("AuthPayload"), Metadata: metadata}
+	params := &verify.UpdateChallengeParams{AuthPayload: form.Get("AuthPayload"), Metadata: metadata}
 	if err := validation(params.Validate()); err != nil {
 		reply(w, 0, nil, err)
 		return
@@ -307,12 +351,13 @@ func (s *Server) answer(c *challenge, p *verify.UpdateChallengeParams) *apiError
 }
 
 func (s *Server) handleNotify(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		reply(w, 0, nil, badRequest("The request body is not a valid form: %v", err))
+	form, perr := formOf(r)
+	if perr != nil {
+		reply(w, 0, nil, perr)
 		return
 	}
 	ttl := verify.MaxNotifyTTL
-	if v := r.PostForm.Get("Ttl"); v != "" {
+	if v := form.Get("Ttl"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 || n > verify.MaxNotifyTTL {
 			reply(w, 0, nil, badRequest("Ttl must be an integer between 0 and 300"))

@@ -3,6 +3,7 @@ package verifytest
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -11,12 +12,7 @@ import (
 
 const defaultPageSize = 50
 
-// pageJSON is a list page as the API sends it.
-type pageJSON struct {
-	Challenges []challengeJSON `json:"challenges"`
-	Meta       metaJSON        `json:"meta"`
-}
-
+// metaJSON is the paging information every list page carries.
 type metaJSON struct {
 	Page            int     `json:"page"`
 	PageSize        int     `json:"page_size"`
@@ -27,44 +23,108 @@ type metaJSON struct {
 	Key             string  `json:"key"`
 }
 
-func (s *Server) handleList(w http.ResponseWriter, r *http.Request) {
+// pageQuery is the paging part of a list request: which slice of the
+// matched items to answer with.
+type pageQuery struct {
+	size, page, offset int
+}
+
+// readPageQuery reads PageSize (1–1000, default 50), Page and PageToken.
+// PageToken, when set, wins over Page for where the page starts.
+func readPageQuery(q url.Values) (pageQuery, *apiError) {
+	size, err := intParam(q, "PageSize", defaultPageSize, 1)
+	if err != nil {
+		return pageQuery{}, err
+	}
+	if err := validation((&verify.ListParams{PageSize: size}).Validate()); err != nil {
+		return pageQuery{}, err
+	}
+	page, err := intParam(q, "Page", 0, 0)
+	if err != nil {
+		return pageQuery{}, err
+	}
+	p := pageQuery{size: size, page: page, offset: page * size}
+	if tok := q.Get("PageToken"); tok != "" {
+		n, convErr := strconv.Atoi(strings.TrimPrefix(tok, "PT"))
+		if !strings.HasPrefix(tok, "PT") || convErr != nil || n < 0 {
+			return pageQuery{}, badRequest("PageToken %q is not valid", tok)
+		}
+		p.offset = n
+	}
+	return p, nil
+}
+
+// servePage answers a list request with the page p asks for: the matched
+// items from p's offset, each rendered on the wire, under key, with meta
+// links that repeat the query parameters named in keep (the list's
+// filters). The caller holds s.mu, since rendering reads the items' state.
+func servePage[T, J any](s *Server, w http.ResponseWriter, r *http.Request, p pageQuery, key string, matched []T, render func(T) J, keep ...string) {
+	items := []J{}
+	for i := p.offset; i < len(matched) && i < p.offset+p.size; i++ {
+		items = append(items, render(matched[i]))
+	}
+	q := r.URL.Query()
+	link := func(page, offset int) string {
+		v := url.Values{}
+		for _, k := range keep {
+			if q.Get(k) != "" {
+				v.Set(k, q.Get(k))
+			}
+		}
+		v.Set("PageSize", strconv.Itoa(p.size))
+		v.Set("Page", strconv.Itoa(page))
+		if offset > 0 {
+			v.Set("PageToken", "PT"+strconv.Itoa(offset))
+		}
+		return s.URL + r.URL.Path + "?" + v.Encode()
+	}
+	meta := metaJSON{
+		Page: p.page, PageSize: p.size, Key: key,
+		FirstPageURL: link(0, 0), URL: link(p.page, p.offset),
+	}
+	if p.page > 0 {
+		prev := link(p.page-1, max(0, p.offset-p.size))
+		meta.PreviousPageURL = &prev
+	}
+	if p.offset+p.size < len(matched) {
+		next := link(p.page+1, p.offset+p.size)
+		meta.NextPageURL = &next
+	}
+	writeJSON(w, http.StatusOK, map[string]any{key: items, "meta": meta})
+}
+
+// listHandler answers a list request a page at a time: items reads the
+// path's resources (and the list's own filters) under s.mu, render puts each
+// on the wire, key names the array, and keep names the filters the page
+// links repeat.
+func listHandler[T, J any](s *Server, key string, items func(*http.Request) ([]T, *apiError), render func(T) J, keep ...string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		p, err := readPageQuery(r.URL.Query())
+		if err != nil {
+			reply(w, 0, nil, err)
+			return
+		}
+		resourceHandler(s, items, func(w http.ResponseWriter, matched []T) {
+			servePage(s, w, r, p, key, matched, render, keep...)
+		})(w, r)
+	}
+}
+
+// challengesOf lists the path's entity's challenges that pass the
+// FactorSid and Status filters, in Order; the caller holds s.mu.
+func (s *Server) challengesOf(r *http.Request) ([]*challenge, *apiError) {
 	q := r.URL.Query()
 	params := verify.ListChallengesParams{
 		FactorSID: q.Get("FactorSid"),
 		Status:    verify.ChallengeStatus(q.Get("Status")),
 		Order:     verify.Order(q.Get("Order")),
-		PageSize:  defaultPageSize,
-	}
-	var err *apiError
-	if params.PageSize, err = intParam(q, "PageSize", defaultPageSize, 1); err != nil {
-		reply(w, 0, nil, err)
-		return
-	}
-	page, err := intParam(q, "Page", 0, 0)
-	if err != nil {
-		reply(w, 0, nil, err)
-		return
 	}
 	if err := validation(params.Validate()); err != nil {
-		reply(w, 0, nil, err)
-		return
+		return nil, err
 	}
-	offset := page * params.PageSize
-	if tok := q.Get("PageToken"); tok != "" {
-		n, convErr := strconv.Atoi(strings.TrimPrefix(tok, "PT"))
-		if !strings.HasPrefix(tok, "PT") || convErr != nil || n < 0 {
-			reply(w, 0, nil, badRequest("PageToken %q is not valid", tok))
-			return
-		}
-		offset = n
-	}
-
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	ent, err := s.entityFor(r)
 	if err != nil {
-		reply(w, 0, nil, err)
-		return
+		return nil, err
 	}
 	now := s.now()
 	var matched []*challenge
@@ -75,42 +135,13 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if params.Order == verify.OrderDesc {
-		for i, j := 0, len(matched)-1; i < j; i, j = i+1, j-1 {
-			matched[i], matched[j] = matched[j], matched[i]
-		}
+		slices.Reverse(matched)
 	}
-	out := pageJSON{Challenges: []challengeJSON{}}
-	for i := offset; i < len(matched) && i < offset+params.PageSize; i++ {
-		out.Challenges = append(out.Challenges, matched[i].wire(s.accountSID, s.URL))
-	}
-	link := func(page, offset int) string {
-		v := url.Values{}
-		for _, k := range []string{"FactorSid", "Status", "Order"} {
-			if q.Get(k) != "" {
-				v.Set(k, q.Get(k))
-			}
-		}
-		v.Set("PageSize", strconv.Itoa(params.PageSize))
-		v.Set("Page", strconv.Itoa(page))
-		if offset > 0 {
-			v.Set("PageToken", "PT"+strconv.Itoa(offset))
-		}
-		return s.URL + r.URL.Path + "?" + v.Encode()
-	}
-	out.Meta = metaJSON{
-		Page: page, PageSize: params.PageSize, Key: "challenges",
-		FirstPageURL: link(0, 0), URL: link(page, offset),
-	}
-	if page > 0 {
-		prev := link(page-1, max(0, offset-params.PageSize))
-		out.Meta.PreviousPageURL = &prev
-	}
-	if offset+params.PageSize < len(matched) {
-		next := link(page+1, offset+params.PageSize)
-		out.Meta.NextPageURL = &next
-	}
-	reply(w, http.StatusOK, out, nil)
+	return matched, nil
 }
+
+// challengeWire is a challenge on the wire.
+func (s *Server) challengeWire(c *challenge) challengeJSON { return c.wire(s.accountSID, s.URL) }
 
 // intParam reads an optional integer query parameter of at least minimum.
 func intParam(q url.Values, key string, def, minimum int) (int, *apiError) {

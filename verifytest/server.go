@@ -1,5 +1,6 @@
-// Package verifytest is an in-process, stateful fake of the Verify v2
-// Challenge API, for testing code that uses package verify without a Twilio
+// Package verifytest is an in-process, stateful fake of the Verify v2 API's
+// Challenge and enrollment endpoints (entities, factors, access tokens,
+// webhooks), for testing code that uses package verify without a Twilio
 // account or hand-written HTTP mocks.
 //
 //	srv := verifytest.NewServer()
@@ -10,8 +11,10 @@
 //		&verify.CreateChallengeParams{FactorSID: f.SID, AuthPayload: f.Code()})
 //
 // It checks credentials, validates parameters with the API's limits, keeps
-// services, entities, factors and challenges, answers with Twilio's error
-// JSON, and runs on a clock that tests can move forward.
+// services, entities, factors, challenges, access tokens and webhooks,
+// answers with Twilio's error JSON, and runs on a clock that tests can move
+// forward. A simulated phone (Device) enrolls push factors with access
+// tokens and answers challenges as the Verify Push SDKs do.
 package verifytest
 
 import (
@@ -27,7 +30,7 @@ import (
 	verify "github.com/verifykit/verify-go"
 )
 
-// Server is a running fake of the Challenge API on a loopback port.
+// Server is a running fake of the Verify API on a loopback port.
 // It is safe for concurrent use.
 type Server struct {
 	// URL is the server's base URL, for verify.WithBaseURL.
@@ -44,8 +47,9 @@ type Server struct {
 	clock      func() time.Time
 	offset     time.Duration
 	services   map[string]*service
+	tokens     map[string]*accessToken // every access token, by its secret
 	defaultSvc string
-	seq        int64 // creation order of challenges
+	seq        int64 // creation order of entities, factors and challenges
 	faults     faults
 }
 
@@ -78,6 +82,7 @@ func NewServer(opts ...Option) *Server {
 		authToken:  randomHex(16),
 		clock:      time.Now,
 		services:   map[string]*service{},
+		tokens:     map[string]*accessToken{},
 	}
 	for _, opt := range opts {
 		opt(s)
@@ -123,7 +128,7 @@ func (s *Server) ServiceSID() string { return s.defaultSvc }
 func (s *Server) NewService() string {
 	sid := newSID("VA")
 	s.mu.Lock()
-	s.services[sid] = &service{sid: sid, entities: map[string]*entity{}}
+	s.services[sid] = &service{sid: sid, entities: map[string]*entity{}, accessTokens: map[string]*accessToken{}}
 	s.mu.Unlock()
 	return sid
 }
@@ -171,26 +176,48 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// routes maps the Challenge endpoints onto handlers behind authentication.
+// routes maps the endpoints onto handlers, each behind the credentials
+// that may call it (see scope).
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
-	const base = "/v2/Services/{service}/Entities/{identity}/Challenges"
-	mux.HandleFunc("POST "+base, s.handleCreate)
-	mux.HandleFunc("GET "+base, s.handleList)
-	mux.HandleFunc("GET "+base+"/{sid}", s.handleFetch)
-	mux.HandleFunc("POST "+base+"/{sid}", s.handleUpdate)
-	mux.HandleFunc("POST "+base+"/{sid}/Notifications", s.handleNotify)
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	handle := func(pattern string, sc scope, h http.HandlerFunc) { mux.HandleFunc(pattern, s.guard(sc, h)) }
+	const (
+		svc      = "/v2/Services/{service}"
+		entity   = svc + "/Entities/{identity}"
+		factors  = entity + "/Factors"
+		chs      = entity + "/Challenges"
+		webhooks = svc + "/Webhooks"
+	)
+	handle("POST "+svc+"/Entities", accountOnly, formHandler(s, http.StatusCreated, parseEntity, s.createEntity))
+	handle("GET "+svc+"/Entities", accountOnly, listHandler(s, "entities", s.entitiesOf, s.entityWire))
+	handle("GET "+entity, accountOnly, fetchHandler(s, s.entityFor, s.entityWire))
+	handle("DELETE "+entity, accountOnly, deleteHandler(s, s.entityFor, s.removeEntity))
+
+	handle("POST "+factors, enrollment, formHandler(s, http.StatusCreated, parseFactor, s.createFactor))
+	handle("GET "+factors, accountOnly, listHandler(s, "factors", s.factorsOf, s.factorWire))
+	handle("GET "+factors+"/{sid}", ownFactor, fetchHandler(s, s.factorFor, s.factorWire))
+	handle("POST "+factors+"/{sid}", ownFactor, formHandler(s, http.StatusOK, parseFactorUpdate, s.patchFactor))
+	handle("DELETE "+factors+"/{sid}", ownFactor, deleteHandler(s, s.factorFor, s.removeFactor))
+
+	handle("POST "+chs, accountOnly, s.handleCreate)
+	handle("GET "+chs, accountOnly, listHandler(s, "challenges", s.challengesOf, s.challengeWire, "FactorSid", "Status", "Order"))
+	handle("GET "+chs+"/{sid}", ownChallenge, s.handleFetch)
+	handle("POST "+chs+"/{sid}", ownChallenge, s.handleUpdate)
+	handle("POST "+chs+"/{sid}/Notifications", accountOnly, s.handleNotify)
+
+	handle("POST "+svc+"/AccessTokens", accountOnly, formHandler(s, http.StatusCreated, parseAccessToken, s.createAccessToken))
+	handle("GET "+svc+"/AccessTokens/{sid}", accountOnly, fetchHandler(s, s.accessTokenFor, s.accessTokenWire))
+
+	handle("POST "+webhooks, accountOnly, formHandler(s, http.StatusCreated, parseWebhook, s.createWebhook))
+	handle("GET "+webhooks, accountOnly, listHandler(s, "webhooks", s.webhooksOf, s.webhookWire))
+	handle("GET "+webhooks+"/{sid}", accountOnly, fetchHandler(s, s.webhookFor, s.webhookWire))
+	handle("POST "+webhooks+"/{sid}", accountOnly, formHandler(s, http.StatusOK, checkedWebhookUpdate, s.patchWebhook))
+	handle("DELETE "+webhooks+"/{sid}", accountOnly, deleteHandler(s, s.webhookFor, s.removeWebhook))
+
+	handle("/", accountOnly, func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, codeNotFound, "The requested resource "+r.URL.Path+" was not found")
 	})
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		user, pass, ok := r.BasicAuth()
-		if !ok || user != s.accountSID || pass != s.authToken {
-			writeError(w, http.StatusUnauthorized, codeAuthenticate, "Authenticate")
-			return
-		}
-		mux.ServeHTTP(w, r)
-	})
+	return mux
 }
 
 // serve is the server's entry point: request id, queued faults, then the API.

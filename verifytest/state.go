@@ -1,8 +1,10 @@
 package verifytest
 
 import (
+	"cmp"
 	"crypto/ecdsa"
 	"encoding/json"
+	"slices"
 	"time"
 
 	"github.com/pquerna/otp/totp"
@@ -16,9 +18,12 @@ const (
 	codeNotFound          = 20404
 	codeTooManyRequests   = 20429
 	codeInternal          = 20500
+	codeEntityExists      = 60301
 	codeInvalidRequest    = 60306
 	codeMaxAttempts       = 60308
 	codeMaxNotifications  = 60309
+	codeMaxFactorAttempts = 60310
+	codeFactorVerifyFail  = 60311
 	codeFactorNotVerified = 60318
 	codeAlreadyResponded  = 60322
 	codeExpired           = 60323
@@ -27,7 +32,7 @@ const (
 
 const (
 	defaultExpiry    = 5 * time.Minute
-	maxWrongAttempts = 5 // the next wrong code is refused with 60308
+	maxWrongAttempts = 5 // per challenge or unverified factor; the next try is 60308 or 60310
 	maxNotifications = 3 // per challenge; the next is refused with 60309
 )
 
@@ -37,24 +42,50 @@ var signatureFields = []string{"sid", "service_sid", "entity_sid", "identity", "
 	"date_created", "date_updated", "expiration_date", "details"}
 
 type service struct {
-	sid      string
-	entities map[string]*entity // by identity
+	sid          string
+	entities     map[string]*entity      // by identity
+	accessTokens map[string]*accessToken // by SID
+	webhooks     []*webhook              // in creation order
 }
 
 type entity struct {
+	seq        int64 // creation order, for lists
 	sid        string
+	serviceSID string
 	identity   string
-	factors    map[string]*factor
-	challenges []*challenge // in creation order
+	created    time.Time
+	updated    time.Time
+	factors    map[string]*factor // by SID
+	challenges []*challenge       // in creation order
 }
 
+// factor is one factor, whether made by a helper (NewTOTPFactor,
+// NewPushDevice) or through the API: both read and change the same state.
 type factor struct {
-	sid       string
-	kind      verify.FactorType
-	verified  bool
-	totp      totp.ValidateOpts // TOTP only, checked when the factor was made
-	secret    string            // base32, TOTP only
-	publicKey *ecdsa.PublicKey  // push only
+	seq           int64 // creation order, for lists
+	sid           string
+	entity        *entity
+	kind          verify.FactorType
+	friendlyName  string
+	verified      bool
+	created       time.Time
+	updated       time.Time
+	metadata      map[string]string
+	wrongAttempts int // wrong codes sent to verify it; the 6th wrong one is 60310
+
+	// TOTP
+	totp   totp.ValidateOpts // algorithm, digits, period and skew, as the factor's config says
+	secret string            // base32
+
+	// Push
+	publicKey     *ecdsa.PublicKey
+	publicKeyText string // base64 DER SubjectPublicKeyInfo, as registered
+	push          pushConfig
+}
+
+// pushConfig is what a device registers about itself on a push factor.
+type pushConfig struct {
+	appID, platform, token, sdkVersion string
 }
 
 type challenge struct {
@@ -154,4 +185,20 @@ func (c *challenge) signedView(accountSID, base string) map[string]any {
 	var m map[string]any
 	_ = json.Unmarshal(raw, &m)
 	return m
+}
+
+// sortedBySeq returns the values of m in creation order.
+func sortedBySeq[T any](m map[string]T, seq func(T) int64) []T {
+	out := make([]T, 0, len(m))
+	for _, v := range m {
+		out = append(out, v)
+	}
+	slices.SortFunc(out, func(a, b T) int { return cmp.Compare(seq(a), seq(b)) })
+	return out
+}
+
+// nextSeq numbers a new entity, factor or challenge; the caller holds s.mu.
+func (s *Server) nextSeq() int64 {
+	s.seq++
+	return s.seq
 }

@@ -1,8 +1,13 @@
 package verifytest
 
 import (
+	"crypto/rand"
+	"encoding/base32"
 	"errors"
 	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/pquerna/otp"
@@ -23,17 +28,19 @@ type TOTPOptions struct {
 	Unverified bool   // leave the factor unverified: Create answers 60318
 }
 
-// TOTPFactor is a TOTP factor registered on the server.
+// TOTPFactor is a handle on a TOTP factor of the server, whether a helper
+// or the API created it: it computes the codes an authenticator app holding
+// the factor's secret would show, with the factor's current config.
 type TOTPFactor struct {
 	SID    string // YF…
 	Secret string // base32 seed, as an authenticator app would hold it
 
-	srv  *Server
-	opts totp.ValidateOpts
+	srv *Server
+	f   *factor
 }
 
-// NewTOTPFactor registers a TOTP factor for identity on the service,
-// creating the entity if needed.
+// NewTOTPFactor registers a verified TOTP factor (unless opts.Unverified)
+// for identity on the service, creating the entity if needed.
 func (s *Server) NewTOTPFactor(serviceSID, identity string, opts *TOTPOptions) (*TOTPFactor, error) {
 	o := TOTPOptions{}
 	if opts != nil {
@@ -43,18 +50,28 @@ func (s *Server) NewTOTPFactor(serviceSID, identity string, opts *TOTPOptions) (
 	if err != nil {
 		return nil, err
 	}
-	key, err := totp.Generate(totp.GenerateOpts{
-		Issuer: "verifytest", AccountName: identity,
-		Period: vo.Period, Digits: vo.Digits, Algorithm: vo.Algorithm, SecretSize: 20,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("verifytest: generating a TOTP secret: %w", err)
-	}
-	f := &factor{sid: newSID("YF"), kind: verify.FactorTypeTOTP, verified: !o.Unverified, totp: vo, secret: key.Secret()}
+	f := &factor{sid: newSID("YF"), kind: verify.FactorTypeTOTP, friendlyName: "verifytest",
+		verified: !o.Unverified, totp: vo, secret: newTOTPSecret()}
 	if err := s.addFactor(serviceSID, identity, f); err != nil {
 		return nil, err
 	}
-	return &TOTPFactor{SID: f.sid, Secret: f.secret, srv: s, opts: vo}, nil
+	return &TOTPFactor{SID: f.sid, Secret: f.secret, srv: s, f: f}, nil
+}
+
+// TOTPFactor looks up a TOTP factor, such as one created with
+// Factors.CreateTOTP, so that a test can read its current code.
+func (s *Server) TOTPFactor(serviceSID, identity, factorSID string) (*TOTPFactor, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var f *factor
+	if svc := s.services[serviceSID]; svc != nil && svc.entities[identity] != nil {
+		f = svc.entities[identity].factors[factorSID]
+	}
+	if f == nil || f.kind != verify.FactorTypeTOTP {
+		return nil, fmt.Errorf("verifytest: no TOTP factor %s for %s on service %s; check the SIDs and that it was not deleted",
+			factorSID, identity, serviceSID)
+	}
+	return &TOTPFactor{SID: f.sid, Secret: f.secret, srv: s, f: f}, nil
 }
 
 // Code is the factor's valid code at the server's current time.
@@ -62,9 +79,12 @@ func (f *TOTPFactor) Code() string { return f.CodeAt(f.srv.Now()) }
 
 // CodeAt is the factor's code at t.
 func (f *TOTPFactor) CodeAt(t time.Time) string {
-	code, err := totp.GenerateCodeCustom(f.Secret, t, f.opts)
+	f.srv.mu.Lock()
+	opts := f.f.totp
+	f.srv.mu.Unlock()
+	code, err := totp.GenerateCodeCustom(f.Secret, t, opts)
 	if err != nil {
-		panic("verifytest: generating a TOTP code: " + err.Error()) // the secret is ours, so this cannot happen
+		panic("verifytest: generating a TOTP code: " + err.Error()) // the secret was checked as base32, so this cannot happen
 	}
 	return code
 }
@@ -80,27 +100,79 @@ func (o TOTPOptions) validateOpts() (totp.ValidateOpts, error) {
 	if o.Skew != nil {
 		skew = *o.Skew
 	}
-	if skew < 0 || skew > 2 {
-		return totp.ValidateOpts{}, errors.New("verifytest: TOTP Skew must be nil (the default, 1) or 0 to 2")
-	}
-	vo := totp.ValidateOpts{Period: uint(o.TimeStep / time.Second), Skew: uint(skew), Digits: otp.Digits(o.CodeLength)}
-	switch o.Algorithm {
-	case "", "sha1":
-		vo.Algorithm = otp.AlgorithmSHA1
-	case "sha256":
-		vo.Algorithm = otp.AlgorithmSHA256
-	case "sha512":
-		vo.Algorithm = otp.AlgorithmSHA512
-	default:
-		return vo, errors.New("verifytest: TOTP Algorithm must be sha1, sha256 or sha512")
-	}
 	switch {
-	case o.CodeLength < 3 || o.CodeLength > 8:
-		return vo, errors.New("verifytest: TOTP CodeLength must be 3 to 8")
-	case o.TimeStep < 20*time.Second || o.TimeStep > 60*time.Second || o.TimeStep%time.Second != 0:
-		return vo, errors.New("verifytest: TOTP TimeStep must be whole seconds from 20 to 60")
+	case skew < 0 || skew > verify.MaxTOTPSkew:
+		return totp.ValidateOpts{}, errors.New("verifytest: TOTP Skew must be nil (the default, 1) or 0 to 2")
+	case o.Algorithm != "" && o.Algorithm != "sha1" && o.Algorithm != "sha256" && o.Algorithm != "sha512":
+		return totp.ValidateOpts{}, errors.New("verifytest: TOTP Algorithm must be sha1, sha256 or sha512")
+	case o.CodeLength < verify.MinTOTPCodeLength || o.CodeLength > verify.MaxTOTPCodeLength:
+		return totp.ValidateOpts{}, errors.New("verifytest: TOTP CodeLength must be 3 to 8")
+	case o.TimeStep < verify.MinTOTPTimeStep*time.Second || o.TimeStep > verify.MaxTOTPTimeStep*time.Second || o.TimeStep%time.Second != 0:
+		return totp.ValidateOpts{}, errors.New("verifytest: TOTP TimeStep must be whole seconds from 20 to 60")
 	}
-	return vo, nil
+	return totpOpts(totp.ValidateOpts{}, int(o.TimeStep/time.Second), &skew, o.CodeLength, verify.TOTPAlgorithm(o.Algorithm)), nil
+}
+
+// defaultTOTP is a TOTP factor's config when nothing else is asked for:
+// sha1, 6 digits, 30 s steps, one step of skew either side.
+var defaultTOTP = totp.ValidateOpts{Period: 30, Skew: 1, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1}
+
+// totpOpts applies checked config values to base; zero values (nil skew)
+// keep base's, and a zero base takes the defaults.
+func totpOpts(base totp.ValidateOpts, timeStep int, skew *int, codeLength int, alg verify.TOTPAlgorithm) totp.ValidateOpts {
+	if base == (totp.ValidateOpts{}) {
+		base = defaultTOTP
+	}
+	if timeStep != 0 {
+		base.Period = uint(timeStep)
+	}
+	if skew != nil {
+		base.Skew = uint(*skew)
+	}
+	if codeLength != 0 {
+		base.Digits = otp.Digits(codeLength)
+	}
+	switch alg {
+	case verify.TOTPAlgorithmSHA1:
+		base.Algorithm = otp.AlgorithmSHA1
+	case verify.TOTPAlgorithmSHA256:
+		base.Algorithm = otp.AlgorithmSHA256
+	case verify.TOTPAlgorithmSHA512:
+		base.Algorithm = otp.AlgorithmSHA512
+	}
+	return base
+}
+
+// algorithmName is the config name of a TOTP algorithm.
+func algorithmName(a otp.Algorithm) verify.TOTPAlgorithm {
+	switch a {
+	case otp.AlgorithmSHA256:
+		return verify.TOTPAlgorithmSHA256
+	case otp.AlgorithmSHA512:
+		return verify.TOTPAlgorithmSHA512
+	}
+	return verify.TOTPAlgorithmSHA1
+}
+
+// newTOTPSecret is a fresh 160-bit seed in unpadded base32, the form
+// authenticator apps take.
+func newTOTPSecret() string {
+	b := make([]byte, 20)
+	if _, err := rand.Read(b); err != nil {
+		panic(fmt.Sprintf("verifytest: reading random bytes: %v", err))
+	}
+	return base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b)
+}
+
+// totpURI is the otpauth:// key URI an authenticator app scans: the issuer
+// and the factor's friendly name as the label, then the secret and config.
+func (f *factor) totpURI(issuer string) string {
+	part := func(s string) string { return strings.ReplaceAll(url.PathEscape(s), ":", "%3A") }
+	param := func(s string) string { return strings.ReplaceAll(url.QueryEscape(s), "+", "%20") }
+	return "otpauth://totp/" + part(issuer) + ":" + part(f.friendlyName) +
+		"?secret=" + param(f.secret) + "&issuer=" + param(issuer) +
+		"&algorithm=" + strings.ToUpper(string(algorithmName(f.totp.Algorithm))) +
+		"&digits=" + strconv.Itoa(f.totp.Digits.Length()) + "&period=" + strconv.Itoa(int(f.totp.Period))
 }
 
 // totpValid checks a code against a TOTP factor at now.
@@ -112,7 +184,8 @@ func (s *Server) totpValid(f *factor, code string, now time.Time) bool {
 	return err == nil && ok
 }
 
-// addFactor stores f under the service and identity, creating the entity.
+// addFactor stores a helper's factor under the service and identity,
+// creating the entity.
 func (s *Server) addFactor(serviceSID, identity string, f *factor) error {
 	if err := verify.ValidateIdentity(identity); err != nil {
 		return err
@@ -123,11 +196,10 @@ func (s *Server) addFactor(serviceSID, identity string, f *factor) error {
 	if svc == nil {
 		return fmt.Errorf("verifytest: no service %s on this server; use ServiceSID or NewService", serviceSID)
 	}
-	ent := svc.entities[identity]
-	if ent == nil {
-		ent = &entity{sid: newSID("YE"), identity: identity, factors: map[string]*factor{}}
-		svc.entities[identity] = ent
+	ent, err := s.entityOrNew(svc, identity)
+	if err != nil {
+		return err
 	}
-	ent.factors[f.sid] = f
+	s.attachFactor(ent, f)
 	return nil
 }

@@ -1,12 +1,14 @@
-// Command verify-fake runs verifytest's fake Challenge API as a standalone
+// Command verify-fake runs verifytest's fake Verify API (challenges and
+// enrollment: entities, factors, access tokens, webhooks) as a standalone
 // server on a loopback port, for curl and for clients in other languages.
 //
 //	go run ./cmd/verify-fake -addr 127.0.0.1:4010 -push-answer approve
 //
-// It prints its URL, credentials and the seeded service, identity and
-// factors (with the TOTP secret and a current code), then serves until
-// SIGINT or SIGTERM and exits 0. Push challenges are answered by a
-// simulated device when -push-answer is approve or deny.
+// It enrolls a TOTP factor and a push factor through the API, as a login
+// backend and its mobile app would, prints its URL, credentials, the
+// service, identity and factors (with the TOTP secret and a current code),
+// then serves until SIGINT or SIGTERM and exits 0. Push challenges are
+// answered by the simulated phone when -push-answer is approve or deny.
 package main
 
 import (
@@ -45,15 +47,17 @@ func main() {
 func run(ctx context.Context, out io.Writer, addr, identity, answer string, delay time.Duration) error {
 	srv := verifytest.NewServer(verifytest.WithAddr(addr))
 	defer srv.Close()
-	totp, err := srv.NewTOTPFactor(srv.ServiceSID(), identity, nil)
+	client := srv.Client()
+	defer client.CloseIdleConnections()
+	totp, err := enrollTOTP(ctx, srv, client, identity)
 	if err != nil {
 		return err
 	}
-	dev, err := srv.NewPushDevice(srv.ServiceSID(), identity)
+	dev, err := enrollPush(ctx, srv, client, identity)
 	if err != nil {
 		return err
 	}
-	base := srv.URL + "/v2/Services/" + srv.ServiceSID() + "/Entities/" + identity + "/Challenges"
+	base := srv.URL + "/v2/Services/" + srv.ServiceSID() + "/Entities/" + identity
 	fmt.Fprintf(out, `verify-fake listening on %s
   account SID      %s
   auth token       %s
@@ -63,8 +67,9 @@ func run(ctx context.Context, out io.Writer, addr, identity, answer string, dela
   push factor      %s  (phone answers: %s after %s)
 
 try:
-  curl -u %s:%s -d FactorSid=%s -d AuthPayload=%s %s
-  curl -u %s:%s %s
+  curl -u %s:%s -d FactorSid=%s -d AuthPayload=%s %s/Challenges
+  curl -u %s:%s %s/Challenges
+  curl -u %s:%s -d FactorType=totp -d FriendlyName=laptop %s/Factors
 
 examples/login against this fake, in another terminal:
   export TWILIO_ACCOUNT_SID=%s TWILIO_AUTH_TOKEN=%s VERIFY_SERVICE_SID=%s VERIFY_IDENTITY=%s VERIFY_PUSH_FACTOR_SID=%s VERIFY_TOTP_FACTOR_SID=%s
@@ -73,19 +78,50 @@ examples/login against this fake, in another terminal:
 		totp.SID, totp.Secret, totp.Code(), dev.FactorSID, answer, delay,
 		srv.AccountSID(), srv.AuthToken(), totp.SID, totp.Code(), base,
 		srv.AccountSID(), srv.AuthToken(), base,
+		srv.AccountSID(), srv.AuthToken(), base,
 		srv.AccountSID(), srv.AuthToken(), srv.ServiceSID(), identity, dev.FactorSID, totp.SID, srv.URL)
 	if answer == "none" {
 		<-ctx.Done()
 		return nil
 	}
-	return answerPushes(ctx, srv, dev, answer, delay)
+	return answerPushes(ctx, client, srv.ServiceSID(), dev, answer, delay)
+}
+
+// enrollTOTP creates a TOTP factor through the API and verifies it with the
+// code an authenticator app would show.
+func enrollTOTP(ctx context.Context, srv *verifytest.Server, client *verify.Client, identity string) (*verifytest.TOTPFactor, error) {
+	f, err := client.Factors.CreateTOTP(ctx, srv.ServiceSID(), identity, &verify.CreateTOTPFactorParams{FriendlyName: "verify-fake TOTP"})
+	if err != nil {
+		return nil, err
+	}
+	app, err := srv.TOTPFactor(srv.ServiceSID(), identity, f.SID)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := client.Factors.Verify(ctx, srv.ServiceSID(), identity, f.SID, app.Code()); err != nil {
+		return nil, err
+	}
+	return app, nil
+}
+
+// enrollPush makes an access token and lets the simulated phone enroll
+// with it, as a mobile app with the Verify Push SDK does.
+func enrollPush(ctx context.Context, srv *verifytest.Server, client *verify.Client, identity string) (*verifytest.Device, error) {
+	tok, err := client.AccessTokens.Create(ctx, srv.ServiceSID(), &verify.CreateAccessTokenParams{
+		Identity: identity, FactorFriendlyName: "verify-fake phone"})
+	if err != nil {
+		return nil, err
+	}
+	dev, err := srv.NewDevice(srv.ServiceSID(), identity)
+	if err != nil {
+		return nil, err
+	}
+	return dev, dev.Enroll(ctx, tok.Token)
 }
 
 // answerPushes plays the phone: every pending push challenge is answered
 // after delay, until ctx ends.
-func answerPushes(ctx context.Context, srv *verifytest.Server, dev *verifytest.Device, answer string, delay time.Duration) error {
-	client := srv.Client()
-	defer client.CloseIdleConnections()
+func answerPushes(ctx context.Context, client *verify.Client, service string, dev *verifytest.Device, answer string, delay time.Duration) error {
 	seen := map[string]time.Time{}
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
@@ -95,7 +131,7 @@ func answerPushes(ctx context.Context, srv *verifytest.Server, dev *verifytest.D
 			return nil
 		case <-tick.C:
 		}
-		for ch, err := range client.Challenges.List(ctx, srv.ServiceSID(), dev.Identity,
+		for ch, err := range client.Challenges.List(ctx, service, dev.Identity,
 			&verify.ListChallengesParams{FactorSID: dev.FactorSID, Status: verify.StatusPending}) {
 			if err != nil {
 				break

@@ -1,0 +1,356 @@
+package verifytest
+
+import (
+	"crypto/ecdsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"unicode/utf8"
+
+	verify "github.com/verifykit/verify-go"
+)
+
+// totpIssuer names the fake in the otpauth:// URIs of TOTP factors, where
+// the real API puts the service's friendly name or TOTP issuer.
+const totpIssuer = "verifytest"
+
+// factorJSON is a factor on the wire, without its binding.
+type factorJSON struct {
+	SID          string            `json:"sid"`
+	AccountSID   string            `json:"account_sid"`
+	ServiceSID   string            `json:"service_sid"`
+	EntitySID    string            `json:"entity_sid"`
+	Identity     string            `json:"identity"`
+	DateCreated  *string           `json:"date_created"`
+	DateUpdated  *string           `json:"date_updated"`
+	FriendlyName string            `json:"friendly_name"`
+	Status       string            `json:"status"`
+	FactorType   string            `json:"factor_type"`
+	Config       any               `json:"config"`
+	Metadata     map[string]string `json:"metadata"`
+	URL          string            `json:"url"`
+}
+
+// newFactorJSON is a factor as Create answers: the only time its binding
+// (the TOTP secret, or the push key) is sent.
+type newFactorJSON struct {
+	factorJSON
+	Binding map[string]string `json:"binding"`
+	Options any               `json:"options"`
+}
+
+type totpConfigJSON struct {
+	Alg        string `json:"alg"`
+	Skew       int    `json:"skew"`
+	CodeLength int    `json:"code_length"`
+	TimeStep   int    `json:"time_step"`
+}
+
+type pushConfigJSON struct {
+	SDKVersion           string `json:"sdk_version"`
+	AppID                string `json:"app_id"`
+	NotificationPlatform string `json:"notification_platform"`
+	NotificationToken    string `json:"notification_token"`
+}
+
+func (s *Server) factorWire(f *factor) factorJSON {
+	status := verify.FactorStatusUnverified
+	if f.verified {
+		status = verify.FactorStatusVerified
+	}
+	out := factorJSON{
+		SID: f.sid, AccountSID: s.accountSID, ServiceSID: f.entity.serviceSID, EntitySID: f.entity.sid,
+		Identity: f.entity.identity, DateCreated: date(f.created), DateUpdated: date(f.updated),
+		FriendlyName: f.friendlyName, Status: string(status), FactorType: string(f.kind),
+		Metadata: f.metadata, URL: f.entity.url(s.URL) + "/Factors/" + f.sid,
+	}
+	if f.kind == verify.FactorTypeTOTP {
+		out.Config = totpConfigJSON{Alg: string(algorithmName(f.totp.Algorithm)), Skew: int(f.totp.Skew),
+			CodeLength: f.totp.Digits.Length(), TimeStep: int(f.totp.Period)}
+	} else {
+		out.Config = pushConfigJSON{SDKVersion: f.push.sdkVersion, AppID: f.push.appID,
+			NotificationPlatform: f.push.platform, NotificationToken: f.push.token}
+	}
+	return out
+}
+
+func (s *Server) newFactorWire(f *factor) newFactorJSON {
+	binding := map[string]string{"alg": "ES256", "public_key": f.publicKeyText}
+	if f.kind == verify.FactorTypeTOTP {
+		binding = map[string]string{"secret": f.secret, "uri": f.totpURI(totpIssuer)}
+	}
+	return newFactorJSON{factorJSON: s.factorWire(f), Binding: binding}
+}
+
+// attachFactor numbers f and stores it on ent; the caller holds s.mu.
+func (s *Server) attachFactor(ent *entity, f *factor) {
+	f.seq, f.entity = s.nextSeq(), ent
+	f.created = s.now()
+	f.updated = f.created
+	ent.factors[f.sid] = f
+}
+
+// factorFor finds the factor a path names; the caller holds s.mu.
+func (s *Server) factorFor(r *http.Request) (*factor, *apiError) {
+	ent, err := s.entityFor(r)
+	if err != nil {
+		return nil, err
+	}
+	f := ent.factors[r.PathValue("sid")]
+	if f == nil {
+		return nil, notFound("Factor " + r.PathValue("sid"))
+	}
+	return f, nil
+}
+
+// parseFactor reads and checks a factor's Create form.
+func parseFactor(form url.Values) (*factor, *apiError) {
+	switch kind := verify.FactorType(form.Get("FactorType")); kind {
+	case verify.FactorTypeTOTP:
+		return parseTOTPFactor(form)
+	case verify.FactorTypePush:
+		return parsePushFactor(form)
+	default:
+		return nil, badRequest("FactorType must be totp or push, not %q", kind)
+	}
+}
+
+// createFactor stores f on the path's entity, creating the entity for a
+// first factor; with an access token, only as its one enrollment. The
+// caller holds s.mu.
+func (s *Server) createFactor(r *http.Request, f *factor) (any, *apiError) {
+	svc, err := s.serviceFor(r)
+	if err != nil {
+		return nil, err
+	}
+	tok := callerOf(r).token
+	if tok != nil {
+		if err := s.usableFor(tok, f); err != nil {
+			return nil, err
+		}
+	}
+	ent, err := s.entityOrNew(svc, r.PathValue("identity"))
+	if err != nil {
+		return nil, err
+	}
+	if tok != nil {
+		tok.spend(f)
+	}
+	s.attachFactor(ent, f)
+	return s.newFactorWire(f), nil
+}
+
+// parseTOTPFactor reads and checks a TOTP factor's Create form.
+func parseTOTPFactor(form url.Values) (*factor, *apiError) {
+	p := verify.CreateTOTPFactorParams{
+		FriendlyName: form.Get("FriendlyName"), Secret: form.Get("Binding.Secret"),
+		Alg: verify.TOTPAlgorithm(form.Get("Config.Alg")),
+	}
+	var err *apiError
+	if p.TimeStep, p.Skew, p.CodeLength, err = totpConfigForm(form); err != nil {
+		return nil, err
+	}
+	if p.Metadata, err = decodeStringMap(form, "Metadata"); err != nil {
+		return nil, err
+	}
+	if err := validation(p.Validate()); err != nil {
+		return nil, err
+	}
+	secret := p.Secret
+	if secret == "" {
+		secret = newTOTPSecret()
+	}
+	return &factor{
+		sid: newSID("YF"), kind: verify.FactorTypeTOTP, friendlyName: p.FriendlyName, metadata: p.Metadata,
+		totp: totpOpts(defaultTOTP, p.TimeStep, p.Skew, p.CodeLength, p.Alg), secret: secret,
+	}, nil
+}
+
+// parsePushFactor reads and checks a push factor's Create form.
+func parsePushFactor(form url.Values) (*factor, *apiError) {
+	if alg := form.Get("Binding.Alg"); alg != "ES256" {
+		return nil, badRequest("Binding.Alg must be ES256 for push factors, not %q", alg)
+	}
+	p := verify.CreatePushFactorParams{
+		FriendlyName: form.Get("FriendlyName"), PublicKey: form.Get("Binding.PublicKey"),
+		AppID: form.Get("Config.AppId"), NotificationPlatform: verify.NotificationPlatform(form.Get("Config.NotificationPlatform")),
+		NotificationToken: form.Get("Config.NotificationToken"), SDKVersion: form.Get("Config.SdkVersion"),
+	}
+	var err *apiError
+	if p.Metadata, err = decodeStringMap(form, "Metadata"); err != nil {
+		return nil, err
+	}
+	if err := validation(p.Validate()); err != nil {
+		return nil, err
+	}
+	pub, perr := parsePublicKey(p.PublicKey)
+	if perr != nil {
+		return nil, badRequest("Binding.PublicKey: %v", perr)
+	}
+	return &factor{
+		sid: newSID("YF"), kind: verify.FactorTypePush, friendlyName: p.FriendlyName, metadata: p.Metadata,
+		publicKey: pub, publicKeyText: p.PublicKey,
+		push: pushConfig{appID: p.AppID, platform: string(p.NotificationPlatform), token: p.NotificationToken, sdkVersion: p.SDKVersion},
+	}, nil
+}
+
+// totpConfigForm reads Config.TimeStep, Config.Skew and Config.CodeLength;
+// absent ones are zero (nil for skew), as the SDK's params have them.
+func totpConfigForm(form url.Values) (timeStep int, skew *int, codeLength int, err *apiError) {
+	read := func(key string) (*int, *apiError) {
+		v, ok := form[key]
+		if !ok {
+			return nil, nil
+		}
+		n, convErr := strconv.Atoi(v[0])
+		if len(v) != 1 || convErr != nil {
+			return nil, badRequest("%s must be one integer", key)
+		}
+		return &n, nil
+	}
+	var step, length *int
+	if step, err = read("Config.TimeStep"); err != nil {
+		return
+	}
+	if skew, err = read("Config.Skew"); err != nil {
+		return
+	}
+	if length, err = read("Config.CodeLength"); err != nil {
+		return
+	}
+	if step != nil {
+		timeStep = *step
+	}
+	if length != nil {
+		codeLength = *length
+	}
+	return
+}
+
+// parseFactorUpdate reads and checks a factor's Update form.
+func parseFactorUpdate(form url.Values) (*verify.UpdateFactorParams, *apiError) {
+	p := &verify.UpdateFactorParams{
+		AuthPayload: form.Get("AuthPayload"), FriendlyName: form.Get("FriendlyName"),
+		NotificationToken: form.Get("Config.NotificationToken"), SDKVersion: form.Get("Config.SdkVersion"),
+		NotificationPlatform: verify.NotificationPlatform(form.Get("Config.NotificationPlatform")),
+		Alg:                  verify.TOTPAlgorithm(form.Get("Config.Alg")),
+	}
+	var err *apiError
+	if p.TimeStep, p.Skew, p.CodeLength, err = totpConfigForm(form); err != nil {
+		return nil, err
+	}
+	return p, validation(p.Validate())
+}
+
+// patchFactor applies an Update to the path's factor; the caller holds s.mu.
+func (s *Server) patchFactor(r *http.Request, p *verify.UpdateFactorParams) (any, *apiError) {
+	f, err := s.factorFor(r)
+	if err == nil {
+		err = s.updateFactor(f, p)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.factorWire(f), nil
+}
+
+// updateFactor applies an Update: settings of the factor's own type, then
+// the AuthPayload that verifies it. The caller holds s.mu.
+func (s *Server) updateFactor(f *factor, p *verify.UpdateFactorParams) *apiError {
+	totpFields := p.TimeStep != 0 || p.Skew != nil || p.CodeLength != 0 || p.Alg != ""
+	pushFields := p.NotificationToken != "" || p.SDKVersion != "" || p.NotificationPlatform != ""
+	switch {
+	case f.kind == verify.FactorTypeTOTP && pushFields:
+		return badRequest("Config.NotificationToken, Config.SdkVersion and Config.NotificationPlatform are for push factors; %s is totp", f.sid)
+	case f.kind == verify.FactorTypePush && totpFields:
+		return badRequest("Config.TimeStep, Config.Skew, Config.CodeLength and Config.Alg are for totp factors; %s is push", f.sid)
+	}
+	now := s.now()
+	if p.FriendlyName != "" {
+		f.friendlyName = p.FriendlyName
+	}
+	if totpFields {
+		f.totp = totpOpts(f.totp, p.TimeStep, p.Skew, p.CodeLength, p.Alg)
+	}
+	if p.NotificationPlatform != "" {
+		f.push.platform = string(p.NotificationPlatform)
+	}
+	if p.NotificationToken != "" {
+		f.push.token = p.NotificationToken
+	}
+	if p.SDKVersion != "" {
+		f.push.sdkVersion = p.SDKVersion
+	}
+	f.updated = now
+	if p.AuthPayload == "" || f.verified {
+		return nil // a verified factor stays verified; its AuthPayload is not checked again
+	}
+	if f.kind == verify.FactorTypePush {
+		if err := checkFactorSignature(f, p.AuthPayload); err != nil {
+			return fail(http.StatusForbidden, codeFactorVerifyFail, "Factor verification failed: %v", err)
+		}
+		f.verified = true
+		return nil
+	}
+	if n := utf8.RuneCountInString(p.AuthPayload); n < verify.MinTOTPCodeLength || n > verify.MaxTOTPCodeLength {
+		return badRequest("AuthPayload must be a TOTP code of 3 to 8 characters, not %d", n)
+	}
+	tooMany := func() *apiError {
+		return fail(http.StatusTooManyRequests, codeMaxFactorAttempts, "Max verification attempts reached for factor %s; delete it and enroll again", f.sid)
+	}
+	if f.wrongAttempts > maxWrongAttempts {
+		return tooMany()
+	}
+	if s.totpValid(f, p.AuthPayload, now) {
+		f.verified = true
+		return nil
+	}
+	// A wrong code answers 200 with the factor still unverified, as the API
+	// has done since 2021; the 6th wrong one is 60310, like 60308 on challenges.
+	if f.wrongAttempts++; f.wrongAttempts > maxWrongAttempts {
+		return tooMany()
+	}
+	return nil
+}
+
+// checkFactorSignature checks a push factor's verification payload: the
+// base64 ES256 (ASN.1 DER) signature of the factor's SID by its key, as the
+// Verify Push SDKs send it.
+func checkFactorSignature(f *factor, payload string) error {
+	sig, err := base64.StdEncoding.DecodeString(payload)
+	if err != nil {
+		return errors.New("AuthPayload is not base64")
+	}
+	digest := sha256.Sum256([]byte(f.sid))
+	if !ecdsa.VerifyASN1(f.publicKey, digest[:], sig) {
+		return errors.New("AuthPayload is not the factor SID signed by the factor's key")
+	}
+	return nil
+}
+
+// removeFactor deletes the factor and its challenges; the caller holds s.mu.
+func (s *Server) removeFactor(f *factor) {
+	ent := f.entity
+	delete(ent.factors, f.sid)
+	kept := ent.challenges[:0]
+	for _, c := range ent.challenges {
+		if c.factor != f {
+			kept = append(kept, c)
+		}
+	}
+	clear(ent.challenges[len(kept):])
+	ent.challenges = kept
+}
+
+// factorsOf lists the path's entity's factors in creation order; the
+// caller holds s.mu.
+func (s *Server) factorsOf(r *http.Request) ([]*factor, *apiError) {
+	ent, err := s.entityFor(r)
+	if err != nil {
+		return nil, err
+	}
+	return sortedBySeq(ent.factors, func(f *factor) int64 { return f.seq }), nil
+}
