@@ -1,4 +1,157 @@
-// Command enroll is a placeholder while TOTP enrollment is written.
+// Command enroll walks a user through TOTP enrollment: it creates the
+// factor, shows its otpauth:// URI as a QR code in the terminal, reads the
+// first code, verifies the factor, then logs in with a TOTP challenge.
+//
+// With no Twilio environment it runs against verifytest's in-process fake
+// and types the fake's current codes itself:
+//
+//	go run ./examples/enroll
+//
+// With TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and VERIFY_SERVICE_SID set it
+// enrolls for real; scan the code with an authenticator app and type what
+// it shows (or pass -code):
+//
+//	go run ./examples/enroll -identity user-0001-ada -name "Ada's phone"
 package main
 
-func main() {}
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/pquerna/otp"
+
+	verify "github.com/verifykit/verify-go"
+	"github.com/verifykit/verify-go/verifytest"
+)
+
+// settings are the command's inputs.
+type settings struct {
+	identity, name string
+	code           string // the first code; empty: ask (live) or read the fake's (demo)
+	invert         bool   // draw the QR code for a light terminal
+}
+
+func main() {
+	var s settings
+	flag.StringVar(&s.identity, "identity", "user-0001-enroll", "your id for the user: 8–64 dash-separated letters and digits")
+	flag.StringVar(&s.name, "name", "verify-go demo", "the factor's friendly name; the account name in the authenticator app")
+	flag.StringVar(&s.code, "code", "", "the first code the app shows (default: ask, or the fake's code in demo mode)")
+	flag.BoolVar(&s.invert, "invert", false, "draw the QR code for a terminal with a light background")
+	flag.Parse()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if err := run(ctx, os.Stdout, os.Stdin, s, os.Getenv("VERIFY_SERVICE_SID")); err != nil {
+		fmt.Fprintln(os.Stderr, "enroll:", err)
+		os.Exit(1)
+	}
+}
+
+// run enrolls against the real API when service is set and credentials
+// are in the environment, else against an in-process fake.
+func run(ctx context.Context, out io.Writer, in io.Reader, s settings, service string) error {
+	if service != "" && os.Getenv("TWILIO_ACCOUNT_SID") != "" {
+		client, err := verify.NewClient(verify.WithUserAgent("enroll-example/1.0"))
+		if err != nil {
+			return err
+		}
+		defer client.CloseIdleConnections()
+		fmt.Fprintln(out, "mode: live (Twilio)")
+		ask := prompt(out, in)
+		return enroll(ctx, out, client, service, s, ask, ask)
+	}
+	fmt.Fprintln(out, "mode: demo (verifytest in-process; set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and VERIFY_SERVICE_SID for the real API)")
+	srv := verifytest.NewServer()
+	defer srv.Close()
+	client := srv.Client()
+	defer client.CloseIdleConnections()
+	// The demo's "authenticator app" is the fake, which knows each factor's code.
+	appCode := func(factorSID string) (string, error) {
+		f, err := srv.TOTPFactor(srv.ServiceSID(), s.identity, factorSID)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(out, "(demo: the app shows %s)\n", f.Code())
+		return f.Code(), nil
+	}
+	return enroll(ctx, out, client, srv.ServiceSID(), s, appCode, appCode)
+}
+
+// enroll is the flow itself: create, show, verify, log in. firstCode and
+// loginCode give the codes the user types, given the factor SID.
+func enroll(ctx context.Context, out io.Writer, client *verify.Client, service string, s settings,
+	firstCode, loginCode func(factorSID string) (string, error)) error {
+	f, err := client.Factors.CreateTOTP(ctx, service, s.identity, &verify.CreateTOTPFactorParams{FriendlyName: s.name})
+	if err != nil {
+		return fmt.Errorf("creating the factor: %w", err)
+	}
+	fmt.Fprintf(out, "1. factor %s created (%s); scan this with an authenticator app:\n\n", f.SID, f.Status)
+	if err := showQR(out, f.Binding.URI, s.invert); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "\n   or type the secret by hand: %s\n", f.Binding.Secret)
+
+	code := s.code
+	if code == "" {
+		if code, err = firstCode(f.SID); err != nil {
+			return err
+		}
+	}
+	verified, err := client.Factors.Verify(ctx, service, s.identity, f.SID, code)
+	if err != nil {
+		return fmt.Errorf("verifying the factor: %w", err)
+	}
+	if verified.Status != verify.FactorStatusVerified {
+		return fmt.Errorf("the code was not accepted: factor %s is still %s; run again and type the code the app shows now", f.SID, verified.Status)
+	}
+	fmt.Fprintf(out, "2. factor %s %s\n", f.SID, verified.Status)
+
+	code, err = loginCode(f.SID)
+	if err != nil {
+		return err
+	}
+	ch, err := client.Challenges.Create(ctx, service, s.identity, &verify.CreateChallengeParams{FactorSID: f.SID, AuthPayload: code})
+	if err != nil {
+		return fmt.Errorf("logging in: %w", err)
+	}
+	fmt.Fprintf(out, "3. login with a TOTP challenge: %s -> %s\n", ch.SID, ch.Status)
+	if !ch.Status.IsApproved() {
+		return errors.New("the login code was not accepted; codes change every 30 s, try the current one")
+	}
+	return nil
+}
+
+// showQR draws the otpauth:// URI as a QR code with half-block characters.
+func showQR(out io.Writer, uri string, invert bool) error {
+	key, err := otp.NewKeyFromURL(uri)
+	if err != nil {
+		return fmt.Errorf("reading the factor's URI: %w", err)
+	}
+	img, err := key.Image(512, 512)
+	if err != nil {
+		return fmt.Errorf("drawing the QR code: %w", err)
+	}
+	grid, err := qrModules(img)
+	if err != nil {
+		return err
+	}
+	return printQR(out, grid, invert)
+}
+
+// prompt asks the user for a code on in.
+func prompt(out io.Writer, in io.Reader) func(string) (string, error) {
+	lines := bufio.NewScanner(in)
+	return func(string) (string, error) {
+		fmt.Fprint(out, "code from the app: ")
+		if !lines.Scan() {
+			return "", errors.New("no code typed")
+		}
+		return strings.TrimSpace(lines.Text()), nil
+	}
+}
