@@ -3,6 +3,7 @@ package bench
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -89,19 +91,26 @@ func newConns(reset bool) int {
 
 // contender is one client doing the benchmark's operations.
 type contender struct {
-	name   string
-	create func(context.Context) error
-	fetch  func(context.Context) error
-	update func(context.Context) error
-	list   func(context.Context) (int, error)
-	close  func() // closes idle connections
+	name         string
+	create       func(context.Context) error
+	fetch        func(context.Context) error
+	fetchMissing func(context.Context) error // the server answers 404
+	notFound     func(error) bool            // err is the client's 404 (code 20404)
+	update       func(context.Context) error
+	list         func(context.Context) (int, error)
+	close        func() // closes idle connections
 }
 
 func floorContender() contender {
 	f := newFloorClient("http://" + apiAddr)
 	return contender{name: "floor",
-		create: func(ctx context.Context) error { _, err := f.create(ctx); return err },
-		fetch:  func(ctx context.Context) error { _, err := f.fetch(ctx); return err },
+		create:       func(ctx context.Context) error { _, err := f.create(ctx); return err },
+		fetch:        func(ctx context.Context) error { _, err := f.fetch(ctx); return err },
+		fetchMissing: func(ctx context.Context) error { _, err := f.fetchMissing(ctx); return err },
+		notFound: func(err error) bool {
+			var e *floorError
+			return errors.As(err, &e) && e.Status == http.StatusNotFound && e.Code == 20404
+		},
 		update: func(ctx context.Context) error { _, err := f.update(ctx); return err },
 		list:   f.list,
 		close:  f.hc.CloseIdleConnections,
@@ -126,6 +135,14 @@ func verifyContender() contender {
 		fetch: func(ctx context.Context) error {
 			_, err := c.Challenges.Fetch(ctx, serviceSID, identity, sid)
 			return err
+		},
+		fetchMissing: func(ctx context.Context) error {
+			_, err := c.Challenges.Fetch(ctx, serviceSID, identity, missingSID)
+			return err
+		},
+		notFound: func(err error) bool {
+			var e *verify.APIError
+			return errors.Is(err, verify.ErrNotFound) && errors.As(err, &e) && e.Status == http.StatusNotFound && e.Code == 20404
 		},
 		update: func(ctx context.Context) error {
 			_, err := c.Challenges.Update(ctx, serviceSID, identity, sid, &verify.UpdateChallengeParams{AuthPayload: "123456"})
@@ -181,6 +198,14 @@ func twilioContender() contender {
 		fetch: func(context.Context) error {
 			_, err := c.VerifyV2.FetchChallenge(serviceSID, identity, sid)
 			return err
+		},
+		fetchMissing: func(context.Context) error {
+			_, err := c.VerifyV2.FetchChallenge(serviceSID, identity, missingSID)
+			return err
+		},
+		notFound: func(err error) bool {
+			var e *twclient.TwilioRestError
+			return errors.As(err, &e) && e.Status == http.StatusNotFound && e.Code == 20404
 		},
 		update: func(context.Context) error {
 			p := &twverify.UpdateChallengeParams{}
@@ -252,8 +277,22 @@ func BenchmarkList1000(b *testing.B) {
 
 // BenchmarkBurst is 64 goroutines × 50 Fetches sharing one fresh client per
 // iteration; it reports the new TCP connections the server saw per burst.
-func BenchmarkBurst(b *testing.B) {
+func BenchmarkBurst(b *testing.B) { benchBurst(b, 0) }
+
+// BenchmarkBurst404s is BenchmarkBurst with every tenth Fetch (320 of the
+// 3,200) asking for a challenge the server answers 404 with Twilio's error
+// JSON. Each 404 must be the client's not-found error; any other error
+// fails. A client that drops a connection on an error answer opens more.
+func BenchmarkBurst404s(b *testing.B) { benchBurst(b, 10) }
+
+// benchBurst runs the bursts; with missingEvery > 0, every missingEvery-th
+// Fetch of the burst is for the missing challenge.
+func benchBurst(b *testing.B, missingEvery int) {
 	const goroutines, each = 64, 50
+	wantMissing := int64(0)
+	if missingEvery > 0 {
+		wantMissing = goroutines * each / int64(missingEvery)
+	}
 	for _, mk := range contenders() {
 		name := mk().name
 		b.Run("client="+name, func(b *testing.B) {
@@ -264,6 +303,7 @@ func BenchmarkBurst(b *testing.B) {
 				b.StopTimer()
 				c := mk()
 				newConns(true)
+				var missing atomic.Int64
 				start := cpuTime()
 				b.StartTimer()
 				var wg sync.WaitGroup
@@ -273,6 +313,15 @@ func BenchmarkBurst(b *testing.B) {
 					go func() {
 						defer wg.Done()
 						for j := 0; j < each; j++ {
+							if missingEvery > 0 && (g*each+j)%missingEvery == 0 {
+								err := c.fetchMissing(context.Background())
+								if !c.notFound(err) {
+									errs <- fmt.Errorf("fetching the missing challenge: want a 404 (20404), got %v", err)
+									return
+								}
+								missing.Add(1)
+								continue
+							}
 							if err := c.fetch(context.Background()); err != nil {
 								errs <- err
 								return
@@ -286,6 +335,9 @@ func BenchmarkBurst(b *testing.B) {
 				close(errs)
 				if err := <-errs; err != nil {
 					b.Fatal(err)
+				}
+				if n := missing.Load(); n != wantMissing {
+					b.Fatalf("%d Fetches were answered 404, want %d", n, wantMissing)
 				}
 				conns += newConns(false)
 				c.close()
@@ -310,6 +362,12 @@ func TestContendersAgree(t *testing.T) {
 		}
 		if n, err := c.list(ctx); err != nil || n != listTotal {
 			t.Errorf("%s list: %d, %v", c.name, n, err)
+		}
+		if err := c.fetchMissing(ctx); !c.notFound(err) {
+			t.Errorf("%s fetch of a missing challenge: %v, want its 404 (code 20404)", c.name, err)
+		}
+		if err := c.fetch(ctx); c.notFound(err) {
+			t.Errorf("%s: notFound(%v) after a fetch that found its challenge", c.name, err)
 		}
 	}
 	if !strings.Contains(apiAddr, "127.0.0.1") {

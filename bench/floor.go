@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -69,6 +70,18 @@ type floorPage struct {
 	} `json:"meta"`
 }
 
+// floorError is a non-2xx answer with Twilio's error JSON.
+type floorError struct {
+	Status   int    // from the status line
+	Code     int    `json:"code"`
+	Message  string `json:"message"`
+	MoreInfo string `json:"more_info"`
+}
+
+func (e *floorError) Error() string {
+	return fmt.Sprintf("HTTP %d code %d: %s", e.Status, e.Code, e.Message)
+}
+
 func (f *floorClient) do(ctx context.Context, method, rawURL string, form url.Values, out any) error {
 	var body *strings.Reader
 	if form != nil {
@@ -95,7 +108,10 @@ func (f *floorClient) do(ctx context.Context, method, rawURL string, form url.Va
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode > 299 {
-		return fmt.Errorf("HTTP %d", resp.StatusCode)
+		e := &floorError{Status: resp.StatusCode}
+		_ = json.NewDecoder(resp.Body).Decode(e)
+		_, _ = io.Copy(io.Discard, resp.Body) // to EOF, so the connection goes back to the pool
+		return e
 	}
 	return json.NewDecoder(resp.Body).Decode(out)
 }
@@ -117,6 +133,12 @@ func (f *floorClient) create(ctx context.Context) (*floorChallenge, error) {
 func (f *floorClient) fetch(ctx context.Context) (*floorChallenge, error) {
 	var ch floorChallenge
 	return &ch, f.do(ctx, http.MethodGet, f.base+listPath+"/"+sid, nil, &ch)
+}
+
+// fetchMissing fetches a challenge the server does not have.
+func (f *floorClient) fetchMissing(ctx context.Context) (*floorChallenge, error) {
+	var ch floorChallenge
+	return &ch, f.do(ctx, http.MethodGet, f.base+listPath+"/"+missingSID, nil, &ch)
 }
 
 func (f *floorClient) update(ctx context.Context) (*floorChallenge, error) {

@@ -23,11 +23,16 @@ const (
 	identity   = "ff483d1ff591898a9942916050d2ca3f"
 	factorSID  = "YF03aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 	sid        = "YC03aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	missingSID = "YC0bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb" // a challenge the server answers 404 for
 	listPath   = "/v2/Services/" + serviceSID + "/Entities/" + identity + "/Challenges"
 
 	listTotal    = 1000 // challenges behind the list endpoint
 	listPageSize = 100
 )
+
+// notFound is Twilio's answer for a challenge SID that does not exist.
+var notFound = []byte(`{"code":20404,"message":"The requested resource ` + listPath + "/" + missingSID +
+	` was not found","more_info":"https://www.twilio.com/docs/errors/20404","status":404}`)
 
 // serve runs the benchmark server: the API on one port, connection counts
 // on another, until stdin closes. It prints both addresses first.
@@ -63,6 +68,9 @@ func serve(testdata string) error {
 			case r.Method == http.MethodGet && r.URL.Path == listPath:
 				offset, _ := strconv.Atoi(r.URL.Query().Get("PageToken"))
 				_, _ = w.Write(pages[r.Host+"|"+strconv.Itoa(offset)])
+			case r.Method == http.MethodGet && r.URL.Path == listPath+"/"+missingSID:
+				w.WriteHeader(http.StatusNotFound)
+				_, _ = w.Write(notFound)
 			case r.Method == http.MethodGet:
 				_, _ = w.Write(fetched)
 			default:
