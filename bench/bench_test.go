@@ -98,6 +98,8 @@ type contender struct {
 	notFound     func(error) bool            // err is the client's 404 (code 20404)
 	update       func(context.Context) error
 	list         func(context.Context) (int, error)
+	createFactor func(context.Context) (secret string, err error) // a TOTP factor; returns its binding secret
+	listFactors  func(context.Context) (int, error)
 	close        func() // closes idle connections
 }
 
@@ -113,7 +115,12 @@ func floorContender() contender {
 		},
 		update: func(ctx context.Context) error { _, err := f.update(ctx); return err },
 		list:   f.list,
-		close:  f.hc.CloseIdleConnections,
+		createFactor: func(ctx context.Context) (string, error) {
+			nf, err := f.createFactor(ctx)
+			return nf.Binding.Secret, err
+		},
+		listFactors: f.listFactors,
+		close:       f.hc.CloseIdleConnections,
 	}
 }
 
@@ -151,6 +158,23 @@ func verifyContender() contender {
 		list: func(ctx context.Context) (int, error) {
 			n := 0
 			for _, err := range c.Challenges.List(ctx, serviceSID, identity, &verify.ListChallengesParams{PageSize: listPageSize}) {
+				if err != nil {
+					return n, err
+				}
+				n++
+			}
+			return n, nil
+		},
+		createFactor: func(ctx context.Context) (string, error) {
+			nf, err := c.Factors.CreateTOTP(ctx, serviceSID, identity, &verify.CreateTOTPFactorParams{FriendlyName: friendlyName})
+			if err != nil {
+				return "", err
+			}
+			return nf.Binding.Secret, nil
+		},
+		listFactors: func(ctx context.Context) (int, error) {
+			n := 0
+			for _, err := range c.Factors.List(ctx, serviceSID, identity, &verify.ListParams{PageSize: listPageSize}) {
 				if err != nil {
 					return n, err
 				}
@@ -219,6 +243,29 @@ func twilioContender() contender {
 			all, err := c.VerifyV2.ListChallenge(serviceSID, identity, p)
 			return len(all), err
 		},
+		createFactor: func(context.Context) (string, error) {
+			p := &twverify.CreateNewFactorParams{}
+			p.SetFriendlyName(friendlyName)
+			p.SetFactorType("totp")
+			nf, err := c.VerifyV2.CreateNewFactor(serviceSID, identity, p)
+			if err != nil {
+				return "", err
+			}
+			// Binding is a *interface{} holding the decoded JSON object.
+			if nf.Binding != nil {
+				if b, ok := (*nf.Binding).(map[string]interface{}); ok {
+					secret, _ := b["secret"].(string)
+					return secret, nil
+				}
+			}
+			return "", nil
+		},
+		listFactors: func(context.Context) (int, error) {
+			p := &twverify.ListFactorParams{}
+			p.SetPageSize(listPageSize)
+			all, err := c.VerifyV2.ListFactor(serviceSID, identity, p)
+			return len(all), err
+		},
 		close: http.DefaultTransport.(*http.Transport).CloseIdleConnections,
 	}
 }
@@ -269,6 +316,26 @@ func BenchmarkList1000(b *testing.B) {
 			n, err := c.list(ctx)
 			if err == nil && n != listTotal {
 				err = fmt.Errorf("listed %d challenges, want %d", n, listTotal)
+			}
+			return err
+		}
+	})
+}
+
+// BenchmarkFactorCreate enrolls a TOTP factor with only its name.
+func BenchmarkFactorCreate(b *testing.B) {
+	benchOp(b, func(c contender) func(context.Context) error {
+		return func(ctx context.Context) error { _, err := c.createFactor(ctx); return err }
+	})
+}
+
+// BenchmarkFactorList1000 visits 1,000 factors in pages of 100.
+func BenchmarkFactorList1000(b *testing.B) {
+	benchOp(b, func(c contender) func(context.Context) error {
+		return func(ctx context.Context) error {
+			n, err := c.listFactors(ctx)
+			if err == nil && n != listTotal {
+				err = fmt.Errorf("listed %d factors, want %d", n, listTotal)
 			}
 			return err
 		}
@@ -368,6 +435,12 @@ func TestContendersAgree(t *testing.T) {
 		}
 		if err := c.fetch(ctx); c.notFound(err) {
 			t.Errorf("%s: notFound(%v) after a fetch that found its challenge", c.name, err)
+		}
+		if secret, err := c.createFactor(ctx); err != nil || secret != totpSecret {
+			t.Errorf("%s create factor: binding secret %q, %v; want %q", c.name, secret, err, totpSecret)
+		}
+		if n, err := c.listFactors(ctx); err != nil || n != listTotal {
+			t.Errorf("%s list factors: %d, %v", c.name, n, err)
 		}
 	}
 	if !strings.Contains(apiAddr, "127.0.0.1") {

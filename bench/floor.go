@@ -70,6 +70,50 @@ type floorPage struct {
 	} `json:"meta"`
 }
 
+// floorFactor decodes the same fields as verify.Factor.
+type floorFactor struct {
+	SID          string    `json:"sid"`
+	AccountSID   string    `json:"account_sid"`
+	ServiceSID   string    `json:"service_sid"`
+	EntitySID    string    `json:"entity_sid"`
+	Identity     string    `json:"identity"`
+	DateCreated  time.Time `json:"date_created"`
+	DateUpdated  time.Time `json:"date_updated"`
+	FriendlyName string    `json:"friendly_name"`
+	Status       string    `json:"status"`
+	FactorType   string    `json:"factor_type"`
+	Config       struct {
+		Alg                  string `json:"alg"`
+		Skew                 int    `json:"skew"`
+		CodeLength           int    `json:"code_length"`
+		TimeStep             int    `json:"time_step"`
+		SDKVersion           string `json:"sdk_version"`
+		AppID                string `json:"app_id"`
+		NotificationPlatform string `json:"notification_platform"`
+		NotificationToken    string `json:"notification_token"`
+	} `json:"config"`
+	Metadata map[string]string `json:"metadata"`
+	URL      string            `json:"url"`
+}
+
+// floorNewFactor is a created factor with its binding, as verify.NewFactor.
+type floorNewFactor struct {
+	floorFactor
+	Binding struct {
+		Secret    string `json:"secret"`
+		URI       string `json:"uri"`
+		PublicKey string `json:"public_key"`
+		Alg       string `json:"alg"`
+	} `json:"binding"`
+}
+
+type floorFactorPage struct {
+	Factors []floorFactor `json:"factors"`
+	Meta    struct {
+		NextPageURL string `json:"next_page_url"`
+	} `json:"meta"`
+}
+
 // floorError is a non-2xx answer with Twilio's error JSON.
 type floorError struct {
 	Status   int    // from the status line
@@ -157,6 +201,31 @@ func (f *floorClient) list(ctx context.Context) (int, error) {
 		}
 		n += len(p.Challenges)
 		if len(p.Challenges) == 0 {
+			break
+		}
+		next = p.Meta.NextPageURL
+	}
+	return n, nil
+}
+
+// createFactor enrolls a TOTP factor with only its name; the API picks the rest.
+func (f *floorClient) createFactor(ctx context.Context) (*floorNewFactor, error) {
+	form := url.Values{"FriendlyName": {friendlyName}, "FactorType": {"totp"}}
+	var nf floorNewFactor
+	return &nf, f.do(ctx, http.MethodPost, f.base+factorPath, form, &nf)
+}
+
+// listFactors visits every factor, following next_page_url, and returns the count.
+func (f *floorClient) listFactors(ctx context.Context) (int, error) {
+	n := 0
+	next := f.base + factorPath + "?PageSize=100"
+	for next != "" {
+		var p floorFactorPage
+		if err := f.do(ctx, http.MethodGet, next, nil, &p); err != nil {
+			return n, err
+		}
+		n += len(p.Factors)
+		if len(p.Factors) == 0 {
 			break
 		}
 		next = p.Meta.NextPageURL
