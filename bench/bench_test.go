@@ -284,6 +284,7 @@ func benchOp(b *testing.B, op func(contender) func(context.Context) error) {
 				b.Fatal(err)
 			}
 			b.ReportAllocs()
+			newConns(true)
 			cpu := cpuTime()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
@@ -293,6 +294,7 @@ func benchOp(b *testing.B, op func(contender) func(context.Context) error) {
 			}
 			b.StopTimer()
 			b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(newConns(false))/float64(b.N), "newconns/op")
 		})
 	}
 }

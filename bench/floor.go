@@ -150,11 +150,16 @@ func (f *floorClient) do(ctx context.Context, method, rawURL string, form url.Va
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
+	defer func() {
+		// Read to EOF before closing: a body closed early (the decoder stops
+		// at the end of the JSON, before a chunked body's last chunk) costs
+		// the connection.
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+	}()
 	if resp.StatusCode > 299 {
 		e := &floorError{Status: resp.StatusCode}
 		_ = json.NewDecoder(resp.Body).Decode(e)
-		_, _ = io.Copy(io.Discard, resp.Body) // to EOF, so the connection goes back to the pool
 		return e
 	}
 	return json.NewDecoder(resp.Body).Decode(out)
