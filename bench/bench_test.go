@@ -3,6 +3,7 @@ package bench
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -89,22 +91,36 @@ func newConns(reset bool) int {
 
 // contender is one client doing the benchmark's operations.
 type contender struct {
-	name   string
-	create func(context.Context) error
-	fetch  func(context.Context) error
-	update func(context.Context) error
-	list   func(context.Context) (int, error)
-	close  func() // closes idle connections
+	name         string
+	create       func(context.Context) error
+	fetch        func(context.Context) error
+	fetchMissing func(context.Context) error // the server answers 404
+	notFound     func(error) bool            // err is the client's 404 (code 20404)
+	update       func(context.Context) error
+	list         func(context.Context) (int, error)
+	createFactor func(context.Context) (secret string, err error) // a TOTP factor; returns its binding secret
+	listFactors  func(context.Context) (int, error)
+	close        func() // closes idle connections
 }
 
 func floorContender() contender {
 	f := newFloorClient("http://" + apiAddr)
 	return contender{name: "floor",
-		create: func(ctx context.Context) error { _, err := f.create(ctx); return err },
-		fetch:  func(ctx context.Context) error { _, err := f.fetch(ctx); return err },
+		create:       func(ctx context.Context) error { _, err := f.create(ctx); return err },
+		fetch:        func(ctx context.Context) error { _, err := f.fetch(ctx); return err },
+		fetchMissing: func(ctx context.Context) error { _, err := f.fetchMissing(ctx); return err },
+		notFound: func(err error) bool {
+			var e *floorError
+			return errors.As(err, &e) && e.Status == http.StatusNotFound && e.Code == 20404
+		},
 		update: func(ctx context.Context) error { _, err := f.update(ctx); return err },
 		list:   f.list,
-		close:  f.hc.CloseIdleConnections,
+		createFactor: func(ctx context.Context) (string, error) {
+			nf, err := f.createFactor(ctx)
+			return nf.Binding.Secret, err
+		},
+		listFactors: f.listFactors,
+		close:       f.hc.CloseIdleConnections,
 	}
 }
 
@@ -127,6 +143,14 @@ func verifyContender() contender {
 			_, err := c.Challenges.Fetch(ctx, serviceSID, identity, sid)
 			return err
 		},
+		fetchMissing: func(ctx context.Context) error {
+			_, err := c.Challenges.Fetch(ctx, serviceSID, identity, missingSID)
+			return err
+		},
+		notFound: func(err error) bool {
+			var e *verify.APIError
+			return errors.Is(err, verify.ErrNotFound) && errors.As(err, &e) && e.Status == http.StatusNotFound && e.Code == 20404
+		},
 		update: func(ctx context.Context) error {
 			_, err := c.Challenges.Update(ctx, serviceSID, identity, sid, &verify.UpdateChallengeParams{AuthPayload: "123456"})
 			return err
@@ -134,6 +158,23 @@ func verifyContender() contender {
 		list: func(ctx context.Context) (int, error) {
 			n := 0
 			for _, err := range c.Challenges.List(ctx, serviceSID, identity, &verify.ListChallengesParams{PageSize: listPageSize}) {
+				if err != nil {
+					return n, err
+				}
+				n++
+			}
+			return n, nil
+		},
+		createFactor: func(ctx context.Context) (string, error) {
+			nf, err := c.Factors.CreateTOTP(ctx, serviceSID, identity, &verify.CreateTOTPFactorParams{FriendlyName: friendlyName})
+			if err != nil {
+				return "", err
+			}
+			return nf.Binding.Secret, nil
+		},
+		listFactors: func(ctx context.Context) (int, error) {
+			n := 0
+			for _, err := range c.Factors.List(ctx, serviceSID, identity, &verify.ListParams{PageSize: listPageSize}) {
 				if err != nil {
 					return n, err
 				}
@@ -182,6 +223,14 @@ func twilioContender() contender {
 			_, err := c.VerifyV2.FetchChallenge(serviceSID, identity, sid)
 			return err
 		},
+		fetchMissing: func(context.Context) error {
+			_, err := c.VerifyV2.FetchChallenge(serviceSID, identity, missingSID)
+			return err
+		},
+		notFound: func(err error) bool {
+			var e *twclient.TwilioRestError
+			return errors.As(err, &e) && e.Status == http.StatusNotFound && e.Code == 20404
+		},
 		update: func(context.Context) error {
 			p := &twverify.UpdateChallengeParams{}
 			p.SetAuthPayload("123456")
@@ -192,6 +241,29 @@ func twilioContender() contender {
 			p := &twverify.ListChallengeParams{}
 			p.SetPageSize(listPageSize)
 			all, err := c.VerifyV2.ListChallenge(serviceSID, identity, p)
+			return len(all), err
+		},
+		createFactor: func(context.Context) (string, error) {
+			p := &twverify.CreateNewFactorParams{}
+			p.SetFriendlyName(friendlyName)
+			p.SetFactorType("totp")
+			nf, err := c.VerifyV2.CreateNewFactor(serviceSID, identity, p)
+			if err != nil {
+				return "", err
+			}
+			// Binding is a *interface{} holding the decoded JSON object.
+			if nf.Binding != nil {
+				if b, ok := (*nf.Binding).(map[string]interface{}); ok {
+					secret, _ := b["secret"].(string)
+					return secret, nil
+				}
+			}
+			return "", nil
+		},
+		listFactors: func(context.Context) (int, error) {
+			p := &twverify.ListFactorParams{}
+			p.SetPageSize(listPageSize)
+			all, err := c.VerifyV2.ListFactor(serviceSID, identity, p)
 			return len(all), err
 		},
 		close: http.DefaultTransport.(*http.Transport).CloseIdleConnections,
@@ -212,6 +284,7 @@ func benchOp(b *testing.B, op func(contender) func(context.Context) error) {
 				b.Fatal(err)
 			}
 			b.ReportAllocs()
+			newConns(true)
 			cpu := cpuTime()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
@@ -221,6 +294,7 @@ func benchOp(b *testing.B, op func(contender) func(context.Context) error) {
 			}
 			b.StopTimer()
 			b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(newConns(false))/float64(b.N), "newconns/op")
 		})
 	}
 }
@@ -250,10 +324,44 @@ func BenchmarkList1000(b *testing.B) {
 	})
 }
 
+// BenchmarkFactorCreate enrolls a TOTP factor with only its name.
+func BenchmarkFactorCreate(b *testing.B) {
+	benchOp(b, func(c contender) func(context.Context) error {
+		return func(ctx context.Context) error { _, err := c.createFactor(ctx); return err }
+	})
+}
+
+// BenchmarkFactorList1000 visits 1,000 factors in pages of 100.
+func BenchmarkFactorList1000(b *testing.B) {
+	benchOp(b, func(c contender) func(context.Context) error {
+		return func(ctx context.Context) error {
+			n, err := c.listFactors(ctx)
+			if err == nil && n != listTotal {
+				err = fmt.Errorf("listed %d factors, want %d", n, listTotal)
+			}
+			return err
+		}
+	})
+}
+
 // BenchmarkBurst is 64 goroutines × 50 Fetches sharing one fresh client per
 // iteration; it reports the new TCP connections the server saw per burst.
-func BenchmarkBurst(b *testing.B) {
+func BenchmarkBurst(b *testing.B) { benchBurst(b, 0) }
+
+// BenchmarkBurst404s is BenchmarkBurst with every tenth Fetch (320 of the
+// 3,200) asking for a challenge the server answers 404 with Twilio's error
+// JSON. Each 404 must be the client's not-found error; any other error
+// fails. A client that drops a connection on an error answer opens more.
+func BenchmarkBurst404s(b *testing.B) { benchBurst(b, 10) }
+
+// benchBurst runs the bursts; with missingEvery > 0, every missingEvery-th
+// Fetch of the burst is for the missing challenge.
+func benchBurst(b *testing.B, missingEvery int) {
 	const goroutines, each = 64, 50
+	wantMissing := int64(0)
+	if missingEvery > 0 {
+		wantMissing = goroutines * each / int64(missingEvery)
+	}
 	for _, mk := range contenders() {
 		name := mk().name
 		b.Run("client="+name, func(b *testing.B) {
@@ -264,6 +372,7 @@ func BenchmarkBurst(b *testing.B) {
 				b.StopTimer()
 				c := mk()
 				newConns(true)
+				var missing atomic.Int64
 				start := cpuTime()
 				b.StartTimer()
 				var wg sync.WaitGroup
@@ -273,6 +382,15 @@ func BenchmarkBurst(b *testing.B) {
 					go func() {
 						defer wg.Done()
 						for j := 0; j < each; j++ {
+							if missingEvery > 0 && (g*each+j)%missingEvery == 0 {
+								err := c.fetchMissing(context.Background())
+								if !c.notFound(err) {
+									errs <- fmt.Errorf("fetching the missing challenge: want a 404 (20404), got %v", err)
+									return
+								}
+								missing.Add(1)
+								continue
+							}
 							if err := c.fetch(context.Background()); err != nil {
 								errs <- err
 								return
@@ -286,6 +404,9 @@ func BenchmarkBurst(b *testing.B) {
 				close(errs)
 				if err := <-errs; err != nil {
 					b.Fatal(err)
+				}
+				if n := missing.Load(); n != wantMissing {
+					b.Fatalf("%d Fetches were answered 404, want %d", n, wantMissing)
 				}
 				conns += newConns(false)
 				c.close()
@@ -310,6 +431,18 @@ func TestContendersAgree(t *testing.T) {
 		}
 		if n, err := c.list(ctx); err != nil || n != listTotal {
 			t.Errorf("%s list: %d, %v", c.name, n, err)
+		}
+		if err := c.fetchMissing(ctx); !c.notFound(err) {
+			t.Errorf("%s fetch of a missing challenge: %v, want its 404 (code 20404)", c.name, err)
+		}
+		if err := c.fetch(ctx); c.notFound(err) {
+			t.Errorf("%s: notFound(%v) after a fetch that found its challenge", c.name, err)
+		}
+		if secret, err := c.createFactor(ctx); err != nil || secret != totpSecret {
+			t.Errorf("%s create factor: binding secret %q, %v; want %q", c.name, secret, err, totpSecret)
+		}
+		if n, err := c.listFactors(ctx); err != nil || n != listTotal {
+			t.Errorf("%s list factors: %d, %v", c.name, n, err)
 		}
 	}
 	if !strings.Contains(apiAddr, "127.0.0.1") {

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -69,6 +70,62 @@ type floorPage struct {
 	} `json:"meta"`
 }
 
+// floorFactor decodes the same fields as verify.Factor.
+type floorFactor struct {
+	SID          string    `json:"sid"`
+	AccountSID   string    `json:"account_sid"`
+	ServiceSID   string    `json:"service_sid"`
+	EntitySID    string    `json:"entity_sid"`
+	Identity     string    `json:"identity"`
+	DateCreated  time.Time `json:"date_created"`
+	DateUpdated  time.Time `json:"date_updated"`
+	FriendlyName string    `json:"friendly_name"`
+	Status       string    `json:"status"`
+	FactorType   string    `json:"factor_type"`
+	Config       struct {
+		Alg                  string `json:"alg"`
+		Skew                 int    `json:"skew"`
+		CodeLength           int    `json:"code_length"`
+		TimeStep             int    `json:"time_step"`
+		SDKVersion           string `json:"sdk_version"`
+		AppID                string `json:"app_id"`
+		NotificationPlatform string `json:"notification_platform"`
+		NotificationToken    string `json:"notification_token"`
+	} `json:"config"`
+	Metadata map[string]string `json:"metadata"`
+	URL      string            `json:"url"`
+}
+
+// floorNewFactor is a created factor with its binding, as verify.NewFactor.
+type floorNewFactor struct {
+	floorFactor
+	Binding struct {
+		Secret    string `json:"secret"`
+		URI       string `json:"uri"`
+		PublicKey string `json:"public_key"`
+		Alg       string `json:"alg"`
+	} `json:"binding"`
+}
+
+type floorFactorPage struct {
+	Factors []floorFactor `json:"factors"`
+	Meta    struct {
+		NextPageURL string `json:"next_page_url"`
+	} `json:"meta"`
+}
+
+// floorError is a non-2xx answer with Twilio's error JSON.
+type floorError struct {
+	Status   int    // from the status line
+	Code     int    `json:"code"`
+	Message  string `json:"message"`
+	MoreInfo string `json:"more_info"`
+}
+
+func (e *floorError) Error() string {
+	return fmt.Sprintf("HTTP %d code %d: %s", e.Status, e.Code, e.Message)
+}
+
 func (f *floorClient) do(ctx context.Context, method, rawURL string, form url.Values, out any) error {
 	var body *strings.Reader
 	if form != nil {
@@ -93,9 +150,17 @@ func (f *floorClient) do(ctx context.Context, method, rawURL string, form url.Va
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
+	defer func() {
+		// Read to EOF before closing: a body closed early (the decoder stops
+		// at the end of the JSON, before a chunked body's last chunk) costs
+		// the connection.
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+	}()
 	if resp.StatusCode > 299 {
-		return fmt.Errorf("HTTP %d", resp.StatusCode)
+		e := &floorError{Status: resp.StatusCode}
+		_ = json.NewDecoder(resp.Body).Decode(e)
+		return e
 	}
 	return json.NewDecoder(resp.Body).Decode(out)
 }
@@ -119,6 +184,12 @@ func (f *floorClient) fetch(ctx context.Context) (*floorChallenge, error) {
 	return &ch, f.do(ctx, http.MethodGet, f.base+listPath+"/"+sid, nil, &ch)
 }
 
+// fetchMissing fetches a challenge the server does not have.
+func (f *floorClient) fetchMissing(ctx context.Context) (*floorChallenge, error) {
+	var ch floorChallenge
+	return &ch, f.do(ctx, http.MethodGet, f.base+listPath+"/"+missingSID, nil, &ch)
+}
+
 func (f *floorClient) update(ctx context.Context) (*floorChallenge, error) {
 	var ch floorChallenge
 	return &ch, f.do(ctx, http.MethodPost, f.base+listPath+"/"+sid, url.Values{"AuthPayload": {"123456"}}, &ch)
@@ -135,6 +206,31 @@ func (f *floorClient) list(ctx context.Context) (int, error) {
 		}
 		n += len(p.Challenges)
 		if len(p.Challenges) == 0 {
+			break
+		}
+		next = p.Meta.NextPageURL
+	}
+	return n, nil
+}
+
+// createFactor enrolls a TOTP factor with only its name; the API picks the rest.
+func (f *floorClient) createFactor(ctx context.Context) (*floorNewFactor, error) {
+	form := url.Values{"FriendlyName": {friendlyName}, "FactorType": {"totp"}}
+	var nf floorNewFactor
+	return &nf, f.do(ctx, http.MethodPost, f.base+factorPath, form, &nf)
+}
+
+// listFactors visits every factor, following next_page_url, and returns the count.
+func (f *floorClient) listFactors(ctx context.Context) (int, error) {
+	n := 0
+	next := f.base + factorPath + "?PageSize=100"
+	for next != "" {
+		var p floorFactorPage
+		if err := f.do(ctx, http.MethodGet, next, nil, &p); err != nil {
+			return n, err
+		}
+		n += len(p.Factors)
+		if len(p.Factors) == 0 {
 			break
 		}
 		next = p.Meta.NextPageURL

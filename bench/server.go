@@ -6,6 +6,7 @@ package bench
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -23,11 +24,24 @@ const (
 	identity   = "ff483d1ff591898a9942916050d2ca3f"
 	factorSID  = "YF03aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 	sid        = "YC03aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	missingSID = "YC0bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb" // a challenge the server answers 404 for
 	listPath   = "/v2/Services/" + serviceSID + "/Entities/" + identity + "/Challenges"
+	factorPath = "/v2/Services/" + serviceSID + "/Entities/" + identity + "/Factors"
 
-	listTotal    = 1000 // challenges behind the list endpoint
+	listTotal    = 1000 // challenges, and factors, behind each list endpoint
 	listPageSize = 100
+
+	friendlyName = "Ada's phone"                      // the TOTP factor's name, checked by the server
+	totpSecret   = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ" // binding.secret of the spec's createTotp example
 )
+
+// notFound is Twilio's answer for a challenge SID that does not exist.
+var notFound = []byte(`{"code":20404,"message":"The requested resource ` + listPath + "/" + missingSID +
+	` was not found","more_info":"https://www.twilio.com/docs/errors/20404","status":404}`)
+
+// badFactor is the answer to a factor create without FactorType=totp and
+// the expected FriendlyName, so a contender that sends less fails.
+var badFactor = []byte(`{"code":60200,"message":"Invalid parameter","more_info":"https://www.twilio.com/docs/errors/60200","status":400}`)
 
 // serve runs the benchmark server: the API on one port, connection counts
 // on another, until stdin closes. It prints both addresses first.
@@ -41,6 +55,23 @@ func serve(testdata string) error {
 	}
 	created, fetched, updated := read("create_push.json"), read("fetch.json"), read("update_push.json")
 	item := string(fetched)
+	spec := read("verify_v2_enrollment.json")
+	factorCreated, err := specExample(spec, factorPath, "post", "201", "createTotp")
+	if err != nil {
+		return err
+	}
+	factorList, err := specExample(spec, factorPath, "get", "200", "readFullTotp")
+	if err != nil {
+		return err
+	}
+	var listed struct{ Factors []json.RawMessage }
+	if err := json.Unmarshal(factorList, &listed); err != nil || len(listed.Factors) == 0 {
+		return fmt.Errorf("the spec's readFullTotp example has no factor: %v", err)
+	}
+	factorItem := string(listed.Factors[0])
+	if !strings.Contains(factorItem, `"sid":"YFaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"`) {
+		return fmt.Errorf("the spec's readFullTotp factor has another sid; the list would repeat one SID")
+	}
 
 	var conns atomic.Int64
 	api := &http.Server{
@@ -60,9 +91,21 @@ func serve(testdata string) error {
 				_ = r.ParseForm()
 				w.WriteHeader(http.StatusCreated)
 				_, _ = w.Write(created)
-			case r.Method == http.MethodGet && r.URL.Path == listPath:
+			case r.Method == http.MethodGet && (r.URL.Path == listPath || r.URL.Path == factorPath):
 				offset, _ := strconv.Atoi(r.URL.Query().Get("PageToken"))
-				_, _ = w.Write(pages[r.Host+"|"+strconv.Itoa(offset)])
+				_, _ = w.Write(pages[r.Host+r.URL.Path+"|"+strconv.Itoa(offset)])
+			case r.Method == http.MethodPost && r.URL.Path == factorPath:
+				_ = r.ParseForm()
+				if r.PostForm.Get("FactorType") != "totp" || r.PostForm.Get("FriendlyName") != friendlyName {
+					w.WriteHeader(http.StatusBadRequest)
+					_, _ = w.Write(badFactor)
+					return
+				}
+				w.WriteHeader(http.StatusCreated)
+				_, _ = w.Write(factorCreated)
+			case r.Method == http.MethodGet && r.URL.Path == listPath+"/"+missingSID:
+				w.WriteHeader(http.StatusNotFound)
+				_, _ = w.Write(notFound)
 			case r.Method == http.MethodGet:
 				_, _ = w.Write(fetched)
 			default:
@@ -87,7 +130,14 @@ func serve(testdata string) error {
 	})}
 	for _, host := range []string{apiLn.Addr().String(), "verify.twilio.com"} {
 		for offset := 0; offset < listTotal; offset += listPageSize {
-			pages[host+"|"+strconv.Itoa(offset)] = renderPage(host, offset, item)
+			pages[host+listPath+"|"+strconv.Itoa(offset)] = renderPage(host, listPath, "challenges", offset,
+				func(i int) string {
+					return strings.Replace(item, `"sid": "YCaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"`, fmt.Sprintf(`"sid": "YC%032x"`, i), 1)
+				})
+			pages[host+factorPath+"|"+strconv.Itoa(offset)] = renderPage(host, factorPath, "factors", offset,
+				func(i int) string {
+					return strings.Replace(factorItem, `"sid":"YFaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"`, fmt.Sprintf(`"sid":"YF%032x"`, i), 1)
+				})
 		}
 	}
 	go func() { _ = api.Serve(apiLn) }()
@@ -97,28 +147,64 @@ func serve(testdata string) error {
 	return nil
 }
 
-// pages holds every list page, by host and offset, rendered before serving.
+// pages holds every list page, by host, path and offset, rendered before serving.
 var pages = map[string][]byte{}
 
-// renderPage builds the page at offset; next_page_url is absolute on host.
-func renderPage(host string, offset int, item string) []byte {
+// renderPage builds the page at offset of the list at path, whose items are
+// under key; item(i) is the i-th item. next_page_url is absolute on host.
+func renderPage(host, path, key string, offset int, item func(int) string) []byte {
 	scheme := "http"
 	if host == "verify.twilio.com" {
 		scheme = "https" // twilio-go's requests keep their original host
 	}
 	var b strings.Builder
-	b.WriteString(`{"challenges":[`)
+	fmt.Fprintf(&b, `{"%s":[`, key)
 	for i := offset; i < offset+listPageSize && i < listTotal; i++ {
 		if i > offset {
 			b.WriteByte(',')
 		}
-		b.WriteString(strings.Replace(item, `"sid": "YCaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"`, fmt.Sprintf(`"sid": "YC%032x"`, i), 1))
+		b.WriteString(item(i))
 	}
 	next := "null"
 	if offset+listPageSize < listTotal {
-		next = fmt.Sprintf(`"%s://%s%s?PageSize=%d&PageToken=%d"`, scheme, host, listPath, listPageSize, offset+listPageSize)
+		next = fmt.Sprintf(`"%s://%s%s?PageSize=%d&PageToken=%d"`, scheme, host, path, listPageSize, offset+listPageSize)
 	}
-	fmt.Fprintf(&b, `],"meta":{"page":%d,"page_size":%d,"first_page_url":"%s://%s%s?PageSize=%d","previous_page_url":null,"url":"%s://%s%s","next_page_url":%s,"key":"challenges"}}`,
-		offset/listPageSize, listPageSize, scheme, host, listPath, listPageSize, scheme, host, listPath, next)
+	fmt.Fprintf(&b, `],"meta":{"page":%d,"page_size":%d,"first_page_url":"%s://%s%s?PageSize=%d","previous_page_url":null,"url":"%s://%s%s","next_page_url":%s,"key":"%s"}}`,
+		offset/listPageSize, listPageSize, scheme, host, path, listPageSize, scheme, host, path, next, key)
 	return []byte(b.String())
+}
+
+// specExample is the named example of the response to method on path in
+// an OpenAPI file, compacted but otherwise byte for byte as the spec has it.
+func specExample(spec []byte, path, method, status, name string) ([]byte, error) {
+	type media struct {
+		Examples map[string]struct {
+			Value json.RawMessage `json:"value"`
+		} `json:"examples"`
+	}
+	type operation struct {
+		Responses map[string]struct {
+			Content map[string]media `json:"content"`
+		} `json:"responses"`
+	}
+	var doc struct {
+		Paths map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.Unmarshal(spec, &doc); err != nil {
+		return nil, err
+	}
+	specPath := strings.NewReplacer(serviceSID, "{ServiceSid}", identity, "{Identity}").Replace(path)
+	var op operation
+	if raw, ok := doc.Paths[specPath][method]; !ok || json.Unmarshal(raw, &op) != nil {
+		return nil, fmt.Errorf("spec: no %s %s", method, specPath)
+	}
+	value := op.Responses[status].Content["application/json"].Examples[name].Value
+	if len(value) == 0 {
+		return nil, fmt.Errorf("spec: no example %q of %s %s %s", name, method, specPath, status)
+	}
+	var b bytes.Buffer
+	if err := json.Compact(&b, value); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
 }
