@@ -130,11 +130,14 @@ func NewClient(opts ...Option) (*Client, error) {
 	hc.Timeout = cfg.timeout
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	c.transport = &hc
-	// retryablehttp closes the idle connections of its HTTPClient whenever a
-	// call ends in an error (a 404 included); keepIdle hides that method, so
-	// one failed call never empties the pool every other call shares.
 	retrying := hc
-	retrying.Transport = keepIdle{rt: hc.Transport}
+	retrying.Transport = attempt{rt: hc.Transport}
+	if _, ok := hc.Transport.(*http.Transport); ok {
+		// The per-attempt timeout rides on the request's context. For any
+		// other transport net/http's own Client.Timeout keeps it: its timer
+		// also cancels wrappers that drop the request's context.
+		retrying.Transport, retrying.Timeout = attempt{rt: hc.Transport, timeout: cfg.timeout}, 0
+	}
 	c.http = &retryablehttp.Client{
 		HTTPClient:     &retrying,
 		RetryWaitMin:   cfg.waitMin,
@@ -179,16 +182,83 @@ func newTransport(maxConns int) *http.Transport {
 	return t
 }
 
-// keepIdle is a RoundTripper without CloseIdleConnections; a nil rt means
-// http.DefaultTransport at the time of the call, as in http.Client.
-type keepIdle struct{ rt http.RoundTripper }
-
-func (k keepIdle) RoundTrip(req *http.Request) (*http.Response, error) {
-	if k.rt == nil {
-		return http.DefaultTransport.RoundTrip(req)
-	}
-	return k.rt.RoundTrip(req)
+// attempt is the RoundTripper retryablehttp drives: one attempt over the
+// caller's or the pooled transport (nil: http.DefaultTransport at the time
+// of the call, as in http.Client).
+//
+// It has no CloseIdleConnections: retryablehttp calls that on its client
+// whenever a call ends in an error (a 404 included), which would empty the
+// pool every other call shares. With a timeout it also bounds the attempt
+// through the request's context, until the body is closed: what
+// http.Client.Timeout does for a bare *http.Transport, which it can no
+// longer see behind this wrapper (it would start a timer goroutine per
+// request instead).
+type attempt struct {
+	rt      http.RoundTripper
+	timeout time.Duration // 0: the http.Client's Timeout applies instead
 }
+
+func (a attempt) RoundTrip(req *http.Request) (*http.Response, error) {
+	rt := a.rt
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	if a.timeout <= 0 {
+		return rt.RoundTrip(req)
+	}
+	parent := req.Context()
+	ctx, cancel := context.WithTimeout(parent, a.timeout)
+	resp, err := rt.RoundTrip(req.WithContext(ctx))
+	if err != nil {
+		cancel()
+		return nil, a.timedOut(parent, ctx, err)
+	}
+	resp.Body = &attemptBody{ReadCloser: resp.Body, a: a, parent: parent, ctx: ctx, cancel: cancel}
+	return resp, nil
+}
+
+// timedOut names the per-attempt timeout when it, and not the caller's
+// ctx, ended the attempt.
+func (a attempt) timedOut(parent, ctx context.Context, err error) error {
+	if err == nil || err == io.EOF || ctx.Err() != context.DeadlineExceeded || parent.Err() != nil {
+		return err
+	}
+	return &attemptTimeout{timeout: a.timeout, err: err}
+}
+
+// attemptBody ends the attempt's context once the body is closed.
+type attemptBody struct {
+	io.ReadCloser
+	a           attempt
+	parent, ctx context.Context
+	cancel      context.CancelFunc
+}
+
+func (b *attemptBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	return n, b.a.timedOut(b.parent, b.ctx, err)
+}
+
+func (b *attemptBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
+}
+
+// attemptTimeout is an attempt that outlived WithTimeout. Like net/http's
+// Client.Timeout error it is a net.Error with Timeout true and matches
+// context.DeadlineExceeded; the caller's own ctx may still have time.
+type attemptTimeout struct {
+	timeout time.Duration
+	err     error
+}
+
+func (e *attemptTimeout) Error() string {
+	return "no answer within the per-attempt timeout of " + e.timeout.String() + " (WithTimeout)"
+}
+func (e *attemptTimeout) Unwrap() error   { return e.err }
+func (e *attemptTimeout) Timeout() bool   { return true }
+func (e *attemptTimeout) Temporary() bool { return true }
 
 // AccountSID is the account the client acts for.
 func (c *Client) AccountSID() string { return c.accountSID }

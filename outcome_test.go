@@ -210,3 +210,45 @@ func TestTransportErrorsSayOnlyWhatIsKnown(t *testing.T) {
 		t.Errorf("POST error = %q; want it to say the request may have been sent", err)
 	}
 }
+
+// TestPerAttemptTimeoutOnEveryTransport: WithTimeout ends an attempt that
+// gets no answer whatever transport carries it, even one that drops the
+// request's context, and says which timeout it was.
+func TestPerAttemptTimeoutOnEveryTransport(t *testing.T) {
+	t.Parallel()
+	srv := newRawServer(t, "127.0.0.1", func(conn net.Conn, _ *http.Request) {
+		_, _ = conn.Read(make([]byte, 1)) // never answers; returns when the client hangs up
+	})
+	for _, tc := range []struct {
+		name string
+		opt  func() []Option
+	}{
+		{"SDK pool", func() []Option { return nil }},
+		{"caller's *http.Transport", func() []Option {
+			return []Option{WithHTTPClient(&http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()})}
+		}},
+		{"transport that drops the context", func() []Option {
+			return []Option{WithHTTPClient(&http.Client{Transport: detached{rt: http.DefaultTransport.(*http.Transport).Clone()}})}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := NewClient(append([]Option{WithCredentials(testAccount, testToken), WithBaseURL(srv.url),
+				WithTimeout(100 * time.Millisecond), WithMaxRetries(0)}, tc.opt()...)...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.CloseIdleConnections()
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			_, err = c.Challenges.Fetch(ctx, testService, testIdentity, testChallenge)
+			var ne net.Error
+			if !errors.As(err, &ne) || !ne.Timeout() || !errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
+				t.Fatalf("err = %v (ctx %v); want the per-attempt timeout, a net.Error with Timeout(), before ctx ends", err, ctx.Err())
+			}
+			if !strings.Contains(strings.ToLower(err.Error()), "timeout") || strings.Contains(err.Error(), srv.url) {
+				t.Errorf("err = %q; want it to say it timed out, without the URL", err)
+			}
+		})
+	}
+}
