@@ -42,6 +42,10 @@ type Server struct {
 	accountSID string
 	authToken  string
 	devices    *deviceHTTP // the simulated phones' own HTTP client
+	hooks      *deliverer  // sends events to webhooks, with its own HTTP client
+
+	policy         DeliveryPolicy // WithDeliveryPolicy
+	jsonDeliveries bool           // WithJSONDeliveries
 
 	mu         sync.Mutex
 	clock      func() time.Time
@@ -87,6 +91,7 @@ func NewServer(opts ...Option) *Server {
 	for _, opt := range opts {
 		opt(s)
 	}
+	s.hooks = newDeliverer(s.authToken, s.jsonDeliveries, s.policy, s.Now)
 	s.defaultSvc = s.NewService()
 	s.devices = newDeviceHTTP()
 	s.api = s.routes()
@@ -109,9 +114,13 @@ func NewServer(opts ...Option) *Server {
 	return s
 }
 
-// Close shuts the server down and closes its connections.
+// Close shuts the server down and closes its connections. Webhook
+// deliveries still queued are dropped, not flushed: an attempt in flight is
+// cancelled, no retry follows, and every delivery goroutine has ended when
+// Close returns. Call WaitForDeliveries first to let them finish.
 func (s *Server) Close() {
 	s.ts.Close()
+	s.hooks.close()
 	s.devices.transport.CloseIdleConnections()
 }
 
