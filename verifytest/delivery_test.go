@@ -1,10 +1,13 @@
 package verifytest_test
 
 import (
+	"encoding/json"
 	"maps"
 	"net/http"
+	"regexp"
 	"slices"
 	"testing"
+	"time"
 
 	verify "github.com/verifykit/verify-go"
 	"github.com/verifykit/verify-go/verifytest"
@@ -168,7 +171,7 @@ func TestDeliveryFollowsSubscriptions(t *testing.T) {
 	srv, c := newFake(t, nil)
 	svc := srv.ServiceSID()
 	rc := newReceiver(t, srv, "")
-	rc.front = func(int, *http.Request) int { return http.StatusNoContent } // record only
+	rc.front = func(int, http.ResponseWriter, *http.Request) int { return http.StatusNoContent } // record only
 	create := func(service, path string, status verify.WebhookStatus, events ...verify.EventType) string {
 		t.Helper()
 		w, err := c.Webhooks.Create(ctx, service, &verify.CreateWebhookParams{FriendlyName: path[1:], URL: rc.URL + path,
@@ -230,5 +233,166 @@ func TestDeliveryFollowsSubscriptions(t *testing.T) {
 	}
 	if n := len(srv.Deliveries()); n != 8 {
 		t.Errorf("%d deliveries listed, want 8", n)
+	}
+}
+
+// TestDeliveryPayloadIsExact reads the raw requests: POST, a form body that
+// is url.Values.Encode() of exactly the documented fields, signed with
+// verify.SignWebhook over the URL as registered, query included.
+func TestDeliveryPayloadIsExact(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
+	srv, c := newFake(t, []verifytest.Option{verifytest.WithClock(func() time.Time { return start })})
+	svc := srv.ServiceSID()
+	rc := newReceiver(t, srv, hookPath)
+	if _, err := srv.WebhookURL(rc.hookURL); err != nil {
+		t.Fatal(err)
+	}
+	f, err := srv.NewTOTPFactor(svc, identity, nil) // factor.created, factor.verified
+	if err != nil {
+		t.Fatal(err)
+	}
+	totpCh, err := c.Challenges.Create(ctx, svc, identity, &verify.CreateChallengeParams{FactorSID: f.SID, AuthPayload: f.Code()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	phone, err := srv.NewPushDevice(svc, identity) // factor.created, factor.verified
+	if err != nil {
+		t.Fatal(err)
+	}
+	pushCh, err := c.Challenges.Create(ctx, svc, identity, &verify.CreateChallengeParams{FactorSID: phone.FactorSID,
+		Details: &verify.Details{Message: "Log in to Owl Bank?", Fields: []verify.Field{
+			{Label: "IP", Value: "203.0.113.7"}, {Label: "Where", Value: "Paris & <Lyon>"}}},
+		HiddenDetails: map[string]string{"ip": "203.0.113.7"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Advance(time.Minute)
+	if _, err := phone.Approve(ctx, pushCh.SID); err != nil {
+		t.Fatal(err)
+	}
+	settle(t, srv)
+
+	requests, events := rc.got()
+	if len(requests) != 6 || len(events) != 6 {
+		t.Fatalf("%d requests, %d verified events, want 6: %v", len(requests), len(events), types(requests))
+	}
+	always := []string{"uuid", "type", "account_sid", "service_sid", "entity_identity", "factor_sid",
+		"factor_type", "factor_friendly_name", "date_created"}
+	uuidShape := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+	check := func(i int, typ verify.EventType, want map[string]string) {
+		t.Helper()
+		r := requests[i]
+		if r.method != http.MethodPost || r.contentType != "application/x-www-form-urlencoded" || r.path != hookPath {
+			t.Errorf("request %d: %s %s %q", i, r.method, r.path, r.contentType)
+		}
+		if string(r.body) != r.form.Encode() {
+			t.Errorf("request %d: body %q is not url.Values.Encode() of its fields", i, r.body)
+		}
+		if sig := verify.SignWebhook(srv.AuthToken(), rc.hookURL, r.form); r.signature != sig {
+			t.Errorf("request %d: X-Twilio-Signature %q, want %q (over the URL as registered)", i, r.signature, sig)
+		}
+		if !uuidShape.MatchString(r.form.Get("uuid")) {
+			t.Errorf("request %d: uuid %q is not a UUID", i, r.form.Get("uuid"))
+		}
+		want["type"] = string(typ)
+		want["account_sid"], want["service_sid"], want["entity_identity"] = srv.AccountSID(), svc, identity
+		keys := slices.Sorted(maps.Keys(r.form))
+		wantKeys := slices.Sorted(maps.Keys(want))
+		wantKeys = slices.Compact(slices.Sorted(slices.Values(append(wantKeys, always...))))
+		if !slices.Equal(keys, wantKeys) {
+			t.Errorf("request %d (%s): fields %v, want %v", i, typ, keys, wantKeys)
+		}
+		for k, v := range want {
+			if got := r.form[k]; len(got) != 1 || got[0] != v {
+				t.Errorf("request %d (%s): %s = %q, want %q", i, typ, k, got, v)
+			}
+		}
+	}
+	at := start.Format(time.RFC3339)
+	totpFields := func() map[string]string {
+		return map[string]string{"factor_sid": f.SID, "factor_type": "totp", "factor_friendly_name": "verifytest", "date_created": at}
+	}
+	pushFields := func() map[string]string {
+		return map[string]string{"factor_sid": phone.FactorSID, "factor_type": "push", "factor_friendly_name": "verifytest device", "date_created": at}
+	}
+	check(0, verify.EventFactorCreated, totpFields())
+	check(1, verify.EventFactorVerified, totpFields())
+	approvedTOTP := totpFields()
+	approvedTOTP["challenge_sid"], approvedTOTP["challenge_status"] = totpCh.SID, "approved"
+	approvedTOTP["challenge_details"] = `{"message":"","date":"` + at + `","fields":[]}`
+	check(2, verify.EventChallengeApproved, approvedTOTP)
+	check(3, verify.EventFactorCreated, pushFields())
+	check(4, verify.EventFactorVerified, pushFields())
+	approvedPush := pushFields()
+	approvedPush["date_created"] = start.Add(time.Minute).Format(time.RFC3339)
+	approvedPush["challenge_sid"], approvedPush["challenge_status"] = pushCh.SID, "approved"
+	approvedPush["challenge_details"] = `{"message":"Log in to Owl Bank?","date":"` + at +
+		`","fields":[{"label":"IP","value":"203.0.113.7"},{"label":"Where","value":"Paris & <Lyon>"}]}`
+	approvedPush["challenge_hidden_details"] = `{"ip":"203.0.113.7"}`
+	approvedPush["challenge_metadata"] = `{"device":"simulated","os":"verifytest"}`
+	check(5, verify.EventChallengeApproved, approvedPush)
+	if got := events[5].ChallengeDetails.Fields[1].Value; got != "Paris & <Lyon>" {
+		t.Errorf("handler decoded the second field as %q", got)
+	}
+	for i, d := range srv.Deliveries() {
+		if !d.Time.Equal(start) && !d.Time.Equal(start.Add(time.Minute)) {
+			t.Errorf("delivery %d: Time %v, want the server's clock", i, d.Time)
+		}
+	}
+}
+
+// TestJSONDeliveries: with WithJSONDeliveries the body is one JSON object
+// (the JSON fields nested), POSTed to the registered URL with bodySHA256
+// added, signed by verify.SignWebhookJSON; NewWebhookHandler verifies it.
+func TestJSONDeliveries(t *testing.T) {
+	t.Parallel()
+	srv, c := newFake(t, []verifytest.Option{verifytest.WithJSONDeliveries()})
+	svc := srv.ServiceSID()
+	rc := newReceiver(t, srv, hookPath)
+	sid, err := srv.WebhookURL(rc.hookURL, verify.EventChallengeApproved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	phone, err := srv.NewPushDevice(svc, identity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := c.Challenges.Create(ctx, svc, identity, &verify.CreateChallengeParams{FactorSID: phone.FactorSID,
+		Details: &verify.Details{Message: "Log in?", Fields: []verify.Field{{Label: "IP", Value: "203.0.113.7"}}},
+		HiddenDetails: map[string]string{"ip": "203.0.113.7"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := phone.Approve(ctx, ch.SID); err != nil {
+		t.Fatal(err)
+	}
+	settle(t, srv)
+
+	requests, events := rc.got()
+	if len(requests) != 1 || len(events) != 1 {
+		t.Fatalf("%d requests, %d verified events, want 1 of each", len(requests), len(events))
+	}
+	r := requests[0]
+	wantURL, wantSig := verify.SignWebhookJSON(srv.AuthToken(), rc.hookURL, r.body)
+	if r.contentType != "application/json" || rc.URL+r.path != wantURL || r.signature != wantSig {
+		t.Errorf("request %s %q signed %q, want %s signed %q", r.path, r.contentType, r.signature, wantURL, wantSig)
+	}
+	var body map[string]any
+	if err := json.Unmarshal(r.body, &body); err != nil {
+		t.Fatalf("body is not a JSON object: %s", r.body)
+	}
+	details, _ := body["challenge_details"].(map[string]any)
+	hidden, _ := body["challenge_hidden_details"].(map[string]any)
+	if body["type"] != "challenge.approved" || body["challenge_sid"] != ch.SID || details["message"] != "Log in?" || hidden["ip"] != "203.0.113.7" {
+		t.Errorf("JSON body %s", r.body)
+	}
+	ev := events[0]
+	if ev.ChallengeSID != ch.SID || ev.ChallengeDetails.Message != "Log in?" || len(ev.ChallengeDetails.Fields) != 1 ||
+		ev.ChallengeHiddenDetails["ip"] != "203.0.113.7" || ev.ChallengeMetadata["os"] != "verifytest" {
+		t.Errorf("handler's event %+v", ev)
+	}
+	if d := srv.Deliveries(); len(d) != 1 || d[0].URL != wantURL || d[0].WebhookSID != sid || d[0].StatusCode != http.StatusNoContent {
+		t.Errorf("deliveries %+v", d)
 	}
 }

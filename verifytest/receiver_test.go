@@ -23,8 +23,9 @@ type receiver struct {
 	*httptest.Server
 	hookURL string // the URL to register: the server's URL, then the path and query asked for
 	// front, when set, sees each request first (n counts them from 1) and
-	// answers it with the status it returns; 0 passes it to the handler.
-	front func(n int, r *http.Request) int
+	// answers it with the status it returns, after any headers it set on
+	// w; 0 passes it to the handler.
+	front func(n int, w http.ResponseWriter, r *http.Request) int
 	// fail, when set, is the handler's callback result for each verified
 	// event (n counts the callback's calls from 1).
 	fail func(n int, ev *verify.Event) error
@@ -111,7 +112,7 @@ func (rc *receiver) handler(authToken string) http.Handler {
 			rc.mu.Unlock()
 		}()
 		if front != nil {
-			if status := front(n, r); status != 0 {
+			if status := front(n, w, r); status != 0 {
 				w.WriteHeader(status)
 				return
 			}
