@@ -359,7 +359,7 @@ func TestJSONDeliveries(t *testing.T) {
 		t.Fatal(err)
 	}
 	ch, err := c.Challenges.Create(ctx, svc, identity, &verify.CreateChallengeParams{FactorSID: phone.FactorSID,
-		Details: &verify.Details{Message: "Log in?", Fields: []verify.Field{{Label: "IP", Value: "203.0.113.7"}}},
+		Details:       &verify.Details{Message: "Log in?", Fields: []verify.Field{{Label: "IP", Value: "203.0.113.7"}}},
 		HiddenDetails: map[string]string{"ip": "203.0.113.7"}})
 	if err != nil {
 		t.Fatal(err)
