@@ -62,9 +62,9 @@ func startReceiver(t *testing.T, srv *verifytest.Server, l net.Listener, pathAnd
 		_ = rc.Listener.Close()
 		rc.Listener = l
 	}
+	rc.hookURL = "http://" + rc.Listener.Addr().String() + pathAndQuery // before Start: requests may come at once
 	rc.Config.Handler = rc.handler(srv.AuthToken())
 	rc.Start()
-	rc.hookURL = rc.URL + pathAndQuery
 	t.Cleanup(rc.Close)
 	return rc
 }
