@@ -14,7 +14,10 @@
 // services, entities, factors, challenges, access tokens and webhooks,
 // answers with Twilio's error JSON, and runs on a clock that tests can move
 // forward. A simulated phone (Device) enrolls push factors with access
-// tokens and answers challenges as the Verify Push SDKs do.
+// tokens and answers challenges as the Verify Push SDKs do. Challenge
+// answers and factor changes are delivered to the registered webhooks,
+// signed with the auth token as Twilio signs them (see WebhookURL,
+// WaitForDeliveries and Deliveries).
 package verifytest
 
 import (
