@@ -191,7 +191,7 @@ func TestDeliveryRetriesAfterConnectionRefused(t *testing.T) {
 // event again.
 func TestDeliveryRetriesAfterTimeout(t *testing.T) {
 	t.Parallel()
-	srv, _ := newFake(t, []verifytest.Option{verifytest.WithDeliveryPolicy(verifytest.DeliveryPolicy{Timeout: 100 * time.Millisecond})})
+	srv, _ := newFake(t, []verifytest.Option{verifytest.WithDeliveryPolicy(verifytest.DeliveryPolicy{Timeout: 250 * time.Millisecond})})
 	rc := newReceiver(t, srv, "/hooks")
 	rc.front = func(n int, _ http.ResponseWriter, r *http.Request) int {
 		if n == 1 {
