@@ -98,9 +98,13 @@ func (s *Server) createEntity(r *http.Request, identity string) (any, *apiError)
 	return s.entityWire(s.addEntity(svc, identity)), nil
 }
 
-// removeEntity deletes the entity with its factors and challenges; the
-// caller holds s.mu.
+// removeEntity deletes the entity with its factors and challenges,
+// raising factor.deleted for each factor in creation order; the caller
+// holds s.mu.
 func (s *Server) removeEntity(ent *entity) {
+	for _, f := range sortedBySeq(ent.factors, func(f *factor) int64 { return f.seq }) {
+		s.factorEvent(verify.EventFactorDeleted, f)
+	}
 	delete(s.services[ent.serviceSID].entities, ent.identity)
 }
 

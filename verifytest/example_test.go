@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http/httptest"
+	"sync"
 	"time"
 
 	verify "github.com/verifykit/verify-go"
@@ -161,4 +163,44 @@ func ExampleServer_TOTPFactor() {
 	got, err := client.Factors.Verify(ctx, srv.ServiceSID(), "user-0001", f.SID, app.Code())
 	fmt.Println(f.Status, "->", got.Status, err)
 	// Output: unverified -> verified <nil>
+}
+
+// WebhookURL sends the fake's events to your webhook handler, signed with
+// its auth token; WaitForDeliveries waits until they have been answered.
+func ExampleServer_WebhookURL() {
+	srv := verifytest.NewServer()
+	defer srv.Close()
+	client := srv.Client()
+	defer client.CloseIdleConnections()
+	ctx := context.Background()
+
+	var mu sync.Mutex
+	var got []string
+	hooks := httptest.NewServer(verify.NewWebhookHandler(verify.WebhookConfig{AuthTokens: []string{srv.AuthToken()}},
+		func(_ context.Context, ev *verify.Event) error {
+			mu.Lock()
+			defer mu.Unlock()
+			got = append(got, string(ev.Type)+" "+string(ev.ChallengeStatus))
+			return nil
+		}))
+	defer hooks.Close()
+	if _, err := srv.WebhookURL(hooks.URL+"/hooks/verify", verify.EventChallengeApproved); err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	f, _ := srv.NewTOTPFactor(srv.ServiceSID(), "user-0001", nil)
+	_, _ = client.Challenges.Create(ctx, srv.ServiceSID(), "user-0001", &verify.CreateChallengeParams{FactorSID: f.SID, AuthPayload: f.Code()})
+	if err := srv.WaitForDeliveries(ctx); err != nil {
+		fmt.Println(err)
+		return
+	}
+	mu.Lock()
+	fmt.Println(got)
+	mu.Unlock()
+	d := srv.Deliveries()
+	fmt.Println(len(d), d[0].Type, d[0].Attempt, d[0].StatusCode)
+	// Output:
+	// [challenge.approved approved]
+	// 1 challenge.approved 1 204
 }

@@ -85,12 +85,14 @@ func (s *Server) newFactorWire(f *factor) newFactorJSON {
 	return newFactorJSON{factorJSON: s.factorWire(f), Binding: binding}
 }
 
-// attachFactor numbers f and stores it on ent; the caller holds s.mu.
+// attachFactor numbers f, stores it on ent and raises factor.created (and
+// factor.verified for a helper's factor born verified); the caller holds s.mu.
 func (s *Server) attachFactor(ent *entity, f *factor) {
 	f.seq, f.entity = s.nextSeq(), ent
 	f.created = s.now()
 	f.updated = f.created
 	ent.factors[f.sid] = f
+	s.factorCreated(f)
 }
 
 // factorFor finds the factor a path names; the caller holds s.mu.
@@ -293,6 +295,7 @@ func (s *Server) updateFactor(f *factor, p *verify.UpdateFactorParams) *apiError
 			return fail(http.StatusForbidden, codeFactorVerifyFail, "Factor verification failed: %v", err)
 		}
 		f.verified = true
+		s.factorEvent(verify.EventFactorVerified, f)
 		return nil
 	}
 	if n := utf8.RuneCountInString(p.AuthPayload); n < verify.MinTOTPCodeLength || n > verify.MaxTOTPCodeLength {
@@ -306,6 +309,7 @@ func (s *Server) updateFactor(f *factor, p *verify.UpdateFactorParams) *apiError
 	}
 	if s.totpValid(f, p.AuthPayload, now) {
 		f.verified = true
+		s.factorEvent(verify.EventFactorVerified, f)
 		return nil
 	}
 	// A wrong code answers 200 with the factor still unverified, as the API
@@ -331,8 +335,10 @@ func checkFactorSignature(f *factor, payload string) error {
 	return nil
 }
 
-// removeFactor deletes the factor and its challenges; the caller holds s.mu.
+// removeFactor deletes the factor and its challenges and raises
+// factor.deleted; the caller holds s.mu.
 func (s *Server) removeFactor(f *factor) {
+	s.factorEvent(verify.EventFactorDeleted, f)
 	ent := f.entity
 	delete(ent.factors, f.sid)
 	kept := ent.challenges[:0]

@@ -189,6 +189,7 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
 	if params.AuthPayload != "" {
 		if s.totpValid(f, params.AuthPayload, now) {
 			c.respond(verify.StatusApproved, now)
+			s.challengeAnswered(c)
 		} else {
 			c.wrongAttempts++
 		}
@@ -332,6 +333,7 @@ func (s *Server) answer(c *challenge, p *verify.UpdateChallengeParams) *apiError
 		}
 		if s.totpValid(c.factor, p.AuthPayload, now) {
 			c.respond(verify.StatusApproved, now)
+			s.challengeAnswered(c)
 			return nil
 		}
 		c.wrongAttempts++
@@ -346,6 +348,7 @@ func (s *Server) answer(c *challenge, p *verify.UpdateChallengeParams) *apiError
 			return fail(http.StatusForbidden, codeVerifyFailed, "Verification failed: %v", err)
 		}
 		c.respond(status, now)
+		s.challengeAnswered(c)
 		return nil
 	}
 }

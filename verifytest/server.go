@@ -14,7 +14,10 @@
 // services, entities, factors, challenges, access tokens and webhooks,
 // answers with Twilio's error JSON, and runs on a clock that tests can move
 // forward. A simulated phone (Device) enrolls push factors with access
-// tokens and answers challenges as the Verify Push SDKs do.
+// tokens and answers challenges as the Verify Push SDKs do. Challenge
+// answers and factor changes are delivered to the registered webhooks,
+// signed with the auth token as Twilio signs them (see WebhookURL,
+// WaitForDeliveries and Deliveries).
 package verifytest
 
 import (
@@ -42,6 +45,10 @@ type Server struct {
 	accountSID string
 	authToken  string
 	devices    *deviceHTTP // the simulated phones' own HTTP client
+	hooks      *deliverer  // sends events to webhooks, with its own HTTP client
+
+	policy         DeliveryPolicy // WithDeliveryPolicy
+	jsonDeliveries bool           // WithJSONDeliveries
 
 	mu         sync.Mutex
 	clock      func() time.Time
@@ -87,6 +94,7 @@ func NewServer(opts ...Option) *Server {
 	for _, opt := range opts {
 		opt(s)
 	}
+	s.hooks = newDeliverer(s.authToken, s.jsonDeliveries, s.policy, s.Now)
 	s.defaultSvc = s.NewService()
 	s.devices = newDeviceHTTP()
 	s.api = s.routes()
@@ -109,9 +117,13 @@ func NewServer(opts ...Option) *Server {
 	return s
 }
 
-// Close shuts the server down and closes its connections.
+// Close shuts the server down and closes its connections. Webhook
+// deliveries still queued are dropped, not flushed: an attempt in flight is
+// cancelled, no retry follows, and every delivery goroutine has ended when
+// Close returns. Call WaitForDeliveries first to let them finish.
 func (s *Server) Close() {
 	s.ts.Close()
+	s.hooks.close()
 	s.devices.transport.CloseIdleConnections()
 }
 

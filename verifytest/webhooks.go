@@ -100,13 +100,43 @@ func (s *Server) createWebhook(r *http.Request, p verify.CreateWebhookParams) (a
 	if err != nil {
 		return nil, err
 	}
+	return s.webhookWire(s.addWebhook(svc, p)), nil
+}
+
+// addWebhook stores a checked webhook, with its defaults applied, on svc;
+// the caller holds s.mu.
+func (s *Server) addWebhook(svc *service, p verify.CreateWebhookParams) *webhook {
 	now := s.now()
 	h := &webhook{
 		sid: newSID("YW"), serviceSID: svc.sid, friendlyName: p.FriendlyName, url: p.URL,
 		events: p.EventTypes, status: p.Status, version: p.Version, created: now, updated: now,
 	}
 	svc.webhooks = append(svc.webhooks, h)
-	return s.webhookWire(h), nil
+	return h
+}
+
+// webhookHelperName is the friendly name of the webhooks WebhookURL registers.
+const webhookHelperName = "verifytest"
+
+// WebhookURL registers a webhook on the default service (ServiceSID), as
+// Webhooks.Create would, and returns its SID: enabled, version v2, named
+// "verifytest", receiving the events listed, or every event when none is.
+// rawURL must be https, or http on a loopback host such as an
+// httptest.Server's; it is used, and signed, exactly as given, query
+// included. Events that happen from now on are delivered to it.
+func (s *Server) WebhookURL(rawURL string, events ...verify.EventType) (sid string, err error) {
+	if len(events) == 0 {
+		events = []verify.EventType{verify.EventAll}
+	}
+	p := verify.CreateWebhookParams{FriendlyName: webhookHelperName, URL: rawURL,
+		EventTypes: append([]verify.EventType(nil), events...)}
+	if err := p.Validate(); err != nil {
+		return "", err
+	}
+	p.Status, p.Version = verify.WebhookStatusEnabled, verify.WebhookVersionV2
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.addWebhook(s.services[s.defaultSvc], p).sid, nil
 }
 
 // checkedWebhookUpdate reads and checks a webhook's Update form.

@@ -149,3 +149,55 @@ func TestWebhookFormIsChecked(t *testing.T) {
 		t.Fatalf("valid form: %d %v, want 201 with both event types", status, body)
 	}
 }
+
+// TestWebhookURLHelper: WebhookURL registers, on the default service, an
+// enabled v2 webhook for every event or for the events named, as the API
+// shows it; a URL or event type the API would refuse is refused.
+func TestWebhookURLHelper(t *testing.T) {
+	t.Parallel()
+	srv, c := newFake(t, nil)
+	svc := srv.ServiceSID()
+	all, err := srv.WebhookURL("https://example.com/hooks/verify?tenant=a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := c.Webhooks.Fetch(ctx, svc, all)
+	if err != nil || w.WebhookURL != "https://example.com/hooks/verify?tenant=a" || w.FriendlyName != "verifytest" ||
+		!slices.Equal(w.EventTypes, []verify.EventType{verify.EventAll}) || w.Status != verify.WebhookStatusEnabled ||
+		w.Version != verify.WebhookVersionV2 || w.ServiceSID != svc {
+		t.Fatalf("every event: %+v %v", w, err)
+	}
+	events := []verify.EventType{verify.EventChallengeApproved, verify.EventChallengeDenied}
+	some, err := srv.WebhookURL("http://127.0.0.1:9/hooks", events...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w, err := c.Webhooks.Fetch(ctx, svc, some); err != nil || !slices.Equal(w.EventTypes, events) {
+		t.Fatalf("two events: %+v %v", w, err)
+	}
+	for _, bad := range []struct {
+		url   string
+		event verify.EventType
+	}{
+		{"http://example.com/hooks", verify.EventAll},
+		{"ftp://example.com/hooks", verify.EventAll},
+		{"/hooks", verify.EventAll},
+		{"", verify.EventAll},
+		{"https://example.com/hooks", "challenge.created"},
+	} {
+		var ve *verify.ValidationError
+		if _, err := srv.WebhookURL(bad.url, bad.event); !errors.As(err, &ve) {
+			t.Errorf("WebhookURL(%q, %q): %v, want a *verify.ValidationError", bad.url, bad.event, err)
+		}
+	}
+	n := 0
+	for _, err := range c.Webhooks.List(ctx, svc, nil) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	if n != 2 {
+		t.Errorf("%d webhooks listed, want the 2 registered", n)
+	}
+}

@@ -9,6 +9,9 @@
 // service, identity and factors (with the TOTP secret and a current code),
 // then serves until SIGINT or SIGTERM and exits 0. Push challenges are
 // answered by the simulated phone when -push-answer is approve or deny.
+// With -webhook URL it registers that URL as a webhook for every event
+// before enrolling, so the receiver there gets the factor events of the
+// enrollment, then the challenge events, signed with the printed auth token.
 package main
 
 import (
@@ -25,28 +28,48 @@ import (
 	"github.com/verifykit/verify-go/verifytest"
 )
 
+// config is what the flags set.
+type config struct {
+	addr     string        // loopback host:port to listen on
+	identity string        // the seeded entity
+	answer   string        // approve, deny or none: what the phone does with push challenges
+	delay    time.Duration // how long the phone takes to answer
+	webhook  string        // a URL to register for every event; empty: none
+}
+
 func main() {
-	addr := flag.String("addr", "127.0.0.1:4010", "loopback address to listen on")
-	identity := flag.String("identity", "user-0001-demo", "identity of the seeded entity")
-	answer := flag.String("push-answer", "none", "how the simulated phone answers push challenges: approve, deny or none")
-	delay := flag.Duration("push-delay", 2*time.Second, "how long the phone takes to answer")
+	var cfg config
+	flag.StringVar(&cfg.addr, "addr", "127.0.0.1:4010", "loopback address to listen on")
+	flag.StringVar(&cfg.identity, "identity", "user-0001-demo", "identity of the seeded entity")
+	flag.StringVar(&cfg.answer, "push-answer", "none", "how the simulated phone answers push challenges: approve, deny or none")
+	flag.DurationVar(&cfg.delay, "push-delay", 2*time.Second, "how long the phone takes to answer")
+	flag.StringVar(&cfg.webhook, "webhook", "", "a URL to send every event to, signed with the auth token (https, or http on a loopback host)")
 	flag.Parse()
-	if *answer != "approve" && *answer != "deny" && *answer != "none" {
+	if cfg.answer != "approve" && cfg.answer != "deny" && cfg.answer != "none" {
 		fmt.Fprintln(os.Stderr, "verify-fake: -push-answer must be approve, deny or none")
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Stdout, *addr, *identity, *answer, *delay); err != nil {
+	if err := run(ctx, os.Stdout, cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "verify-fake:", err)
 		os.Exit(1)
 	}
 }
 
 // run seeds a fake, prints how to reach it, and serves until ctx ends.
-func run(ctx context.Context, out io.Writer, addr, identity, answer string, delay time.Duration) error {
-	srv := verifytest.NewServer(verifytest.WithAddr(addr))
+func run(ctx context.Context, out io.Writer, cfg config) error {
+	identity, answer, delay := cfg.identity, cfg.answer, cfg.delay
+	srv := verifytest.NewServer(verifytest.WithAddr(cfg.addr))
 	defer srv.Close()
+	hook := ""
+	if cfg.webhook != "" {
+		sid, err := srv.WebhookURL(cfg.webhook)
+		if err != nil {
+			return fmt.Errorf("-webhook: %w", err)
+		}
+		hook = fmt.Sprintf("  webhook          %s  %s  (every event, signed with the auth token)\n", sid, cfg.webhook)
+	}
 	client := srv.Client()
 	defer client.CloseIdleConnections()
 	totp, err := enrollTOTP(ctx, srv, client, identity)
@@ -65,7 +88,7 @@ func run(ctx context.Context, out io.Writer, addr, identity, answer string, dela
   identity         %s
   TOTP factor      %s  secret %s  code now %s
   push factor      %s  (phone answers: %s after %s)
-
+%s
 try:
   curl -u %s:%s -d FactorSid=%s -d AuthPayload=%s %s/Challenges
   curl -u %s:%s %s/Challenges
@@ -75,7 +98,7 @@ examples/login against this fake, in another terminal:
   export TWILIO_ACCOUNT_SID=%s TWILIO_AUTH_TOKEN=%s VERIFY_SERVICE_SID=%s VERIFY_IDENTITY=%s VERIFY_PUSH_FACTOR_SID=%s VERIFY_TOTP_FACTOR_SID=%s
   go run ./examples/login -base-url %s -password demo
 `, srv.URL, srv.AccountSID(), srv.AuthToken(), srv.ServiceSID(), identity,
-		totp.SID, totp.Secret, totp.Code(), dev.FactorSID, answer, delay,
+		totp.SID, totp.Secret, totp.Code(), dev.FactorSID, answer, delay, hook,
 		srv.AccountSID(), srv.AuthToken(), totp.SID, totp.Code(), base,
 		srv.AccountSID(), srv.AuthToken(), base,
 		srv.AccountSID(), srv.AuthToken(), base,

@@ -37,7 +37,9 @@ func TestFakeServesAndAnswersPush(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var out syncBuffer
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, &out, addr, "user-0001-demo", "approve", 100*time.Millisecond) }()
+	go func() {
+		done <- run(ctx, &out, config{addr: addr, identity: "user-0001-demo", answer: "approve", delay: 100 * time.Millisecond})
+	}()
 	defer func() {
 		cancel()
 		if err := <-done; err != nil {
