@@ -57,7 +57,16 @@ var (
 	// not a form or JSON object, no uuid or type, or a JSON field that does
 	// not decode (HTTP 400).
 	ErrWebhookMalformed = errors.New("verify: webhook payload malformed")
+	// ErrWebhookStale: a signed event whose date_created is older than
+	// WebhookConfig.ReplayWindow (plus 5 minutes of clock skew): a replay,
+	// or a retry too late to tell from one (the handler answers 200 and does
+	// not call back).
+	ErrWebhookStale = errors.New("verify: webhook event too old")
 )
+
+// maxClockSkew is how far Twilio's clock may be ahead of ours when an
+// event's age is judged.
+const maxClockSkew = 5 * time.Minute
 
 // WebhookConfig says how to verify webhook deliveries, for ParseEvent and
 // NewWebhookHandler.
@@ -78,8 +87,10 @@ type WebhookConfig struct {
 	MaxBodyBytes int64
 	// ReplayWindow is how long NewWebhookHandler remembers a handled event's
 	// uuid to answer Twilio's retries without calling back again (at most
-	// 10,000 uuids; the oldest go first). Zero or less means 15 minutes.
-	// ParseEvent does not use it.
+	// 10,000 uuids; the oldest go first), and how old an event may be: one
+	// whose date_created is older than the window (plus 5 minutes of clock
+	// skew) is refused with ErrWebhookStale, since its uuid may have been
+	// forgotten. Zero or less means 15 minutes.
 	ReplayWindow time.Duration
 }
 
@@ -118,6 +129,9 @@ func (c *WebhookConfig) check() error {
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			return errors.New("verify: WebhookConfig.PublicURL must be an absolute http or https URL, the one registered at Twilio")
 		}
+		if _, _, has := rawQueryParam(u.RawQuery, bodyHashParam); has {
+			return errors.New("verify: WebhookConfig.PublicURL holds a bodySHA256; use the URL as registered at Twilio, without the one Twilio adds to each delivery")
+		}
 	}
 	return nil
 }
@@ -139,6 +153,7 @@ type Event struct {
 	ChallengeDetails       Details         // challenge_details: what the user was shown
 	ChallengeHiddenDetails StringMap       // challenge_hidden_details: what you attached, not shown
 	ChallengeMetadata      StringMap       // challenge_metadata: what the device sent with its answer
+	DateCreated            time.Time       // date_created: when the event happened; zero when not sent
 	// Raw holds every field as received, known or not: a form body as
 	// parsed, a JSON body's members as their string value or, for other
 	// JSON values, their JSON text.
@@ -158,12 +173,21 @@ var jsonFields = []string{"challenge_details", "challenge_hidden_details", "chal
 // against cfg.AuthTokens in constant time, and accepts a form body
 // (application/x-www-form-urlencoded, the fields signed with the URL) or a
 // JSON body (application/json, signed through bodySHA256 in the URL).
+// Nothing about the body is judged before the signature is: an unsigned
+// request only ever learns that its signature is wrong.
 //
-// Its errors match ErrWebhookSignature, ErrWebhookTooLarge or
-// ErrWebhookMalformed, and say what failed without quoting the body or a
-// token. ParseEvent is stateless: de-duplicating Twilio's retries is the
-// handler's job (NewWebhookHandler does it).
+// Its errors match ErrWebhookSignature, ErrWebhookTooLarge,
+// ErrWebhookMalformed or ErrWebhookStale, and say what failed without
+// quoting the body or a token; a cfg that can verify nothing and a body
+// that cannot be read give plain errors. ParseEvent is stateless:
+// de-duplicating Twilio's retries is the handler's job (NewWebhookHandler
+// does it).
 func ParseEvent(r *http.Request, cfg WebhookConfig) (*Event, error) {
+	return parseEvent(r, cfg, time.Now())
+}
+
+// parseEvent is ParseEvent on the clock now.
+func parseEvent(r *http.Request, cfg WebhookConfig, now time.Time) (*Event, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
@@ -175,21 +199,11 @@ func ParseEvent(r *http.Request, cfg WebhookConfig) (*Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	media := ""
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		if media, _, err = mime.ParseMediaType(ct); err != nil {
-			return nil, fmt.Errorf("%w: unreadable Content-Type header", ErrWebhookMalformed)
-		}
-	}
-	isJSON := media == "application/json" || strings.HasSuffix(media, "+json")
-	if !isJSON && media != "" && media != "application/x-www-form-urlencoded" {
-		return nil, fmt.Errorf("%w: Content-Type is neither application/x-www-form-urlencoded nor application/json", ErrWebhookMalformed)
-	}
-
 	signed := signedURL(r, cfg.PublicURL, cfg.TrustForwardedHeaders)
 	var form url.Values
-	if _, bodyHash, ok := rawQueryParam(r.URL.RawQuery, bodyHashParam); ok {
-		// Twilio signed the URL alone; the body is bound to it by its hash.
+	if _, bodyHash, ok := rawQueryParam(queryOf(signed), bodyHashParam); ok {
+		// Twilio signed the URL alone; the body is bound to it by the hash
+		// in that signed URL.
 		if !checkSignature(cfg.AuthTokens, sig, signed, nil) {
 			return nil, signatureMismatch(cfg)
 		}
@@ -197,29 +211,46 @@ func ParseEvent(r *http.Request, cfg WebhookConfig) (*Event, error) {
 			return nil, fmt.Errorf("%w: the body's SHA-256 is not the bodySHA256 in the URL; the body was changed on the way", ErrWebhookSignature)
 		}
 	} else {
-		if isJSON {
-			return nil, fmt.Errorf("%w: a JSON body must be signed through bodySHA256 in the URL, and the URL has none", ErrWebhookSignature)
-		}
 		if form, err = url.ParseQuery(string(body)); err != nil {
-			return nil, fmt.Errorf("%w: the form body does not decode", ErrWebhookMalformed)
+			return nil, fmt.Errorf("%w: the body is neither a form the signature could cover nor bound by a bodySHA256 in the URL", ErrWebhookSignature)
 		}
 		if !checkSignature(cfg.AuthTokens, sig, signed, form) {
-			return nil, signatureMismatch(cfg)
+			err := signatureMismatch(cfg)
+			if strings.Contains(r.Header.Get("Content-Type"), "json") {
+				err = fmt.Errorf("%w (a JSON body is signed through a bodySHA256 in the URL, and the URL has none)", err)
+			}
+			return nil, err
 		}
 	}
 
+	// Signed: now the payload itself.
+	media := "application/x-www-form-urlencoded"
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		if media, _, err = mime.ParseMediaType(ct); err != nil {
+			return nil, fmt.Errorf("%w: unreadable Content-Type header", ErrWebhookMalformed)
+		}
+	}
 	raw := form
 	switch {
-	case isJSON:
+	case media == "application/json" || strings.HasSuffix(media, "+json"):
 		if raw, err = jsonMembers(body); err != nil {
 			return nil, err
 		}
+	case media != "application/x-www-form-urlencoded":
+		return nil, fmt.Errorf("%w: Content-Type is neither application/x-www-form-urlencoded nor application/json", ErrWebhookMalformed)
 	case raw == nil:
 		if raw, err = url.ParseQuery(string(body)); err != nil {
 			return nil, fmt.Errorf("%w: the form body does not decode", ErrWebhookMalformed)
 		}
 	}
-	return eventFromFields(raw)
+	ev, err := eventFromFields(raw)
+	if err != nil {
+		return nil, err
+	}
+	if age := now.Sub(ev.DateCreated); !ev.DateCreated.IsZero() && age > cfg.replayWindow()+maxClockSkew {
+		return nil, fmt.Errorf("%w: created %s ago, more than ReplayWindow (%s) allows", ErrWebhookStale, age.Round(time.Second), cfg.replayWindow())
+	}
+	return ev, nil
 }
 
 // signatureMismatch says what to check when no token verifies.
@@ -300,6 +331,13 @@ func eventFromFields(raw url.Values) (*Event, error) {
 	}
 	if ev.Type == "" {
 		return nil, fmt.Errorf("%w: no type field", ErrWebhookMalformed)
+	}
+	if d := raw.Get("date_created"); d != "" {
+		t, err := time.Parse(time.RFC3339, d)
+		if err != nil {
+			return nil, fmt.Errorf("%w: date_created is not an RFC 3339 date", ErrWebhookMalformed)
+		}
+		ev.DateCreated = t
 	}
 	targets := []any{&ev.ChallengeDetails, &ev.ChallengeHiddenDetails, &ev.ChallengeMetadata}
 	for i, key := range jsonFields {

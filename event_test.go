@@ -1,6 +1,10 @@
 package verify
 
 import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -38,10 +42,13 @@ func eventForm() url.Values {
 		"challenge_details":        {`{"message":"` + hookSecretMessage + `","date":"2026-01-02T03:04:05Z","fields":[{"label":"IP","value":"10.0.0.1"}]}`},
 		"challenge_hidden_details": {`{"ip":"` + hookSecretHidden + `"}`},
 		"challenge_metadata":       {`{"os":"` + hookSecretMetadata + `"}`},
-		"date_created":             {"2026-01-02T03:04:06Z"},
+		"date_created":             {testEventDate},
 		"x_future_field":           {"kept"},
 	}
 }
+
+// testEventDate is a recent date_created, so fixtures are never stale.
+var testEventDate = time.Now().UTC().Truncate(time.Second).Format(time.RFC3339)
 
 // formRequest is a POST of form to target, signed with token for target.
 func formRequest(target string, form url.Values, token string) *http.Request {
@@ -76,12 +83,13 @@ func wantApprovedEvent(t *testing.T, ev *Event) {
 		ChallengeHiddenDetails: StringMap{"ip": hookSecretHidden},
 		ChallengeMetadata:      StringMap{"os": hookSecretMetadata},
 	}
+	want.DateCreated, _ = time.Parse(time.RFC3339, testEventDate)
 	got := *ev
 	got.Raw = nil
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("event:\n got  %+v\n want %+v", got, want)
 	}
-	if ev.Raw.Get("date_created") != "2026-01-02T03:04:06Z" || ev.Raw.Get("x_future_field") != "kept" || ev.Raw.Get("uuid") != want.UUID {
+	if ev.Raw.Get("date_created") != testEventDate || ev.Raw.Get("x_future_field") != "kept" || ev.Raw.Get("uuid") != want.UUID {
 		t.Errorf("Raw lost fields: %v", ev.Raw)
 	}
 }
@@ -108,7 +116,7 @@ func TestParseEventJSON(t *testing.T) {
 		"challenge_sid":"` + testChallenge + `","challenge_status":"approved",
 		"challenge_details":{"message":"` + hookSecretMessage + `","date":"2026-01-02T03:04:05Z","fields":[{"label":"IP","value":"10.0.0.1"}]},
 		"challenge_hidden_details":{"ip":"` + hookSecretHidden + `"},"challenge_metadata":{"os":"` + hookSecretMetadata + `"},
-		"date_created":"2026-01-02T03:04:06Z","x_future_field":"kept","x_count":42,"x_null":null}`
+		"date_created":"` + testEventDate + `","x_future_field":"kept","x_count":42,"x_null":null}`
 	f := eventForm()
 	stringly := `{"uuid":"3a1c1b1e-0000-4000-8000-000000000001","type":"challenge.approved",
 		"account_sid":"` + testAccount + `","service_sid":"` + testService + `","entity_identity":"` + testIdentity + `",
@@ -117,7 +125,7 @@ func TestParseEventJSON(t *testing.T) {
 		"challenge_details":` + quoteJSON(f.Get("challenge_details")) + `,
 		"challenge_hidden_details":` + quoteJSON(f.Get("challenge_hidden_details")) + `,
 		"challenge_metadata":` + quoteJSON(f.Get("challenge_metadata")) + `,
-		"date_created":"2026-01-02T03:04:06Z","x_future_field":"kept"}`
+		"date_created":"` + testEventDate + `","x_future_field":"kept"}`
 	for name, body := range map[string]string{"nested objects": nested, "JSON in strings": stringly} {
 		ev, err := ParseEvent(jsonRequest(hookURL, body, testToken), testConfig())
 		if err != nil {
@@ -216,7 +224,7 @@ func TestParseEventRefusals(t *testing.T) {
 			r.Header.Set("Content-Type", "application/json")
 			r.Header.Set(SignatureHeader, SignWebhook(testToken, hookURL, nil))
 			return r
-		}, testConfig(), ErrWebhookSignature, "must be signed through bodySHA256"},
+		}, testConfig(), ErrWebhookSignature, "a JSON body is signed through a bodySHA256"},
 		{"JSON body changed", func() *http.Request {
 			r := jsonRequest(hookURL, `{"uuid":"u","type":"challenge.approved","challenge_metadata":{"k":"`+hookSecretMetadata+`"}}`, testToken)
 			r.Body = io.NopCloser(strings.NewReader(`{"uuid":"u","type":"challenge.denied","challenge_metadata":{"k":"` + hookSecretMetadata + `"}}`))
@@ -256,7 +264,21 @@ func TestParseEventRefusals(t *testing.T) {
 			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			r.Header.Set(SignatureHeader, "AAAA")
 			return r
-		}, testConfig(), ErrWebhookMalformed, "form body does not decode"},
+		}, testConfig(), ErrWebhookSignature, "neither a form the signature could cover"}, // unsigned: 403, whatever the body
+		{"unsigned body of another type", func() *http.Request {
+			r := httptest.NewRequest(http.MethodPost, hookURL, strings.NewReader(hookSecretHidden))
+			r.Header.Set("Content-Type", "text/plain; =")
+			r.Header.Set(SignatureHeader, "AAAA")
+			return r
+		}, testConfig(), ErrWebhookSignature, "matches none"},
+		{"stale event", func() *http.Request {
+			return formRequest(hookURL, withField("date_created", time.Now().Add(-3*time.Hour).UTC().Format(time.RFC3339)), testToken)
+		}, testConfig(), ErrWebhookStale, "more than ReplayWindow (15m0s)"},
+		{"date_created not a date", func() *http.Request {
+			return formRequest(hookURL, withField("date_created", "yesterday"), testToken)
+		}, testConfig(), ErrWebhookMalformed, "date_created"},
+		{"PublicURL copied from a delivery", func() *http.Request { return formRequest(hookURL, eventForm(), testToken) },
+			WebhookConfig{AuthTokens: []string{testToken}, PublicURL: hookURL + "?bodySHA256=00"}, nil, "PublicURL holds a bodySHA256"},
 		{"unsupported content type", func() *http.Request {
 			r := formRequest(hookURL, eventForm(), testToken)
 			r.Header.Set("Content-Type", "text/plain")
@@ -274,7 +296,7 @@ func TestParseEventRefusals(t *testing.T) {
 			t.Errorf("%s: accepted %+v", tc.name, ev)
 			continue
 		}
-		sentinels := []error{ErrWebhookSignature, ErrWebhookTooLarge, ErrWebhookMalformed}
+		sentinels := []error{ErrWebhookSignature, ErrWebhookTooLarge, ErrWebhookMalformed, ErrWebhookStale}
 		for _, s := range sentinels {
 			if errors.Is(err, s) != (s == tc.want) {
 				t.Errorf("%s: errors.Is(%v, %v) = %v", tc.name, err, s, !(s == tc.want))
@@ -325,4 +347,57 @@ func FuzzParseEvent(f *testing.F) {
 			t.Fatalf("accepted %+v", ev)
 		}
 	})
+}
+
+// TestCapturedSignatureCannotCoverAnotherBody: a signature captured from a
+// JSON delivery does not verify a body of the attacker's choosing with its
+// own bodySHA256, whatever PublicURL holds.
+func TestCapturedSignatureCannotCoverAnotherBody(t *testing.T) {
+	t.Parallel()
+	legit := []byte(`{"uuid":"u-1","type":"factor.created"}`)
+	deliveryURL, sig := SignWebhookJSON(testToken, hookURL, legit)
+	evil := []byte(`{"uuid":"u-2","type":"challenge.approved","challenge_sid":"` + testChallenge + `","challenge_status":"approved"}`)
+	sum := sha256.Sum256(evil)
+	forged := func() *http.Request {
+		r := httptest.NewRequest(http.MethodPost, "/hooks/verify?bodySHA256="+hex.EncodeToString(sum[:]), bytes.NewReader(evil))
+		r.Header.Set("Content-Type", "application/json")
+		r.Header.Set(SignatureHeader, sig)
+		return r
+	}
+	for _, publicURL := range []string{"", hookURL, deliveryURL} {
+		ev, err := ParseEvent(forged(), WebhookConfig{AuthTokens: []string{testToken}, PublicURL: publicURL})
+		if err == nil {
+			t.Errorf("PublicURL %q: forged event accepted: %s %s", publicURL, ev.Type, ev.ChallengeSID)
+		}
+	}
+	// The handler answers such a request 403 and never calls back.
+	h := NewWebhookHandler(WebhookConfig{AuthTokens: []string{testToken}, PublicURL: hookURL},
+		func(context.Context, *Event) error { t.Error("callback called for a forged event"); return nil })
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, forged())
+	if rec.Code != http.StatusForbidden {
+		t.Errorf("handler answered %d, want 403", rec.Code)
+	}
+}
+
+// TestStaleEventIsAnsweredWithoutCallingBack: an old delivery, whose uuid
+// the handler may have forgotten, never reaches the callback.
+func TestStaleEventIsAnsweredWithoutCallingBack(t *testing.T) {
+	t.Parallel()
+	calls := 0
+	h := NewWebhookHandler(WebhookConfig{AuthTokens: []string{testToken}, PublicURL: hookURL, ReplayWindow: time.Minute},
+		func(context.Context, *Event) error { calls++; return nil })
+	for _, tc := range []struct {
+		age        time.Duration
+		code, want int
+	}{{3 * time.Hour, http.StatusOK, 0}, {5 * time.Minute, http.StatusNoContent, 1}} {
+		f := eventForm()
+		f.Set("uuid", "u-"+tc.age.String())
+		f.Set("date_created", time.Now().Add(-tc.age).UTC().Format(time.RFC3339))
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, formRequest(hookURL, f, testToken))
+		if rec.Code != tc.code || calls != tc.want {
+			t.Errorf("event %v old: HTTP %d and %d callbacks, want %d and %d", tc.age, rec.Code, calls, tc.code, tc.want)
+		}
+	}
 }

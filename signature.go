@@ -172,10 +172,7 @@ func rawQueryParam(rawQuery, key string) (segment, value string, ok bool) {
 // rebuilt from r, with X-Forwarded-Proto and X-Forwarded-Host honoured only
 // when trustForwarded is set.
 func signedURL(r *http.Request, publicURL string, trustForwarded bool) string {
-	if publicURL != "" {
-		if _, _, has := rawQueryParam(queryOf(publicURL), bodyHashParam); has {
-			return publicURL
-		}
+	if publicURL != "" { // WebhookConfig.check refuses one with a bodySHA256 of its own
 		if seg, _, ok := rawQueryParam(r.URL.RawQuery, bodyHashParam); ok {
 			return appendQuery(publicURL, seg)
 		}
