@@ -204,6 +204,8 @@ const waitingLogins = 1000
 //	                   and none was answered yet (from 100 ms after the
 //	                   last Create returned to 2 s after the first began)
 //	ns/login           mean wall time from Create to Wait's return
+//	creates-ns/op      from the start to the last Create's return: the
+//	                   Creates queue for the pool's 64 connections
 //	peak-conns         API connections open at once, at most
 //	newconns/op        API connections opened per round
 //	hookconns/op       connections the webhook receiver accepted per round
@@ -213,7 +215,7 @@ func BenchmarkWaitingLogins1000(b *testing.B) {
 			p := newPushLogin(b, mode, nil)
 			var (
 				calls, fetches, inWindow, conns, peak, hookConns int64
-				waitPhase, window, loginTime                     time.Duration
+				waitPhase, window, loginTime, creates            time.Duration
 			)
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
@@ -237,6 +239,7 @@ func BenchmarkWaitingLogins1000(b *testing.B) {
 					window += to.Sub(from)
 				}
 				loginTime += r.loginTime
+				creates += r.lastCreated.Sub(r.start)
 				conns += int64(newConns(false))
 				peak = max(peak, st.PeakConns)
 				hookConns += p.hookConns.Load() - hooks
@@ -251,6 +254,7 @@ func BenchmarkWaitingLogins1000(b *testing.B) {
 				b.Log("the Creates took longer than the answer delay: no waiting window to measure")
 			}
 			b.ReportMetric(float64(loginTime.Nanoseconds())/(n*waitingLogins), "ns/login")
+			b.ReportMetric(float64(creates.Nanoseconds())/n, "creates-ns/op")
 			b.ReportMetric(float64(peak), "peak-conns")
 			b.ReportMetric(float64(conns)/n, "newconns/op")
 			b.ReportMetric(float64(hookConns)/n, "hookconns/op")
