@@ -53,7 +53,7 @@ type pushGen struct {
 
 	mu         sync.Mutex
 	challenges map[string]*pushChallenge
-	fetchTimes []int64 // UnixNano of each Fetch, for the waiting window
+	polls      []int64 // UnixNano of each Fetch but a challenge's first, for the waiting window
 }
 
 type pushChallenge struct {
@@ -74,7 +74,7 @@ type pushStats struct {
 	Delivered        int64 // challenge.approved deliveries answered 2xx
 	DeliveryFailed   int64 // deliveries that failed or were answered otherwise
 	PeakConns        int64 // API connections open at once, at most
-	FetchesInWindow  int64 // Fetches between the from and to query parameters (UnixNano)
+	PollsInWindow    int64 // Fetches but each challenge's first, between the from and to query parameters (UnixNano)
 }
 
 func newPushRole() *pushRole {
@@ -114,9 +114,9 @@ func (p *pushRole) admin(w http.ResponseWriter, r *http.Request) {
 	for _, ch := range g.challenges {
 		st.MaxCallsPerLogin = max(st.MaxCallsPerLogin, 1+ch.fetches.Load())
 	}
-	for _, t := range g.fetchTimes {
+	for _, t := range g.polls {
 		if t >= from && t < to {
-			st.FetchesInWindow++
+			st.PollsInWindow++
 		}
 	}
 	g.mu.Unlock()
@@ -178,8 +178,8 @@ func (p *pushRole) fetch(w http.ResponseWriter, sid string) {
 	g := p.gen.Load()
 	g.mu.Lock()
 	ch := g.challenges[sid]
-	if ch != nil {
-		g.fetchTimes = append(g.fetchTimes, time.Now().UnixNano())
+	if ch != nil && ch.fetches.Add(1) > 1 {
+		g.polls = append(g.polls, time.Now().UnixNano())
 	}
 	g.mu.Unlock()
 	if ch == nil {
@@ -188,7 +188,6 @@ func (p *pushRole) fetch(w http.ResponseWriter, sid string) {
 		return
 	}
 	g.fetches.Add(1)
-	ch.fetches.Add(1)
 	answered := ch.answered.Load()
 	if !answered {
 		g.pending.Add(1)
