@@ -44,7 +44,8 @@ var notFound = []byte(`{"code":20404,"message":"The requested resource ` + listP
 var badFactor = []byte(`{"code":60200,"message":"Invalid parameter","more_info":"https://www.twilio.com/docs/errors/60200","status":400}`)
 
 // serve runs the benchmark server: the API on one port, connection counts
-// on another, until stdin closes. It prints both addresses first.
+// and the push role's counters (push.go) on another, until stdin closes.
+// It prints both addresses first.
 func serve(testdata string) error {
 	read := func(name string) []byte {
 		b, err := os.ReadFile(testdata + "/" + name)
@@ -74,15 +75,24 @@ func serve(testdata string) error {
 	}
 
 	var conns atomic.Int64
+	push := newPushRole()
 	api := &http.Server{
 		ConnState: func(_ net.Conn, s http.ConnState) {
-			if s == http.StateNew {
+			switch s {
+			case http.StateNew:
 				conns.Add(1)
+				raisePeak(openConns.Add(1))
+			case http.StateClosed, http.StateHijacked:
+				openConns.Add(-1)
 			}
 		},
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if u, p, ok := r.BasicAuth(); !ok || u != accountSID || p != authToken {
 				w.WriteHeader(http.StatusUnauthorized)
+				return
+			}
+			if strings.HasPrefix(r.URL.Path, pushPrefix) {
+				push.ServeHTTP(w, r)
 				return
 			}
 			w.Header().Set("Content-Type", "application/json")
@@ -123,6 +133,10 @@ func serve(testdata string) error {
 		return err
 	}
 	admin := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/push" {
+			push.admin(w, r)
+			return
+		}
 		if r.Method == http.MethodPost {
 			conns.Store(0)
 		}
@@ -145,6 +159,16 @@ func serve(testdata string) error {
 	fmt.Printf("%s %s\n", apiLn.Addr(), adminLn.Addr())
 	_, _ = bufio.NewReader(os.Stdin).ReadString('\n') // until the parent closes stdin
 	return nil
+}
+
+// openConns and peakConns count the API's open connections, and the most
+// open at once since the push role's last reset.
+var openConns, peakConns atomic.Int64
+
+// raisePeak makes peakConns at least open.
+func raisePeak(open int64) {
+	for peak := peakConns.Load(); open > peak && !peakConns.CompareAndSwap(peak, open); peak = peakConns.Load() {
+	}
 }
 
 // pages holds every list page, by host, path and offset, rendered before serving.
