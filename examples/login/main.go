@@ -1,7 +1,8 @@
 // Command login is a small web server with a two-step login: a password,
 // then a second factor through Verify, either a push it waits on or a code
-// from an authenticator app; Verify's webhooks tell it of answers. Who is
-// logging in, and with which factor, comes from the server-side session
+// from an authenticator app. It also enrolls those factors, and learns of
+// answers and new phones from Verify's webhooks. Who is logging in or
+// enrolling, and with which factor, comes from the server-side session
 // opened by the password step, never from the request.
 //
 //	TWILIO_ACCOUNT_SID=AC… TWILIO_AUTH_TOKEN=… VERIFY_SERVICE_SID=VA… \
@@ -13,16 +14,29 @@
 //	curl -b jar -c jar -d code=123456 127.0.0.1:8080/login/totp
 //	curl -b jar 127.0.0.1:8080/me
 //
-// With TWILIO_AUTH_TOKEN set it serves Verify's webhook at POST
-// /hooks/verify: an answered push ends its login at once (pushes are
-// otherwise polled every 10 s, as a safety net), and a verified push
-// factor is recorded for a user whose app was given an access token.
-// Register https://<your host>/hooks/verify with client.Webhooks.Create,
-// or in the Console under Verify → Services → Webhooks, for
-// challenge.approved, challenge.denied and factor.verified; behind a
-// proxy, pass that exact URL as -public-url (or VERIFY_WEBHOOK_PUBLIC_URL).
-// During an auth token rotation, put the old token in
-// TWILIO_AUTH_TOKEN_PREVIOUS.
+// Endpoints:
+//
+//	POST /login/password      username, password: opens a session
+//	POST /login/push          sends a push and waits for its answer
+//	POST /login/totp          code: checks a TOTP code
+//	GET  /me                  only for a session past both steps
+//	POST /enroll/totp         a new TOTP factor: JSON {factor_sid, uri, qr}
+//	GET  /enroll/totp/qr.png  the pending factor's URI as a QR code
+//	POST /enroll/totp/verify  code: the app's first code verifies the factor
+//	POST /enroll/push/token   name: JSON {token, identity, service_sid, …} for the phone's app
+//	POST /enroll/push/done    records the new phone without webhooks
+//	POST /hooks/verify        Verify's webhook (when TWILIO_AUTH_TOKEN is set)
+//
+// A session past the password alone may enroll a user's first factor; a
+// user who has one needs a full login to add another. The webhook ends a
+// waiting push at once (pushes are otherwise polled every 10 s, as a
+// safety net) and records a new phone when its factor.verified event
+// arrives for a user whose app was given a token. Register
+// https://<your host>/hooks/verify with client.Webhooks.Create, or in the
+// Console under Verify → Services → Webhooks, for challenge.approved,
+// challenge.denied and factor.verified; behind a proxy, pass that exact
+// URL as -public-url (or VERIFY_WEBHOOK_PUBLIC_URL). During an auth token
+// rotation, put the old token in TWILIO_AUTH_TOKEN_PREVIOUS.
 //
 // -base-url (or VERIFY_BASE_URL) points it at another API, such as
 // go run ./cmd/verify-fake -webhook http://127.0.0.1:8080/hooks/verify.
@@ -80,6 +94,11 @@ func (a *app) routes() http.Handler {
 	mux.HandleFunc("POST /login/push", a.loginPush)
 	mux.HandleFunc("POST /login/totp", a.loginTOTP)
 	mux.HandleFunc("GET /me", a.me)
+	mux.HandleFunc("POST /enroll/totp", a.enrollTOTP)
+	mux.HandleFunc("GET /enroll/totp/qr.png", a.enrollTOTPQR)
+	mux.HandleFunc("POST /enroll/totp/verify", a.enrollTOTPVerify)
+	mux.HandleFunc("POST /enroll/push/token", a.enrollPushToken)
+	mux.HandleFunc("POST /enroll/push/done", a.enrollPushDone)
 	if a.hooks != nil {
 		mux.Handle("POST /hooks/verify", a.hooks)
 	}

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -84,7 +86,8 @@ func newFixture(t *testing.T, rotated bool) *fixture {
 // newAuthToken is the app's current auth token in a rotation (newFixture).
 const newAuthToken = "0123456789abcdef0123456789abcdef"
 
-// account is a user seeded in the app with a push and a TOTP factor.
+// account is a user seeded in the app, with a push and a TOTP factor or
+// with none.
 type account struct {
 	name, password, identity string
 	phone                    *verifytest.Device
@@ -103,6 +106,16 @@ func (f *fixture) addUser(name, identity string) *account {
 		f.t.Fatal(err)
 	}
 	if err := f.app.users.add(a.name, a.password, identity, a.phone.FactorSID, a.totp.SID); err != nil {
+		f.t.Fatal(err)
+	}
+	return a
+}
+
+// addBareUser seeds a user without any factor, who has to enroll one.
+func (f *fixture) addBareUser(name, identity string) *account {
+	f.t.Helper()
+	a := &account{name: name, password: "pw-of-" + name, identity: identity}
+	if err := f.app.users.add(a.name, a.password, identity, "", ""); err != nil {
 		f.t.Fatal(err)
 	}
 	return a
@@ -174,6 +187,29 @@ func (b *browser) do(method, path string, form url.Values) (int, string) {
 }
 
 func (b *browser) post(path string, form url.Values) (int, string) { return b.do("POST", path, form) }
+
+// postJSON posts form to path and returns the status, the JSON of a 200
+// decoded into a map, and the body as text. A 200 must be JSON that no
+// cache keeps.
+func (b *browser) postJSON(path string, form url.Values) (int, map[string]any, string) {
+	b.f.t.Helper()
+	resp, body := b.send("POST", path, form)
+	if resp == nil {
+		return 0, nil, ""
+	}
+	text := strings.TrimSpace(string(body))
+	if resp.StatusCode != 200 {
+		return resp.StatusCode, nil, text
+	}
+	if ct, cc := resp.Header.Get("Content-Type"), resp.Header.Get("Cache-Control"); ct != "application/json" || cc != "no-store" {
+		b.f.t.Errorf("%s: Content-Type %q, Cache-Control %q; want application/json and no-store", path, ct, cc)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(body, &got); err != nil {
+		b.f.t.Errorf("%s: %v in %q", path, err, body)
+	}
+	return resp.StatusCode, got, text
+}
 
 // pushAnswered posts /login/push, answers on phone the push it creates
 // (approve or deny) once the login waits on it, and returns the login's
@@ -258,6 +294,22 @@ func (f *fixture) deliveries(typ verify.EventType) []string {
 			line += " (duplicate)"
 		}
 		out = append(out, line)
+	}
+	return out
+}
+
+// factors lists identity's factors on the fake, as "SID type status name".
+func (f *fixture) factors(identity string) []string {
+	f.t.Helper()
+	var out []string
+	for fa, err := range f.look.Factors.List(ctx, f.fake.ServiceSID(), identity, nil) {
+		if errors.Is(err, verify.ErrNotFound) {
+			return nil // no entity: no factor
+		}
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		out = append(out, strings.Join([]string{fa.SID, string(fa.FactorType), string(fa.Status), fa.FriendlyName}, " "))
 	}
 	return out
 }
@@ -381,7 +433,8 @@ func wrongCode(code string) string {
 }
 
 // TestSecondFactorNeedsALiveSession: without a session, with a made-up id
-// or with an expired one, neither step sends anything to Verify.
+// or with an expired one, neither the second step nor any enrollment sends
+// anything to Verify.
 func TestSecondFactorNeedsALiveSession(t *testing.T) {
 	f := setup(t)
 	ada := f.addUser("ada", "user-0001-ada")
@@ -392,12 +445,21 @@ func TestSecondFactorNeedsALiveSession(t *testing.T) {
 		"forged id":  {f: f, cookie: &http.Cookie{Name: sessionCookie, Value: "AAAAAAAAAAAAAAAAAAAAAAAAAA"}},
 		"expired":    expired,
 	} {
-		for path, form := range map[string]url.Values{
-			"/login/push": {"identity": {ada.identity}, "factor": {ada.phone.FactorSID}},
-			"/login/totp": {"identity": {ada.identity}, "factor": {ada.totp.SID}, "code": {ada.totp.Code()}},
+		for route, form := range map[string]url.Values{
+			"/login/push":             {"identity": {ada.identity}, "factor": {ada.phone.FactorSID}},
+			"/login/totp":             {"identity": {ada.identity}, "factor": {ada.totp.SID}, "code": {ada.totp.Code()}},
+			"/enroll/totp":            {"identity": {ada.identity}},
+			"/enroll/totp/verify":     {"identity": {ada.identity}, "factor_sid": {ada.totp.SID}, "code": {ada.totp.Code()}},
+			"/enroll/push/token":      {"identity": {ada.identity}},
+			"/enroll/push/done":       {"identity": {ada.identity}},
+			"GET /enroll/totp/qr.png": nil,
 		} {
-			if status, body := b.post(path, form); status != 401 || body != "log in with your password first" {
-				t.Errorf("%s, %s: %d %q, want 401", name, path, status, body)
+			method, target, ok := strings.Cut(route, " ")
+			if !ok {
+				method, target = "POST", route
+			}
+			if status, body := b.do(method, target, form); status != 401 || body != "log in with your password first" {
+				t.Errorf("%s, %s: %d %q, want 401", name, route, status, body)
 			}
 		}
 		if status, _ := b.do("GET", "/me", nil); status != 401 {
@@ -406,6 +468,9 @@ func TestSecondFactorNeedsALiveSession(t *testing.T) {
 	}
 	if n := f.challenges(ada.identity); n != 0 {
 		t.Errorf("%d challenges created without a session, want 0", n)
+	}
+	if n := len(f.factors(ada.identity)); n != 2 {
+		t.Errorf("ada has %d factors, want her 2: none enrolled without a session", n)
 	}
 }
 
