@@ -10,6 +10,8 @@ import (
 	"testing"
 )
 
+// TestBaseURLFlagWinsOverEnvironment: -base-url, else VERIFY_BASE_URL,
+// else Twilio.
 func TestBaseURLFlagWinsOverEnvironment(t *testing.T) {
 	env := map[string]string{
 		"VERIFY_SERVICE_SID": "VA00000000000000000000000000000000", "VERIFY_IDENTITY": "user-0001-ada",
@@ -46,6 +48,8 @@ func TestBaseURLFlagWinsOverEnvironment(t *testing.T) {
 	}
 }
 
+// TestConfigNeedsAService: no service is an error naming the variable; -h
+// is flag.ErrHelp.
 func TestConfigNeedsAService(t *testing.T) {
 	_, err := parseConfig(nil, func(string) string { return "" }, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "VERIFY_SERVICE_SID") {

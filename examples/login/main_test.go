@@ -23,8 +23,10 @@ import (
 	"github.com/verifykit/verify-go/verifytest"
 )
 
+// TestMain fails the tests if a goroutine outlives them.
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
+// ctx is the tests' context for calls to the fake.
 var ctx = context.Background()
 
 // fixture is the login server wired to a fake Verify, reached over HTTP,
@@ -128,6 +130,7 @@ type browser struct {
 	lastPush string // the challenge pushAnswered answered last
 }
 
+// browser is a new visitor without a session.
 func (f *fixture) browser() *browser { return &browser{f: f} }
 
 // login is a browser past the password step for a.
@@ -186,6 +189,7 @@ func (b *browser) do(method, path string, form url.Values) (int, string) {
 	return resp.StatusCode, strings.TrimSpace(string(body))
 }
 
+// post is do for a POST.
 func (b *browser) post(path string, form url.Values) (int, string) { return b.do("POST", path, form) }
 
 // postJSON posts form to path and returns the status, the JSON of a 200
@@ -327,6 +331,10 @@ func (f *fixture) challenges(identity string) int {
 	return n
 }
 
+// TestPasswordStep: a wrong password, none, or an unknown user is 401
+// without a session; the right one opens a session (a random, HttpOnly,
+// Secure, SameSite=Strict cookie) that is not logged in and costs Verify
+// nothing.
 func TestPasswordStep(t *testing.T) {
 	f := setup(t)
 	ada := f.addUser("ada", "user-0001-ada")
@@ -359,6 +367,8 @@ func TestPasswordStep(t *testing.T) {
 	}
 }
 
+// TestPushLoginApprovedAndDenied: an approved push logs in under a new
+// session id; a denied one does not.
 func TestPushLoginApprovedAndDenied(t *testing.T) {
 	f := setup(t)
 	ada := f.addUser("ada", "user-0001-ada")
@@ -393,6 +403,8 @@ func TestPushLoginApprovedAndDenied(t *testing.T) {
 	}
 }
 
+// TestTOTPLogin: wrong and malformed codes are refused, the right one logs
+// in, and the fifth wrong code ends the session.
 func TestTOTPLogin(t *testing.T) {
 	f := setup(t)
 	ada := f.addUser("ada", "user-0001-ada")
@@ -426,6 +438,7 @@ func TestTOTPLogin(t *testing.T) {
 	}
 }
 
+// wrongCode is code with its first digit changed.
 func wrongCode(code string) string {
 	b := []byte(code)
 	b[0] = '0' + (b[0]-'0'+1)%10
@@ -570,12 +583,14 @@ type testClock struct {
 	now time.Time
 }
 
+// Now is the clock's time.
 func (c *testClock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.now
 }
 
+// Advance moves the clock forward by d.
 func (c *testClock) Advance(d time.Duration) {
 	c.mu.Lock()
 	c.now = c.now.Add(d)
@@ -588,12 +603,14 @@ type syncBuffer struct {
 	buf bytes.Buffer
 }
 
+// Write appends p.
 func (b *syncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
+// String is everything written so far.
 func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()

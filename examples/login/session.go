@@ -7,11 +7,12 @@ import (
 	"time"
 )
 
+// Session settings.
 const (
 	sessionCookie   = "login_session"
 	secondFactorTTL = 5 * time.Minute // from the password to the second factor
-	loggedInTTL     = 12 * time.Hour
-	maxWrongCodes   = 5 // then the session ends and the password is asked again
+	loggedInTTL     = 12 * time.Hour  // after the second factor
+	maxWrongCodes   = 5               // then the session ends and the password is asked again
 )
 
 // session is the server-side state behind a session cookie.
