@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"net/url"
 )
 
 // config is what main reads from its flags and the environment.
@@ -12,9 +13,16 @@ type config struct {
 	baseURL    string // the Verify API; "" means Twilio's
 	serviceSID string // the Verify service, VA…
 
-	// The one demo user, with the Verify entity and factors it already has.
+	// The one demo user, with the Verify entity and the factors it already
+	// has: none, one or both (a user without factors enrolls one).
 	user, password                   string
 	identity, pushFactor, totpFactor string
+
+	// Webhooks: the auth tokens that sign them, current first (none: no
+	// /hooks/verify), and the URL registered at Twilio ("": rebuilt from
+	// each request).
+	authTokens []string
+	publicURL  string
 }
 
 // parseConfig reads args (without the program name) and the environment
@@ -26,6 +34,8 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "listen address")
 	fs.StringVar(&c.baseURL, "base-url", getenv("VERIFY_BASE_URL"),
 		"Verify API base URL, e.g. http://127.0.0.1:4010 for go run ./cmd/verify-fake (env VERIFY_BASE_URL; empty: Twilio)")
+	fs.StringVar(&c.publicURL, "public-url", getenv("VERIFY_WEBHOOK_PUBLIC_URL"),
+		"the webhook URL as registered at Twilio, e.g. https://example.com/hooks/verify (env VERIFY_WEBHOOK_PUBLIC_URL; empty: rebuilt from each request)")
 	fs.StringVar(&c.user, "user", "ada", "the demo user's name")
 	fs.StringVar(&c.password, "password", getenv("LOGIN_PASSWORD"), "the demo user's password (env LOGIN_PASSWORD)")
 	if err := fs.Parse(args); err != nil {
@@ -35,15 +45,26 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 	c.identity = getenv("VERIFY_IDENTITY")
 	c.pushFactor = getenv("VERIFY_PUSH_FACTOR_SID")
 	c.totpFactor = getenv("VERIFY_TOTP_FACTOR_SID")
+	for _, name := range []string{"TWILIO_AUTH_TOKEN", "TWILIO_AUTH_TOKEN_PREVIOUS"} {
+		if token := getenv(name); token != "" {
+			c.authTokens = append(c.authTokens, token)
+		}
+	}
 	switch {
 	case c.serviceSID == "":
 		return c, errors.New("set VERIFY_SERVICE_SID to your Verify service (VA…)")
 	case c.identity == "":
 		return c, errors.New("set VERIFY_IDENTITY to the Verify identity of the demo user")
-	case c.pushFactor == "" && c.totpFactor == "":
-		return c, errors.New("set VERIFY_PUSH_FACTOR_SID or VERIFY_TOTP_FACTOR_SID (or both) to the demo user's factors (YF…)")
 	case c.password == "":
 		return c, errors.New("give the demo user a password with -password or LOGIN_PASSWORD")
+	case c.publicURL != "" && !isWebURL(c.publicURL):
+		return c, errors.New("-public-url (VERIFY_WEBHOOK_PUBLIC_URL) must be an absolute http(s) URL")
 	}
 	return c, nil
+}
+
+// isWebURL reports whether raw is an absolute http or https URL.
+func isWebURL(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
 }

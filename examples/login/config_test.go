@@ -4,10 +4,14 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 )
 
+// TestBaseURLFlagWinsOverEnvironment: -base-url, else VERIFY_BASE_URL,
+// else Twilio.
 func TestBaseURLFlagWinsOverEnvironment(t *testing.T) {
 	env := map[string]string{
 		"VERIFY_SERVICE_SID": "VA00000000000000000000000000000000", "VERIFY_IDENTITY": "user-0001-ada",
@@ -44,6 +48,8 @@ func TestBaseURLFlagWinsOverEnvironment(t *testing.T) {
 	}
 }
 
+// TestConfigNeedsAService: no service is an error naming the variable; -h
+// is flag.ErrHelp.
 func TestConfigNeedsAService(t *testing.T) {
 	_, err := parseConfig(nil, func(string) string { return "" }, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "VERIFY_SERVICE_SID") {
@@ -51,5 +57,50 @@ func TestConfigNeedsAService(t *testing.T) {
 	}
 	if _, err := parseConfig([]string{"-h"}, func(string) string { return "" }, io.Discard); !errors.Is(err, flag.ErrHelp) {
 		t.Errorf("-h: %v, want flag.ErrHelp", err)
+	}
+}
+
+// TestWebhookConfig: the auth tokens that check webhooks come from the
+// environment, current first; -public-url wins over its variable and must
+// be an absolute http(s) URL; the demo user may have no factor yet.
+func TestWebhookConfig(t *testing.T) {
+	base := map[string]string{
+		"VERIFY_SERVICE_SID": "VA00000000000000000000000000000000", "VERIFY_IDENTITY": "user-0001-ada", "LOGIN_PASSWORD": "pw",
+	}
+	for _, tc := range []struct {
+		name       string
+		args       []string
+		env        map[string]string
+		tokens     []string
+		publicURL  string
+		errMention string
+	}{
+		{name: "no token", tokens: nil},
+		{name: "one token", env: map[string]string{"TWILIO_AUTH_TOKEN": "current"}, tokens: []string{"current"}},
+		{name: "rotation", env: map[string]string{"TWILIO_AUTH_TOKEN": "current", "TWILIO_AUTH_TOKEN_PREVIOUS": "previous"},
+			tokens: []string{"current", "previous"}},
+		{name: "public URL from the environment", env: map[string]string{"VERIFY_WEBHOOK_PUBLIC_URL": "https://example.com/hooks/verify"},
+			publicURL: "https://example.com/hooks/verify"},
+		{name: "the flag wins", args: []string{"-public-url", "https://login.example.com/hooks/verify"},
+			env:       map[string]string{"VERIFY_WEBHOOK_PUBLIC_URL": "https://example.com/hooks/verify"},
+			publicURL: "https://login.example.com/hooks/verify"},
+		{name: "a relative URL", args: []string{"-public-url", "/hooks/verify"}, errMention: "-public-url"},
+		{name: "another scheme", env: map[string]string{"VERIFY_WEBHOOK_PUBLIC_URL": "ftp://example.com/hooks"}, errMention: "VERIFY_WEBHOOK_PUBLIC_URL"},
+	} {
+		env := maps.Clone(base)
+		maps.Copy(env, tc.env)
+		cfg, err := parseConfig(tc.args, func(k string) string { return env[k] }, io.Discard)
+		switch {
+		case tc.errMention != "":
+			if err == nil || !strings.Contains(err.Error(), tc.errMention) {
+				t.Errorf("%s: %v, want an error naming %s", tc.name, err, tc.errMention)
+			}
+		case err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case !slices.Equal(cfg.authTokens, tc.tokens) || cfg.publicURL != tc.publicURL:
+			t.Errorf("%s: tokens %d, public URL %q; want %d, %q", tc.name, len(cfg.authTokens), cfg.publicURL, len(tc.tokens), tc.publicURL)
+		case cfg.pushFactor != "" || cfg.totpFactor != "":
+			t.Errorf("%s: factors %q %q from nowhere", tc.name, cfg.pushFactor, cfg.totpFactor)
+		}
 	}
 }

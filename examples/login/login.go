@@ -19,19 +19,24 @@ func (a *app) loginPassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.sessions.start(w, u)
+	if a.users.factors(u).none() {
+		fmt.Fprintln(w, "password ok; now enroll a second factor: POST /enroll/totp or /enroll/push/token")
+		return
+	}
 	fmt.Fprintln(w, "password ok; now POST /login/push or /login/totp")
 }
 
 // loginPush sends a push to the session user's phone and waits for the
-// answer. Who and which factor come from the session, never the request.
+// answer: with webhooks, Wait ends as soon as the answer's event arrives.
+// Who and which factor come from the session, never the request.
 func (a *app) loginPush(w http.ResponseWriter, r *http.Request) {
 	id, sess, ok := a.sessions.lookup(r)
 	if !ok {
 		http.Error(w, "log in with your password first", http.StatusUnauthorized)
 		return
 	}
-	u := sess.user
-	if u.pushFactor == "" {
+	u, push := sess.user, a.users.factors(sess.user).push
+	if push == "" {
 		http.Error(w, "this account has no push factor; use /login/totp", http.StatusBadRequest)
 		return
 	}
@@ -44,7 +49,7 @@ func (a *app) loginPush(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), a.pushTimeout)
 	defer cancel()
 	ch, err := a.verify.Challenges.Create(ctx, a.serviceSID, u.identity, &verify.CreateChallengeParams{
-		FactorSID: u.pushFactor,
+		FactorSID: push,
 		Details: &verify.Details{
 			Message: "Log in to Example as " + u.name + "?",
 			Fields:  []verify.Field{{Label: "IP", Value: clientIP(r)}},
@@ -70,9 +75,9 @@ func (a *app) loginTOTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "log in with your password first", http.StatusUnauthorized)
 		return
 	}
-	u, code := sess.user, r.PostFormValue("code")
+	u, totp, code := sess.user, a.users.factors(sess.user).totp, r.PostFormValue("code")
 	switch {
-	case u.totpFactor == "":
+	case totp == "":
 		http.Error(w, "this account has no TOTP factor; use /login/push", http.StatusBadRequest)
 		return
 	case code == "":
@@ -80,7 +85,7 @@ func (a *app) loginTOTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ch, err := a.verify.Challenges.Create(r.Context(), a.serviceSID, u.identity, &verify.CreateChallengeParams{
-		FactorSID: u.totpFactor, AuthPayload: code,
+		FactorSID: totp, AuthPayload: code,
 	})
 	switch {
 	case err != nil:

@@ -1,21 +1,47 @@
 // Command login is a small web server with a two-step login: a password,
 // then a second factor through Verify, either a push it waits on or a code
-// from an authenticator app. Who is logging in, and with which factor,
-// comes from the server-side session opened by the password step, never
-// from the request.
+// from an authenticator app. It also enrolls those factors, and learns of
+// answers and new phones from Verify's webhooks. Who is logging in or
+// enrolling, and with which factor, comes from the server-side session
+// opened by the password step, never from the request.
 //
 //	TWILIO_ACCOUNT_SID=AC… TWILIO_AUTH_TOKEN=… VERIFY_SERVICE_SID=VA… \
 //	VERIFY_IDENTITY=… VERIFY_PUSH_FACTOR_SID=YF… VERIFY_TOTP_FACTOR_SID=YF… \
-//	go run ./examples/login -user ada -password demo
+//	go run ./examples/login -user ada -password demo -public-url https://example.com/hooks/verify
 //
 //	curl -c jar -d username=ada -d password=demo 127.0.0.1:8080/login/password
 //	curl -b jar -c jar -X POST 127.0.0.1:8080/login/push       # or:
 //	curl -b jar -c jar -d code=123456 127.0.0.1:8080/login/totp
 //	curl -b jar 127.0.0.1:8080/me
 //
+// Endpoints:
+//
+//	POST /login/password      username, password: opens a session
+//	POST /login/push          sends a push and waits for its answer
+//	POST /login/totp          code: checks a TOTP code
+//	GET  /me                  only for a session past both steps
+//	POST /enroll/totp         a new TOTP factor: JSON {factor_sid, uri, qr}
+//	GET  /enroll/totp/qr.png  the pending factor's URI as a QR code
+//	POST /enroll/totp/verify  code: the app's first code verifies the factor
+//	POST /enroll/push/token   name: JSON {token, identity, service_sid, …} for the phone's app
+//	POST /enroll/push/done    records the new phone without webhooks
+//	POST /hooks/verify        Verify's webhook (when TWILIO_AUTH_TOKEN is set)
+//
+// A session past the password alone may enroll a user's first factor; a
+// user who has one needs a full login to add another. The webhook ends a
+// waiting push at once (pushes are otherwise polled every 10 s, as a
+// safety net) and records a new phone when its factor.verified event
+// arrives for a user whose app was given a token. Register
+// https://<your host>/hooks/verify with client.Webhooks.Create, or in the
+// Console under Verify → Services → Webhooks, for challenge.approved,
+// challenge.denied and factor.verified; behind a proxy, pass that exact
+// URL as -public-url (or VERIFY_WEBHOOK_PUBLIC_URL). During an auth token
+// rotation, put the old token in TWILIO_AUTH_TOKEN_PREVIOUS.
+//
 // -base-url (or VERIFY_BASE_URL) points it at another API, such as
-// go run ./cmd/verify-fake. main_test.go drives every step end to end
-// against verifytest.
+// go run ./cmd/verify-fake -webhook http://127.0.0.1:8080/hooks/verify.
+// The tests drive every step end to end against verifytest, with its real
+// webhook deliveries.
 package main
 
 import (
@@ -38,29 +64,48 @@ type app struct {
 	sessions    *sessions
 	pushes      *pushLimits
 	pushTimeout time.Duration       // how long a login waits for the phone
-	waitOptions *verify.WaitOptions // polling interval for Wait
+	hub         *verify.EventHub    // challenge answers from the webhook, for Wait
+	hooks       http.Handler        // POST /hooks/verify; nil without an auth token
+	waitOptions *verify.WaitOptions // {Events: hub} with webhooks; nil (poll every second) without
+	now         func() time.Time    // the clock of sessions, push limits and enrollments
 	log         *log.Logger         // errors the user cannot act on
 }
 
-// newApp wires the handlers' state; now is the clock of sessions and push
-// limits.
-func newApp(client *verify.Client, serviceSID string, us *users, now func() time.Time) *app {
-	return &app{
+// newApp wires the handlers' state. hooks says how to check webhook
+// deliveries; without an auth token there is no /hooks/verify and push
+// logins poll. now is the clock of sessions, push limits and enrollments.
+func newApp(client *verify.Client, serviceSID string, us *users, hooks verify.WebhookConfig, now func() time.Time) *app {
+	a := &app{
 		verify: client, serviceSID: serviceSID, users: us,
 		sessions: newSessions(now), pushes: newPushLimits(3, now),
-		pushTimeout: 60 * time.Second, log: log.Default(),
+		pushTimeout: 60 * time.Second, hub: verify.NewEventHub(), now: now, log: log.Default(),
 	}
+	if len(hooks.AuthTokens) > 0 {
+		a.hooks = verify.NewWebhookHandler(hooks, a.onEvent)
+		a.waitOptions = &verify.WaitOptions{Events: a.hub} // polls only every 10 s, as a safety net
+	}
+	return a
 }
 
+// routes maps the endpoints to their handlers.
 func (a *app) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /login/password", a.loginPassword)
 	mux.HandleFunc("POST /login/push", a.loginPush)
 	mux.HandleFunc("POST /login/totp", a.loginTOTP)
 	mux.HandleFunc("GET /me", a.me)
+	mux.HandleFunc("POST /enroll/totp", a.enrollTOTP)
+	mux.HandleFunc("GET /enroll/totp/qr.png", a.enrollTOTPQR)
+	mux.HandleFunc("POST /enroll/totp/verify", a.enrollTOTPVerify)
+	mux.HandleFunc("POST /enroll/push/token", a.enrollPushToken)
+	mux.HandleFunc("POST /enroll/push/done", a.enrollPushDone)
+	if a.hooks != nil {
+		mux.Handle("POST /hooks/verify", a.hooks)
+	}
 	return mux
 }
 
+// main serves the login until the listener fails.
 func main() {
 	cfg, err := parseConfig(os.Args[1:], os.Getenv, os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
@@ -77,8 +122,11 @@ func main() {
 	if err := us.add(cfg.user, cfg.password, cfg.identity, cfg.pushFactor, cfg.totpFactor); err != nil {
 		log.Fatal(err)
 	}
-	a := newApp(client, cfg.serviceSID, us, time.Now)
+	a := newApp(client, cfg.serviceSID, us, verify.WebhookConfig{AuthTokens: cfg.authTokens, PublicURL: cfg.publicURL}, time.Now)
 	a.sessions.secure = !isLoopback(cfg.addr) // plain http is only for trying it on this machine
+	if a.hooks == nil {
+		log.Print("no TWILIO_AUTH_TOKEN to check webhooks with: /hooks/verify is off, push logins poll every second, and push enrollment ends with POST /enroll/push/done")
+	}
 	srv := &http.Server{Addr: cfg.addr, Handler: a.routes(), ReadHeaderTimeout: 5 * time.Second}
 	log.Printf("listening on http://%s, Verify API at %s", cfg.addr, client.BaseURL())
 	log.Fatal(srv.ListenAndServe())

@@ -3,11 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"log"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path"
 	"strings"
 	"sync"
 	"testing"
@@ -19,46 +23,80 @@ import (
 	"github.com/verifykit/verify-go/verifytest"
 )
 
+// TestMain fails the tests if a goroutine outlives them.
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
+// ctx is the tests' context for calls to the fake.
 var ctx = context.Background()
 
-// fixture is the login server wired to a fake Verify, reached over HTTP.
+// fixture is the login server wired to a fake Verify, reached over HTTP,
+// with the fake's webhook deliveries going to its /hooks/verify.
 type fixture struct {
-	t     *testing.T
-	fake  *verifytest.Server
-	look  *verify.Client // the test's own view of the fake
-	web   *httptest.Server
-	app   *app
-	clock *testClock
-	logs  *syncBuffer
+	t       *testing.T
+	fake    *verifytest.Server
+	look    *verify.Client // the test's own view of the fake
+	api     *apiLog        // every request the app sent to the fake
+	web     *httptest.Server
+	hookURL string // the login server's /hooks/verify, registered at the fake
+	app     *app
+	clock   *testClock
+	logs    *syncBuffer
 }
 
-func setup(t *testing.T) *fixture {
+// setup starts a fixture whose app checks webhooks with the fake's auth token.
+func setup(t *testing.T) *fixture { return newFixture(t, false) }
+
+// newFixture starts a fixture. With rotated, the app's current auth token
+// is a new one the fake does not sign with, and the fake's is the previous
+// one, as during a rotation.
+func newFixture(t *testing.T, rotated bool) *fixture {
 	fake := verifytest.NewServer()
-	f := &fixture{t: t, fake: fake, look: fake.Client(), clock: &testClock{now: time.Now()}, logs: &syncBuffer{}}
-	client := fake.Client()
-	f.app = newApp(client, fake.ServiceSID(), newUsers(), f.clock.Now)
+	f := &fixture{
+		t: t, fake: fake, look: fake.Client(), clock: &testClock{now: time.Now()}, logs: &syncBuffer{},
+		api: &apiLog{next: http.DefaultTransport.(*http.Transport).Clone(), grew: make(chan struct{})},
+	}
+	client := fake.Client(verify.WithHTTPClient(&http.Client{Transport: f.api}))
+	f.web = httptest.NewUnstartedServer(nil)
+	f.hookURL = "http://" + f.web.Listener.Addr().String() + "/hooks/verify"
+	tokens := []string{fake.AuthToken()}
+	if rotated {
+		tokens = []string{newAuthToken, fake.AuthToken()}
+	}
+	f.app = newApp(client, fake.ServiceSID(), newUsers(), verify.WebhookConfig{AuthTokens: tokens, PublicURL: f.hookURL}, f.clock.Now)
+	// Logins wait on the hub with Wait's default safety net, a poll every
+	// 10 s (±20 %), and give up after 5 s: in these tests a push ends on its
+	// webhook or not at all, and a Fetch after the first is an event's.
+	if o := f.app.waitOptions; o == nil || o.Events != f.app.hub || o.Interval != 0 {
+		t.Fatalf("wait options %+v, want the hub and the default interval", o)
+	}
 	f.app.pushTimeout = 5 * time.Second
-	f.app.waitOptions = &verify.WaitOptions{Interval: 10 * time.Millisecond}
 	f.app.log = log.New(f.logs, "", 0)
-	f.web = httptest.NewServer(f.app.routes())
+	f.web.Config.Handler = f.app.routes()
+	f.web.Start()
 	t.Cleanup(func() {
 		f.web.Close()
 		client.CloseIdleConnections()
 		f.look.CloseIdleConnections()
 		fake.Close()
 	})
+	if _, err := fake.WebhookURL(f.hookURL); err != nil {
+		t.Fatal(err)
+	}
 	return f
 }
 
-// account is a user seeded in the app with a push and a TOTP factor.
+// newAuthToken is the app's current auth token in a rotation (newFixture).
+const newAuthToken = "0123456789abcdef0123456789abcdef"
+
+// account is a user seeded in the app, with a push and a TOTP factor or
+// with none.
 type account struct {
 	name, password, identity string
 	phone                    *verifytest.Device
 	totp                     *verifytest.TOTPFactor
 }
 
+// addUser seeds a user with a push and a TOTP factor.
 func (f *fixture) addUser(name, identity string) *account {
 	f.t.Helper()
 	a := &account{name: name, password: "pw-of-" + name, identity: identity}
@@ -75,12 +113,24 @@ func (f *fixture) addUser(name, identity string) *account {
 	return a
 }
 
-// browser is one visitor: it keeps the session cookie the server sets.
-type browser struct {
-	f      *fixture
-	cookie *http.Cookie
+// addBareUser seeds a user without any factor, who has to enroll one.
+func (f *fixture) addBareUser(name, identity string) *account {
+	f.t.Helper()
+	a := &account{name: name, password: "pw-of-" + name, identity: identity}
+	if err := f.app.users.add(a.name, a.password, identity, "", ""); err != nil {
+		f.t.Fatal(err)
+	}
+	return a
 }
 
+// browser is one visitor: it keeps the session cookie the server sets.
+type browser struct {
+	f        *fixture
+	cookie   *http.Cookie
+	lastPush string // the challenge pushAnswered answered last
+}
+
+// browser is a new visitor without a session.
 func (f *fixture) browser() *browser { return &browser{f: f} }
 
 // login is a browser past the password step for a.
@@ -93,42 +143,87 @@ func (f *fixture) login(a *account) *browser {
 	return b
 }
 
-// do sends one request with the browser's cookie; safe to call from a
-// goroutine other than the test's.
-func (b *browser) do(method, path string, form url.Values) (int, string) {
+// send makes one request with the browser's cookie and returns the
+// response with its whole body (nil after a failure, reported with
+// t.Error); safe to call from a goroutine other than the test's.
+func (b *browser) send(method, path string, form url.Values) (*http.Response, []byte) {
 	req, err := http.NewRequest(method, b.f.web.URL+path, strings.NewReader(form.Encode()))
 	if err != nil {
 		b.f.t.Error(err)
-		return 0, ""
+		return nil, nil
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	if b.cookie != nil {
 		req.AddCookie(&http.Cookie{Name: b.cookie.Name, Value: b.cookie.Value})
 	}
+	return b.sendRequest(req)
+}
+
+// sendRequest sends req as send does, and keeps the session cookie the
+// answer sets.
+func (b *browser) sendRequest(req *http.Request) (*http.Response, []byte) {
 	resp, err := b.f.web.Client().Do(req)
 	if err != nil {
 		b.f.t.Error(err)
-		return 0, ""
+		return nil, nil
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		b.f.t.Error(err)
+	}
 	for _, c := range resp.Cookies() {
 		if c.Name == sessionCookie {
 			b.cookie = c
 		}
 	}
+	return resp, body
+}
+
+// do is send for a text answer: its status and its body, trimmed.
+func (b *browser) do(method, path string, form url.Values) (int, string) {
+	resp, body := b.send(method, path, form)
+	if resp == nil {
+		return 0, ""
+	}
 	return resp.StatusCode, strings.TrimSpace(string(body))
 }
 
+// post is do for a POST.
 func (b *browser) post(path string, form url.Values) (int, string) { return b.do("POST", path, form) }
 
+// postJSON posts form to path and returns the status, the JSON of a 200
+// decoded into a map, and the body as text. A 200 must be JSON that no
+// cache keeps.
+func (b *browser) postJSON(path string, form url.Values) (int, map[string]any, string) {
+	b.f.t.Helper()
+	resp, body := b.send("POST", path, form)
+	if resp == nil {
+		return 0, nil, ""
+	}
+	text := strings.TrimSpace(string(body))
+	if resp.StatusCode != 200 {
+		return resp.StatusCode, nil, text
+	}
+	if ct, cc := resp.Header.Get("Content-Type"), resp.Header.Get("Cache-Control"); ct != "application/json" || cc != "no-store" {
+		b.f.t.Errorf("%s: Content-Type %q, Cache-Control %q; want application/json and no-store", path, ct, cc)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(body, &got); err != nil {
+		b.f.t.Errorf("%s: %v in %q", path, err, body)
+	}
+	return resp.StatusCode, got, text
+}
+
 // pushAnswered posts /login/push, answers on phone the push it creates
-// (approve or deny), and returns the login's response.
+// (approve or deny) once the login waits on it, and returns the login's
+// response.
 func (b *browser) pushAnswered(phone *verifytest.Device, approve bool, form url.Values) (int, string) {
 	type result struct {
 		status int
 		body   string
 	}
+	from := b.f.api.mark()
 	done := make(chan result, 1)
 	go func() {
 		status, body := b.post("/login/push", form)
@@ -138,8 +233,9 @@ func (b *browser) pushAnswered(phone *verifytest.Device, approve bool, form url.
 	if approve {
 		answer = phone.Approve
 	}
-	if sid := b.f.pendingPush(phone); sid != "" {
-		if _, err := answer(ctx, sid); err != nil {
+	b.lastPush = b.f.pushWaiting(from, phone.Identity)
+	if b.lastPush != "" {
+		if _, err := answer(ctx, b.lastPush); err != nil {
 			b.f.t.Errorf("phone: %v", err)
 		}
 	}
@@ -147,20 +243,79 @@ func (b *browser) pushAnswered(phone *verifytest.Device, approve bool, form url.
 	return r.status, r.body
 }
 
-// pendingPush waits up to 2 s for a pending push to phone.
-func (f *fixture) pendingPush(phone *verifytest.Device) string {
+// pushWaiting waits for the first Fetch, from request from on, of a
+// challenge of identity, and returns the challenge's SID. That Fetch is
+// the login's Wait, which subscribed to the hub before it: from then on
+// an answer's webhook ends it. "" (and a test error) after 5 s.
+func (f *fixture) pushWaiting(from int, identity string) string {
 	f.t.Helper()
-	for i := 0; i < 400; i++ {
-		for ch, err := range f.look.Challenges.List(ctx, f.fake.ServiceSID(), phone.Identity,
-			&verify.ListChallengesParams{FactorSID: phone.FactorSID, Status: verify.StatusPending}) {
-			if err == nil {
-				return ch.SID
-			}
-		}
-		time.Sleep(5 * time.Millisecond)
+	r, ok := f.api.waitFor(from, func(r string) bool {
+		return strings.HasPrefix(r, "GET ") && strings.Contains(r, "/Entities/"+identity+"/Challenges/YC")
+	})
+	if !ok {
+		f.t.Errorf("no login waits on a push to %s", identity)
+		return ""
 	}
-	f.t.Errorf("no pending push for %s appeared", phone.Identity)
-	return ""
+	return path.Base(r)
+}
+
+// fetches counts the app's Fetches of challenge sid from request from on.
+func (f *fixture) fetches(from int, sid string) int {
+	n := 0
+	for _, r := range f.api.since(from) {
+		if strings.HasPrefix(r, "GET ") && strings.HasSuffix(r, "/Challenges/"+sid) {
+			n++
+		}
+	}
+	return n
+}
+
+// settle waits until the fake has delivered every event so far and had
+// the login server's answer.
+func (f *fixture) settle() {
+	f.t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := f.fake.WaitForDeliveries(ctx); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+// deliveries describes the fake's delivery attempts of events of type typ,
+// one line each, in the order they ended.
+func (f *fixture) deliveries(typ verify.EventType) []string {
+	var out []string
+	for _, d := range f.fake.Deliveries() {
+		if d.Type != typ {
+			continue
+		}
+		subject := d.FactorSID
+		if d.ChallengeSID != "" {
+			subject = d.ChallengeSID
+		}
+		line := fmt.Sprintf("%s %s attempt %d: %d", d.Type, subject, d.Attempt, d.StatusCode)
+		if d.Duplicate {
+			line += " (duplicate)"
+		}
+		out = append(out, line)
+	}
+	return out
+}
+
+// factors lists identity's factors on the fake, as "SID type status name".
+func (f *fixture) factors(identity string) []string {
+	f.t.Helper()
+	var out []string
+	for fa, err := range f.look.Factors.List(ctx, f.fake.ServiceSID(), identity, nil) {
+		if errors.Is(err, verify.ErrNotFound) {
+			return nil // no entity: no factor
+		}
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		out = append(out, strings.Join([]string{fa.SID, string(fa.FactorType), string(fa.Status), fa.FriendlyName}, " "))
+	}
+	return out
 }
 
 // challenges counts every challenge the fake holds for identity.
@@ -176,6 +331,10 @@ func (f *fixture) challenges(identity string) int {
 	return n
 }
 
+// TestPasswordStep: a wrong password, none, or an unknown user is 401
+// without a session; the right one opens a session (a random, HttpOnly,
+// Secure, SameSite=Strict cookie) that is not logged in and costs Verify
+// nothing.
 func TestPasswordStep(t *testing.T) {
 	f := setup(t)
 	ada := f.addUser("ada", "user-0001-ada")
@@ -208,6 +367,8 @@ func TestPasswordStep(t *testing.T) {
 	}
 }
 
+// TestPushLoginApprovedAndDenied: an approved push logs in under a new
+// session id; a denied one does not.
 func TestPushLoginApprovedAndDenied(t *testing.T) {
 	f := setup(t)
 	ada := f.addUser("ada", "user-0001-ada")
@@ -242,6 +403,8 @@ func TestPushLoginApprovedAndDenied(t *testing.T) {
 	}
 }
 
+// TestTOTPLogin: wrong and malformed codes are refused, the right one logs
+// in, and the fifth wrong code ends the session.
 func TestTOTPLogin(t *testing.T) {
 	f := setup(t)
 	ada := f.addUser("ada", "user-0001-ada")
@@ -275,6 +438,7 @@ func TestTOTPLogin(t *testing.T) {
 	}
 }
 
+// wrongCode is code with its first digit changed.
 func wrongCode(code string) string {
 	b := []byte(code)
 	b[0] = '0' + (b[0]-'0'+1)%10
@@ -282,7 +446,8 @@ func wrongCode(code string) string {
 }
 
 // TestSecondFactorNeedsALiveSession: without a session, with a made-up id
-// or with an expired one, neither step sends anything to Verify.
+// or with an expired one, neither the second step nor any enrollment sends
+// anything to Verify.
 func TestSecondFactorNeedsALiveSession(t *testing.T) {
 	f := setup(t)
 	ada := f.addUser("ada", "user-0001-ada")
@@ -293,12 +458,21 @@ func TestSecondFactorNeedsALiveSession(t *testing.T) {
 		"forged id":  {f: f, cookie: &http.Cookie{Name: sessionCookie, Value: "AAAAAAAAAAAAAAAAAAAAAAAAAA"}},
 		"expired":    expired,
 	} {
-		for path, form := range map[string]url.Values{
-			"/login/push": {"identity": {ada.identity}, "factor": {ada.phone.FactorSID}},
-			"/login/totp": {"identity": {ada.identity}, "factor": {ada.totp.SID}, "code": {ada.totp.Code()}},
+		for route, form := range map[string]url.Values{
+			"/login/push":             {"identity": {ada.identity}, "factor": {ada.phone.FactorSID}},
+			"/login/totp":             {"identity": {ada.identity}, "factor": {ada.totp.SID}, "code": {ada.totp.Code()}},
+			"/enroll/totp":            {"identity": {ada.identity}},
+			"/enroll/totp/verify":     {"identity": {ada.identity}, "factor_sid": {ada.totp.SID}, "code": {ada.totp.Code()}},
+			"/enroll/push/token":      {"identity": {ada.identity}},
+			"/enroll/push/done":       {"identity": {ada.identity}},
+			"GET /enroll/totp/qr.png": nil,
 		} {
-			if status, body := b.post(path, form); status != 401 || body != "log in with your password first" {
-				t.Errorf("%s, %s: %d %q, want 401", name, path, status, body)
+			method, target, ok := strings.Cut(route, " ")
+			if !ok {
+				method, target = "POST", route
+			}
+			if status, body := b.do(method, target, form); status != 401 || body != "log in with your password first" {
+				t.Errorf("%s, %s: %d %q, want 401", name, route, status, body)
 			}
 		}
 		if status, _ := b.do("GET", "/me", nil); status != 401 {
@@ -307,6 +481,9 @@ func TestSecondFactorNeedsALiveSession(t *testing.T) {
 	}
 	if n := f.challenges(ada.identity); n != 0 {
 		t.Errorf("%d challenges created without a session, want 0", n)
+	}
+	if n := len(f.factors(ada.identity)); n != 2 {
+		t.Errorf("ada has %d factors, want her 2: none enrolled without a session", n)
 	}
 }
 
@@ -345,12 +522,13 @@ func TestPushLimits(t *testing.T) {
 	ada := f.addUser("ada", "user-0001-ada")
 	first, second := f.login(ada), f.login(ada)
 
+	from := f.api.mark()
 	done := make(chan string, 1)
 	go func() {
 		status, body := first.post("/login/push", nil)
 		done <- strings.TrimSpace(body) + " " + http.StatusText(status)
 	}()
-	sid := f.pendingPush(ada.phone)
+	sid := f.pushWaiting(from, ada.identity)
 	if status, body := second.post("/login/push", nil); status != 429 || body != "a push is already waiting on your phone" {
 		t.Errorf("second push while one is pending: %d %q, want 429", status, body)
 	}
@@ -405,12 +583,14 @@ type testClock struct {
 	now time.Time
 }
 
+// Now is the clock's time.
 func (c *testClock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.now
 }
 
+// Advance moves the clock forward by d.
 func (c *testClock) Advance(d time.Duration) {
 	c.mu.Lock()
 	c.now = c.now.Add(d)
@@ -423,14 +603,78 @@ type syncBuffer struct {
 	buf bytes.Buffer
 }
 
+// Write appends p.
 func (b *syncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
+// String is everything written so far.
 func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// apiLog is the app's transport to the fake: it records every request,
+// once answered, as "METHOD /path", so that tests see what the app asked
+// of Verify and when a login started waiting.
+type apiLog struct {
+	next *http.Transport
+	mu   sync.Mutex
+	reqs []string
+	grew chan struct{} // closed and replaced at each request
+}
+
+// RoundTrip sends req and records it.
+func (l *apiLog) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := l.next.RoundTrip(req)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.reqs = append(l.reqs, req.Method+" "+req.URL.Path)
+	close(l.grew)
+	l.grew = make(chan struct{})
+	return resp, err
+}
+
+// CloseIdleConnections lets verify.Client.CloseIdleConnections reach the
+// pool.
+func (l *apiLog) CloseIdleConnections() { l.next.CloseIdleConnections() }
+
+// mark is the index the next request will have.
+func (l *apiLog) mark() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.reqs)
+}
+
+// since returns the requests from index from on.
+func (l *apiLog) since(from int) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.reqs[from:]...)
+}
+
+// waitFor returns the first request from index from on that match
+// accepts, waiting for it up to 5 s.
+func (l *apiLog) waitFor(from int, match func(string) bool) (string, bool) {
+	timeout := time.NewTimer(5 * time.Second)
+	defer timeout.Stop()
+	for {
+		l.mu.Lock()
+		for _, r := range l.reqs[from:] {
+			if match(r) {
+				l.mu.Unlock()
+				return r, true
+			}
+		}
+		grew := l.grew
+		l.mu.Unlock()
+		select {
+		case <-grew:
+		case <-timeout.C:
+			return "", false
+		}
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 )
 
+// Why a push is refused; the text is shown to the user.
 var (
 	errPushPending   = errors.New("a push is already waiting on your phone")
 	errTooManyPushes = errors.New("too many pushes, try again in a minute")
@@ -23,6 +24,8 @@ type pushLimits struct {
 	recent    map[string][]time.Time // by user name: when pushes began
 }
 
+// newPushLimits allows perMinute pushes per user in any minute, on the
+// clock now.
 func newPushLimits(perMinute int, now func() time.Time) *pushLimits {
 	return &pushLimits{perMinute: perMinute, now: now, pending: map[string]bool{}, recent: map[string][]time.Time{}}
 }

@@ -7,11 +7,12 @@ import (
 	"time"
 )
 
+// Session settings.
 const (
 	sessionCookie   = "login_session"
 	secondFactorTTL = 5 * time.Minute // from the password to the second factor
-	loggedInTTL     = 12 * time.Hour
-	maxWrongCodes   = 5 // then the session ends and the password is asked again
+	loggedInTTL     = 12 * time.Hour  // after the second factor
+	maxWrongCodes   = 5               // then the session ends and the password is asked again
 )
 
 // session is the server-side state behind a session cookie.
@@ -20,6 +21,15 @@ type session struct {
 	expires    time.Time
 	loggedIn   bool // the second factor passed
 	wrongCodes int
+	totp       pendingTOTP // a TOTP factor being enrolled; zero when none
+}
+
+// pendingTOTP is a TOTP factor created for the session's user and not yet
+// verified. Its otpauth:// URI holds the secret and the API returns it only
+// once, so it stays here, server-side, until the factor is verified.
+type pendingTOTP struct {
+	factorSID string // YF…
+	uri       string // otpauth://totp/…?secret=…
 }
 
 // sessions keeps sessions in memory by their random id, safe for
@@ -32,6 +42,7 @@ type sessions struct {
 	secure bool // cookies only over HTTPS; false only for http://127.0.0.1
 }
 
+// newSessions returns an empty store that reads the time from now.
 func newSessions(now func() time.Time) *sessions {
 	return &sessions{byID: map[string]*session{}, now: now, secure: true}
 }
@@ -59,8 +70,8 @@ func (s *sessions) lookup(r *http.Request) (id string, sess session, ok bool) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p := s.byID[c.Value]
-	if p == nil || !s.now().Before(p.expires) {
+	p := s.live(c.Value)
+	if p == nil {
 		delete(s.byID, c.Value)
 		return "", session{}, false
 	}
@@ -73,13 +84,37 @@ func (s *sessions) lookup(r *http.Request) (id string, sess session, ok bool) {
 func (s *sessions) promote(w http.ResponseWriter, id string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p := s.byID[id]
-	if p == nil || !s.now().Before(p.expires) {
+	p := s.live(id)
+	if p == nil {
 		return false
 	}
 	delete(s.byID, id)
 	s.open(w, &session{user: p.user, expires: s.now().Add(loggedInTTL), loggedIn: true})
 	return true
+}
+
+// setTOTP keeps p as the session's pending TOTP enrollment, replacing any
+// other; the zero pendingTOTP ends it. It reports false if the session
+// ended meanwhile.
+func (s *sessions) setTOTP(id string, p pendingTOTP) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sess := s.live(id)
+	if sess == nil {
+		return false
+	}
+	sess.totp = p
+	return true
+}
+
+// live returns the session stored under id unless it is unknown or
+// expired; the caller holds s.mu.
+func (s *sessions) live(id string) *session {
+	p := s.byID[id]
+	if p == nil || !s.now().Before(p.expires) {
+		return nil
+	}
+	return p
 }
 
 // wrongCode counts a wrong TOTP code; it ends the session and reports true
