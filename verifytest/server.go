@@ -64,7 +64,8 @@ type Server struct {
 type Option func(*Server)
 
 // WithClock makes the server read time from now instead of time.Now.
-// Advance still moves it forward.
+// Advance still moves it forward. Every response's Date header carries this
+// clock (Now), as Challenges.Wait expects of the server it polls.
 func WithClock(now func() time.Time) Option {
 	return func(s *Server) { s.clock = now }
 }
@@ -232,9 +233,12 @@ func (s *Server) routes() http.Handler {
 	return mux
 }
 
-// serve is the server's entry point: request id, queued faults, then the API.
+// serve is the server's entry point: request id and Date, queued faults,
+// then the API. Date is the fake's clock (Now), not the machine's, since
+// clients such as Challenges.Wait judge expiry on the server's clock from it.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Twilio-Request-Id", newSID("RQ"))
+	w.Header().Set("Date", s.Now().Format(http.TimeFormat))
 	if s.injectFault(w, r) {
 		return
 	}
