@@ -12,15 +12,20 @@
 // With -webhook URL it registers that URL as a webhook for every event
 // before enrolling, so the receiver there gets the factor events of the
 // enrollment, then the challenge events, signed with the printed auth token.
+// A busy port, or an -addr that is not on a loopback host, ends it with
+// exit status 1 and a message naming an address to pass instead.
 package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -60,7 +65,11 @@ func main() {
 // run seeds a fake, prints how to reach it, and serves until ctx ends.
 func run(ctx context.Context, out io.Writer, cfg config) error {
 	identity, answer, delay := cfg.identity, cfg.answer, cfg.delay
-	srv := verifytest.NewServer(verifytest.WithAddr(cfg.addr))
+	l, err := listen(cfg.addr)
+	if err != nil {
+		return err
+	}
+	srv := verifytest.NewServer(verifytest.WithListener(l))
 	defer srv.Close()
 	hook := ""
 	if cfg.webhook != "" {
@@ -108,6 +117,38 @@ examples/login against this fake, in another terminal:
 		return nil
 	}
 	return answerPushes(ctx, client, srv.ServiceSID(), dev, answer, delay)
+}
+
+// listen opens the loopback address the fake serves on, with an error
+// that says what to pass instead when it cannot: the fake has no TLS and
+// prints its credentials, so it never listens where other machines reach.
+func listen(addr string) (net.Listener, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "" {
+		port = "4010"
+	}
+	ip := net.ParseIP(host)
+	notLoopback := fmt.Errorf("-addr %s is not a loopback host:port; the fake serves plain http to this machine only: pass -addr %s",
+		addr, net.JoinHostPort("127.0.0.1", port))
+	if err != nil || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {
+		return nil, notLoopback
+	}
+	l, err := net.Listen("tcp", addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		next := "0" // any free port
+		if n, convErr := strconv.Atoi(port); convErr == nil && n > 0 && n < 65535 {
+			next = strconv.Itoa(n + 1)
+		}
+		return nil, fmt.Errorf("%s is in use; pass -addr %s", addr, net.JoinHostPort(host, next))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listening on %s: %w", addr, err)
+	}
+	if a, ok := l.Addr().(*net.TCPAddr); !ok || !a.IP.IsLoopback() { // localhost resolved elsewhere
+		_ = l.Close()
+		return nil, notLoopback
+	}
+	return l, nil
 }
 
 // enrollTOTP creates a TOTP factor through the API and verifies it with the
