@@ -186,7 +186,7 @@ func enrollPush(ctx context.Context, srv *verifytest.Server, client *verify.Clie
 // answerPushes plays the phone: every pending push challenge is answered
 // after delay, until ctx ends.
 func answerPushes(ctx context.Context, client *verify.Client, service string, dev *verifytest.Device, answer string, delay time.Duration) error {
-	seen := map[string]time.Time{}
+	p := &phone{client: client, service: service, dev: dev, answer: answer, delay: delay, seen: map[string]time.Time{}}
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -195,26 +195,52 @@ func answerPushes(ctx context.Context, client *verify.Client, service string, de
 			return nil
 		case <-tick.C:
 		}
-		for ch, err := range client.Challenges.List(ctx, service, dev.Identity,
-			&verify.ListChallengesParams{FactorSID: dev.FactorSID, Status: verify.StatusPending}) {
-			if err != nil {
-				break
-			}
-			first, ok := seen[ch.SID]
-			if !ok {
-				seen[ch.SID] = time.Now()
-				continue
-			}
-			if time.Since(first) < delay {
-				continue
-			}
-			respond := dev.Approve
-			if answer == "deny" {
-				respond = dev.Deny
-			}
-			if _, err := respond(ctx, ch.SID); err == nil {
-				delete(seen, ch.SID)
-			}
+		p.poll(ctx)
+	}
+}
+
+// phone answers the push challenges of its device.
+type phone struct {
+	client  *verify.Client
+	service string
+	dev     *verifytest.Device
+	answer  string        // approve or deny
+	delay   time.Duration // how long a challenge stays pending before the phone answers
+	// seen holds when each pending challenge was first listed; a challenge
+	// is forgotten once it leaves pending (answered, here or elsewhere, or
+	// expired), so a long-running fake does not grow.
+	seen map[string]time.Time
+}
+
+// poll lists the device's pending challenges once and answers those seen
+// pending for delay.
+func (p *phone) poll(ctx context.Context) {
+	pending := map[string]bool{}
+	for ch, err := range p.client.Challenges.List(ctx, p.service, p.dev.Identity,
+		&verify.ListChallengesParams{FactorSID: p.dev.FactorSID, Status: verify.StatusPending}) {
+		if err != nil {
+			return // not every pending one was listed: forget nothing
+		}
+		pending[ch.SID] = true
+		first, ok := p.seen[ch.SID]
+		if !ok {
+			p.seen[ch.SID] = time.Now()
+			continue
+		}
+		if time.Since(first) < p.delay {
+			continue
+		}
+		respond := p.dev.Approve
+		if p.answer == "deny" {
+			respond = p.dev.Deny
+		}
+		if _, err := respond(ctx, ch.SID); err == nil {
+			delete(p.seen, ch.SID)
+		}
+	}
+	for sid := range p.seen {
+		if !pending[sid] {
+			delete(p.seen, sid)
 		}
 	}
 }
