@@ -6,14 +6,20 @@
 //
 // It enrolls a TOTP factor and a push factor through the API, as a login
 // backend and its mobile app would, prints its URL, credentials, the
-// service, identity and factors (with the TOTP secret and a current code),
-// then serves until SIGINT or SIGTERM and exits 0. Push challenges are
+// service, identity and factors (with the TOTP secret, a current code and
+// the command that prints later ones), then serves until SIGINT or SIGTERM
+// and exits 0. Push challenges are
 // answered by the simulated phone when -push-answer is approve or deny.
 // With -webhook URL it registers that URL as a webhook for every event
 // before enrolling, so the receiver there gets the factor events of the
 // enrollment, then the challenge events, signed with the printed auth token.
 // A busy port, or an -addr that is not on a loopback host, ends it with
 // exit status 1 and a message naming an address to pass instead.
+//
+//	go run ./cmd/verify-fake totp SECRET
+//
+// prints the current code of a TOTP factor from its base32 secret (6
+// digits, 30 s, SHA-1: the fake's defaults) and exits, without a server.
 package main
 
 import (
@@ -43,6 +49,9 @@ type config struct {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "totp" {
+		os.Exit(totpCommand(os.Args[2:], os.Stdout, os.Stderr, time.Now))
+	}
 	var cfg config
 	flag.StringVar(&cfg.addr, "addr", "127.0.0.1:4010", "loopback address to listen on")
 	flag.StringVar(&cfg.identity, "identity", "user-0001-demo", "identity of the seeded entity")
@@ -96,6 +105,7 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
   service SID      %s
   identity         %s
   TOTP factor      %s  secret %s  code now %s
+  next codes       go run ./cmd/verify-fake totp %s
   push factor      %s  (phone answers: %s after %s)
 %s
 try:
@@ -107,7 +117,7 @@ examples/login against this fake, in another terminal:
   export TWILIO_ACCOUNT_SID=%s TWILIO_AUTH_TOKEN=%s VERIFY_SERVICE_SID=%s VERIFY_IDENTITY=%s VERIFY_PUSH_FACTOR_SID=%s VERIFY_TOTP_FACTOR_SID=%s
   go run ./examples/login -base-url %s -password demo
 `, srv.URL, srv.AccountSID(), srv.AuthToken(), srv.ServiceSID(), identity,
-		totp.SID, totp.Secret, totp.Code(), dev.FactorSID, answer, delay, hook,
+		totp.SID, totp.Secret, totp.Code(), totp.Secret, dev.FactorSID, answer, delay, hook,
 		srv.AccountSID(), srv.AuthToken(), totp.SID, totp.Code(), base,
 		srv.AccountSID(), srv.AuthToken(), base,
 		srv.AccountSID(), srv.AuthToken(), base,
