@@ -122,8 +122,10 @@ func NewServer(opts ...Option) *Server {
 		_ = s.ts.Listener.Close()
 		s.ts.Listener = l
 	}
+	// URL is set before serving starts: handlers read it, and a request from
+	// another process has no other ordering with this goroutine.
+	s.URL = "http://" + s.ts.Listener.Addr().String()
 	s.ts.Start()
-	s.URL = s.ts.URL
 	return s
 }
 
