@@ -114,14 +114,17 @@ try:
   curl -u %s:%s -d FactorType=totp -d FriendlyName=laptop %s/Factors
 
 examples/login against this fake, in another terminal:
-  export TWILIO_ACCOUNT_SID=%s TWILIO_AUTH_TOKEN=%s VERIFY_SERVICE_SID=%s VERIFY_IDENTITY=%s VERIFY_PUSH_FACTOR_SID=%s VERIFY_TOTP_FACTOR_SID=%s
+  export TWILIO_ACCOUNT_SID=%s TWILIO_AUTH_TOKEN=%s VERIFY_SERVICE_SID=%s VERIFY_IDENTITY=%s VERIFY_PUSH_FACTOR_SID=%s VERIFY_TOTP_FACTOR_SID=%s VERIFY_BASE_URL=%s
   go run ./examples/login -base-url %s -password demo
+and, after the same export:
+  go run ./examples/enroll   # a new TOTP factor; type its codes, which go run ./cmd/verify-fake totp <its secret> prints
+  go run ./examples/report   # the identity's challenges
 `, srv.URL, srv.AccountSID(), srv.AuthToken(), srv.ServiceSID(), identity,
 		totp.SID, totp.Secret, totp.Code(), totp.Secret, dev.FactorSID, answer, delay, hook,
 		srv.AccountSID(), srv.AuthToken(), totp.SID, totp.Code(), base,
 		srv.AccountSID(), srv.AuthToken(), base,
 		srv.AccountSID(), srv.AuthToken(), base,
-		srv.AccountSID(), srv.AuthToken(), srv.ServiceSID(), identity, dev.FactorSID, totp.SID, srv.URL)
+		srv.AccountSID(), srv.AuthToken(), srv.ServiceSID(), identity, dev.FactorSID, totp.SID, srv.URL, srv.URL)
 	if answer == "none" {
 		<-ctx.Done()
 		return nil
