@@ -50,6 +50,9 @@ const (
 	defaultDeliveryTimeout    = 5 * time.Second
 	deliveryUserAgent         = "verifytest-webhooks/1.0"
 	maxReceiverBody           = 64 << 10 // read from a receiver's answer, then dropped
+	// maxDeliveryRecords is how many attempts Deliveries lists: the latest
+	// ones, so that a long-running server (cmd/verify-fake) does not grow.
+	maxDeliveryRecords = 10000
 )
 
 // withDefaults fills the zero fields of p.
@@ -158,7 +161,8 @@ type deliverer struct {
 	queues    map[string][]*outgoing // webhook SID -> deliveries not started; a key exists while its worker runs
 	pending   int                    // deliveries queued or being sent
 	changed   chan struct{}          // closed and replaced when an attempt is recorded or pending changes
-	sent      []Delivery             // every attempt, in the order they ended
+	sent      []Delivery             // the latest attempts, in the order they ended (see record)
+	forgotten int                    // attempts dropped from the front of sent: sent[i] is attempt forgotten+i, counting from 0
 	drop      int                    // deliveries DropNextDelivery still has to lose
 	duplicate int                    // deliveries DuplicateNextDelivery still has to double
 	delay     time.Duration          // DelayDeliveries
@@ -284,7 +288,7 @@ func (d *deliverer) deliver(o *outgoing) {
 			return // cut short by Close: not an answer from the receiver
 		}
 		d.mu.Lock()
-		d.sent = append(d.sent, rec)
+		d.record(rec)
 		d.signal()
 		d.mu.Unlock()
 		if !rec.retryable() || attempt >= d.policy.Attempts {
@@ -294,6 +298,27 @@ func (d *deliverer) deliver(o *outgoing) {
 			return
 		}
 	}
+}
+
+// record logs an attempt. The log keeps the last maxDeliveryRecords: once
+// it holds twice that, the older half is forgotten, so that appending stays
+// cheap and memory bounded. The caller holds d.mu.
+func (d *deliverer) record(rec Delivery) {
+	d.sent = append(d.sent, rec)
+	if len(d.sent) >= 2*maxDeliveryRecords {
+		n := len(d.sent) - maxDeliveryRecords
+		clear(d.sent[:n]) // Err values may hold onto more
+		d.sent = append(d.sent[:0], d.sent[n:]...)
+		d.forgotten += n
+	}
+}
+
+// listed is what Deliveries shows: the last maxDeliveryRecords attempts,
+// and the number of the first of them (counting every attempt from 0).
+// The caller holds d.mu.
+func (d *deliverer) listed() ([]Delivery, int) {
+	start := max(0, len(d.sent)-maxDeliveryRecords)
+	return d.sent[start:], d.forgotten + start
 }
 
 // post makes one attempt and returns the receiver's status, or why there
@@ -370,16 +395,18 @@ func (d *deliverer) close() {
 	d.transport.CloseIdleConnections()
 }
 
-// Deliveries lists every attempt to send an event to a webhook so far, in
+// Deliveries lists the attempts to send an event to a webhook so far, in
 // the order the attempts ended: one entry per try, retries and duplicates
-// included. A delivery lost to DropNextDelivery is not listed: it was never
-// sent. Call WaitForDeliveries first to see everything the events so far
-// lead to.
+// included. It keeps the last 10,000 attempts and forgets older ones, so
+// that a long-running server does not grow. A delivery lost to
+// DropNextDelivery is not listed: it was never sent. Call WaitForDeliveries
+// first to see everything the events so far lead to.
 func (s *Server) Deliveries() []Delivery {
 	d := s.hooks
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return append([]Delivery(nil), d.sent...)
+	recs, _ := d.listed()
+	return append([]Delivery(nil), recs...)
 }
 
 // WaitForDeliveries waits until no delivery is queued or being sent
@@ -407,17 +434,18 @@ func (s *Server) WaitForDeliveries(ctx context.Context) error {
 }
 
 // WaitForDelivery waits until an attempt for which match returns true has
-// been recorded, earlier ones included, and returns it: for a test that
-// must act between two attempts, such as starting a receiver after the
-// first try was refused. It fails when ctx ends, or when the server is
-// closed with nothing left to send.
+// been recorded, earlier ones still listed by Deliveries included, and
+// returns it: for a test that must act between two attempts, such as
+// starting a receiver after the first try was refused. It fails when ctx
+// ends, or when the server is closed with nothing left to send.
 func (s *Server) WaitForDelivery(ctx context.Context, match func(Delivery) bool) (Delivery, error) {
 	d := s.hooks
-	seen := 0
+	seen := 0 // attempts looked at, counting from the first ever recorded
 	for {
 		d.mu.Lock()
-		fresh := append([]Delivery(nil), d.sent[seen:]...)
-		seen = len(d.sent)
+		recs, first := d.listed()
+		fresh := append([]Delivery(nil), recs[max(0, min(seen-first, len(recs))):]...)
+		seen = first + len(recs)
 		over := d.closed && d.pending == 0
 		ch := d.changed
 		d.mu.Unlock()

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 	"unicode/utf8"
 
 	verify "github.com/verifykit/verify-go"
@@ -259,8 +260,12 @@ func (s *Server) patchFactor(r *http.Request, p *verify.UpdateFactorParams) (any
 	return s.factorWire(f), nil
 }
 
-// updateFactor applies an Update: settings of the factor's own type, then
-// the AuthPayload that verifies it. The caller holds s.mu.
+// updateFactor applies an Update: settings of the factor's own type, and
+// the AuthPayload that verifies it. A failed verification (a wrong code, a
+// code of the wrong length, too many tries, a bad push signature) changes
+// nothing but the count of wrong codes: the settings are applied only with
+// a payload that verifies, or none, and the code is checked with the
+// config the Update sets. The caller holds s.mu.
 func (s *Server) updateFactor(f *factor, p *verify.UpdateFactorParams) *apiError {
 	totpFields := p.TimeStep != 0 || p.Skew != nil || p.CodeLength != 0 || p.Alg != ""
 	pushFields := p.NotificationToken != "" || p.SDKVersion != "" || p.NotificationPlatform != ""
@@ -271,53 +276,65 @@ func (s *Server) updateFactor(f *factor, p *verify.UpdateFactorParams) *apiError
 		return badRequest("Config.TimeStep, Config.Skew, Config.CodeLength and Config.Alg are for totp factors; %s is push", f.sid)
 	}
 	now := s.now()
+	next := *f // the factor as the Update would leave it
 	if p.FriendlyName != "" {
-		f.friendlyName = p.FriendlyName
+		next.friendlyName = p.FriendlyName
 	}
 	if totpFields {
-		f.totp = totpOpts(f.totp, p.TimeStep, p.Skew, p.CodeLength, p.Alg)
+		next.totp = totpOpts(f.totp, p.TimeStep, p.Skew, p.CodeLength, p.Alg)
 	}
 	if p.NotificationPlatform != "" {
-		f.push.platform = string(p.NotificationPlatform)
+		next.push.platform = string(p.NotificationPlatform)
 	}
 	if p.NotificationToken != "" {
-		f.push.token = p.NotificationToken
+		next.push.token = p.NotificationToken
 	}
 	if p.SDKVersion != "" {
-		f.push.sdkVersion = p.SDKVersion
+		next.push.sdkVersion = p.SDKVersion
 	}
-	f.updated = now
+	next.updated = now
 	if p.AuthPayload == "" || f.verified {
-		return nil // a verified factor stays verified; its AuthPayload is not checked again
-	}
-	if f.kind == verify.FactorTypePush {
-		if err := checkFactorSignature(f, p.AuthPayload); err != nil {
-			return fail(http.StatusForbidden, codeFactorVerifyFail, "Factor verification failed: %v", err)
-		}
-		f.verified = true
-		s.factorEvent(verify.EventFactorVerified, f)
+		*f = next // a verified factor stays verified; its AuthPayload is not checked again
 		return nil
 	}
-	if n := utf8.RuneCountInString(p.AuthPayload); n < verify.MinTOTPCodeLength || n > verify.MaxTOTPCodeLength {
-		return badRequest("AuthPayload must be a TOTP code of 3 to 8 characters, not %d", n)
+	ok, err := s.checkFactorPayload(f, &next, p.AuthPayload, now)
+	if !ok {
+		return err // nil for a wrong code: 200 with the factor unchanged, as the API has done since 2021
 	}
-	tooMany := func() *apiError {
-		return fail(http.StatusTooManyRequests, codeMaxFactorAttempts, "Max verification attempts reached for factor %s; delete it and enroll again", f.sid)
-	}
-	if f.wrongAttempts > maxWrongAttempts {
-		return tooMany()
-	}
-	if s.totpValid(f, p.AuthPayload, now) {
-		f.verified = true
-		s.factorEvent(verify.EventFactorVerified, f)
-		return nil
-	}
-	// A wrong code answers 200 with the factor still unverified, as the API
-	// has done since 2021; the 6th wrong one is 60310, like 60308 on challenges.
-	if f.wrongAttempts++; f.wrongAttempts > maxWrongAttempts {
-		return tooMany()
-	}
+	next.verified = true
+	*f = next
+	s.factorEvent(verify.EventFactorVerified, f)
 	return nil
+}
+
+// checkFactorPayload reports whether the AuthPayload that verifies f is
+// right, checked as next (f with the Update's settings) would check it. A
+// wrong TOTP code is counted on f and reported as false with no error,
+// until it is one too many (60310); a refused payload is false with the
+// error to answer. The caller holds s.mu.
+func (s *Server) checkFactorPayload(f, next *factor, payload string, now time.Time) (bool, *apiError) {
+	if f.kind == verify.FactorTypePush {
+		if err := checkFactorSignature(next, payload); err != nil {
+			return false, fail(http.StatusForbidden, codeFactorVerifyFail, "Factor verification failed: %v", err)
+		}
+		return true, nil
+	}
+	if n := utf8.RuneCountInString(payload); n < verify.MinTOTPCodeLength || n > verify.MaxTOTPCodeLength {
+		return false, badRequest("AuthPayload must be a TOTP code of 3 to 8 characters, not %d", n)
+	}
+	tooMany := fail(http.StatusTooManyRequests, codeMaxFactorAttempts,
+		"Max verification attempts reached for factor %s; delete it and enroll again", f.sid)
+	if f.wrongAttempts > maxWrongAttempts {
+		return false, tooMany
+	}
+	if s.totpValid(next, payload, now) {
+		return true, nil
+	}
+	// The 6th wrong one is 60310, like 60308 on challenges.
+	if f.wrongAttempts++; f.wrongAttempts > maxWrongAttempts {
+		return false, tooMany
+	}
+	return false, nil
 }
 
 // checkFactorSignature checks a push factor's verification payload: the

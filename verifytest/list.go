@@ -12,6 +12,11 @@ import (
 
 const defaultPageSize = 50
 
+// maxPageOffset bounds where a page may start (Page × PageSize, or a
+// PageToken): far beyond anything a fake holds, and small enough that
+// offset + size never overflows an int, even a 32-bit one.
+const maxPageOffset = 1 << 30
+
 // metaJSON is the paging information every list page carries.
 type metaJSON struct {
 	Page            int     `json:"page"`
@@ -30,7 +35,9 @@ type pageQuery struct {
 }
 
 // readPageQuery reads PageSize (1–1000, default 50), Page and PageToken.
-// PageToken, when set, wins over Page for where the page starts.
+// PageToken, when set, wins over Page for where the page starts. A page
+// that would start past maxPageOffset is a 400 (60306), so that no offset
+// arithmetic overflows.
 func readPageQuery(q url.Values) (pageQuery, *apiError) {
 	size, err := intParam(q, "PageSize", defaultPageSize, 1)
 	if err != nil {
@@ -43,10 +50,13 @@ func readPageQuery(q url.Values) (pageQuery, *apiError) {
 	if err != nil {
 		return pageQuery{}, err
 	}
+	if page > maxPageOffset/size {
+		return pageQuery{}, badRequest("Page %d is too large for PageSize %d: a page may start at item %d at most", page, size, maxPageOffset)
+	}
 	p := pageQuery{size: size, page: page, offset: page * size}
 	if tok := q.Get("PageToken"); tok != "" {
 		n, convErr := strconv.Atoi(strings.TrimPrefix(tok, "PT"))
-		if !strings.HasPrefix(tok, "PT") || convErr != nil || n < 0 {
+		if !strings.HasPrefix(tok, "PT") || convErr != nil || n < 0 || n > maxPageOffset {
 			return pageQuery{}, badRequest("PageToken %q is not valid", tok)
 		}
 		p.offset = n

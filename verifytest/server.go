@@ -39,7 +39,8 @@ type Server struct {
 	// URL is the server's base URL, for verify.WithBaseURL.
 	URL string
 
-	addr       string
+	addr       string         // WithAddr
+	listeners  []net.Listener // WithListener; more than one is refused
 	ts         *httptest.Server
 	api        http.Handler
 	accountSID string
@@ -64,7 +65,8 @@ type Server struct {
 type Option func(*Server)
 
 // WithClock makes the server read time from now instead of time.Now.
-// Advance still moves it forward.
+// Advance still moves it forward. Every response's Date header carries this
+// clock (Now), as Challenges.Wait expects of the server it polls.
 func WithClock(now func() time.Time) Option {
 	return func(s *Server) { s.clock = now }
 }
@@ -77,8 +79,21 @@ func WithCredentials(accountSID, authToken string) Option {
 
 // WithAddr listens on addr (a loopback host:port such as 127.0.0.1:4010)
 // instead of a random port; NewServer panics if it cannot listen there.
+// To handle a busy port without a panic, listen yourself and pass the
+// listener to WithListener.
 func WithAddr(addr string) Option {
 	return func(s *Server) { s.addr = addr }
+}
+
+// WithListener serves on l instead of a port of the server's choosing: a
+// TCP listener on a loopback address, such as one from
+// net.Listen("tcp", "127.0.0.1:4010"), so that the caller handles a busy
+// port or a wrong address itself. The server takes ownership of l: Close
+// closes it, and so does NewServer when it refuses it. NewServer panics if
+// l is not a TCP listener on a loopback address, or with WithAddr or a
+// second WithListener as well.
+func WithListener(l net.Listener) Option {
+	return func(s *Server) { s.listeners = append(s.listeners, l) }
 }
 
 // NewServer starts a fake with one service (ServiceSID) and fresh
@@ -94,27 +109,60 @@ func NewServer(opts ...Option) *Server {
 	for _, opt := range opts {
 		opt(s)
 	}
+	l, err := s.listen()
+	if err != nil {
+		panic("verifytest: " + err.Error())
+	}
 	s.hooks = newDeliverer(s.authToken, s.jsonDeliveries, s.policy, s.Now)
 	s.defaultSvc = s.NewService()
 	s.devices = newDeviceHTTP()
 	s.api = s.routes()
 	s.ts = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
-	if s.addr != "" {
-		host, _, err := net.SplitHostPort(s.addr)
-		ip := net.ParseIP(host)
-		if err != nil || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {
-			panic("verifytest: WithAddr needs a loopback host:port, not " + s.addr)
-		}
-		l, err := net.Listen("tcp", s.addr)
-		if err != nil {
-			panic("verifytest: listening on " + s.addr + ": " + err.Error())
-		}
+	if l != nil {
 		_ = s.ts.Listener.Close()
 		s.ts.Listener = l
 	}
+	// URL is set before serving starts: handlers read it, and a request from
+	// another process has no other ordering with this goroutine.
+	s.URL = "http://" + s.ts.Listener.Addr().String()
 	s.ts.Start()
-	s.URL = s.ts.URL
 	return s
+}
+
+// listen returns the listener WithAddr or WithListener asks for, checked to
+// be on loopback, or nil for a random port. On an error it has closed every
+// listener it was given.
+func (s *Server) listen() (net.Listener, error) {
+	refuse := func(format string, args ...any) (net.Listener, error) {
+		for _, l := range s.listeners {
+			_ = l.Close()
+		}
+		return nil, fmt.Errorf(format, args...)
+	}
+	switch {
+	case len(s.listeners) > 1:
+		return refuse("WithListener given %d times; give one listener", len(s.listeners))
+	case len(s.listeners) == 1 && s.addr != "":
+		return refuse("WithListener and WithAddr(%q) are exclusive; give one", s.addr)
+	case len(s.listeners) == 1:
+		l := s.listeners[0]
+		if a, ok := l.Addr().(*net.TCPAddr); !ok || !a.IP.IsLoopback() {
+			return refuse("WithListener needs a TCP listener on a loopback address, not %s %s", l.Addr().Network(), l.Addr())
+		}
+		return l, nil
+	case s.addr != "":
+		host, _, err := net.SplitHostPort(s.addr)
+		ip := net.ParseIP(host)
+		if err != nil || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {
+			return nil, fmt.Errorf("WithAddr needs a loopback host:port, not %s", s.addr)
+		}
+		l, err := net.Listen("tcp", s.addr)
+		if err != nil {
+			return nil, fmt.Errorf("listening on %s: %w", s.addr, err)
+		}
+		return l, nil
+	}
+	return nil, nil
 }
 
 // Close shuts the server down and closes its connections. Webhook
@@ -232,9 +280,12 @@ func (s *Server) routes() http.Handler {
 	return mux
 }
 
-// serve is the server's entry point: request id, queued faults, then the API.
+// serve is the server's entry point: request id and Date, queued faults,
+// then the API. Date is the fake's clock (Now), not the machine's, since
+// clients such as Challenges.Wait judge expiry on the server's clock from it.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Twilio-Request-Id", newSID("RQ"))
+	w.Header().Set("Date", s.Now().Format(http.TimeFormat))
 	if s.injectFault(w, r) {
 		return
 	}

@@ -6,21 +6,32 @@
 //
 // It enrolls a TOTP factor and a push factor through the API, as a login
 // backend and its mobile app would, prints its URL, credentials, the
-// service, identity and factors (with the TOTP secret and a current code),
-// then serves until SIGINT or SIGTERM and exits 0. Push challenges are
+// service, identity and factors (with the TOTP secret, a current code and
+// the command that prints later ones), then serves until SIGINT or SIGTERM
+// and exits 0. Push challenges are
 // answered by the simulated phone when -push-answer is approve or deny.
 // With -webhook URL it registers that URL as a webhook for every event
 // before enrolling, so the receiver there gets the factor events of the
 // enrollment, then the challenge events, signed with the printed auth token.
+// A busy port, or an -addr that is not on a loopback host, ends it with
+// exit status 1 and a message naming an address to pass instead.
+//
+//	go run ./cmd/verify-fake totp SECRET
+//
+// prints the current code of a TOTP factor from its base32 secret (6
+// digits, 30 s, SHA-1: the fake's defaults) and exits, without a server.
 package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -38,6 +49,9 @@ type config struct {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "totp" {
+		os.Exit(totpCommand(os.Args[2:], os.Stdout, os.Stderr, time.Now))
+	}
 	var cfg config
 	flag.StringVar(&cfg.addr, "addr", "127.0.0.1:4010", "loopback address to listen on")
 	flag.StringVar(&cfg.identity, "identity", "user-0001-demo", "identity of the seeded entity")
@@ -60,7 +74,11 @@ func main() {
 // run seeds a fake, prints how to reach it, and serves until ctx ends.
 func run(ctx context.Context, out io.Writer, cfg config) error {
 	identity, answer, delay := cfg.identity, cfg.answer, cfg.delay
-	srv := verifytest.NewServer(verifytest.WithAddr(cfg.addr))
+	l, err := listen(cfg.addr)
+	if err != nil {
+		return err
+	}
+	srv := verifytest.NewServer(verifytest.WithListener(l))
 	defer srv.Close()
 	hook := ""
 	if cfg.webhook != "" {
@@ -87,6 +105,7 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
   service SID      %s
   identity         %s
   TOTP factor      %s  secret %s  code now %s
+  next codes       go run ./cmd/verify-fake totp %s
   push factor      %s  (phone answers: %s after %s)
 %s
 try:
@@ -95,19 +114,54 @@ try:
   curl -u %s:%s -d FactorType=totp -d FriendlyName=laptop %s/Factors
 
 examples/login against this fake, in another terminal:
-  export TWILIO_ACCOUNT_SID=%s TWILIO_AUTH_TOKEN=%s VERIFY_SERVICE_SID=%s VERIFY_IDENTITY=%s VERIFY_PUSH_FACTOR_SID=%s VERIFY_TOTP_FACTOR_SID=%s
+  export TWILIO_ACCOUNT_SID=%s TWILIO_AUTH_TOKEN=%s VERIFY_SERVICE_SID=%s VERIFY_IDENTITY=%s VERIFY_PUSH_FACTOR_SID=%s VERIFY_TOTP_FACTOR_SID=%s VERIFY_BASE_URL=%s
   go run ./examples/login -base-url %s -password demo
+and, after the same export:
+  go run ./examples/enroll   # a new TOTP factor; type its codes, which go run ./cmd/verify-fake totp <its secret> prints
+  go run ./examples/report   # the identity's challenges
 `, srv.URL, srv.AccountSID(), srv.AuthToken(), srv.ServiceSID(), identity,
-		totp.SID, totp.Secret, totp.Code(), dev.FactorSID, answer, delay, hook,
+		totp.SID, totp.Secret, totp.Code(), totp.Secret, dev.FactorSID, answer, delay, hook,
 		srv.AccountSID(), srv.AuthToken(), totp.SID, totp.Code(), base,
 		srv.AccountSID(), srv.AuthToken(), base,
 		srv.AccountSID(), srv.AuthToken(), base,
-		srv.AccountSID(), srv.AuthToken(), srv.ServiceSID(), identity, dev.FactorSID, totp.SID, srv.URL)
+		srv.AccountSID(), srv.AuthToken(), srv.ServiceSID(), identity, dev.FactorSID, totp.SID, srv.URL, srv.URL)
 	if answer == "none" {
 		<-ctx.Done()
 		return nil
 	}
 	return answerPushes(ctx, client, srv.ServiceSID(), dev, answer, delay)
+}
+
+// listen opens the loopback address the fake serves on, with an error
+// that says what to pass instead when it cannot: the fake has no TLS and
+// prints its credentials, so it never listens where other machines reach.
+func listen(addr string) (net.Listener, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "" {
+		port = "4010"
+	}
+	ip := net.ParseIP(host)
+	notLoopback := fmt.Errorf("-addr %s is not a loopback host:port; the fake serves plain http to this machine only: pass -addr %s",
+		addr, net.JoinHostPort("127.0.0.1", port))
+	if err != nil || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {
+		return nil, notLoopback
+	}
+	l, err := net.Listen("tcp", addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		next := "0" // any free port
+		if n, convErr := strconv.Atoi(port); convErr == nil && n > 0 && n < 65535 {
+			next = strconv.Itoa(n + 1)
+		}
+		return nil, fmt.Errorf("%s is in use; pass -addr %s", addr, net.JoinHostPort(host, next))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listening on %s: %w", addr, err)
+	}
+	if a, ok := l.Addr().(*net.TCPAddr); !ok || !a.IP.IsLoopback() { // localhost resolved elsewhere
+		_ = l.Close()
+		return nil, notLoopback
+	}
+	return l, nil
 }
 
 // enrollTOTP creates a TOTP factor through the API and verifies it with the
@@ -145,7 +199,7 @@ func enrollPush(ctx context.Context, srv *verifytest.Server, client *verify.Clie
 // answerPushes plays the phone: every pending push challenge is answered
 // after delay, until ctx ends.
 func answerPushes(ctx context.Context, client *verify.Client, service string, dev *verifytest.Device, answer string, delay time.Duration) error {
-	seen := map[string]time.Time{}
+	p := &phone{client: client, service: service, dev: dev, answer: answer, delay: delay, seen: map[string]time.Time{}}
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -154,26 +208,52 @@ func answerPushes(ctx context.Context, client *verify.Client, service string, de
 			return nil
 		case <-tick.C:
 		}
-		for ch, err := range client.Challenges.List(ctx, service, dev.Identity,
-			&verify.ListChallengesParams{FactorSID: dev.FactorSID, Status: verify.StatusPending}) {
-			if err != nil {
-				break
-			}
-			first, ok := seen[ch.SID]
-			if !ok {
-				seen[ch.SID] = time.Now()
-				continue
-			}
-			if time.Since(first) < delay {
-				continue
-			}
-			respond := dev.Approve
-			if answer == "deny" {
-				respond = dev.Deny
-			}
-			if _, err := respond(ctx, ch.SID); err == nil {
-				delete(seen, ch.SID)
-			}
+		p.poll(ctx)
+	}
+}
+
+// phone answers the push challenges of its device.
+type phone struct {
+	client  *verify.Client
+	service string
+	dev     *verifytest.Device
+	answer  string        // approve or deny
+	delay   time.Duration // how long a challenge stays pending before the phone answers
+	// seen holds when each pending challenge was first listed; a challenge
+	// is forgotten once it leaves pending (answered, here or elsewhere, or
+	// expired), so a long-running fake does not grow.
+	seen map[string]time.Time
+}
+
+// poll lists the device's pending challenges once and answers those seen
+// pending for delay.
+func (p *phone) poll(ctx context.Context) {
+	pending := map[string]bool{}
+	for ch, err := range p.client.Challenges.List(ctx, p.service, p.dev.Identity,
+		&verify.ListChallengesParams{FactorSID: p.dev.FactorSID, Status: verify.StatusPending}) {
+		if err != nil {
+			return // not every pending one was listed: forget nothing
+		}
+		pending[ch.SID] = true
+		first, ok := p.seen[ch.SID]
+		if !ok {
+			p.seen[ch.SID] = time.Now()
+			continue
+		}
+		if time.Since(first) < p.delay {
+			continue
+		}
+		respond := p.dev.Approve
+		if p.answer == "deny" {
+			respond = p.dev.Deny
+		}
+		if _, err := respond(ctx, ch.SID); err == nil {
+			delete(p.seen, ch.SID)
+		}
+	}
+	for sid := range p.seen {
+		if !pending[sid] {
+			delete(p.seen, sid)
 		}
 	}
 }

@@ -60,10 +60,13 @@ func TestFakeServesAndAnswersPush(t *testing.T) {
 	}
 	export := "export TWILIO_ACCOUNT_SID=" + field("account SID") + " TWILIO_AUTH_TOKEN=" + field("auth token") +
 		" VERIFY_SERVICE_SID=" + field("service SID") + " VERIFY_IDENTITY=" + field("identity") +
-		" VERIFY_PUSH_FACTOR_SID=" + field("push factor") + " VERIFY_TOTP_FACTOR_SID=" + field("TOTP factor") + "\n" +
-		"  go run ./examples/login -base-url http://" + addr + " -password demo\n"
+		" VERIFY_PUSH_FACTOR_SID=" + field("push factor") + " VERIFY_TOTP_FACTOR_SID=" + field("TOTP factor") +
+		" VERIFY_BASE_URL=http://" + addr + "\n" +
+		"  go run ./examples/login -base-url http://" + addr + " -password demo\n" +
+		"and, after the same export:\n" +
+		"  go run ./examples/enroll "
 	if !strings.Contains(text, export) {
-		t.Errorf("no environment for examples/login, want\n%s\nin:\n%s", export, text)
+		t.Errorf("no environment for the examples, want\n%s\nin:\n%s", export, text)
 	}
 	client, err := verify.NewClient(verify.WithCredentials(field("account SID"), field("auth token")),
 		verify.WithBaseURL("http://"+addr))

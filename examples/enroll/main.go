@@ -12,6 +12,15 @@
 // it shows (or pass -code):
 //
 //	go run ./examples/enroll -identity user-0001-ada -name "Ada's phone"
+//
+// -base-url (or VERIFY_BASE_URL; the flag wins) points it at another API
+// with those same variables, such as go run ./cmd/verify-fake, whose export
+// line sets them all. Type the codes as against Twilio; there,
+// go run ./cmd/verify-fake totp SECRET prints what an app holding the
+// printed secret shows. To pass the first code with -code, choose the
+// secret too:
+//
+//	go run ./examples/enroll -secret JBSWY3DPEHPK3PXP -code "$(go run ./cmd/verify-fake totp JBSWY3DPEHPK3PXP)"
 package main
 
 import (
@@ -35,38 +44,75 @@ import (
 type settings struct {
 	identity, name string
 	code           string // the first code; empty: ask (live) or read the fake's (demo)
+	secret         string // the factor's base32 secret; empty: the API makes one
 	invert         bool   // draw the QR code for a light terminal
+	baseURL        string // another Verify API, such as verify-fake; empty: Twilio's
+	service        string // VERIFY_SERVICE_SID
+	credentials    bool   // TWILIO_ACCOUNT_SID is set
 }
 
 func main() {
-	var s settings
-	flag.StringVar(&s.identity, "identity", "user-0001-enroll", "your id for the user: 8–64 dash-separated letters and digits")
-	flag.StringVar(&s.name, "name", "verify-go demo", "the factor's friendly name; the account name in the authenticator app")
-	flag.StringVar(&s.code, "code", "", "the first code the app shows (default: ask, or the fake's code in demo mode)")
-	flag.BoolVar(&s.invert, "invert", false, "draw the QR code for a terminal with a light background")
-	flag.Parse()
+	s, err := parseSettings(os.Args[1:], os.Getenv, os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
+		os.Exit(2) // the flag set has printed the error and the usage
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	if err := run(ctx, os.Stdout, os.Stdin, s, os.Getenv("VERIFY_SERVICE_SID")); err != nil {
+	if err := run(ctx, os.Stdout, os.Stdin, s); err != nil {
 		fmt.Fprintln(os.Stderr, "enroll:", err)
 		os.Exit(1)
 	}
 }
 
-// run enrolls against the real API when service is set and credentials
-// are in the environment, else against an in-process fake.
-func run(ctx context.Context, out io.Writer, in io.Reader, s settings, service string) error {
-	if service != "" && os.Getenv("TWILIO_ACCOUNT_SID") != "" {
-		client, err := verify.NewClient(verify.WithUserAgent("enroll-example/1.0"))
+// parseSettings reads args (without the program name) and the environment
+// through getenv; -base-url wins over VERIFY_BASE_URL.
+func parseSettings(args []string, getenv func(string) string, usage io.Writer) (settings, error) {
+	var s settings
+	fs := flag.NewFlagSet("enroll", flag.ContinueOnError)
+	fs.SetOutput(usage)
+	fs.StringVar(&s.identity, "identity", "user-0001-enroll", "your id for the user: 8–64 dash-separated letters and digits")
+	fs.StringVar(&s.name, "name", "verify-go demo", "the factor's friendly name; the account name in the authenticator app")
+	fs.StringVar(&s.code, "code", "", "the first code the app shows (default: ask, or the fake's code in demo mode)")
+	fs.StringVar(&s.secret, "secret", "", "the factor's base32 secret (default: the API makes one); knowing it, you can compute -code beforehand")
+	fs.BoolVar(&s.invert, "invert", false, "draw the QR code for a terminal with a light background")
+	fs.StringVar(&s.baseURL, "base-url", getenv("VERIFY_BASE_URL"),
+		"Verify API base URL, e.g. http://127.0.0.1:4010 for go run ./cmd/verify-fake (env VERIFY_BASE_URL; empty: Twilio)")
+	if err := fs.Parse(args); err != nil {
+		return s, err
+	}
+	s.service, s.credentials = getenv("VERIFY_SERVICE_SID"), getenv("TWILIO_ACCOUNT_SID") != ""
+	return s, nil
+}
+
+// run enrolls against the API at s.baseURL, or Twilio's when the service
+// and credentials are set, with the credentials in the environment; else
+// against an in-process fake.
+func run(ctx context.Context, out io.Writer, in io.Reader, s settings) error {
+	if s.baseURL != "" || (s.service != "" && s.credentials) {
+		if s.service == "" {
+			return errors.New("-base-url (or VERIFY_BASE_URL) needs VERIFY_SERVICE_SID too; verify-fake prints it in its export line")
+		}
+		opts := []verify.Option{verify.WithUserAgent("enroll-example/1.0")}
+		if s.baseURL != "" {
+			opts = append(opts, verify.WithBaseURL(s.baseURL))
+		}
+		client, err := verify.NewClient(opts...)
 		if err != nil {
 			return err
 		}
 		defer client.CloseIdleConnections()
-		fmt.Fprintln(out, "mode: live (Twilio)")
+		if s.baseURL != "" {
+			fmt.Fprintf(out, "mode: API at %s (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and VERIFY_SERVICE_SID from the environment)\n", client.BaseURL())
+		} else {
+			fmt.Fprintln(out, "mode: live (Twilio)")
+		}
 		ask := prompt(out, in)
-		return enroll(ctx, out, client, service, s, ask, ask)
+		return enroll(ctx, out, client, s.service, s, ask, ask)
 	}
-	fmt.Fprintln(out, "mode: demo (verifytest in-process; set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and VERIFY_SERVICE_SID for the real API)")
+	fmt.Fprintln(out, "mode: demo (verifytest in-process; set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and VERIFY_SERVICE_SID for the real API, and VERIFY_BASE_URL for another)")
 	srv := verifytest.NewServer()
 	defer srv.Close()
 	client := srv.Client()
@@ -87,7 +133,7 @@ func run(ctx context.Context, out io.Writer, in io.Reader, s settings, service s
 // loginCode give the codes the user types, given the factor SID.
 func enroll(ctx context.Context, out io.Writer, client *verify.Client, service string, s settings,
 	firstCode, loginCode func(factorSID string) (string, error)) error {
-	f, err := client.Factors.CreateTOTP(ctx, service, s.identity, &verify.CreateTOTPFactorParams{FriendlyName: s.name})
+	f, err := client.Factors.CreateTOTP(ctx, service, s.identity, &verify.CreateTOTPFactorParams{FriendlyName: s.name, Secret: s.secret})
 	if err != nil {
 		return fmt.Errorf("creating the factor: %w", err)
 	}
@@ -96,6 +142,9 @@ func enroll(ctx context.Context, out io.Writer, client *verify.Client, service s
 		return err
 	}
 	fmt.Fprintf(out, "\n   or type the secret by hand: %s\n", f.Binding.Secret)
+	if s.baseURL != "" {
+		fmt.Fprintf(out, "   against verify-fake, this prints what the app shows now: go run ./cmd/verify-fake totp %s\n", f.Binding.Secret)
+	}
 
 	code := s.code
 	if code == "" {

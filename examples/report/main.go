@@ -5,7 +5,14 @@
 //	go run ./examples/report -demo 2500 -format summary    # against a seeded in-process fake
 //
 // Credentials come from TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (or an API
-// key). Progress goes to stderr, the report to stdout.
+// key), the service and identity from VERIFY_SERVICE_SID and VERIFY_IDENTITY
+// unless -service and -identity are given. -base-url (or VERIFY_BASE_URL;
+// the flag wins) points it at another API, such as go run ./cmd/verify-fake,
+// whose export line sets all of these:
+//
+//	go run ./examples/report -base-url http://127.0.0.1:4010
+//
+// Progress goes to stderr, the report to stdout.
 package main
 
 import (
@@ -32,43 +39,76 @@ type options struct {
 	params            verify.ListChallengesParams
 	format            string // csv or summary
 	progressEvery     int
+	baseURL           string // the Verify API; "" means Twilio's
+	demo              int    // > 0: seed an in-process fake with this many challenges instead
 }
 
 func main() {
-	var o options
-	var status, order string
-	demo := flag.Int("demo", 0, "seed an in-process fake with this many challenges and report on it")
-	flag.StringVar(&o.service, "service", os.Getenv("VERIFY_SERVICE_SID"), "Verify service SID (VA…)")
-	flag.StringVar(&o.identity, "identity", os.Getenv("VERIFY_IDENTITY"), "entity identity")
-	flag.StringVar(&o.params.FactorSID, "factor", "", "only this factor (YF…)")
-	flag.StringVar(&status, "status", "", "only this status: pending, approved, denied, expired")
-	flag.StringVar(&order, "order", "", "asc or desc by creation date")
-	flag.IntVar(&o.params.Limit, "limit", 0, "stop after this many challenges (0: all)")
-	flag.IntVar(&o.params.PageSize, "page-size", 1000, "challenges per request, 1–1000")
-	flag.StringVar(&o.format, "format", "summary", "csv or summary")
-	flag.Parse()
-	o.params.Status, o.params.Order, o.progressEvery = verify.ChallengeStatus(status), verify.Order(order), 1000
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	var client *verify.Client
-	var err error
-	if *demo > 0 {
-		var cleanup func()
-		client, o.service, o.identity, cleanup, err = seedDemo(ctx, *demo)
-		if cleanup != nil {
-			defer cleanup()
-		}
-	} else {
-		client, err = verify.NewClient(verify.WithUserAgent("report-example/1.0"))
-	}
-	if err == nil {
-		err = run(ctx, client, o, os.Stdout, os.Stderr)
+	o, err := parseOptions(os.Args[1:], os.Getenv, os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return
 	}
 	if err != nil {
+		os.Exit(2) // the flag set has printed the error and the usage
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := command(ctx, o, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "report:", err)
 		os.Exit(1)
 	}
+}
+
+// parseOptions reads args (without the program name), with defaults from
+// the environment through getenv; a flag wins over its variable.
+func parseOptions(args []string, getenv func(string) string, usage io.Writer) (options, error) {
+	var o options
+	var status, order string
+	fs := flag.NewFlagSet("report", flag.ContinueOnError)
+	fs.SetOutput(usage)
+	fs.IntVar(&o.demo, "demo", 0, "seed an in-process fake with this many challenges and report on it")
+	fs.StringVar(&o.baseURL, "base-url", getenv("VERIFY_BASE_URL"),
+		"Verify API base URL, e.g. http://127.0.0.1:4010 for go run ./cmd/verify-fake (env VERIFY_BASE_URL; empty: Twilio)")
+	fs.StringVar(&o.service, "service", getenv("VERIFY_SERVICE_SID"), "Verify service SID, VA… (env VERIFY_SERVICE_SID)")
+	fs.StringVar(&o.identity, "identity", getenv("VERIFY_IDENTITY"), "entity identity (env VERIFY_IDENTITY)")
+	fs.StringVar(&o.params.FactorSID, "factor", "", "only this factor (YF…)")
+	fs.StringVar(&status, "status", "", "only this status: pending, approved, denied, expired")
+	fs.StringVar(&order, "order", "", "asc or desc by creation date")
+	fs.IntVar(&o.params.Limit, "limit", 0, "stop after this many challenges (0: all)")
+	fs.IntVar(&o.params.PageSize, "page-size", 1000, "challenges per request, 1–1000")
+	fs.StringVar(&o.format, "format", "summary", "csv or summary")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	o.params.Status, o.params.Order, o.progressEvery = verify.ChallengeStatus(status), verify.Order(order), 1000
+	return o, nil
+}
+
+// command makes the client o asks for (a seeded in-process fake with -demo,
+// else the API at o.baseURL or Twilio's, with credentials from the
+// environment) and writes the report.
+func command(ctx context.Context, o options, out, progress io.Writer) error {
+	if o.demo > 0 {
+		client, service, identity, cleanup, err := seedDemo(ctx, o.demo)
+		if cleanup != nil {
+			defer cleanup()
+		}
+		if err != nil {
+			return err
+		}
+		o.service, o.identity = service, identity
+		return run(ctx, client, o, out, progress)
+	}
+	opts := []verify.Option{verify.WithUserAgent("report-example/1.0")}
+	if o.baseURL != "" {
+		opts = append(opts, verify.WithBaseURL(o.baseURL))
+	}
+	client, err := verify.NewClient(opts...)
+	if err != nil {
+		return err
+	}
+	defer client.CloseIdleConnections()
+	return run(ctx, client, o, out, progress)
 }
 
 // run writes the report for o to out and progress to progress.

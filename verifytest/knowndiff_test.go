@@ -1,0 +1,42 @@
+package verifytest_test
+
+import (
+	"errors"
+	"net/http"
+	"testing"
+
+	verify "github.com/verifykit/verify-go"
+)
+
+// TestOnlyAccountCredentials: the fake takes the account SID and auth
+// token, not an API key (SK… and its secret), which the real API takes.
+func TestOnlyAccountCredentials(t *testing.T) {
+	t.Parallel()
+	srv, _ := newFake(t, nil)
+	c := srv.Client(verify.WithAPIKey(srv.AccountSID(), "SK0123456789abcdef0123456789abcdef", srv.AuthToken()))
+	defer c.CloseIdleConnections()
+	_, err := c.Entities.Create(ctx, srv.ServiceSID(), identity)
+	if !errors.Is(err, verify.ErrUnauthorized) {
+		t.Fatalf("an API key: %v, want ErrUnauthorized", err)
+	}
+	wantAPIError(t, "an API key", err, http.StatusUnauthorized, 20003)
+}
+
+// TestSameTOTPCodeTwice: the fake approves one code as often as it is sent
+// within its window (two challenges here); whether the real API refuses a
+// code already used is not documented.
+func TestSameTOTPCodeTwice(t *testing.T) {
+	t.Parallel()
+	srv, c := newFake(t, nil)
+	f, err := srv.NewTOTPFactor(srv.ServiceSID(), identity, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := f.Code()
+	for i := 1; i <= 2; i++ {
+		ch, err := c.Challenges.Create(ctx, srv.ServiceSID(), identity, &verify.CreateChallengeParams{FactorSID: f.SID, AuthPayload: code})
+		if err != nil || !ch.Status.IsApproved() {
+			t.Fatalf("code %s, use %d: %v %v, want approved", code, i, ch, err)
+		}
+	}
+}
