@@ -58,9 +58,8 @@ var (
 	// not decode (HTTP 400).
 	ErrWebhookMalformed = errors.New("verify: webhook payload malformed")
 	// ErrWebhookStale: a signed event whose date_created is older than
-	// WebhookConfig.ReplayWindow (plus 5 minutes of clock skew): a replay,
-	// or a retry too late to tell from one (the handler answers 200 and does
-	// not call back).
+	// WebhookConfig.MaxEventAge: a replay, or a retry too late to tell from
+	// one (HTTP 400 from the handler, which does not call back).
 	ErrWebhookStale = errors.New("verify: webhook event too old")
 )
 
@@ -87,17 +86,21 @@ type WebhookConfig struct {
 	MaxBodyBytes int64
 	// ReplayWindow is how long NewWebhookHandler remembers a handled event's
 	// uuid to answer Twilio's retries without calling back again (at most
-	// 10,000 uuids; the oldest go first), and how old an event may be: one
-	// whose date_created is older than the window (plus 5 minutes of clock
-	// skew) is refused with ErrWebhookStale, since its uuid may have been
-	// forgotten. Zero or less means 15 minutes.
+	// 10,000 uuids; the oldest go first). Zero or less means 15 minutes.
 	ReplayWindow time.Duration
+	// MaxEventAge refuses a signed event whose date_created is older than
+	// this with ErrWebhookStale: a captured delivery replayed once its uuid
+	// is forgotten. Zero means ReplayWindow plus 5 minutes of clock skew;
+	// negative means no limit, for a receiver of verifytest's fake running
+	// on a clock set in the past (WithClock). Events without date_created
+	// are not judged.
+	MaxEventAge time.Duration
 }
 
 // Format prints the configuration with its auth tokens counted, never shown, whatever the verb.
 func (c WebhookConfig) Format(f fmt.State, _ rune) {
-	fmt.Fprintf(f, "verify.WebhookConfig{AuthTokens: %d redacted, PublicURL: %q, TrustForwardedHeaders: %v, MaxBodyBytes: %d, ReplayWindow: %v}",
-		len(c.AuthTokens), c.PublicURL, c.TrustForwardedHeaders, c.MaxBodyBytes, c.ReplayWindow)
+	fmt.Fprintf(f, "verify.WebhookConfig{AuthTokens: %d redacted, PublicURL: %q, TrustForwardedHeaders: %v, MaxBodyBytes: %d, ReplayWindow: %v, MaxEventAge: %v}",
+		len(c.AuthTokens), c.PublicURL, c.TrustForwardedHeaders, c.MaxBodyBytes, c.ReplayWindow, c.MaxEventAge)
 }
 
 func (c *WebhookConfig) maxBody() int64 {
@@ -112,6 +115,14 @@ func (c *WebhookConfig) replayWindow() time.Duration {
 		return c.ReplayWindow
 	}
 	return DefaultReplayWindow
+}
+
+// maxEventAge is MaxEventAge with its default; negative means no limit.
+func (c *WebhookConfig) maxEventAge() time.Duration {
+	if c.MaxEventAge != 0 {
+		return c.MaxEventAge
+	}
+	return c.replayWindow() + maxClockSkew
 }
 
 // check reports a configuration that can verify nothing.
@@ -247,8 +258,9 @@ func parseEvent(r *http.Request, cfg WebhookConfig, now time.Time) (*Event, erro
 	if err != nil {
 		return nil, err
 	}
-	if age := now.Sub(ev.DateCreated); !ev.DateCreated.IsZero() && age > cfg.replayWindow()+maxClockSkew {
-		return nil, fmt.Errorf("%w: created %s ago, more than ReplayWindow (%s) allows", ErrWebhookStale, age.Round(time.Second), cfg.replayWindow())
+	if age, limit := now.Sub(ev.DateCreated), cfg.maxEventAge(); !ev.DateCreated.IsZero() && limit >= 0 && age > limit {
+		return nil, fmt.Errorf("%w: created %s ago, more than MaxEventAge (%s) allows; a replay, or a receiver whose clock is far from Twilio's",
+			ErrWebhookStale, age.Round(time.Second), limit)
 	}
 	return ev, nil
 }

@@ -273,7 +273,10 @@ func TestParseEventRefusals(t *testing.T) {
 		}, testConfig(), ErrWebhookSignature, "matches none"},
 		{"stale event", func() *http.Request {
 			return formRequest(hookURL, withField("date_created", time.Now().Add(-3*time.Hour).UTC().Format(time.RFC3339)), testToken)
-		}, testConfig(), ErrWebhookStale, "more than ReplayWindow (15m0s)"},
+		}, testConfig(), ErrWebhookStale, "more than MaxEventAge (20m0s)"},
+		{"stale event, a shorter MaxEventAge", func() *http.Request {
+			return formRequest(hookURL, withField("date_created", time.Now().Add(-2*time.Minute).UTC().Format(time.RFC3339)), testToken)
+		}, WebhookConfig{AuthTokens: []string{testToken}, MaxEventAge: time.Minute}, ErrWebhookStale, "MaxEventAge (1m0s)"},
 		{"date_created not a date", func() *http.Request {
 			return formRequest(hookURL, withField("date_created", "yesterday"), testToken)
 		}, testConfig(), ErrWebhookMalformed, "date_created"},
@@ -381,7 +384,8 @@ func TestCapturedSignatureCannotCoverAnotherBody(t *testing.T) {
 }
 
 // TestStaleEventIsAnsweredWithoutCallingBack: an old delivery, whose uuid
-// the handler may have forgotten, never reaches the callback.
+// the handler may have forgotten, never reaches the callback, unless
+// MaxEventAge is negative (a fake on a clock set in the past).
 func TestStaleEventIsAnsweredWithoutCallingBack(t *testing.T) {
 	t.Parallel()
 	calls := 0
@@ -390,7 +394,7 @@ func TestStaleEventIsAnsweredWithoutCallingBack(t *testing.T) {
 	for _, tc := range []struct {
 		age        time.Duration
 		code, want int
-	}{{3 * time.Hour, http.StatusOK, 0}, {5 * time.Minute, http.StatusNoContent, 1}} {
+	}{{3 * time.Hour, http.StatusBadRequest, 0}, {5 * time.Minute, http.StatusNoContent, 1}} {
 		f := eventForm()
 		f.Set("uuid", "u-"+tc.age.String())
 		f.Set("date_created", time.Now().Add(-tc.age).UTC().Format(time.RFC3339))
@@ -399,5 +403,10 @@ func TestStaleEventIsAnsweredWithoutCallingBack(t *testing.T) {
 		if rec.Code != tc.code || calls != tc.want {
 			t.Errorf("event %v old: HTTP %d and %d callbacks, want %d and %d", tc.age, rec.Code, calls, tc.code, tc.want)
 		}
+	}
+	f := eventForm()
+	f.Set("date_created", "2001-01-01T00:00:00Z")
+	if _, err := ParseEvent(formRequest(hookURL, f, testToken), WebhookConfig{AuthTokens: []string{testToken}, MaxEventAge: -1}); err != nil {
+		t.Errorf("MaxEventAge -1: %v", err)
 	}
 }

@@ -16,9 +16,9 @@ import (
 //	405 not a POST
 //	413 body over cfg.MaxBodyBytes
 //	403 signature missing or wrong (whatever the body holds)
-//	400 signed, but not a Verify event (or the body could not be read)
-//	200 a duplicate: fn already succeeded for this uuid; or an event older
-//	    than cfg.ReplayWindow (ErrWebhookStale): fn is not called
+//	400 signed, but not a Verify event (or the body could not be read), or
+//	    older than cfg.MaxEventAge (ErrWebhookStale): fn is not called
+//	200 a duplicate: fn already succeeded for this uuid
 //	500 fn returned an error: Twilio's retry reaches fn again
 //	503 the client left while another delivery of the same uuid was handled
 //	204 fn succeeded
@@ -71,9 +71,6 @@ func (h *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case errors.Is(err, ErrWebhookSignature):
 		http.Error(w, err.Error(), http.StatusForbidden)
-		return
-	case errors.Is(err, ErrWebhookStale):
-		http.Error(w, "verify webhook: event too old to act on; ignored", http.StatusOK)
 		return
 	case err != nil:
 		http.Error(w, err.Error(), http.StatusBadRequest)
