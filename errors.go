@@ -15,8 +15,10 @@ var (
 	ErrNotFound = errors.New("verify: resource not found")
 	// ErrUnauthorized: the credentials were refused (HTTP 401 or 403 with code 20003).
 	ErrUnauthorized = errors.New("verify: credentials refused")
-	// ErrRateLimited: too many requests or attempts (20429, 60308, 60309, 60312, HTTP 429).
-	// Only 20429 and plain 429s are retried; the others are final (see APIError.Temporary).
+	// ErrRateLimited: too many requests or attempts (any HTTP 429: 20429,
+	// 60308, 60309, 60310, 60312, 60328, …). The per-challenge and per-factor
+	// limits (60308, 60309, 60310, 60312) are final and never retried; the
+	// others are retried (see APIError.Temporary).
 	ErrRateLimited = errors.New("verify: rate limited")
 	// ErrInvalidRequest: the API rejected a parameter (60306, 60200).
 	ErrInvalidRequest = errors.New("verify: invalid request")
@@ -26,7 +28,8 @@ var (
 	ErrChallengeAlreadyResponded = errors.New("verify: challenge already responded")
 	// ErrChallengeExpired: the challenge passed its expiration date (60323).
 	ErrChallengeExpired = errors.New("verify: challenge expired")
-	// ErrVerificationFailed: the AuthPayload did not verify (60324).
+	// ErrVerificationFailed: the AuthPayload did not verify (60324 for a
+	// challenge, 60311 for a factor).
 	ErrVerificationFailed = errors.New("verify: verification failed")
 
 	// ErrOutcomeUnknown marks a POST that may or may not have been applied:
@@ -41,18 +44,20 @@ var (
 
 // Twilio error codes that have a sentinel.
 const (
-	codeNotFound          = 20404
-	codeAuthenticate      = 20003
-	codeTooManyRequests   = 20429
-	codeInvalidParameter  = 60200
-	codeInvalidRequest    = 60306
-	codeMaxAttempts       = 60308
-	codeMaxNotifications  = 60309
-	codeRateLimitExceeded = 60312
-	codeFactorNotVerified = 60318
-	codeAlreadyResponded  = 60322
-	codeExpired           = 60323
-	codeVerifyFailed      = 60324
+	codeNotFound           = 20404
+	codeAuthenticate       = 20003
+	codeTooManyRequests    = 20429
+	codeInvalidParameter   = 60200
+	codeInvalidRequest     = 60306
+	codeMaxAttempts        = 60308
+	codeMaxNotifications   = 60309
+	codeFactorVerifyFailed = 60311
+	codeMaxFactorAttempts  = 60310
+	codeRateLimitExceeded  = 60312
+	codeFactorNotVerified  = 60318
+	codeAlreadyResponded   = 60322
+	codeExpired            = 60323
+	codeVerifyFailed       = 60324
 )
 
 // APIError is a non-2xx answer from the API. It is returned for JSON error
@@ -103,7 +108,7 @@ func (e *APIError) Is(target error) bool {
 		return e.Status == 401 || e.Code == codeAuthenticate
 	case ErrRateLimited:
 		switch e.Code {
-		case codeTooManyRequests, codeMaxAttempts, codeMaxNotifications, codeRateLimitExceeded:
+		case codeTooManyRequests, codeMaxAttempts, codeMaxNotifications, codeMaxFactorAttempts, codeRateLimitExceeded:
 			return true
 		}
 		return e.Status == 429
@@ -116,7 +121,7 @@ func (e *APIError) Is(target error) bool {
 	case ErrChallengeExpired:
 		return e.Code == codeExpired
 	case ErrVerificationFailed:
-		return e.Code == codeVerifyFailed
+		return e.Code == codeVerifyFailed || e.Code == codeFactorVerifyFailed
 	case ErrOutcomeUnknown:
 		// A POST answered with a 5xx may have been applied before the failure.
 		return e.method == "POST" && e.Status >= 500
@@ -126,9 +131,10 @@ func (e *APIError) Is(target error) bool {
 
 // Temporary reports whether the same request may succeed soon without
 // changes: rate limits and server-side failures. The per-challenge and
-// per-factor limits (60308 too many attempts, 60309 too many notifications,
-// 60312 too many challenges for the factor) are not: they last until the
-// challenge ends or for hours, so the SDK does not retry them either.
+// per-factor limits (60308 too many attempts on a challenge, 60309 too many
+// notifications, 60310 too many attempts to verify a factor, 60312 too many
+// challenges for a factor) are not: they last until the challenge ends or
+// for hours, so the SDK does not retry them either.
 func (e *APIError) Temporary() bool {
 	if e.finalLimit() {
 		return false
@@ -139,7 +145,7 @@ func (e *APIError) Temporary() bool {
 // finalLimit reports a rate limit that waiting seconds cannot lift.
 func (e *APIError) finalLimit() bool {
 	switch e.Code {
-	case codeMaxAttempts, codeMaxNotifications, codeRateLimitExceeded:
+	case codeMaxAttempts, codeMaxNotifications, codeMaxFactorAttempts, codeRateLimitExceeded:
 		return true
 	}
 	return false

@@ -294,7 +294,7 @@ func TestBackoffBounds(t *testing.T) {
 
 func TestPerChallengeLimitsAreFinal(t *testing.T) {
 	t.Parallel()
-	for _, code := range []int{60308, 60309, 60312} {
+	for _, code := range []int{60308, 60309, 60310, 60312} {
 		for _, op := range operations() {
 			t.Run(op.name+"/"+strconv.Itoa(code), func(t *testing.T) {
 				t.Parallel()
@@ -317,8 +317,9 @@ func TestPerChallengeLimitsAreFinal(t *testing.T) {
 			})
 		}
 	}
-	// A 429 with 20429 or without a code is still retried, and temporary.
-	for _, body := range []httpmock.Responder{twilioError(429, 20429, "slow down"), bodyResponder(429, `{"message":"slow down"}`)} {
+	// A 429 with 20429, 60328 (entities per second) or no code is still retried, and temporary.
+	for _, body := range []httpmock.Responder{twilioError(429, 20429, "slow down"), twilioError(429, 60328, "entities rate limit"),
+		bodyResponder(429, `{"message":"slow down"}`)} {
 		h := newHarness(t, WithMaxRetries(2))
 		h.mock.RegisterResponder("POST", listURL, body)
 		_, err := h.client.Challenges.Create(context.Background(), testService, testIdentity, &CreateChallengeParams{FactorSID: testFactor})
