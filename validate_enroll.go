@@ -197,11 +197,15 @@ func checkWebhook(rawURL string, events []EventType, status WebhookStatus, versi
 // isBase32 reports whether s is an RFC 4648 base32 secret, padded or not,
 // in either case (authenticator apps read both).
 func isBase32(s string) bool {
-	s = strings.ToUpper(strings.TrimRight(s, "="))
-	if s == "" {
+	if strings.TrimRight(s, "=") == "" {
 		return false
 	}
-	_, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(s)
+	// As authenticator apps and TOTP libraries read it: padded to a whole
+	// block of 8, where padding already present must be exactly right.
+	if n := len(s) % 8; n != 0 {
+		s += strings.Repeat("=", 8-n)
+	}
+	_, err := base32.StdEncoding.DecodeString(strings.ToUpper(s))
 	return err == nil
 }
 

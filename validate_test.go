@@ -197,6 +197,8 @@ func TestValidationTable(t *testing.T) {
 			totp(func(p *totpP) { p.FriendlyName = "Ada’s" }), totp(func(p *totpP) { p.FriendlyName = "Ada\xffs" })},
 		{"TOTP secret base32", "Binding.Secret",
 			totp(func(p *totpP) { p.Secret = "jbswy3dpehpk3pxp" }), totp(func(p *totpP) { p.Secret = "JBSWY3DP EHPK3PXP" })},
+		{"TOTP secret padding exact", "Binding.Secret",
+			totp(func(p *totpP) { p.Secret = "MFRGG===" }), totp(func(p *totpP) { p.Secret = "ABCDEFGH=" })},
 		{"time step ≥ 20", "Config.TimeStep", totp(func(p *totpP) { p.TimeStep = 20 }), totp(func(p *totpP) { p.TimeStep = 19 })},
 		{"time step ≤ 60", "Config.TimeStep", totp(func(p *totpP) { p.TimeStep = 60 }), totp(func(p *totpP) { p.TimeStep = 61 })},
 		{"skew ≥ 0, and 0 is sendable", "Config.Skew", totp(func(p *totpP) { p.Skew = Ptr(0) }), totp(func(p *totpP) { p.Skew = Ptr(-1) })},

@@ -87,3 +87,27 @@ func fmtSkew(p *int) string {
 	}
 	return strconv.Itoa(*p)
 }
+
+// TestSecretsTheCodesCannotUseAreRefused: a secret the TOTP library could
+// not read never becomes a factor whose codes all fail (or panic).
+func TestSecretsTheCodesCannotUseAreRefused(t *testing.T) {
+	srv, c := newFake(t, nil)
+	for _, secret := range []string{"ABCDEFGH=", "MFRGGZDF=="} {
+		_, err := c.Factors.CreateTOTP(ctx, srv.ServiceSID(), identity, &verify.CreateTOTPFactorParams{FriendlyName: "x", Secret: secret})
+		var ve *verify.ValidationError
+		if !errors.As(err, &ve) || ve.Field != "Binding.Secret" {
+			t.Errorf("secret %q: err = %v, want a *ValidationError for Binding.Secret", secret, err)
+		}
+	}
+	f, err := c.Factors.CreateTOTP(ctx, srv.ServiceSID(), identity, &verify.CreateTOTPFactorParams{FriendlyName: "x", Secret: "MFRGG==="})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := srv.TOTPFactor(srv.ServiceSID(), identity, f.SID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.Factors.Verify(ctx, srv.ServiceSID(), identity, f.SID, h.Code()); err != nil || got.Status != verify.FactorStatusVerified {
+		t.Fatalf("padded secret: %v %v", got, err)
+	}
+}
