@@ -84,6 +84,7 @@ func (h *EventHub) Publish(_ context.Context, ev *Event) error {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.init()
 	now := h.now()
 	h.prune(now)
 	for s := range h.subs[ev.ChallengeSID] {
@@ -107,6 +108,7 @@ func (h *EventHub) Publish(_ context.Context, ev *Event) error {
 func (h *EventHub) Subscribe(challengeSID string) (<-chan *Event, func()) {
 	s := &subscription{ch: make(chan *Event, subscriptionBuffer)}
 	h.mu.Lock()
+	h.init()
 	h.prune(h.now())
 	for _, ev := range h.recent[challengeSID] {
 		s.ch <- ev // at most eventHubPerChallenge < subscriptionBuffer
@@ -119,6 +121,17 @@ func (h *EventHub) Subscribe(challengeSID string) (<-chan *Event, func()) {
 	set[s] = struct{}{}
 	h.mu.Unlock()
 	return s.ch, func() { h.unsubscribe(challengeSID, s) }
+}
+
+// init makes a zero EventHub usable, as NewEventHub's is; h.mu is held.
+func (h *EventHub) init() {
+	if h.now == nil {
+		h.now = time.Now
+	}
+	if h.subs == nil {
+		h.subs = make(map[string]map[*subscription]struct{})
+		h.recent = make(map[string][]*Event)
+	}
 }
 
 func (h *EventHub) unsubscribe(sid string, s *subscription) {

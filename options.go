@@ -177,8 +177,10 @@ func WithLogger(l *slog.Logger) Option {
 // WithUserAgent appends suffix (for example "myapp/1.2") to the User-Agent.
 func WithUserAgent(suffix string) Option {
 	return func(c *config) error {
-		if strings.ContainsAny(suffix, "\r\n") {
-			return errors.New("verify: WithUserAgent: suffix must not contain line breaks")
+		for _, r := range suffix {
+			if r < ' ' || r == 0x7f {
+				return errors.New("verify: WithUserAgent: suffix must not contain control characters (line breaks, NUL, …)")
+			}
 		}
 		c.userAgentSuffix = suffix
 		return nil

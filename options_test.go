@@ -104,6 +104,7 @@ func TestOptionErrors(t *testing.T) {
 		{"negative retries", WithMaxRetries(-1), "0 or more"},
 		{"wait bounds", WithRetryWait(2, 1), "min <= max"},
 		{"user agent newline", WithUserAgent("x\r\nEvil: 1"), "line breaks"},
+		{"user agent NUL", WithUserAgent("app\x00/1"), "control characters"},
 		{"API key SID", WithAPIKey(testAccount, "SK1", "s"), "SK followed by 32 hex digits"},
 		{"empty token", WithCredentials(testAccount, ""), "auth token is empty"},
 	} {

@@ -2,6 +2,7 @@ package verify
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 	"net/http"
@@ -75,6 +76,9 @@ func (p *Page[T]) Next(ctx context.Context) (*Page[T], error) {
 		return nil, fmt.Errorf("verify: next_page_url is not a URL: %w", err)
 	}
 	c := p.client
+	if c == nil {
+		return nil, errors.New("verify: this Page was not returned by the SDK, so it has no client to follow next_page_url with; use ListPage")
+	}
 	if !sameOrigin(u, c.base) {
 		return nil, fmt.Errorf("verify: next_page_url points to %s://%s, not the client's %s://%s; "+
 			"refusing to follow it with credentials", u.Scheme, u.Host, c.base.Scheme, c.base.Host)

@@ -250,3 +250,71 @@ func TestEnrollmentSecretsNeverPrinted(t *testing.T) {
 		}
 	}
 }
+
+// TestPayloadParamsNeverPrinted: the params that carry an AuthPayload,
+// HiddenDetails or Metadata print and log them redacted.
+func TestPayloadParamsNeverPrinted(t *testing.T) {
+	t.Parallel()
+	create := &CreateChallengeParams{FactorSID: testFactor, AuthPayload: secretTOTP,
+		HiddenDetails: StringMap{"ip": secretHidden}, Details: &Details{Message: "Log in?"}}
+	update := &UpdateChallengeParams{AuthPayload: secretJWT, Metadata: StringMap{"os": secretHidden}}
+	factor := &UpdateFactorParams{AuthPayload: secretTOTP, FriendlyName: "Ada's phone", Skew: Ptr(0)}
+	for _, tc := range []struct {
+		name string
+		v    any
+		show string
+	}{
+		{"CreateChallengeParams", *create, "ip:[redacted]"},
+		{"*CreateChallengeParams", create, "Log in?"},
+		{"UpdateChallengeParams", *update, "os:[redacted]"},
+		{"*UpdateChallengeParams", update, "AuthPayload: [redacted]"},
+		{"UpdateFactorParams", *factor, "Skew: 0"},
+		{"*UpdateFactorParams", factor, "Ada's phone"},
+	} {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
+			out := fmt.Sprintf(verb, tc.v)
+			assertNoSecrets(t, tc.name+" "+verb, out)
+			if verb == "%+v" && !strings.Contains(out, tc.show) {
+				t.Errorf("%s %s = %s; want it to show %q", tc.name, verb, out, tc.show)
+			}
+		}
+	}
+	for _, mk := range []func(io.Writer) slog.Handler{
+		func(w io.Writer) slog.Handler { return slog.NewTextHandler(w, nil) },
+		func(w io.Writer) slog.Handler { return slog.NewJSONHandler(w, nil) },
+	} {
+		var buf strings.Builder
+		slog.New(mk(&buf)).Info("sent", "create", create, "update", *update, "factor", factor)
+		assertNoSecrets(t, "log record", buf.String())
+		if !strings.Contains(buf.String(), "[redacted]") {
+			t.Errorf("log record %s; want redacted values", buf.String())
+		}
+	}
+}
+
+// TestHostileZeroValuesDoNotPanic: a nil ctx for Wait, a zero EventHub and
+// a Page built by hand give errors or work, never a panic.
+func TestHostileZeroValuesDoNotPanic(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	var nilCtx context.Context // a caller's mistake, not a context.TODO
+	if _, err := h.client.Challenges.Wait(nilCtx, testService, testIdentity, testChallenge, nil); err == nil || !strings.Contains(err.Error(), "nil context") {
+		t.Errorf("Wait(nil ctx): %v", err)
+	}
+	var hub EventHub
+	events, stop := hub.Subscribe(testChallenge)
+	if err := hub.Publish(context.Background(), &Event{UUID: "u", Type: EventChallengeApproved, ChallengeSID: testChallenge}); err != nil {
+		t.Fatal(err)
+	}
+	if ev := <-events; ev.UUID != "u" {
+		t.Errorf("zero EventHub delivered %+v", ev)
+	}
+	stop()
+	page := &Page[Challenge]{Meta: PageMeta{NextPageURL: apiBase + listPath + "?Page=1"}}
+	if _, err := page.Next(context.Background()); err == nil || !strings.Contains(err.Error(), "use ListPage") {
+		t.Errorf("Next on a hand-built Page: %v", err)
+	}
+	if n := len(h.requests()); n != 0 {
+		t.Errorf("%d requests sent", n)
+	}
+}

@@ -62,6 +62,9 @@ type WaitOptions struct {
 // API still reads pending (the event raced ahead of it), Wait checks again
 // after 250 ms, then 500 ms, and so on up to the interval.
 func (s *ChallengeService) Wait(ctx context.Context, serviceSID, identity, challengeSID string, opts *WaitOptions) (*Challenge, error) {
+	if ctx == nil {
+		return nil, errors.New("verify: nil context; pass context.Background() or a request's context")
+	}
 	path, err := challengePath(serviceSID, identity, challengeSID)
 	if err != nil {
 		return nil, err
