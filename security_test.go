@@ -226,13 +226,7 @@ func TestEnrollmentSecretsNeverPrinted(t *testing.T) {
 		{"*CreateTOTPFactorParams", params, "Skew: 1"},
 	}
 	for _, tc := range values {
-		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
-			out := fmt.Sprintf(verb, tc.v)
-			assertNoSecrets(t, tc.name+" "+verb, out)
-			if verb == "%+v" && !strings.Contains(out, tc.show) {
-				t.Errorf("%s %s = %s; want it to show %q", tc.name, verb, out, tc.show)
-			}
-		}
+		assertPrintsRedacted(t, tc.name, tc.v, tc.show)
 	}
 
 	for _, mk := range []func(io.Writer) slog.Handler{
@@ -271,13 +265,7 @@ func TestPayloadParamsNeverPrinted(t *testing.T) {
 		{"UpdateFactorParams", *factor, "Skew: 0"},
 		{"*UpdateFactorParams", factor, "Ada's phone"},
 	} {
-		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
-			out := fmt.Sprintf(verb, tc.v)
-			assertNoSecrets(t, tc.name+" "+verb, out)
-			if verb == "%+v" && !strings.Contains(out, tc.show) {
-				t.Errorf("%s %s = %s; want it to show %q", tc.name, verb, out, tc.show)
-			}
-		}
+		assertPrintsRedacted(t, tc.name, tc.v, tc.show)
 	}
 	for _, mk := range []func(io.Writer) slog.Handler{
 		func(w io.Writer) slog.Handler { return slog.NewTextHandler(w, nil) },
@@ -316,5 +304,18 @@ func TestHostileZeroValuesDoNotPanic(t *testing.T) {
 	}
 	if n := len(h.requests()); n != 0 {
 		t.Errorf("%d requests sent", n)
+	}
+}
+
+// assertPrintsRedacted prints v with every verb: never a secret, and with
+// %+v still the non-secret part show.
+func assertPrintsRedacted(t *testing.T, name string, v any, show string) {
+	t.Helper()
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
+		out := fmt.Sprintf(verb, v)
+		assertNoSecrets(t, name+" "+verb, out)
+		if verb == "%+v" && !strings.Contains(out, show) {
+			t.Errorf("%s %s = %s; want it to show %q", name, verb, out, show)
+		}
 	}
 }
