@@ -66,13 +66,7 @@ func (s *AccessTokenService) Create(ctx context.Context, serviceSID string, para
 	if err != nil {
 		return nil, err
 	}
-	if params == nil {
-		return nil, invalid("Identity", "is required")
-	}
-	if err := params.Validate(); err != nil {
-		return nil, err
-	}
-	return postForm[AccessToken](ctx, s.client, path, params, "FactorType", string(FactorTypePush))
+	return postValid[AccessToken](ctx, s.client, path, params, "FactorType", string(FactorTypePush))
 }
 
 // Fetch reads an access token.

@@ -205,13 +205,7 @@ func (s *ChallengeService) Update(ctx context.Context, serviceSID, identity, cha
 	if err != nil {
 		return nil, err
 	}
-	if params == nil {
-		params = &UpdateChallengeParams{}
-	}
-	if err := params.Validate(); err != nil { // nil params too: AuthPayload is required
-		return nil, err
-	}
-	return post[Challenge](ctx, s.client, path, params)
+	return postValid[Challenge](ctx, s.client, path, params) // nil too: AuthPayload is required
 }
 
 // Notify sends the push notification of a pending challenge again.
@@ -220,19 +214,27 @@ func (s *ChallengeService) Notify(ctx context.Context, serviceSID, identity, cha
 	if err != nil {
 		return nil, err
 	}
-	path += "/Notifications"
-	if params == nil {
-		params = &NotifyParams{}
-	}
-	if err := params.Validate(); err != nil {
-		return nil, err
-	}
-	return post[Notification](ctx, s.client, path, params)
+	return postValid[Notification](ctx, s.client, path+"/Notifications", params)
 }
 
 // post form-encodes params, sends them to path and decodes the T the API returns.
 func post[T any](ctx context.Context, c *Client, path string, params any) (*T, error) {
 	return postForm[T](ctx, c, path, params)
+}
+
+// postValid validates params, nil counting as the zero params (so a missing
+// required field is named), then posts them with postForm.
+func postValid[T, P any, PP interface {
+	*P
+	Validate() error
+}](ctx context.Context, c *Client, path string, params PP, fixed ...string) (*T, error) {
+	if params == nil {
+		params = new(P)
+	}
+	if err := params.Validate(); err != nil {
+		return nil, err
+	}
+	return postForm[T](ctx, c, path, params, fixed...)
 }
 
 // postForm is post with fixed form values added, as key, value pairs (such

@@ -202,13 +202,7 @@ func (s *FactorService) CreateTOTP(ctx context.Context, serviceSID, identity str
 	if err != nil {
 		return nil, err
 	}
-	if params == nil {
-		return nil, invalid("FriendlyName", "is required")
-	}
-	if err := params.Validate(); err != nil {
-		return nil, err
-	}
-	return postForm[NewFactor](ctx, s.client, path, params, "FactorType", string(FactorTypeTOTP))
+	return postValid[NewFactor](ctx, s.client, path, params, "FactorType", string(FactorTypeTOTP))
 }
 
 // CreatePush enrolls a push factor with a device's public key. The mobile
@@ -219,13 +213,7 @@ func (s *FactorService) CreatePush(ctx context.Context, serviceSID, identity str
 	if err != nil {
 		return nil, err
 	}
-	if params == nil {
-		return nil, invalid("FriendlyName", "is required")
-	}
-	if err := params.Validate(); err != nil {
-		return nil, err
-	}
-	return postForm[NewFactor](ctx, s.client, path, params, "FactorType", string(FactorTypePush), "Binding.Alg", "ES256")
+	return postValid[NewFactor](ctx, s.client, path, params, "FactorType", string(FactorTypePush), "Binding.Alg", "ES256")
 }
 
 // Fetch reads one factor (without its Binding).
@@ -243,13 +231,7 @@ func (s *FactorService) Update(ctx context.Context, serviceSID, identity, factor
 	if err != nil {
 		return nil, err
 	}
-	if params == nil {
-		params = &UpdateFactorParams{}
-	}
-	if err := params.Validate(); err != nil {
-		return nil, err
-	}
-	return post[Factor](ctx, s.client, path, params)
+	return postValid[Factor](ctx, s.client, path, params)
 }
 
 // Verify proves a new factor with its first code (TOTP) or signed payload

@@ -375,3 +375,32 @@ func p384PublicKey(t *testing.T) string {
 
 // errOf keeps the error of a call that also returns a value.
 func errOf[T any](_ T, err error) error { return err }
+
+// TestNilParamsNameTheMissingField: nil params are the zero params, so the
+// first required field is reported and nothing is sent.
+func TestNilParamsNameTheMissingField(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	h := newHarness(t)
+	for _, tc := range []struct {
+		field string
+		call  func() error
+	}{
+		{"FriendlyName", func() error { _, err := h.client.Factors.CreateTOTP(ctx, testService, testIdentity, nil); return err }},
+		{"FriendlyName", func() error { _, err := h.client.Factors.CreatePush(ctx, testService, testIdentity, nil); return err }},
+		{"Identity", func() error { _, err := h.client.AccessTokens.Create(ctx, testService, nil); return err }},
+		{"FriendlyName", func() error { _, err := h.client.Webhooks.Create(ctx, testService, nil); return err }},
+		{"AuthPayload", func() error {
+			_, err := h.client.Challenges.Update(ctx, testService, testIdentity, testChallenge, nil)
+			return err
+		}},
+	} {
+		var ve *ValidationError
+		if err := tc.call(); !errors.As(err, &ve) || ve.Field != tc.field {
+			t.Errorf("err = %v, want a *ValidationError for %s", err, tc.field)
+		}
+	}
+	if n := len(h.requests()); n != 0 {
+		t.Errorf("nil params sent %d requests", n)
+	}
+}

@@ -72,13 +72,7 @@ func (s *WebhookService) Create(ctx context.Context, serviceSID string, params *
 	if err != nil {
 		return nil, err
 	}
-	if params == nil {
-		return nil, invalid("FriendlyName", "is required")
-	}
-	if err := params.Validate(); err != nil {
-		return nil, err
-	}
-	return post[Webhook](ctx, s.client, path, params)
+	return postValid[Webhook](ctx, s.client, path, params)
 }
 
 // Fetch reads one webhook.
@@ -96,13 +90,7 @@ func (s *WebhookService) Update(ctx context.Context, serviceSID, webhookSID stri
 	if err != nil {
 		return nil, err
 	}
-	if params == nil {
-		params = &UpdateWebhookParams{}
-	}
-	if err := params.Validate(); err != nil {
-		return nil, err
-	}
-	return post[Webhook](ctx, s.client, path, params)
+	return postValid[Webhook](ctx, s.client, path, params)
 }
 
 // Delete removes a webhook; deleting twice deletes once, as for EntityService.Delete.
