@@ -278,13 +278,12 @@ func (c Client) Format(f fmt.State, _ rune) {
 // callState follows one call across its attempts.
 type callState struct {
 	method, path string
-	attempt      int            // 0-based index of the attempt in flight
-	status       int            // status of the last response seen
-	serverDate   time.Time      // Date header of the last response; zero when absent
-	lastErr      error          // the last retryable failure (*APIError or a transport error)
-	mayHaveSent  bool           // an earlier attempt may have reached the server
-	buffered     *http.Response // the response whose error body lastErr holds
-	stop         *retryStopped  // set once the call gave up waiting for a retry
+	attempt      int           // 0-based index of the attempt in flight
+	status       int           // status of the last response seen
+	serverDate   time.Time     // Date header of the last response; zero when absent
+	lastErr      error         // the last retryable failure (*APIError or a transport error)
+	mayHaveSent  bool          // an earlier attempt may have reached the server
+	stop         *retryStopped // set once the call gave up waiting for a retry
 
 	// What httptrace saw of the attempt in flight (POST and DELETE only).
 	traced      bool

@@ -99,11 +99,10 @@ func (c *Client) retryable(st *callState, resp *http.Response, err error) bool {
 	default:
 		return false
 	}
-	apiErr, ok := st.lastErr.(*APIError)
-	if !ok || st.buffered != resp {
-		apiErr = bufferError(resp, st.method)
-		st.lastErr, st.buffered = apiErr, resp
-	}
+	// A status is judged once per response: retryablehttp's second look
+	// (after the response handler) comes with the handler's error.
+	apiErr := bufferError(resp, st.method)
+	st.lastErr = apiErr
 	if resp.StatusCode == http.StatusTooManyRequests {
 		return !apiErr.finalLimit() // the server did not apply it: safe for a POST too
 	}
