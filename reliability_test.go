@@ -339,6 +339,17 @@ func faultCases(foreign *rawServer) []faultCase {
 			serve: func(conn net.Conn, _ int, _ *rawServer, _ socketOp) {
 				writeRaw(conn, 429, jsonHeader+"Retry-After: 2\r\n", `{"code":20429,"message":"Too many requests","status":429}`)
 			}},
+		{name: "429 per-challenge limit 60308", hits: once,
+			check: func(t *testing.T, op socketOp, err error) {
+				apiStatus(429)(t, op, err)
+				var apiErr *APIError
+				if errors.As(err, &apiErr); apiErr.Code != 60308 || apiErr.Temporary() {
+					t.Errorf("APIError = %+v; want code 60308, not temporary", apiErr)
+				}
+			},
+			serve: func(conn net.Conn, _ int, _ *rawServer, _ socketOp) {
+				writeRaw(conn, 429, jsonHeader+"Retry-After: 0\r\n", `{"code":60308,"message":"Max check attempts reached","status":429}`)
+			}},
 		{name: "429 Retry-After 1h", hits: always, check: apiStatus(429),
 			serve: func(conn net.Conn, _ int, _ *rawServer, _ socketOp) {
 				writeRaw(conn, 429, jsonHeader+"Retry-After: 3600\r\n", `{"code":20429,"message":"Too many requests","status":429}`)
