@@ -280,7 +280,7 @@ type callState struct {
 	method, path string
 	attempt      int           // 0-based index of the attempt in flight
 	status       int           // status of the last response seen
-	serverDate   time.Time     // Date header of the last response; zero when absent
+	serverDate   string        // Date header of the last response, parsed only by Wait
 	lastErr      error         // the last retryable failure (*APIError or a transport error)
 	mayHaveSent  bool          // an earlier attempt may have reached the server
 	stop         *retryStopped // set once the call gave up waiting for a retry

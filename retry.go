@@ -32,9 +32,7 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 	}
 	if resp != nil {
 		st.status = resp.StatusCode
-		if d, perr := http.ParseTime(resp.Header.Get("Date")); perr == nil {
-			st.serverDate = d
-		}
+		st.serverDate = resp.Header.Get("Date")
 	}
 	var apiErr *APIError
 	switch {

@@ -162,8 +162,8 @@ func (s *ChallengeService) fetchTimed(ctx context.Context, path string) (*Challe
 		return nil, 0, err
 	}
 	var offset time.Duration
-	if !st.serverDate.IsZero() {
-		offset = time.Until(st.serverDate)
+	if d, err := http.ParseTime(st.serverDate); err == nil {
+		offset = time.Until(d)
 	}
 	return &ch, offset, nil
 }
