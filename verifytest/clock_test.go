@@ -32,15 +32,7 @@ func TestWaitOnAFakeClockInThePast(t *testing.T) {
 	})
 	logger := slog.New(slog.NewTextHandler(logged, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	srv, c := newFake(t, []verifytest.Option{verifytest.WithClock(func() time.Time { return pinned })}, verify.WithLogger(logger))
-	dev, err := srv.NewPushDevice(srv.ServiceSID(), identity)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ch, err := c.Challenges.Create(ctx, srv.ServiceSID(), identity, &verify.CreateChallengeParams{
-		FactorSID: dev.FactorSID, Details: &verify.Details{Message: "Log in?"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	dev, ch := newPush(t, srv, c)
 	if !ch.DateCreated.Equal(pinned) {
 		t.Fatalf("created at %v, want the fake's clock %v", ch.DateCreated, pinned)
 	}
