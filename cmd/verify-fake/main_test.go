@@ -67,8 +67,8 @@ func TestFakeServesAndAnswersPush(t *testing.T) {
 	ch, err = client.Challenges.Create(ctx, service, identity, &verify.CreateChallengeParams{
 		FactorSID: field("TOTP factor"), AuthPayload: field("code now"),
 	})
-	if err != nil || (!ch.Status.IsApproved() && !ch.Status.IsPending()) {
-		t.Fatalf("TOTP with the printed code: %v %v", ch, err)
+	if err != nil || !ch.Status.IsApproved() { // the fake takes the previous step's code too
+		t.Fatalf("TOTP with the printed code: %v %v, want approved", ch, err)
 	}
 }
 
