@@ -48,8 +48,9 @@ type pushRole struct {
 type pushGen struct {
 	answerAfter time.Duration
 
-	creates, fetches, pending atomic.Int64 // pending: Fetches that read pending
-	delivered, failed         atomic.Int64 // webhook deliveries answered 2xx, or not
+	creates, fetches, pending atomic.Int64   // pending: Fetches that read pending
+	delivered, failed         atomic.Int64   // webhook deliveries answered 2xx, or not
+	answers                   sync.WaitGroup // answers scheduled and not yet given and delivered
 
 	mu         sync.Mutex
 	challenges map[string]*pushChallenge
@@ -91,7 +92,8 @@ func (p *pushRole) reset(answerAfter time.Duration) {
 }
 
 // admin answers the bench: POST /push?answer_after=2s starts a new run,
-// GET /push[?from=&to=] reports the current one as JSON.
+// GET /push[?from=&to=] reports the current one as JSON, once every answer
+// its challenges are due has been given and delivered.
 func (p *pushRole) admin(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodPost {
 		d, err := time.ParseDuration(r.URL.Query().Get("answer_after"))
@@ -104,6 +106,7 @@ func (p *pushRole) admin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g := p.gen.Load()
+	g.answers.Wait()
 	st := pushStats{
 		Creates: g.creates.Load(), Fetches: g.fetches.Load(), PendingFetches: g.pending.Load(),
 		Delivered: g.delivered.Load(), DeliveryFailed: g.failed.Load(), PeakConns: peakConns.Load(),
@@ -169,7 +172,11 @@ func (p *pushRole) create(w http.ResponseWriter, r *http.Request) {
 	g.challenges[ch.sid] = ch
 	g.mu.Unlock()
 	g.creates.Add(1)
-	time.AfterFunc(g.answerAfter, func() { p.answer(ch) })
+	g.answers.Add(1)
+	time.AfterFunc(g.answerAfter, func() {
+		defer g.answers.Done()
+		p.answer(ch)
+	})
 	w.WriteHeader(http.StatusCreated)
 	_, _ = w.Write(ch.render(false))
 }

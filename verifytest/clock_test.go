@@ -1,7 +1,9 @@
 package verifytest_test
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"net/http"
 	"sync"
 	"testing"
@@ -13,20 +15,24 @@ import (
 
 // TestWaitOnAFakeClockInThePast: Wait judges expiry by the server's Date
 // header, so the fake must send its own clock there. On a clock pinned in
-// 2024, a push approved after a short while is approved, not expired.
+// 2024, a push approved once Wait has read it pending (and so judged its
+// expiry) is approved, not expired.
 func TestWaitOnAFakeClockInThePast(t *testing.T) {
 	t.Parallel()
 	pinned := time.Date(2024, time.March, 14, 9, 26, 53, 0, time.UTC)
-	srv, c := newFake(t, []verifytest.Option{verifytest.WithClock(func() time.Time { return pinned })})
-	dev, err := srv.NewPushDevice(srv.ServiceSID(), identity)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ch, err := c.Challenges.Create(ctx, srv.ServiceSID(), identity, &verify.CreateChallengeParams{
-		FactorSID: dev.FactorSID, Details: &verify.Details{Message: "Log in?"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The client logs each request once answered: a GET is a Fetch of Wait's.
+	polled := make(chan struct{}, 1)
+	logged := onWrite(func(record []byte) {
+		if bytes.Contains(record, []byte("method=GET")) {
+			select {
+			case polled <- struct{}{}:
+			default:
+			}
+		}
+	})
+	logger := slog.New(slog.NewTextHandler(logged, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	srv, c := newFake(t, []verifytest.Option{verifytest.WithClock(func() time.Time { return pinned })}, verify.WithLogger(logger))
+	dev, ch := newPush(t, srv, c)
 	if !ch.DateCreated.Equal(pinned) {
 		t.Fatalf("created at %v, want the fake's clock %v", ch.DateCreated, pinned)
 	}
@@ -36,7 +42,12 @@ func TestWaitOnAFakeClockInThePast(t *testing.T) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		time.Sleep(300 * time.Millisecond) // a few polls first
+		select {
+		case <-polled: // Wait read it pending: on the machine's clock it expired long ago
+		case <-wctx.Done():
+			t.Errorf("Wait never fetched the challenge")
+			return
+		}
 		if _, err := dev.Approve(wctx, ch.SID); err != nil {
 			t.Errorf("Approve: %v", err)
 		}
@@ -97,4 +108,13 @@ func TestDateHeaderIsTheFakesClock(t *testing.T) {
 	if _, d := date(list, srv.AccountSID()); !d.Equal(pinned.Add(90 * time.Minute)) {
 		t.Errorf("after Advance(90m): Date %v, want %v", d, pinned.Add(90*time.Minute))
 	}
+}
+
+// onWrite is an io.Writer that hands each write to a function; a slog
+// handler writes once per record.
+type onWrite func([]byte)
+
+func (f onWrite) Write(p []byte) (int, error) {
+	f(p)
+	return len(p), nil
 }

@@ -33,15 +33,7 @@ func TestDeviceTrafficSkipsInjectedFaults(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			srv, c := newFake(t, nil, verify.WithMaxRetries(0), verify.WithTimeout(latency/3))
-			dev, err := srv.NewPushDevice(srv.ServiceSID(), identity)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ch, err := c.Challenges.Create(ctx, srv.ServiceSID(), identity, &verify.CreateChallengeParams{
-				FactorSID: dev.FactorSID, Details: &verify.Details{Message: "Log in?"}})
-			if err != nil {
-				t.Fatal(err)
-			}
+			dev, ch := newPush(t, srv, c)
 
 			tc.inject(srv)
 			start := time.Now()
@@ -82,15 +74,7 @@ func TestDeviceTrafficSkipsInjectedFaults(t *testing.T) {
 // device request reaches the mock.
 func TestDeviceWorksAfterHTTPMockActivate(t *testing.T) {
 	srv, c := newFake(t, nil)
-	dev, err := srv.NewPushDevice(srv.ServiceSID(), identity)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ch, err := c.Challenges.Create(ctx, srv.ServiceSID(), identity, &verify.CreateChallengeParams{
-		FactorSID: dev.FactorSID, Details: &verify.Details{Message: "Log in?"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	dev, ch := newPush(t, srv, c)
 
 	httpmock.Activate()
 	t.Cleanup(httpmock.DeactivateAndReset)
@@ -117,15 +101,7 @@ func TestDeviceCreatedAfterHTTPMockActivate(t *testing.T) {
 	t.Cleanup(httpmock.DeactivateAndReset)
 	c := srv.Client()
 	t.Cleanup(c.CloseIdleConnections)
-	dev, err := srv.NewPushDevice(srv.ServiceSID(), identity)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ch, err := c.Challenges.Create(ctx, srv.ServiceSID(), identity, &verify.CreateChallengeParams{
-		FactorSID: dev.FactorSID, Details: &verify.Details{Message: "Log in?"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	dev, ch := newPush(t, srv, c)
 	if got, err := dev.Approve(ctx, ch.SID); err != nil || !got.Status.IsApproved() {
 		t.Fatalf("device Approve under httpmock: %v %v, want approved", got, err)
 	}

@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	verify "github.com/verifykit/verify-go"
 )
@@ -319,8 +318,8 @@ func (s *Server) checkFactorPayload(f, next *factor, payload string, now time.Ti
 		}
 		return true, nil
 	}
-	if n := utf8.RuneCountInString(payload); n < verify.MinTOTPCodeLength || n > verify.MaxTOTPCodeLength {
-		return false, badRequest("AuthPayload must be a TOTP code of 3 to 8 characters, not %d", n)
+	if err := checkTOTPCodeLength(payload); err != nil {
+		return false, err
 	}
 	tooMany := fail(http.StatusTooManyRequests, codeMaxFactorAttempts,
 		"Max verification attempts reached for factor %s; delete it and enroll again", f.sid)

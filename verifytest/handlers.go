@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	verify "github.com/verifykit/verify-go"
 )
@@ -319,8 +318,10 @@ func (s *Server) answer(c *challenge, p *verify.UpdateChallengeParams) *apiError
 	if p.AuthPayload == "" {
 		return badRequest("AuthPayload is required to verify a challenge")
 	}
-	if n := utf8.RuneCountInString(p.AuthPayload); c.factor.kind == verify.FactorTypeTOTP && (n < 3 || n > 8) {
-		return badRequest("AuthPayload must be a TOTP code of 3 to 8 characters, not %d", n)
+	if c.factor.kind == verify.FactorTypeTOTP {
+		if err := checkTOTPCodeLength(p.AuthPayload); err != nil {
+			return err
+		}
 	}
 	now := s.now()
 	if p.Metadata != nil {

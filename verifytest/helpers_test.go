@@ -74,6 +74,22 @@ func newFake(t *testing.T, srvOpts []verifytest.Option, opts ...verify.Option) (
 	return srv, client
 }
 
+// newPush enrolls a phone for identity on the default service and sends
+// it a push challenge.
+func newPush(t *testing.T, srv *verifytest.Server, c *verify.Client) (*verifytest.Device, *verify.Challenge) {
+	t.Helper()
+	dev, err := srv.NewPushDevice(srv.ServiceSID(), identity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := c.Challenges.Create(ctx, srv.ServiceSID(), identity, &verify.CreateChallengeParams{
+		FactorSID: dev.FactorSID, Details: &verify.Details{Message: "Log in?"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dev, ch
+}
+
 // raw sends one request outside the SDK, with the given Basic credentials,
 // and returns the status and the decoded JSON body (nil when empty). An
 // error answer must be Twilio's error JSON with a request id.

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
@@ -173,6 +174,16 @@ func (f *factor) totpURI(issuer string) string {
 		"?secret=" + param(f.secret) + "&issuer=" + param(issuer) +
 		"&algorithm=" + strings.ToUpper(string(algorithmName(f.totp.Algorithm))) +
 		"&digits=" + strconv.Itoa(f.totp.Digits.Length()) + "&period=" + strconv.Itoa(int(f.totp.Period))
+}
+
+// checkTOTPCodeLength refuses a TOTP code outside the API's 3 to 8
+// characters: a bad request (60306), not a wrong attempt, whether it
+// answers a challenge or verifies a factor.
+func checkTOTPCodeLength(code string) *apiError {
+	if n := utf8.RuneCountInString(code); n < verify.MinTOTPCodeLength || n > verify.MaxTOTPCodeLength {
+		return badRequest("AuthPayload must be a TOTP code of %d to %d characters, not %d", verify.MinTOTPCodeLength, verify.MaxTOTPCodeLength, n)
+	}
+	return nil
 }
 
 // totpValid checks a code against a TOTP factor at now.

@@ -99,6 +99,7 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 		return err
 	}
 	base := srv.URL + "/v2/Services/" + srv.ServiceSID() + "/Entities/" + identity
+	code := totp.Code() // read once: a second read may fall in the next time step
 	fmt.Fprintf(out, `verify-fake listening on %s
   account SID      %s
   auth token       %s
@@ -120,8 +121,8 @@ and, after the same export:
   go run ./examples/enroll   # a new TOTP factor; type its codes, which go run ./cmd/verify-fake totp <its secret> prints
   go run ./examples/report   # the identity's challenges
 `, srv.URL, srv.AccountSID(), srv.AuthToken(), srv.ServiceSID(), identity,
-		totp.SID, totp.Secret, totp.Code(), totp.Secret, dev.FactorSID, answer, delay, hook,
-		srv.AccountSID(), srv.AuthToken(), totp.SID, totp.Code(), base,
+		totp.SID, totp.Secret, code, totp.Secret, dev.FactorSID, answer, delay, hook,
+		srv.AccountSID(), srv.AuthToken(), totp.SID, code, base,
 		srv.AccountSID(), srv.AuthToken(), base,
 		srv.AccountSID(), srv.AuthToken(), base,
 		srv.AccountSID(), srv.AuthToken(), srv.ServiceSID(), identity, dev.FactorSID, totp.SID, srv.URL, srv.URL)

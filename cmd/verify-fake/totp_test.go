@@ -60,24 +60,8 @@ func TestTOTPSubcommandPrintsTheCode(t *testing.T) {
 // TestTOTPSubcommandInTheBanner: the banner prints the totp command for
 // the factor's secret; run as a command, it prints a code the fake takes.
 func TestTOTPSubcommandInTheBanner(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	out := &bannerWriter{seen: make(chan struct{})}
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, out, config{addr: "127.0.0.1:0", identity: "user-0001-totp", answer: "none"})
-	}()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
-	select {
-	case <-out.seen:
-	case err := <-done:
-		t.Fatalf("run ended before its banner: %v\n%s", err, out.String())
-	}
-	text := out.String()
+	ctx := context.Background()
+	text := startFake(t, config{addr: "127.0.0.1:0", identity: "user-0001-totp", answer: "none"})
 	m := regexp.MustCompile(`TOTP factor\s+(YF[0-9a-f]{32})\s+secret (\S+)\s+code now \d{6}\n\s+next codes\s+go run \./cmd/verify-fake totp (\S+)\n`).FindStringSubmatch(text)
 	if m == nil || m[3] != m[2] {
 		t.Fatalf("no totp command for the factor's secret in the banner:\n%s", text)
@@ -87,9 +71,7 @@ func TestTOTPSubcommandInTheBanner(t *testing.T) {
 	if code != 0 || !regexp.MustCompile(`^\d{6}\n$`).MatchString(stdout) {
 		t.Fatalf("verify-fake totp %s: exit %d, stdout %q, stderr %q", secret, code, stdout, stderr)
 	}
-	field := func(name string) string {
-		return regexp.MustCompile(name + `\s+(\S+)`).FindStringSubmatch(text)[1]
-	}
+	field := func(name string) string { return bannerField(t, text, name) }
 	client, err := verify.NewClient(verify.WithCredentials(field("account SID"), field("auth token")),
 		verify.WithBaseURL(field("verify-fake listening on")))
 	if err != nil {

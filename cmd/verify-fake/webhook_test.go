@@ -52,7 +52,7 @@ func TestWebhookFlagDeliversVerifiedEvents(t *testing.T) {
 		hook.ServeHTTP(w, r)
 	})
 	receiver.Start()
-	defer receiver.Close()
+	t.Cleanup(receiver.Close) // after the command's cleanup, which stops its deliveries
 
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -60,31 +60,9 @@ func TestWebhookFlagDeliversVerifiedEvents(t *testing.T) {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	out := &bannerWriter{seen: make(chan struct{})}
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, out, config{addr: addr, identity: "user-0001-hooks", answer: "approve", webhook: hookURL})
-	}()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
-	select {
-	case <-out.seen:
-	case err := <-done:
-		t.Fatalf("run ended before its banner: %v\n%s", err, out.String())
-	}
-	text := out.String()
-	field := func(name string) string {
-		m := regexp.MustCompile(name + `\s+(\S+)`).FindStringSubmatch(text)
-		if m == nil {
-			t.Fatalf("%q not printed:\n%s", name, text)
-		}
-		return m[1]
-	}
+	ctx := context.Background()
+	text := startFake(t, config{addr: addr, identity: "user-0001-hooks", answer: "approve", webhook: hookURL})
+	field := func(name string) string { return bannerField(t, text, name) }
 	if m := regexp.MustCompile(`webhook\s+(YW[0-9a-f]{32})\s+(\S+)`).FindStringSubmatch(text); m == nil || m[2] != hookURL {
 		t.Fatalf("webhook not printed with its URL %s:\n%s", hookURL, text)
 	}
@@ -131,22 +109,6 @@ func TestWebhookFlagDeliversVerifiedEvents(t *testing.T) {
 			}
 		}
 	}
-}
-
-// bannerWriter collects the command's output and closes seen once the
-// banner has been written in full.
-type bannerWriter struct {
-	syncBuffer
-	seen chan struct{}
-	once sync.Once
-}
-
-func (w *bannerWriter) Write(p []byte) (int, error) {
-	n, err := w.syncBuffer.Write(p)
-	if strings.Contains(w.String(), "examples/login against this fake") {
-		w.once.Do(func() { close(w.seen) })
-	}
-	return n, err
 }
 
 // TestWebhookFlagRefusesABadURL: a URL the Webhooks API would refuse ends

@@ -123,8 +123,9 @@ func run(ctx context.Context, out io.Writer, in io.Reader, s settings) error {
 		if err != nil {
 			return "", err
 		}
-		fmt.Fprintf(out, "(demo: the app shows %s)\n", f.Code())
-		return f.Code(), nil
+		code := f.Code() // read once, so that the code printed is the code typed
+		fmt.Fprintf(out, "(demo: the app shows %s)\n", code)
+		return code, nil
 	}
 	return enroll(ctx, out, client, srv.ServiceSID(), s, appCode, appCode)
 }

@@ -54,10 +54,7 @@ func TestTOTPEnrollment(t *testing.T) {
 	if want := []string{sid + " totp unverified carol"}; !slices.Equal(f.factors(carol.identity), want) {
 		t.Errorf("factors on the fake: %q, want %q", f.factors(carol.identity), want)
 	}
-	app, err := f.fake.TOTPFactor(f.fake.ServiceSID(), carol.identity, sid) // the authenticator app
-	if err != nil {
-		t.Fatal(err)
-	}
+	app := f.totpApp(carol.identity, sid)
 	key, err := otp.NewKeyFromURL(uri)
 	if err != nil || key.Secret() != app.Secret {
 		t.Fatalf("the URI does not hold the factor's secret (%v)", err)
@@ -148,13 +145,7 @@ func TestPushEnrollment(t *testing.T) {
 		t.Fatalf("/enroll/push/token answered %v, want %v with a token", tok, want)
 	}
 
-	phone, err := f.fake.NewDevice(f.fake.ServiceSID(), carol.identity)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := phone.Enroll(ctx, token); err != nil {
-		t.Fatal(err)
-	}
+	phone := f.enrollPhone(carol.identity, token)
 	f.settle()
 	if got, want := f.deliveries(verify.EventFactorVerified), []string{"factor.verified " + phone.FactorSID + " attempt 1: 204"}; !slices.Equal(got, want) {
 		t.Errorf("deliveries %q, want %q", got, want)
