@@ -94,11 +94,19 @@ type Challenge struct {
 	Status          ChallengeStatus `json:"status"`           // pending, expired, approved or denied
 	RespondedReason RespondedReason `json:"responded_reason"` // why it is in its status; see RespondedReason
 	Details         Details         `json:"details"`          // what the user was shown
-	HiddenDetails   StringMap       `json:"hidden_details"`   // what you attached and the user was not shown
+	HiddenDetails   SecretMap       `json:"hidden_details"`   // what you attached and the user was not shown; values redacted in output
 	Metadata        StringMap       `json:"metadata"`         // what the device sent with its answer
 	FactorType      FactorType      `json:"factor_type"`      // push or totp (passkeys on the live API)
 	URL             string          `json:"url"`              // the challenge's absolute API URL
 	Links           Links           `json:"links"`            // its nested resources
+}
+
+// String is a one-line summary for logs and fmt.Println, without hidden
+// details or metadata: "challenge YC… push approved for <identity> (factor
+// YF…, expires …)".
+func (c Challenge) String() string {
+	return "challenge " + c.SID + " " + string(c.FactorType) + " " + string(c.Status) + " for " + c.Identity +
+		" (factor " + c.FactorSID + ", expires " + c.ExpirationDate.UTC().Format(time.RFC3339) + ")"
 }
 
 // Details is what the user sees on their device: a message and labelled fields.
@@ -120,16 +128,17 @@ type Links struct {
 }
 
 // Notification is a push notification sent again for a pending challenge.
+// Its JSON form is the API's, ttl in seconds.
 type Notification struct {
-	SID          string    `json:"sid"`           // NT…
-	AccountSID   string    `json:"account_sid"`   // AC…
-	ServiceSID   string    `json:"service_sid"`   // VA…
-	EntitySID    string    `json:"entity_sid"`    // YE…
-	Identity     string    `json:"identity"`      // the entity's identity
-	ChallengeSID string    `json:"challenge_sid"` // YC…, the challenge notified
-	Priority     string    `json:"priority"`      // always "high" for push: sent at once, wakes the device
-	TTL          int       `json:"ttl"`           // seconds delivery is attempted, 0–300
-	DateCreated  time.Time `json:"date_created"`  // when it was sent
+	SID          string        `json:"sid"`           // NT…
+	AccountSID   string        `json:"account_sid"`   // AC…
+	ServiceSID   string        `json:"service_sid"`   // VA…
+	EntitySID    string        `json:"entity_sid"`    // YE…
+	Identity     string        `json:"identity"`      // the entity's identity
+	ChallengeSID string        `json:"challenge_sid"` // YC…, the challenge notified
+	Priority     string        `json:"priority"`      // always "high" for push: sent at once, wakes the device
+	TTL          time.Duration `json:"-"`             // how long delivery is attempted, 0–300 s
+	DateCreated  time.Time     `json:"date_created"`  // when it was sent
 }
 
 // CreateChallengeParams are the inputs of Create; zero fields are not sent.
@@ -137,33 +146,34 @@ type CreateChallengeParams struct {
 	FactorSID      string    `url:"FactorSid"`                // required, YF…
 	ExpirationDate time.Time `url:"ExpirationDate,omitempty"` // zero: 5 minutes; at most 60 minutes ahead
 	Details        *Details  `url:"Details,omitempty"`        // Message required for push; up to 20 Fields
-	HiddenDetails  StringMap `url:"HiddenDetails,omitempty"`  // not shown to the user; JSON up to 1024 chars
-	AuthPayload    string    `url:"AuthPayload,omitempty"`    // a TOTP code, 3–8 characters
+	HiddenDetails  SecretMap `url:"HiddenDetails,omitempty"`  // not shown to the user; JSON up to 1024 chars
+	AuthPayload    Secret    `url:"AuthPayload,omitempty"`    // a TOTP code, 3–8 characters
 }
 
 // UpdateChallengeParams are the inputs of Update; zero fields are not sent.
 type UpdateChallengeParams struct {
-	AuthPayload string    `url:"AuthPayload,omitempty"` // TOTP code, or a push JWT up to 5456 characters
+	AuthPayload Secret    `url:"AuthPayload,omitempty"` // required: a TOTP code, or a push JWT up to 5456 characters
 	Metadata    StringMap `url:"Metadata,omitempty"`    // device information; JSON up to 1024 chars
 }
 
 // ListChallengesParams filter and bound List and ListPage; zero fields are not sent.
 type ListChallengesParams struct {
-	FactorSID string          `url:"FactorSid,omitempty"` // only this factor's challenges (YF…)
-	Status    ChallengeStatus `url:"Status,omitempty"`    // only challenges in this status
-	Order     Order           `url:"Order,omitempty"`     // by creation date; the API's default is asc
-	PageSize  int             `url:"PageSize,omitempty"`  // 1–1000; 0 is the API's default, 50
-	Limit     int             `url:"-"`                   // stop after this many; 0 means all
+	FactorSID  string          `url:"FactorSid,omitempty"` // only this factor's challenges (YF…)
+	Status     ChallengeStatus `url:"Status,omitempty"`    // only challenges in this status
+	Order      Order           `url:"Order,omitempty"`     // by creation date; the API's default is asc
+	ListParams                 // PageSize and Limit, as for every list
 }
 
 // NotifyParams are the inputs of Notify.
 type NotifyParams struct {
-	// TTL is how long, in seconds (0–300), delivery is attempted. nil sends
-	// nothing (the API's default, 300); Ptr(0) sends 0: one immediate try.
-	TTL *int `url:"Ttl,omitempty"`
+	// TTL is how long delivery is attempted, 0–300 s in whole seconds. nil
+	// sends nothing (the API's default, 300 s); Ptr(time.Duration(0)) sends
+	// 0: one immediate try.
+	TTL *time.Duration `url:"-"`
 }
 
-// Ptr returns a pointer to v, for optional parameters such as NotifyParams.TTL.
+// Ptr returns a pointer to v, for optional parameters such as
+// NotifyParams.TTL: Ptr(30 * time.Second).
 func Ptr[T any](v T) *T { return &v }
 
 // ChallengeService holds the Challenge operations; use Client.Challenges.
@@ -186,7 +196,7 @@ func (s *ChallengeService) Create(ctx context.Context, serviceSID, identity stri
 	}
 	wire := *params
 	wire.ExpirationDate = wire.ExpirationDate.UTC()
-	return post[Challenge](ctx, s.client, path, &wire)
+	return postForm[Challenge](ctx, s.client, path, &wire)
 }
 
 // Fetch reads one challenge.
@@ -217,9 +227,9 @@ func (s *ChallengeService) Notify(ctx context.Context, serviceSID, identity, cha
 	return postValid[Notification](ctx, s.client, path+"/Notifications", params)
 }
 
-// post form-encodes params, sends them to path and decodes the T the API returns.
-func post[T any](ctx context.Context, c *Client, path string, params any) (*T, error) {
-	return postForm[T](ctx, c, path, params)
+// addForm sends TTL in whole seconds.
+func (p *NotifyParams) addForm(form url.Values) {
+	setSeconds(form, "Ttl", p.TTL)
 }
 
 // postValid validates params, nil counting as the zero params (so a missing
@@ -237,12 +247,16 @@ func postValid[T, P any, PP interface {
 	return postForm[T](ctx, c, path, params, fixed...)
 }
 
-// postForm is post with fixed form values added, as key, value pairs (such
-// as FactorType for a factor).
+// postForm form-encodes params, adds the fixed form values, given as key,
+// value pairs (such as FactorType for a factor), sends them to path and
+// decodes the T the API returns.
 func postForm[T any](ctx context.Context, c *Client, path string, params any, fixed ...string) (*T, error) {
 	form, err := formValues(params)
 	if err != nil {
 		return nil, err
+	}
+	if extra, ok := params.(formExtras); ok {
+		extra.addForm(form)
 	}
 	for i := 0; i+1 < len(fixed); i += 2 {
 		form.Set(fixed[i], fixed[i+1])

@@ -27,7 +27,7 @@ func TestCreatePushSendsExactFormAndDecodes(t *testing.T) {
 			Message: "Hi! Mr. John Doe, would you like to sign up?",
 			Fields:  []Field{{Label: "Action", Value: "Sign up in portal"}, {Label: "Location", Value: "<Paris & Co>"}},
 		},
-		HiddenDetails: map[string]string{"ip": "172.168.1.234", "ua": "curl"},
+		HiddenDetails: NewSecretMap(map[string]string{"ip": "172.168.1.234", "ua": "curl"}),
 	})
 	if err != nil {
 		t.Fatalf("Create: %v", err)
@@ -66,7 +66,7 @@ func TestCreatePushSendsExactFormAndDecodes(t *testing.T) {
 	if !ch.Details.Date.Equal(mustTime(t, "2020-07-01T12:13:14Z")) {
 		t.Errorf("details date = %v", ch.Details.Date)
 	}
-	if ch.HiddenDetails["ip"] != "172.168.1.234" || ch.Metadata != nil {
+	if ch.HiddenDetails.Reveal()["ip"] != "172.168.1.234" || ch.Metadata != nil {
 		t.Errorf("hidden %v metadata %v", ch.HiddenDetails, ch.Metadata)
 	}
 }
@@ -76,7 +76,7 @@ func TestCreateTOTPWithAuthPayload(t *testing.T) {
 	h := newHarness(t)
 	h.mock.RegisterResponder("POST", listURL, jsonResponder(t, 201, "create_totp.json"))
 	ch, err := h.client.Challenges.Create(context.Background(), testService, testIdentity, &CreateChallengeParams{
-		FactorSID: "YF02aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", AuthPayload: "123456",
+		FactorSID: "YF02aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", AuthPayload: NewSecret("123456"),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -110,11 +110,11 @@ func TestFetchDecodesEveryField(t *testing.T) {
 		Links: Links{Notifications: apiBase + listPath + "/YCaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/Notifications"},
 	}
 	got := *ch
-	got.Details, got.HiddenDetails, got.Metadata = Details{}, nil, nil
+	got.Details, got.HiddenDetails, got.Metadata = Details{}, SecretMap{}, nil
 	if !equalChallenge(got, want) {
 		t.Errorf("decoded\n %+v\nwant\n %+v", got, want)
 	}
-	if ch.Metadata["os"] != "Android" || ch.HiddenDetails["ip"] != "172.168.1.234" {
+	if ch.Metadata["os"] != "Android" || ch.HiddenDetails.Reveal()["ip"] != "172.168.1.234" {
 		t.Errorf("maps: %v %v", ch.Metadata, ch.HiddenDetails)
 	}
 }
@@ -143,7 +143,7 @@ func TestDecodeNullsUnknownEnumsAndFields(t *testing.T) {
 		t.Errorf("enums: %q %q %q", ch.Status, ch.RespondedReason, ch.FactorType)
 	}
 	if !ch.DateResponded.IsZero() || !ch.ExpirationDate.IsZero() || ch.Details.Message != "" ||
-		ch.Details.Fields != nil || ch.HiddenDetails != nil || ch.Metadata != nil {
+		ch.Details.Fields != nil || ch.HiddenDetails.Reveal() != nil || ch.Metadata != nil {
 		t.Errorf("nulls must decode to zero values: %+v", ch)
 	}
 }
@@ -153,7 +153,7 @@ func TestUpdateSendsAuthPayloadAndMetadataOnce(t *testing.T) {
 	h := newHarness(t)
 	h.mock.RegisterResponder("POST", oneURL, jsonResponder(t, 200, "update_push.json"))
 	ch, err := h.client.Challenges.Update(context.Background(), testService, testIdentity, testChallenge, &UpdateChallengeParams{
-		AuthPayload: "eyJhbGciOiJFUzI1NiJ9.e30.c2ln",
+		AuthPayload: NewSecret("eyJhbGciOiJFUzI1NiJ9.e30.c2ln"),
 		Metadata:    map[string]string{"os": "Android", "quote": `say "hi"`},
 	})
 	if err != nil {
@@ -174,7 +174,7 @@ func TestUpdateTOTP(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	h.mock.RegisterResponder("POST", oneURL, jsonResponder(t, 200, "update_totp.json"))
-	ch, err := h.client.Challenges.Update(context.Background(), testService, testIdentity, testChallenge, &UpdateChallengeParams{AuthPayload: "123456"})
+	ch, err := h.client.Challenges.Update(context.Background(), testService, testIdentity, testChallenge, &UpdateChallengeParams{AuthPayload: NewSecret("123456")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,13 +188,13 @@ func TestNotifyTTL(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name string
-		ttl  *int
+		ttl  *time.Duration
 		want url.Values
 	}{
 		{"nil sends nothing", nil, url.Values{}},
-		{"zero is sent", Ptr(0), url.Values{"Ttl": {"0"}}},
-		{"150", Ptr(150), url.Values{"Ttl": {"150"}}},
-		{"300", Ptr(300), url.Values{"Ttl": {"300"}}},
+		{"zero is sent", Ptr(time.Duration(0)), url.Values{"Ttl": {"0"}}},
+		{"150 s", Ptr(150 * time.Second), url.Values{"Ttl": {"150"}}},
+		{"5 min", Ptr(5 * time.Minute), url.Values{"Ttl": {"300"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -207,7 +207,7 @@ func TestNotifyTTL(t *testing.T) {
 			s := h.only()
 			wantMethodPath(t, s, "POST", listPath+"/"+testChallenge+"/Notifications")
 			wantForm(t, s.Form, tc.want)
-			if n.SID != "NTaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" || n.ChallengeSID != testChallenge || n.TTL != 150 ||
+			if n.SID != "NTaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" || n.ChallengeSID != testChallenge || n.TTL != 150*time.Second ||
 				n.Priority != "high" || !n.DateCreated.Equal(mustTime(t, "2015-07-30T20:00:00Z")) {
 				t.Errorf("decoded %+v", n)
 			}
@@ -238,7 +238,7 @@ func TestAPIErrorJSON(t *testing.T) {
 			h := newHarness(t, WithMaxRetries(0))
 			h.mock.RegisterResponder("POST", oneURL, twilioError(tc.status, tc.code, "nope").
 				HeaderAdd(http.Header{"Retry-After": {"7"}}))
-			_, err := h.client.Challenges.Update(context.Background(), testService, testIdentity, testChallenge, &UpdateChallengeParams{AuthPayload: "123456"})
+			_, err := h.client.Challenges.Update(context.Background(), testService, testIdentity, testChallenge, &UpdateChallengeParams{AuthPayload: NewSecret("123456")})
 			var apiErr *APIError
 			if !errors.As(err, &apiErr) {
 				t.Fatalf("err = %v, want *APIError", err)

@@ -1,17 +1,3 @@
-// Package verify is a typed client for the Twilio Verify v2 API behind push
-// and TOTP second-factor logins: challenges (create, answer, wait, list) and
-// enrollment (entities, TOTP and push factors, access tokens for the mobile
-// SDK, and webhooks).
-//
-// Create a Client once and share it between goroutines:
-//
-//	c, err := verify.NewClient(verify.WithCredentials(accountSID, authToken))
-//	f, err := c.Factors.CreateTOTP(ctx, serviceSID, identity, &verify.CreateTOTPFactorParams{FriendlyName: "Ada's phone"})
-//	ch, err := c.Challenges.Create(ctx, serviceSID, identity, &verify.CreateChallengeParams{...})
-//
-// Every call takes a context, validates its input before sending anything,
-// retries only what is safe to retry, and returns *APIError, *ValidationError
-// or an error matching one of the package's sentinels.
 package verify
 
 import (
@@ -36,7 +22,7 @@ import (
 )
 
 // Version is the SDK's version, sent in the User-Agent.
-const Version = "0.2.0"
+const Version = "0.3.0"
 
 // maxResponseBytes caps a response body; a page of 1,000 challenges is about 1.5 MB.
 const maxResponseBytes = 16 << 20
@@ -90,7 +76,7 @@ func NewClient(opts ...Option) (*Client, error) {
 		if opt == nil {
 			continue
 		}
-		if err := opt(&cfg); err != nil {
+		if err := opt.apply(&cfg); err != nil {
 			return nil, err
 		}
 	}
@@ -280,7 +266,7 @@ type callState struct {
 	method, path string
 	attempt      int           // 0-based index of the attempt in flight
 	status       int           // status of the last response seen
-	serverDate   string        // Date header of the last response, parsed only by Wait
+	header       http.Header   // headers of the last response; its Date is parsed only by Wait
 	lastErr      error         // the last retryable failure (*APIError or a transport error)
 	mayHaveSent  bool          // an earlier attempt may have reached the server
 	stop         *retryStopped // set once the call gave up waiting for a retry
@@ -398,13 +384,14 @@ func (c *Client) send(ctx context.Context, method, rawURL, path string, form url
 	req.SetResponseHandler(func(resp *http.Response) error { return readResponse(resp, method, out) })
 
 	start := time.Now()
-	resp, err := c.http.Do(req)
+	_, err = c.http.Do(req) // the response handler decoded the body; st holds what else it said
 	err = c.finalError(ctx, st, err)
+	st.record(ctx)
 	if c.logger.Enabled(ctx, slog.LevelDebug) {
 		c.logger.LogAttrs(ctx, slog.LevelDebug, "verify request",
 			slog.String("method", method), slog.String("path", path),
 			slog.Int("status", st.status), slog.Int("attempts", st.attempt+1),
-			slog.String("request_id", requestID(resp)), slog.Duration("elapsed", time.Since(start)),
+			slog.String("request_id", st.header.Get("Twilio-Request-Id")), slog.Duration("elapsed", time.Since(start)),
 			slog.Bool("ok", err == nil))
 	}
 	return st, err

@@ -47,7 +47,7 @@ func goldenFactorWith(typ FactorType, status FactorStatus, cfg FactorConfig, md 
 }
 
 var (
-	goldenTOTPConfig = FactorConfig{Alg: TOTPAlgorithmSHA1, Skew: 1, CodeLength: 6, TimeStep: 30}
+	goldenTOTPConfig = FactorConfig{Alg: TOTPAlgorithmSHA1, Skew: 1, CodeLength: 6, TimeStep: 30 * time.Second}
 	goldenPushConfig = FactorConfig{SDKVersion: "1.0", AppID: "com.example.myapp",
 		NotificationPlatform: NotificationPlatformFCM, NotificationToken: "test_token"}
 	goldenEntityValue = Entity{
@@ -103,7 +103,7 @@ func TestEnrollmentOperations(t *testing.T) {
 	cases := []enrollCase{
 		{name: "Entities.Create", status: 201, golden: "entity.json", method: "POST", path: pathEntities,
 			form: url.Values{"Identity": {testIdentity}},
-			call: func(c *Client) (any, error) { return c.Entities.Create(ctx, testService, testIdentity) },
+			call: func(c *Client) (any, error) { return c.Entities.Create(ctx, testService, testIdentity, nil) },
 			want: &goldenEntityValue},
 		{name: "Entities.Fetch", status: 200, golden: "entity.json", method: "GET", path: pathEntity,
 			call: func(c *Client) (any, error) { return c.Entities.Fetch(ctx, testService, testIdentity) },
@@ -119,19 +119,19 @@ func TestEnrollmentOperations(t *testing.T) {
 			},
 			call: func(c *Client) (any, error) {
 				return c.Factors.CreateTOTP(ctx, testService, testIdentity, &CreateTOTPFactorParams{
-					FriendlyName: "Ada's phone", Secret: goldenBindingSecret, TimeStep: 30, Skew: Ptr(0), CodeLength: 6,
+					FriendlyName: "Ada's phone", Secret: NewSecret(goldenBindingSecret), TimeStep: 30 * time.Second, Skew: Ptr(0), CodeLength: 6,
 					Alg: TOTPAlgorithmSHA256, Metadata: map[string]string{"os": "iOS"},
 				})
 			},
 			want: &NewFactor{Factor: goldenFactorWith(FactorTypeTOTP, FactorStatusUnverified, goldenTOTPConfig, nil),
-				Binding: Binding{Secret: goldenBindingSecret, URI: totpURI}}},
+				Binding: Binding{Secret: NewSecret(goldenBindingSecret), URI: NewSecret(totpURI)}}},
 		{name: "Factors.CreateTOTP defaults", status: 201, golden: "factor_create_totp.json", method: "POST", path: pathFactors,
 			form: url.Values{"FactorType": {"totp"}, "FriendlyName": {"Ada's phone"}},
 			call: func(c *Client) (any, error) {
 				return c.Factors.CreateTOTP(ctx, testService, testIdentity, &CreateTOTPFactorParams{FriendlyName: "Ada's phone"})
 			},
 			want: &NewFactor{Factor: goldenFactorWith(FactorTypeTOTP, FactorStatusUnverified, goldenTOTPConfig, nil),
-				Binding: Binding{Secret: goldenBindingSecret, URI: totpURI}}},
+				Binding: Binding{Secret: NewSecret(goldenBindingSecret), URI: NewSecret(totpURI)}}},
 		{name: "Factors.CreatePush", status: 201, golden: "factor_create_push.json", method: "POST", path: pathFactors,
 			form: url.Values{
 				"FactorType": {"push"}, "FriendlyName": {"Ada's phone"}, "Binding.Alg": {"ES256"},
@@ -172,7 +172,7 @@ func TestEnrollmentOperations(t *testing.T) {
 		{name: "Factors.Verify", status: 200, golden: "factor_verify_totp.json", method: "POST", path: pathFactor,
 			form: url.Values{"AuthPayload": {"123456"}},
 			call: func(c *Client) (any, error) {
-				return c.Factors.Verify(ctx, testService, testIdentity, testFactor, "123456")
+				return c.Factors.Verify(ctx, testService, testIdentity, testFactor, &VerifyFactorParams{AuthPayload: NewSecret("123456")})
 			},
 			want: Ptr(goldenFactorWith(FactorTypeTOTP, FactorStatusVerified, goldenTOTPConfig, nil))},
 		{name: "Factors.Update push", status: 200, golden: "factor_fetch_push.json", method: "POST", path: pathFactor,
@@ -189,7 +189,7 @@ func TestEnrollmentOperations(t *testing.T) {
 			form: url.Values{"Config.TimeStep": {"60"}, "Config.Skew": {"0"}, "Config.CodeLength": {"8"}, "Config.Alg": {"sha512"}},
 			call: func(c *Client) (any, error) {
 				return c.Factors.Update(ctx, testService, testIdentity, testFactor, &UpdateFactorParams{
-					TimeStep: 60, Skew: Ptr(0), CodeLength: 8, Alg: TOTPAlgorithmSHA512,
+					TimeStep: time.Minute, Skew: Ptr(0), CodeLength: 8, Alg: TOTPAlgorithmSHA512,
 				})
 			},
 			want: Ptr(goldenFactorWith(FactorTypeTOTP, FactorStatusVerified, goldenTOTPConfig, nil))},
@@ -199,33 +199,33 @@ func TestEnrollmentOperations(t *testing.T) {
 		{name: "AccessTokens.Create", status: 201, golden: "access_token.json", method: "POST", path: pathTokens,
 			form: url.Values{"Identity": {testIdentity}, "FactorType": {"push"}, "FactorFriendlyName": {"John Doe iPhone"}, "Ttl": {"300"}},
 			call: func(c *Client) (any, error) {
-				return c.AccessTokens.Create(ctx, testService, &CreateAccessTokenParams{
-					Identity: testIdentity, FactorFriendlyName: "John Doe iPhone", TTL: 300,
+				return c.AccessTokens.Create(ctx, testService, testIdentity, &CreateAccessTokenParams{
+					FactorFriendlyName: "John Doe iPhone", TTL: 5 * time.Minute,
 				})
 			},
 			want: &AccessToken{SID: testAccessToken, AccountSID: testAccount, ServiceSID: testService,
 				EntityIdentity: testIdentity, FactorType: FactorTypePush, FactorFriendlyName: "John Doe iPhone",
-				Token: goldenAccessToken, TTL: 300, DateCreated: goldenDate, URL: apiBase + pathTokens + "/" + testAccessToken}},
+				Token: NewSecret(goldenAccessToken), TTL: 5 * time.Minute, DateCreated: goldenDate, URL: apiBase + pathTokens + "/" + testAccessToken}},
 		{name: "AccessTokens.Create defaults", status: 201, golden: "access_token.json", method: "POST", path: pathTokens,
 			form: url.Values{"Identity": {testIdentity}, "FactorType": {"push"}},
 			call: func(c *Client) (any, error) {
-				return c.AccessTokens.Create(ctx, testService, &CreateAccessTokenParams{Identity: testIdentity})
+				return c.AccessTokens.Create(ctx, testService, testIdentity, nil)
 			},
 			want: &AccessToken{SID: testAccessToken, AccountSID: testAccount, ServiceSID: testService,
 				EntityIdentity: testIdentity, FactorType: FactorTypePush, FactorFriendlyName: "John Doe iPhone",
-				Token: goldenAccessToken, TTL: 300, DateCreated: goldenDate, URL: apiBase + pathTokens + "/" + testAccessToken}},
+				Token: NewSecret(goldenAccessToken), TTL: 5 * time.Minute, DateCreated: goldenDate, URL: apiBase + pathTokens + "/" + testAccessToken}},
 		{name: "AccessTokens.Fetch", status: 200, golden: "access_token.json", method: "GET", path: pathTokens + "/" + testAccessToken,
 			call: func(c *Client) (any, error) { return c.AccessTokens.Fetch(ctx, testService, testAccessToken) },
 			want: &AccessToken{SID: testAccessToken, AccountSID: testAccount, ServiceSID: testService,
 				EntityIdentity: testIdentity, FactorType: FactorTypePush, FactorFriendlyName: "John Doe iPhone",
-				Token: goldenAccessToken, TTL: 300, DateCreated: goldenDate, URL: apiBase + pathTokens + "/" + testAccessToken}},
+				Token: NewSecret(goldenAccessToken), TTL: 5 * time.Minute, DateCreated: goldenDate, URL: apiBase + pathTokens + "/" + testAccessToken}},
 
 		{name: "Webhooks.Create", status: 201, golden: "webhook.json", method: "POST", path: pathWebhooks,
 			form: url.Values{"FriendlyName": {"name"}, "EventTypes": {"factor.deleted", "factor.verified"},
 				"WebhookUrl": {"https://owlbank.twilio.com"}, "Version": {"v2"}},
 			call: func(c *Client) (any, error) {
 				return c.Webhooks.Create(ctx, testService, &CreateWebhookParams{
-					FriendlyName: "name", URL: "https://owlbank.twilio.com",
+					FriendlyName: "name", WebhookURL: "https://owlbank.twilio.com",
 					EventTypes: []EventType{EventFactorDeleted, EventFactorVerified}, Version: WebhookVersionV2,
 				})
 			},
@@ -235,7 +235,7 @@ func TestEnrollmentOperations(t *testing.T) {
 				"WebhookUrl": {"http://127.0.0.1:8080/hooks/verify?x=1"}, "Status": {"disabled"}, "Version": {"v1"}},
 			call: func(c *Client) (any, error) {
 				return c.Webhooks.Create(ctx, testService, &CreateWebhookParams{
-					FriendlyName: "login", URL: "http://127.0.0.1:8080/hooks/verify?x=1",
+					FriendlyName: "login", WebhookURL: "http://127.0.0.1:8080/hooks/verify?x=1",
 					EventTypes: []EventType{EventChallengeApproved, EventChallengeDenied, EventAll},
 					Status:     WebhookStatusDisabled, Version: WebhookVersionV1,
 				})
@@ -255,7 +255,7 @@ func TestEnrollmentOperations(t *testing.T) {
 				"WebhookUrl": {"https://owlbank.twilio.com"}, "Status": {"disabled"}, "Version": {"v2"}},
 			call: func(c *Client) (any, error) {
 				return c.Webhooks.Update(ctx, testService, testWebhook, &UpdateWebhookParams{
-					FriendlyName: "name", URL: "https://owlbank.twilio.com", Status: WebhookStatusDisabled,
+					FriendlyName: "name", WebhookURL: "https://owlbank.twilio.com", Status: WebhookStatusDisabled,
 					EventTypes: []EventType{EventFactorDeleted, EventFactorVerified}, Version: WebhookVersionV2,
 				})
 			},

@@ -20,6 +20,9 @@ type Entity struct {
 	Links       EntityLinks `json:"links"`        // its nested resources
 }
 
+// String is a one-line summary for logs and fmt.Println: "entity YE… <identity>".
+func (e Entity) String() string { return "entity " + e.SID + " " + e.Identity }
+
 // EntityLinks are URLs of an entity's nested resources.
 type EntityLinks struct {
 	Factors    string `json:"factors"`     // the entity's factors
@@ -27,8 +30,8 @@ type EntityLinks struct {
 	Challenges string `json:"challenges"`  // the entity's challenges
 }
 
-// ListParams bound Entities.List, Factors.List and Webhooks.List; zero
-// fields are not sent.
+// ListParams bound every List and ListPage (lists with filters embed it);
+// zero fields are not sent.
 type ListParams struct {
 	PageSize int `url:"PageSize,omitempty"` // 1–1000; 0 is the API's default, 50
 	Limit    int `url:"-"`                  // stop after this many; 0 means all
@@ -39,9 +42,17 @@ type EntityService struct {
 	client *Client
 }
 
+// CreateEntityParams are the inputs of Entities.Create beside the identity;
+// the API takes none yet, so nil is the usual value.
+type CreateEntityParams struct{}
+
+// Validate checks the params; there is nothing to check yet.
+func (p *CreateEntityParams) Validate() error { return nil }
+
 // Create adds an entity for identity. Creating a factor creates its entity
 // too, so this is only needed to hold an identity before its first factor.
-func (s *EntityService) Create(ctx context.Context, serviceSID, identity string) (*Entity, error) {
+// params may be nil.
+func (s *EntityService) Create(ctx context.Context, serviceSID, identity string, params *CreateEntityParams) (*Entity, error) {
 	path, err := servicePath(serviceSID, "Entities")
 	if err != nil {
 		return nil, err
@@ -49,9 +60,7 @@ func (s *EntityService) Create(ctx context.Context, serviceSID, identity string)
 	if err := ValidateIdentity(identity); err != nil {
 		return nil, err
 	}
-	return post[Entity](ctx, s.client, path, &struct {
-		Identity string `url:"Identity"`
-	}{identity})
+	return postValid[Entity](ctx, s.client, path, params, "Identity", identity)
 }
 
 // Fetch reads one entity.

@@ -47,7 +47,7 @@ func ExampleChallengeService_Create() {
 			Message: "Log in to Example Corp?",
 			Fields:  []verify.Field{{Label: "Location", Value: "Lyon, FR"}},
 		},
-		HiddenDetails: map[string]string{"ip": "203.0.113.7"},
+		HiddenDetails: verify.NewSecretMap(map[string]string{"ip": "203.0.113.7"}),
 	})
 	if err != nil {
 		fmt.Println(err)
@@ -85,7 +85,7 @@ func ExampleChallengeService_Update() {
 	ch, _ := client.Challenges.Create(ctx, srv.ServiceSID(), "user-0001-abcd", &verify.CreateChallengeParams{FactorSID: factor.SID})
 
 	// The code the user typed from their authenticator app.
-	ch, err := client.Challenges.Update(ctx, srv.ServiceSID(), "user-0001-abcd", ch.SID, &verify.UpdateChallengeParams{AuthPayload: factor.Code()})
+	ch, err := client.Challenges.Update(ctx, srv.ServiceSID(), "user-0001-abcd", ch.SID, &verify.UpdateChallengeParams{AuthPayload: verify.NewSecret(factor.Code())})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -108,8 +108,7 @@ func ExampleChallengeService_List() {
 	// Pages of 2 are fetched lazily as the loop goes; Limit stops early.
 	n := 0
 	for ch, err := range client.Challenges.List(ctx, srv.ServiceSID(), "user-0001-abcd", &verify.ListChallengesParams{
-		Status: verify.StatusPending, PageSize: 2, Limit: 4,
-	}) {
+		Status: verify.StatusPending, ListParams: verify.ListParams{PageSize: 2, Limit: 4}}) {
 		if err != nil {
 			fmt.Println(err)
 			return
@@ -243,11 +242,11 @@ func ExampleFactorService_CreateTOTP() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(f.Status, strings.HasPrefix(f.Binding.URI, "otpauth://totp/")) // show the URI as a QR code
-	fmt.Println(f.Binding)                                                     // printing never shows the secret
+	fmt.Println(f.Status, strings.HasPrefix(f.Binding.URI.Reveal(), "otpauth://totp/")) // show the URI as a QR code
+	fmt.Printf("%+v\n", f.Binding)                                                      // printing never shows the secret
 
 	// 2. The first code the user's app shows proves the factor.
-	verified, err := client.Factors.Verify(ctx, exampleService, exampleIdentity, f.SID, "123456")
+	verified, err := client.Factors.Verify(ctx, exampleService, exampleIdentity, f.SID, &verify.VerifyFactorParams{AuthPayload: verify.NewSecret("123456")})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -255,7 +254,7 @@ func ExampleFactorService_CreateTOTP() {
 	fmt.Println(verified.Status)
 	// Output:
 	// unverified true
-	// verify.Binding{Secret: "[redacted]", URI: "[redacted]", PublicKey: "", Alg: ""}
+	// {Secret:[redacted] URI:[redacted] PublicKey: Alg:}
 	// verified
 }
 
@@ -264,17 +263,15 @@ func ExampleAccessTokenService_Create() {
 		"POST /v2/Services/" + exampleService + "/AccessTokens": {{201, "access_token.json"}},
 	})
 
-	tok, err := client.AccessTokens.Create(context.Background(), exampleService, &verify.CreateAccessTokenParams{
-		Identity: exampleIdentity, FactorFriendlyName: "John Doe iPhone", TTL: 300,
-	})
+	tok, err := client.AccessTokens.Create(context.Background(), exampleService, exampleIdentity, &verify.CreateAccessTokenParams{FactorFriendlyName: "John Doe iPhone", TTL: 5 * time.Minute})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	// Hand tok.Token to this user's app only: its Verify Push SDK enrolls
+	// Hand tok.Token.Reveal() to this user's app only: its Verify Push SDK enrolls
 	// the phone with it. The token never shows when tok is printed.
-	fmt.Println(tok.FactorType, tok.TTL, tok.Token != "", strings.Contains(fmt.Sprint(tok), tok.Token))
-	// Output: push 300 true false
+	fmt.Println(tok.FactorType, tok.TTL, tok.Token.Reveal() != "", strings.Contains(fmt.Sprint(tok), tok.Token.Reveal()))
+	// Output: push 5m0s true false
 }
 
 func ExampleWebhookService_Create() {
@@ -284,7 +281,7 @@ func ExampleWebhookService_Create() {
 
 	w, err := client.Webhooks.Create(context.Background(), exampleService, &verify.CreateWebhookParams{
 		FriendlyName: "name",
-		URL:          "https://owlbank.twilio.com",
+		WebhookURL:   "https://owlbank.twilio.com",
 		EventTypes:   []verify.EventType{verify.EventFactorDeleted, verify.EventFactorVerified},
 	})
 	if err != nil {

@@ -2,12 +2,11 @@ package verify
 
 import (
 	"context"
-	"fmt"
 	"iter"
-	"log/slog"
 	"net/url"
 	"strconv"
 	"time"
+	"unicode/utf8"
 )
 
 // FactorStatus says whether a factor has proved it works.
@@ -44,8 +43,8 @@ const (
 // Limits on factors the API enforces; the SDK checks them before sending.
 const (
 	MaxFriendlyNameLength      = 64
-	MinTOTPTimeStep            = 20 // seconds
-	MaxTOTPTimeStep            = 60
+	MinTOTPTimeStep            = 20 * time.Second
+	MaxTOTPTimeStep            = 60 * time.Second
 	MaxTOTPSkew                = 2 // steps either side
 	MaxAppIDLength             = 100
 	MinNotificationTokenLength = 32
@@ -70,13 +69,22 @@ type Factor struct {
 	URL          string       `json:"url"`           // the factor's absolute API URL
 }
 
-// FactorConfig holds a factor's settings; only the fields of its type are set.
+// String is a one-line summary for logs and fmt.Println: "factor YF… totp
+// verified "Ada's phone" for <identity>". A NewFactor prints the same,
+// without its Binding.
+func (f Factor) String() string {
+	return "factor " + f.SID + " " + string(f.FactorType) + " " + string(f.Status) + " " +
+		strconv.Quote(f.FriendlyName) + " for " + f.Identity
+}
+
+// FactorConfig holds a factor's settings; only the fields of its type are
+// set. Its JSON form is the API's, time_step in seconds.
 type FactorConfig struct {
 	// TOTP
 	Alg        TOTPAlgorithm `json:"alg"`         // sha1, sha256 or sha512
 	Skew       int           `json:"skew"`        // steps accepted either side of now, 0–2
 	CodeLength int           `json:"code_length"` // digits, 3–8
-	TimeStep   int           `json:"time_step"`   // seconds per code, 20–60
+	TimeStep   time.Duration `json:"-"`           // how long each code lasts, 20–60 s
 
 	// Push
 	SDKVersion           string               `json:"sdk_version"`           // the Verify Push SDK on the device
@@ -95,72 +103,22 @@ type NewFactor struct {
 // Binding is a factor's key material, returned only when the factor is
 // created. It never appears in errors, logs or %v output.
 type Binding struct {
-	Secret    string `json:"secret"`     // TOTP: the base32 seed for an authenticator app
-	URI       string `json:"uri"`        // TOTP: the otpauth:// URI to show as a QR code
+	Secret    Secret `json:"secret"`     // TOTP: the base32 seed for an authenticator app
+	URI       Secret `json:"uri"`        // TOTP: the otpauth:// URI to show as a QR code; it holds the seed
 	PublicKey string `json:"public_key"` // push: the device's key, base64 DER SubjectPublicKeyInfo
 	Alg       string `json:"alg"`        // push: ES256
-}
-
-// Format prints a Binding with its secret and URI redacted, whatever the verb.
-func (b Binding) Format(f fmt.State, _ rune) {
-	fmt.Fprintf(f, "verify.Binding{Secret: %q, URI: %q, PublicKey: %q, Alg: %q}",
-		redacted(b.Secret), redacted(b.URI), b.PublicKey, b.Alg)
-}
-
-// LogValue gives log/slog a Binding with its secret and URI redacted, so
-// that no handler (a JSON one included) writes them out.
-func (b Binding) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("secret", redacted(b.Secret)), slog.String("uri", redacted(b.URI)),
-		slog.String("public_key", b.PublicKey), slog.String("alg", b.Alg))
-}
-
-// LogValue gives log/slog a new factor without its Binding's secret; a JSON
-// handler would otherwise marshal the whole struct, secret included.
-func (n NewFactor) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("sid", n.SID), slog.String("identity", n.Identity),
-		slog.String("factor_type", string(n.FactorType)), slog.String("status", string(n.Status)),
-		slog.String("friendly_name", n.FriendlyName), slog.Any("binding", n.Binding))
-}
-
-// redacted stands in for a secret in formatted output; empty stays empty.
-func redacted(secret string) string {
-	if secret == "" {
-		return ""
-	}
-	return "[redacted]"
 }
 
 // CreateTOTPFactorParams are the inputs of Factors.CreateTOTP; zero fields
 // are not sent and take the service's defaults.
 type CreateTOTPFactorParams struct {
 	FriendlyName string        `url:"FriendlyName"`                // required, up to 64 characters; the account name in the URI
-	Secret       string        `url:"Binding.Secret,omitempty"`    // base32 seed; empty: the API makes one
-	TimeStep     int           `url:"Config.TimeStep,omitempty"`   // seconds per code, 20–60
+	Secret       Secret        `url:"Binding.Secret,omitempty"`    // base32 seed; empty: the API makes one
+	TimeStep     time.Duration `url:"-"`                           // how long each code lasts, 20–60 s in whole seconds
 	Skew         *int          `url:"Config.Skew,omitempty"`       // steps either side, 0–2; nil: the service's default, Ptr(0) sends 0
 	CodeLength   int           `url:"Config.CodeLength,omitempty"` // digits, 3–8
 	Alg          TOTPAlgorithm `url:"Config.Alg,omitempty"`        // sha1, sha256 or sha512
 	Metadata     StringMap     `url:"Metadata,omitempty"`          // JSON up to 1024 characters
-}
-
-// Format prints the params with Secret redacted, whatever the verb.
-func (p CreateTOTPFactorParams) Format(f fmt.State, _ rune) {
-	skew := "nil"
-	if p.Skew != nil {
-		skew = strconv.Itoa(*p.Skew)
-	}
-	fmt.Fprintf(f, "verify.CreateTOTPFactorParams{FriendlyName: %q, Secret: %q, TimeStep: %d, Skew: %s, CodeLength: %d, Alg: %q, Metadata: %v}",
-		p.FriendlyName, redacted(p.Secret), p.TimeStep, skew, p.CodeLength, p.Alg, map[string]string(p.Metadata))
-}
-
-// LogValue gives log/slog the params with Secret redacted, so that no
-// handler (a JSON one included) writes it out.
-func (p CreateTOTPFactorParams) LogValue() slog.Value {
-	attrs := []slog.Attr{slog.String("friendly_name", p.FriendlyName), slog.String("secret", redacted(p.Secret)),
-		slog.Int("time_step", p.TimeStep), slog.Int("code_length", p.CodeLength), slog.String("alg", string(p.Alg))}
-	if p.Skew != nil {
-		attrs = append(attrs, slog.Int("skew", *p.Skew))
-	}
-	return slog.GroupValue(attrs...)
 }
 
 // CreatePushFactorParams are the inputs of Factors.CreatePush: what the
@@ -178,15 +136,25 @@ type CreatePushFactorParams struct {
 
 // UpdateFactorParams are the inputs of Factors.Update; zero fields are not sent.
 type UpdateFactorParams struct {
-	AuthPayload          string               `url:"AuthPayload,omitempty"`                 // verifies the factor; Factors.Verify sends only this
+	AuthPayload          Secret               `url:"AuthPayload,omitempty"`                 // verifies the factor; Factors.Verify sends only this
 	FriendlyName         string               `url:"FriendlyName,omitempty"`                // up to 64 characters
 	NotificationToken    string               `url:"Config.NotificationToken,omitempty"`    // push: 32–255 characters
 	SDKVersion           string               `url:"Config.SdkVersion,omitempty"`           // push
 	NotificationPlatform NotificationPlatform `url:"Config.NotificationPlatform,omitempty"` // push: apn, fcm or none
-	TimeStep             int                  `url:"Config.TimeStep,omitempty"`             // TOTP: 20–60
+	TimeStep             time.Duration        `url:"-"`                                     // TOTP: 20–60 s in whole seconds
 	Skew                 *int                 `url:"Config.Skew,omitempty"`                 // TOTP: 0–2; Ptr(0) sends 0
 	CodeLength           int                  `url:"Config.CodeLength,omitempty"`           // TOTP: 3–8
 	Alg                  TOTPAlgorithm        `url:"Config.Alg,omitempty"`                  // TOTP: sha1, sha256 or sha512
+}
+
+// addForm sends TimeStep in whole seconds.
+func (p *CreateTOTPFactorParams) addForm(form url.Values) {
+	setSeconds(form, "Config.TimeStep", nonZero(p.TimeStep))
+}
+
+// addForm sends TimeStep in whole seconds.
+func (p *UpdateFactorParams) addForm(form url.Values) {
+	setSeconds(form, "Config.TimeStep", nonZero(p.TimeStep))
 }
 
 // FactorService enrolls, verifies, updates, deletes and lists factors; use Client.Factors.
@@ -234,14 +202,31 @@ func (s *FactorService) Update(ctx context.Context, serviceSID, identity, factor
 	return postValid[Factor](ctx, s.client, path, params)
 }
 
+// VerifyFactorParams are the inputs of Factors.Verify.
+type VerifyFactorParams struct {
+	AuthPayload Secret `url:"AuthPayload"` // required: the first code the app shows (TOTP), or the payload the device signed (push)
+}
+
+// Validate checks that AuthPayload is there and within the API's limit.
+func (p *VerifyFactorParams) Validate() error {
+	if p.AuthPayload.IsZero() {
+		return invalid("AuthPayload", "is required: the first code the authenticator app shows, or the payload the device signed")
+	}
+	if utf8.RuneCountInString(p.AuthPayload.Reveal()) > MaxAuthPayloadLength {
+		return invalid("AuthPayload", "must be at most 5456 characters")
+	}
+	return nil
+}
+
 // Verify proves a new factor with its first code (TOTP) or signed payload
 // (push). The factor comes back verified when it checked out, and still
 // unverified when it did not: check Status.
-func (s *FactorService) Verify(ctx context.Context, serviceSID, identity, factorSID, authPayload string) (*Factor, error) {
-	if authPayload == "" {
-		return nil, invalid("AuthPayload", "is required: the first code the authenticator app shows, or the payload the device signed")
+func (s *FactorService) Verify(ctx context.Context, serviceSID, identity, factorSID string, params *VerifyFactorParams) (*Factor, error) {
+	path, err := factorPath(serviceSID, identity, factorSID)
+	if err != nil {
+		return nil, err
 	}
-	return s.Update(ctx, serviceSID, identity, factorSID, &UpdateFactorParams{AuthPayload: authPayload})
+	return postValid[Factor](ctx, s.client, path, params)
 }
 
 // Delete removes a factor and its challenges; deleting twice deletes once,

@@ -19,6 +19,12 @@ func formValues(params any) (url.Values, error) {
 	return v, nil
 }
 
+// formExtras is a params type with fields go-querystring cannot encode as
+// the API wants, such as durations sent in whole seconds.
+type formExtras interface {
+	addForm(url.Values)
+}
+
 // StringMap is a JSON object of string values, such as HiddenDetails or
 // Metadata. It is sent as one form value holding the whole object, encoded
 // once; a map[string]string literal can be assigned to it directly.

@@ -122,8 +122,8 @@ func FuzzDecodeFactor(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body string) {
 		decodeFuzzed[Factor](t, body)
 		decodeHidden(t, body, func(n *NewFactor) []string {
-			secrets := []string{n.Binding.Secret, n.Binding.URI}
-			n.Binding.Secret, n.Binding.URI = "x", "x"
+			secrets := []string{n.Binding.Secret.Reveal(), n.Binding.URI.Reveal()}
+			n.Binding.Secret, n.Binding.URI = NewSecret("x"), NewSecret("x")
 			return secrets
 		})
 	})
@@ -134,8 +134,8 @@ func FuzzDecodeFactor(f *testing.F) {
 func FuzzDecodeAccessToken(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body string) {
 		decodeHidden(t, body, func(tok *AccessToken) []string {
-			secret := tok.Token
-			tok.Token = "x"
+			secret := tok.Token.Reveal()
+			tok.Token = NewSecret("x")
 			return []string{secret}
 		})
 	})
@@ -233,8 +233,8 @@ func FuzzCreateForm(f *testing.F) {
 		p := &CreateChallengeParams{
 			FactorSID:     testFactor,
 			Details:       &Details{Message: message, Fields: []Field{{Label: label, Value: value}}},
-			HiddenDetails: map[string]string{hiddenKey: hiddenValue},
-			AuthPayload:   code,
+			HiddenDetails: NewSecretMap(map[string]string{hiddenKey: hiddenValue}),
+			AuthPayload:   NewSecret(code),
 		}
 		if err := p.Validate(); err != nil {
 			var ve *ValidationError
@@ -351,7 +351,7 @@ func setIf(v url.Values, key, value string) {
 // spec; Skew is sent whenever it is set, 0 included.
 func FuzzCreateTOTPForm(f *testing.F) {
 	f.Fuzz(func(t *testing.T, name, secret string, timeStep, codeLength, skew int, skewSet bool, alg, metaKey, metaValue string) {
-		p := &CreateTOTPFactorParams{FriendlyName: name, Secret: secret, TimeStep: timeStep, CodeLength: codeLength,
+		p := &CreateTOTPFactorParams{FriendlyName: name, Secret: NewSecret(secret), TimeStep: time.Duration(timeStep) * time.Second, CodeLength: codeLength,
 			Alg: TOTPAlgorithm(alg), Metadata: map[string]string{metaKey: metaValue}}
 		if skewSet {
 			p.Skew = &skew
@@ -413,7 +413,7 @@ func FuzzCreatePushForm(f *testing.F) {
 // on loopback).
 func FuzzCreateWebhookForm(f *testing.F) {
 	f.Fuzz(func(t *testing.T, name, rawURL, event1, event2, status, version string) {
-		p := &CreateWebhookParams{FriendlyName: name, URL: rawURL, EventTypes: []EventType{EventType(event1), EventType(event2)},
+		p := &CreateWebhookParams{FriendlyName: name, WebhookURL: rawURL, EventTypes: []EventType{EventType(event1), EventType(event2)},
 			Status: WebhookStatus(status), Version: WebhookVersion(version)}
 		form := sentForm(t, "webhook.json", "", func(c *Client) error {
 			_, err := c.Webhooks.Create(context.Background(), testService, p)

@@ -54,7 +54,7 @@ func TestListMemoryStaysFlat(t *testing.T) {
 	onePage := int64(0)
 	var samples []int64
 	n := 0
-	for ch, err := range c.Challenges.List(context.Background(), testService, testIdentity, &ListChallengesParams{PageSize: pageSize}) {
+	for ch, err := range c.Challenges.List(context.Background(), testService, testIdentity, &ListChallengesParams{ListParams: ListParams{PageSize: pageSize}}) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -62,7 +62,7 @@ func TestListMemoryStaysFlat(t *testing.T) {
 		if n == 1 {
 			before := live()
 			// Measure what one decoded page costs, to state the bound in pages.
-			p, err := c.Challenges.ListPage(context.Background(), testService, testIdentity, &ListChallengesParams{PageSize: pageSize})
+			p, err := c.Challenges.ListPage(context.Background(), testService, testIdentity, &ListChallengesParams{ListParams: ListParams{PageSize: pageSize}})
 			if err != nil {
 				t.Fatal(err)
 			}

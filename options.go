@@ -23,8 +23,15 @@ const (
 	DefaultMaxConns     = 64 // connections per host in the pool
 )
 
-// Option configures a Client in NewClient.
-type Option func(*config) error
+// Option configures a Client in NewClient; the With… functions make them.
+type Option interface {
+	apply(*config) error
+}
+
+// option is an Option made from a function.
+type option func(*config) error
+
+func (o option) apply(c *config) error { return o(c) }
 
 type config struct {
 	accountSID, username, password string
@@ -48,25 +55,25 @@ var (
 
 // WithCredentials authenticates with an account SID (AC…) and its auth token.
 func WithCredentials(accountSID, authToken string) Option {
-	return func(c *config) error {
+	return option(func(c *config) error {
 		c.accountSID, c.username, c.password, c.credsSet = accountSID, accountSID, authToken, true
 		return checkCredentials("WithCredentials", false, accountSID, "", authToken)
-	}
+	})
 }
 
 // WithAPIKey authenticates with an API key (SK…) and its secret; the account
 // SID (AC…) is kept for the records the API returns.
 func WithAPIKey(accountSID, keySID, keySecret string) Option {
-	return func(c *config) error {
+	return option(func(c *config) error {
 		c.accountSID, c.username, c.password, c.credsSet = accountSID, keySID, keySecret, true
 		return checkCredentials("WithAPIKey", true, accountSID, keySID, keySecret)
-	}
+	})
 }
 
 // WithBaseURL points the client at another host, such as verifytest's fake
 // server. It must be https unless the host is a loopback address.
 func WithBaseURL(raw string) Option {
-	return func(c *config) error {
+	return option(func(c *config) error {
 		u, err := url.Parse(raw)
 		if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 			return errors.New("verify: WithBaseURL needs an absolute http(s) URL such as https://verify.twilio.com")
@@ -79,104 +86,104 @@ func WithBaseURL(raw string) Option {
 		}
 		c.baseURL = strings.TrimRight(u.Scheme+"://"+u.Host+u.EscapedPath(), "/")
 		return nil
-	}
+	})
 }
 
 // WithEdge selects a Twilio edge location (for example "sydney"); without a
 // region it implies region "us1".
 func WithEdge(edge string) Option {
-	return func(c *config) error {
+	return option(func(c *config) error {
 		if !hostLabelPattern.MatchString(edge) {
 			return fmt.Errorf("verify: WithEdge: %q is not an edge name (lowercase letters, digits, dashes)", edge)
 		}
 		c.edge = edge
 		return nil
-	}
+	})
 }
 
 // WithRegion selects a Twilio processing region (for example "au1").
 func WithRegion(region string) Option {
-	return func(c *config) error {
+	return option(func(c *config) error {
 		if !hostLabelPattern.MatchString(region) {
 			return fmt.Errorf("verify: WithRegion: %q is not a region name (lowercase letters, digits, dashes)", region)
 		}
 		c.region = region
 		return nil
-	}
+	})
 }
 
 // WithHTTPClient supplies the http.Client whose Transport carries requests
 // (for a proxy, custom TLS roots or a test transport). The client is copied;
 // its Timeout is replaced by the per-attempt timeout and redirects are refused.
 func WithHTTPClient(hc *http.Client) Option {
-	return func(c *config) error {
+	return option(func(c *config) error {
 		if hc == nil {
 			return errors.New("verify: WithHTTPClient: client is nil")
 		}
 		c.httpClient = hc
 		return nil
-	}
+	})
 }
 
 // WithMaxConns caps the pooled connections per host (default 64); calls
 // beyond it wait for a free connection. It has no effect with WithHTTPClient.
 func WithMaxConns(n int) Option {
-	return func(c *config) error {
+	return option(func(c *config) error {
 		if n < 1 {
 			return errors.New("verify: WithMaxConns: need at least 1 connection")
 		}
 		c.maxConns = n
 		return nil
-	}
+	})
 }
 
 // WithTimeout bounds each attempt (connect, send, and reading the response);
 // the ctx passed to each call bounds the whole call including retries.
 func WithTimeout(d time.Duration) Option {
-	return func(c *config) error {
+	return option(func(c *config) error {
 		if d <= 0 {
 			return errors.New("verify: WithTimeout: duration must be positive")
 		}
 		c.timeout = d
 		return nil
-	}
+	})
 }
 
 // WithMaxRetries sets how many times a retryable failure is retried (0 disables retries).
 func WithMaxRetries(n int) Option {
-	return func(c *config) error {
+	return option(func(c *config) error {
 		if n < 0 {
 			return errors.New("verify: WithMaxRetries: count must be 0 or more")
 		}
 		c.maxRetries = n
 		return nil
-	}
+	})
 }
 
 // WithRetryWait sets the backoff bounds: the first retry waits about min,
 // later ones double up to max, and a Retry-After header is capped at max.
 func WithRetryWait(minWait, maxWait time.Duration) Option {
-	return func(c *config) error {
+	return option(func(c *config) error {
 		if minWait < 0 || maxWait < minWait {
 			return errors.New("verify: WithRetryWait: need 0 <= min <= max")
 		}
 		c.waitMin, c.waitMax = minWait, maxWait
 		return nil
-	}
+	})
 }
 
 // WithLogger sends debug records for requests and retries to l. Records
 // never hold credentials, auth payloads or hidden details.
 func WithLogger(l *slog.Logger) Option {
-	return func(c *config) error {
+	return option(func(c *config) error {
 		c.logger = l
 		return nil
-	}
+	})
 }
 
 // WithUserAgent appends suffix (for example "myapp/1.2") to the User-Agent.
 func WithUserAgent(suffix string) Option {
-	return func(c *config) error {
+	return option(func(c *config) error {
 		for _, r := range suffix {
 			if r < ' ' || r == 0x7f {
 				return errors.New("verify: WithUserAgent: suffix must not contain control characters (line breaks, NUL, …)")
@@ -184,19 +191,19 @@ func WithUserAgent(suffix string) Option {
 		}
 		c.userAgentSuffix = suffix
 		return nil
-	}
+	})
 }
 
 // fromEnvironment fills what the options left unset from the standard
 // TWILIO_* variables.
 func (c *config) fromEnvironment() error {
 	if c.edge == "" && os.Getenv("TWILIO_EDGE") != "" {
-		if err := WithEdge(os.Getenv("TWILIO_EDGE"))(c); err != nil {
+		if err := WithEdge(os.Getenv("TWILIO_EDGE")).apply(c); err != nil {
 			return fmt.Errorf("%w (from TWILIO_EDGE)", err)
 		}
 	}
 	if c.region == "" && os.Getenv("TWILIO_REGION") != "" {
-		if err := WithRegion(os.Getenv("TWILIO_REGION"))(c); err != nil {
+		if err := WithRegion(os.Getenv("TWILIO_REGION")).apply(c); err != nil {
 			return fmt.Errorf("%w (from TWILIO_REGION)", err)
 		}
 	}

@@ -165,7 +165,7 @@ func TestLoggingIsSilentByDefaultAndRedacted(t *testing.T) {
 	h := newHarness(t, WithLogger(logger), WithMaxRetries(1))
 	h.mock.RegisterResponder("POST", oneURL, sequence(twilioError(429, 20429, "slow"), jsonResponder(t, 200, "update_push.json")))
 	_, err := h.client.Challenges.Update(context.Background(), testService, testIdentity, testChallenge,
-		&UpdateChallengeParams{AuthPayload: "PAYLOAD-SECRET", Metadata: map[string]string{"ip": "HIDDEN-VALUE"}})
+		&UpdateChallengeParams{AuthPayload: NewSecret("PAYLOAD-SECRET"), Metadata: map[string]string{"ip": "HIDDEN-VALUE"}})
 	if err != nil {
 		t.Fatal(err)
 	}

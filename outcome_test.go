@@ -179,7 +179,7 @@ func TestPostWhoseWriteFailedIsRetried(t *testing.T) {
 	// A push answer larger than the transport's 4 KiB write buffer is written
 	// while the request is being sent, so httptrace sees the write fail.
 	_, err = c.Challenges.Update(context.Background(), testService, testIdentity, testChallenge,
-		&UpdateChallengeParams{AuthPayload: strings.Repeat("j", 5000)})
+		&UpdateChallengeParams{AuthPayload: NewSecret(strings.Repeat("j", 5000))})
 	if err == nil || errors.Is(err, ErrOutcomeUnknown) || !errors.Is(err, syscall.EPIPE) {
 		t.Errorf("err = %v, want the write error, not outcome-unknown", err)
 	}
@@ -199,7 +199,7 @@ func TestTransportErrorsSayOnlyWhatIsKnown(t *testing.T) {
 	}
 	defer c.CloseIdleConnections()
 	_, err = c.Challenges.ListPage(context.Background(), testService, testIdentity,
-		&ListChallengesParams{PageSize: 10, Status: StatusPending})
+		&ListChallengesParams{Status: StatusPending, ListParams: ListParams{PageSize: 10}})
 	if err == nil || strings.Contains(err.Error(), "PageSize") || strings.Contains(err.Error(), "?") ||
 		strings.Contains(err.Error(), srv.url) || !strings.Contains(err.Error(), "GET "+listPath+":") {
 		t.Errorf("GET error = %q; want method and path, no URL or query", err)

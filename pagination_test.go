@@ -47,7 +47,7 @@ func TestListFollowsNextPageURLVerbatim(t *testing.T) {
 	h.mock.RegisterResponder("GET", listURL+"?FactorSid="+testFactor+"&Order=desc&PageSize=2&Status=pending", bodyResponder(200, pageBody(0, 2, next)))
 	h.mock.RegisterResponder("GET", next, bodyResponder(200, pageBody(2, 1, "")))
 
-	params := &ListChallengesParams{FactorSID: testFactor, Status: StatusPending, Order: OrderDesc, PageSize: 2}
+	params := &ListChallengesParams{FactorSID: testFactor, Status: StatusPending, Order: OrderDesc, ListParams: ListParams{PageSize: 2}}
 	seq := h.client.Challenges.List(context.Background(), testService, testIdentity, params)
 	if n := len(h.requests()); n != 0 {
 		t.Fatalf("List sent %d requests before the loop started", n)
@@ -84,7 +84,7 @@ func TestListLimitAndBreakStopFetching(t *testing.T) {
 	h.mock.RegisterResponder("GET", next, bodyResponder(200, pageBody(3, 3, listURL+"?Page=2")))
 
 	n := 0
-	for _, err := range h.client.Challenges.List(context.Background(), testService, testIdentity, &ListChallengesParams{PageSize: 3, Limit: 4}) {
+	for _, err := range h.client.Challenges.List(context.Background(), testService, testIdentity, &ListChallengesParams{ListParams: ListParams{PageSize: 3, Limit: 4}}) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -108,7 +108,7 @@ func TestListSmallLimitShrinksPageSize(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	h.mock.RegisterResponder("GET", listURL, bodyResponder(200, pageBody(0, 3, "")))
-	for range h.client.Challenges.List(context.Background(), testService, testIdentity, &ListChallengesParams{Limit: 3}) {
+	for range h.client.Challenges.List(context.Background(), testService, testIdentity, &ListChallengesParams{ListParams: ListParams{Limit: 3}}) {
 	}
 	if got := h.only().URL.Query().Get("PageSize"); got != "3" {
 		t.Errorf("PageSize = %q, want 3 for Limit 3", got)
@@ -186,7 +186,7 @@ func TestListYieldsErrorOnceAndStops(t *testing.T) {
 
 	// A validation error is yielded too, with no request sent.
 	h2 := newHarness(t)
-	for _, err := range h2.client.Challenges.List(context.Background(), testService, testIdentity, &ListChallengesParams{PageSize: 1001}) {
+	for _, err := range h2.client.Challenges.List(context.Background(), testService, testIdentity, &ListChallengesParams{ListParams: ListParams{PageSize: 1001}}) {
 		var ve *ValidationError
 		if !errors.As(err, &ve) || ve.Field != "PageSize" {
 			t.Errorf("err = %v", err)

@@ -137,7 +137,7 @@ func socketOps() []socketOp {
 			success:  func(t *testing.T, _ *rawServer) string { return golden(t, "create_push.json") },
 			call: func(ctx context.Context, c *Client) error {
 				_, err := c.Challenges.Create(ctx, testService, testIdentity, &CreateChallengeParams{
-					FactorSID: testFactor, AuthPayload: secretTOTP, HiddenDetails: map[string]string{"ip": secretHidden},
+					FactorSID: testFactor, AuthPayload: NewSecret(secretTOTP), HiddenDetails: NewSecretMap(map[string]string{"ip": secretHidden}),
 				})
 				return err
 			}},
@@ -146,7 +146,7 @@ func socketOps() []socketOp {
 			success:  func(t *testing.T, _ *rawServer) string { return golden(t, "update_push.json") },
 			call: func(ctx context.Context, c *Client) error {
 				_, err := c.Challenges.Update(ctx, testService, testIdentity, testChallenge, &UpdateChallengeParams{
-					AuthPayload: secretJWT, Metadata: map[string]string{"os": secretHidden},
+					AuthPayload: NewSecret(secretJWT), Metadata: map[string]string{"os": secretHidden},
 				})
 				return err
 			}},
@@ -154,7 +154,7 @@ func socketOps() []socketOp {
 			isTarget: func(r *http.Request) bool { return r.Method == "POST" && r.URL.Path == onePath+"/Notifications" },
 			success:  func(t *testing.T, _ *rawServer) string { return golden(t, "notification.json") },
 			call: func(ctx context.Context, c *Client) error {
-				_, err := c.Challenges.Notify(ctx, testService, testIdentity, testChallenge, &NotifyParams{TTL: Ptr(0)})
+				_, err := c.Challenges.Notify(ctx, testService, testIdentity, testChallenge, &NotifyParams{TTL: Ptr(time.Duration(0))})
 				return err
 			}},
 		{name: "Fetch",
@@ -182,7 +182,7 @@ func socketOps() []socketOp {
 			success:  func(t *testing.T, _ *rawServer) string { return golden(t, "factor_create_totp.json") },
 			call: func(ctx context.Context, c *Client) error {
 				_, err := c.Factors.CreateTOTP(ctx, testService, testIdentity, &CreateTOTPFactorParams{
-					FriendlyName: "Ada's phone", Secret: goldenBindingSecret, Metadata: map[string]string{"os": secretHidden},
+					FriendlyName: "Ada's phone", Secret: NewSecret(goldenBindingSecret), Metadata: map[string]string{"os": secretHidden},
 				})
 				return err
 			}},
@@ -190,14 +190,14 @@ func socketOps() []socketOp {
 			isTarget: func(r *http.Request) bool { return r.Method == "POST" && r.URL.Path == pathTokens },
 			success:  func(t *testing.T, _ *rawServer) string { return golden(t, "access_token.json") },
 			call: func(ctx context.Context, c *Client) error {
-				_, err := c.AccessTokens.Create(ctx, testService, &CreateAccessTokenParams{Identity: testIdentity, TTL: 300})
+				_, err := c.AccessTokens.Create(ctx, testService, testIdentity, &CreateAccessTokenParams{TTL: 5 * time.Minute})
 				return err
 			}},
 		{name: "FactorVerify", post: true,
 			isTarget: func(r *http.Request) bool { return r.Method == "POST" && r.URL.Path == pathFactor },
 			success:  func(t *testing.T, _ *rawServer) string { return golden(t, "factor_verify_totp.json") },
 			call: func(ctx context.Context, c *Client) error {
-				_, err := c.Factors.Verify(ctx, testService, testIdentity, testFactor, secretTOTP)
+				_, err := c.Factors.Verify(ctx, testService, testIdentity, testFactor, &VerifyFactorParams{AuthPayload: NewSecret(secretTOTP)})
 				return err
 			}},
 		{name: "EntityDelete", noBody: true,

@@ -32,7 +32,7 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 	}
 	if resp != nil {
 		st.status = resp.StatusCode
-		st.serverDate = resp.Header.Get("Date")
+		st.header = resp.Header
 	}
 	var apiErr *APIError
 	switch {

@@ -39,7 +39,7 @@ func operations() []operation {
 			ok: func(t *testing.T) httpmock.Responder { return jsonResponder(t, 201, "create_push.json") }},
 		{name: "Update", method: "POST", target: oneURL,
 			call: func(ctx context.Context, c *Client) error {
-				_, err := c.Challenges.Update(ctx, testService, testIdentity, testChallenge, &UpdateChallengeParams{AuthPayload: "123456"})
+				_, err := c.Challenges.Update(ctx, testService, testIdentity, testChallenge, &UpdateChallengeParams{AuthPayload: NewSecret("123456")})
 				return err
 			},
 			ok: func(t *testing.T) httpmock.Responder { return jsonResponder(t, 200, "update_totp.json") }},

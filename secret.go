@@ -115,38 +115,46 @@ func quoteRedacted(s Secret) string {
 
 // SecretMap is a JSON object of string values whose values are secrets,
 // such as a challenge's HiddenDetails: its keys print, its values show as
-// "[redacted]" wherever Secret's would. Reveal returns the map itself.
+// "[redacted]" wherever Secret's would. Reveal returns the values.
 type SecretMap struct {
-	m *map[string]string // behind a pointer, for the same reason as Secret's
+	m map[string]Secret // each value a Secret, so raw printing shows addresses
 }
 
-// NewSecretMap wraps m (not a copy); an empty m gives the zero SecretMap.
+// NewSecretMap holds a copy of m; an empty m gives the zero SecretMap.
 func NewSecretMap(m map[string]string) SecretMap {
 	if len(m) == 0 {
 		return SecretMap{}
 	}
-	return SecretMap{m: &m}
+	out := make(map[string]Secret, len(m))
+	for k, v := range m {
+		out[k] = Secret{v: &v}
+	}
+	return SecretMap{m: out}
 }
 
-// Reveal returns the map with its values, for the one place that needs them.
+// Reveal returns a new map of the keys and their values, for the one place
+// that needs them; nil when empty.
 func (s SecretMap) Reveal() map[string]string {
-	if s.m == nil {
+	if len(s.m) == 0 {
 		return nil
 	}
-	return *s.m
+	out := make(map[string]string, len(s.m))
+	for k, v := range s.m {
+		out[k] = v.Reveal()
+	}
+	return out
 }
 
 // Len is the number of entries.
-func (s SecretMap) Len() int { return len(s.Reveal()) }
+func (s SecretMap) Len() int { return len(s.m) }
 
 // IsZero reports whether the map is empty.
-func (s SecretMap) IsZero() bool { return s.Len() == 0 }
+func (s SecretMap) IsZero() bool { return len(s.m) == 0 }
 
 // keys returns the keys in order.
 func (s SecretMap) keys() []string {
-	m := s.Reveal()
-	keys := make([]string, 0, len(m))
-	for k := range m {
+	keys := make([]string, 0, len(s.m))
+	for k := range s.m {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
@@ -192,11 +200,7 @@ func (s SecretMap) MarshalJSON() ([]byte, error) {
 	if s.m == nil {
 		return []byte("null"), nil
 	}
-	out := make(map[string]string, s.Len())
-	for k := range *s.m {
-		out[k] = redactedText
-	}
-	return json.Marshal(out)
+	return json.Marshal(s.m) // each value a Secret, which marshals redacted
 }
 
 // UnmarshalJSON reads a JSON object of strings (or null) into the map.

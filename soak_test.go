@@ -143,15 +143,15 @@ func TestSoakSharedClient(t *testing.T) {
 				case 0, 1:
 					op := fmt.Sprintf("w%d-%d", w, i)
 					_, err := c.Challenges.Create(ctx, testService, testIdentity, &CreateChallengeParams{
-						FactorSID: testFactor, HiddenDetails: map[string]string{"op": op},
+						FactorSID: testFactor, HiddenDetails: NewSecretMap(map[string]string{"op": op}),
 					})
 					results[w][op] = outcome{ok: err == nil, unknown: errors.Is(err, ErrOutcomeUnknown), failed: err != nil && !errors.Is(err, ErrOutcomeUnknown)}
 				case 2:
 					_, _ = c.Challenges.Fetch(ctx, testService, testIdentity, testChallenge)
 				case 3:
-					_, _ = c.Challenges.Update(ctx, testService, testIdentity, testChallenge, &UpdateChallengeParams{AuthPayload: "123456"})
+					_, _ = c.Challenges.Update(ctx, testService, testIdentity, testChallenge, &UpdateChallengeParams{AuthPayload: NewSecret("123456")})
 				case 4:
-					_, _ = c.Challenges.ListPage(ctx, testService, testIdentity, &ListChallengesParams{PageSize: 5})
+					_, _ = c.Challenges.ListPage(ctx, testService, testIdentity, &ListChallengesParams{ListParams: ListParams{PageSize: 5}})
 				}
 			}
 		}()

@@ -18,7 +18,7 @@ const (
 	MaxTOTPCodeLength    = 8
 	MaxExpiration        = 60 * time.Minute
 	MaxPageSize          = 1000
-	MaxNotifyTTL         = 300
+	MaxNotifyTTL         = 300 * time.Second
 )
 
 // checkSID validates a SID with its two-letter prefix and 32 hex digits.
@@ -81,11 +81,11 @@ func (p *CreateChallengeParams) validate(now time.Time) error {
 	if err := p.Details.validate(); err != nil {
 		return err
 	}
-	if err := checkJSONMap("HiddenDetails", p.HiddenDetails); err != nil {
+	if err := checkJSONMap("HiddenDetails", StringMap(p.HiddenDetails.Reveal())); err != nil {
 		return err
 	}
-	if p.AuthPayload != "" {
-		if n := utf8.RuneCountInString(p.AuthPayload); n < MinTOTPCodeLength || n > MaxTOTPCodeLength {
+	if !p.AuthPayload.IsZero() {
+		if n := utf8.RuneCountInString(p.AuthPayload.Reveal()); n < MinTOTPCodeLength || n > MaxTOTPCodeLength {
 			return invalid("AuthPayload", "a TOTP code must be 3 to 8 characters")
 		}
 	}
@@ -130,10 +130,10 @@ func (d *Details) validate() error {
 // Validate checks the limits the API enforces on Update; the error is a
 // *ValidationError. AuthPayload is required: it is what answers the challenge.
 func (p *UpdateChallengeParams) Validate() error {
-	if p.AuthPayload == "" {
+	if p.AuthPayload.IsZero() {
 		return invalid("AuthPayload", "is required: the TOTP code, or the JWT the push device signed")
 	}
-	if utf8.RuneCountInString(p.AuthPayload) > MaxAuthPayloadLength {
+	if utf8.RuneCountInString(p.AuthPayload.Reveal()) > MaxAuthPayloadLength {
 		return invalid("AuthPayload", "must be at most 5456 characters")
 	}
 	return checkJSONMap("Metadata", p.Metadata)
@@ -152,7 +152,7 @@ func (p *ListChallengesParams) Validate() error {
 	if p.Order != "" && p.Order != OrderAsc && p.Order != OrderDesc {
 		return invalid("Order", "must be asc or desc")
 	}
-	return (&ListParams{PageSize: p.PageSize, Limit: p.Limit}).Validate()
+	return p.ListParams.Validate()
 }
 
 // checkJSONMap bounds the JSON the map encodes to.
@@ -177,8 +177,5 @@ func checkJSONMap(field string, m StringMap) error {
 
 // Validate checks the notification TTL; the error is a *ValidationError.
 func (p *NotifyParams) Validate() error {
-	if p.TTL != nil && (*p.TTL < 0 || *p.TTL > MaxNotifyTTL) {
-		return invalid("Ttl", "must be between 0 and 300 seconds")
-	}
-	return nil
+	return checkSeconds("Ttl", p.TTL, 0, MaxNotifyTTL)
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"net/url"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -30,7 +31,7 @@ func (p *CreateTOTPFactorParams) Validate() error {
 	if err := checkFriendlyName("FriendlyName", p.FriendlyName, true); err != nil {
 		return err
 	}
-	if p.Secret != "" && !isBase32(p.Secret) {
+	if !p.Secret.IsZero() && !isBase32(p.Secret.Reveal()) {
 		return invalid("Binding.Secret", "must be base32 (letters A–Z and digits 2–7), as authenticator apps take it")
 	}
 	if err := checkTOTPConfig(p.TimeStep, p.Skew, p.CodeLength, p.Alg); err != nil {
@@ -68,7 +69,7 @@ func (p *CreatePushFactorParams) Validate() error {
 
 // Validate checks the limits the API enforces on a factor update.
 func (p *UpdateFactorParams) Validate() error {
-	if utf8.RuneCountInString(p.AuthPayload) > MaxAuthPayloadLength {
+	if utf8.RuneCountInString(p.AuthPayload.Reveal()) > MaxAuthPayloadLength {
 		return invalid("AuthPayload", "must be at most 5456 characters")
 	}
 	if err := checkFriendlyName("FriendlyName", p.FriendlyName, false); err != nil {
@@ -80,18 +81,12 @@ func (p *UpdateFactorParams) Validate() error {
 	return checkTOTPConfig(p.TimeStep, p.Skew, p.CodeLength, p.Alg)
 }
 
-// Validate checks the identity, the factor name and the TTL.
+// Validate checks the factor name and the TTL.
 func (p *CreateAccessTokenParams) Validate() error {
-	if err := ValidateIdentity(p.Identity); err != nil {
-		return err
-	}
 	if err := checkFriendlyName("FactorFriendlyName", p.FactorFriendlyName, false); err != nil {
 		return err
 	}
-	if p.TTL != 0 && (p.TTL < MinAccessTokenTTL || p.TTL > MaxAccessTokenTTL) {
-		return invalid("Ttl", "must be between 60 and 300 seconds (0 for the API's default, 60)")
-	}
-	return nil
+	return checkSeconds("Ttl", nonZero(p.TTL), MinAccessTokenTTL, MaxAccessTokenTTL)
 }
 
 // Validate checks the name, URL and event types of a new webhook.
@@ -99,13 +94,13 @@ func (p *CreateWebhookParams) Validate() error {
 	if err := checkFriendlyName("FriendlyName", p.FriendlyName, true); err != nil {
 		return err
 	}
-	if p.URL == "" {
+	if p.WebhookURL == "" {
 		return invalid("WebhookUrl", "is required")
 	}
 	if len(p.EventTypes) == 0 {
 		return invalid("EventTypes", "must name at least one event type, such as verify.EventChallengeApproved or verify.EventAll")
 	}
-	return checkWebhook(p.URL, p.EventTypes, p.Status, p.Version)
+	return checkWebhook(p.WebhookURL, p.EventTypes, p.Status, p.Version)
 }
 
 // Validate checks whatever fields of a webhook update are set.
@@ -113,7 +108,7 @@ func (p *UpdateWebhookParams) Validate() error {
 	if err := checkFriendlyName("FriendlyName", p.FriendlyName, false); err != nil {
 		return err
 	}
-	return checkWebhook(p.URL, p.EventTypes, p.Status, p.Version)
+	return checkWebhook(p.WebhookURL, p.EventTypes, p.Status, p.Version)
 }
 
 // checkFriendlyName bounds a friendly name; required says whether it may be empty.
@@ -130,10 +125,11 @@ func checkFriendlyName(field, name string, required bool) error {
 }
 
 // checkTOTPConfig bounds the TOTP settings; zero (nil for skew) is not sent.
-func checkTOTPConfig(timeStep int, skew *int, codeLength int, alg TOTPAlgorithm) error {
+func checkTOTPConfig(timeStep time.Duration, skew *int, codeLength int, alg TOTPAlgorithm) error {
+	if err := checkSeconds("Config.TimeStep", nonZero(timeStep), MinTOTPTimeStep, MaxTOTPTimeStep); err != nil {
+		return err
+	}
 	switch {
-	case timeStep != 0 && (timeStep < MinTOTPTimeStep || timeStep > MaxTOTPTimeStep):
-		return invalid("Config.TimeStep", "must be between 20 and 60 seconds")
 	case skew != nil && (*skew < 0 || *skew > MaxTOTPSkew):
 		return invalid("Config.Skew", "must be 0, 1 or 2 steps")
 	case codeLength != 0 && (codeLength < MinTOTPCodeLength || codeLength > MaxTOTPCodeLength):

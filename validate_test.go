@@ -56,7 +56,7 @@ func TestValidationTable(t *testing.T) {
 			return err
 		}
 	}
-	notify := func(ttl int) func(*Client) error {
+	notify := func(ttl time.Duration) func(*Client) error {
 		return func(c *Client) error {
 			_, err := c.Challenges.Notify(ctx, testService, testIdentity, testChallenge, &NotifyParams{TTL: &ttl})
 			return err
@@ -80,12 +80,17 @@ func TestValidationTable(t *testing.T) {
 	})
 	verifyFactor := func(code string) func(*Client) error {
 		return func(c *Client) error {
-			_, err := c.Factors.Verify(ctx, testService, testIdentity, testFactor, code)
+			_, err := c.Factors.Verify(ctx, testService, testIdentity, testFactor, &VerifyFactorParams{AuthPayload: NewSecret(code)})
 			return err
 		}
 	}
-	token := variant(tokenP{Identity: testIdentity}, func(c *Client, p *tokenP) error { return errOf(c.AccessTokens.Create(ctx, testService, p)) })
-	hook := variant(hookP{FriendlyName: "login", URL: "https://example.com/hooks/verify", EventTypes: []EventType{EventChallengeApproved}},
+	tokenFor := func(identity string) func(*Client) error {
+		return func(c *Client) error { return errOf(c.AccessTokens.Create(ctx, testService, identity, nil)) }
+	}
+	token := variant(tokenP{}, func(c *Client, p *tokenP) error {
+		return errOf(c.AccessTokens.Create(ctx, testService, testIdentity, p))
+	})
+	hook := variant(hookP{FriendlyName: "login", WebhookURL: "https://example.com/hooks/verify", EventTypes: []EventType{EventChallengeApproved}},
 		func(c *Client, p *hookP) error { return errOf(c.Webhooks.Create(ctx, testService, p)) })
 	hookUpdate := variant(hookUpdP{}, func(c *Client, p *hookUpdP) error { return errOf(c.Webhooks.Update(ctx, testService, testWebhook, p)) })
 	sidCall := func(call func(c *Client, sid string) error) func(string) func(*Client) error {
@@ -95,7 +100,9 @@ func TestValidationTable(t *testing.T) {
 	fetchToken := sidCall(func(c *Client, sid string) error { return errOf(c.AccessTokens.Fetch(ctx, testService, sid)) })
 	fetchWebhook := sidCall(func(c *Client, sid string) error { return errOf(c.Webhooks.Fetch(ctx, testService, sid)) })
 	fetchEntity := sidCall(func(c *Client, service string) error { return errOf(c.Entities.Fetch(ctx, service, testIdentity)) })
-	createEntity := sidCall(func(c *Client, identity string) error { return errOf(c.Entities.Create(ctx, testService, identity)) })
+	createEntity := sidCall(func(c *Client, identity string) error {
+		return errOf(c.Entities.Create(ctx, testService, identity, nil))
+	})
 	listEntities := variant(ListParams{}, func(c *Client, p *ListParams) error { return errOf(c.Entities.ListPage(ctx, testService, p)) })
 	listFactors := variant(ListParams{}, func(c *Client, p *ListParams) error {
 		return errOf(c.Factors.ListPage(ctx, testService, testIdentity, p))
@@ -153,32 +160,33 @@ func TestValidationTable(t *testing.T) {
 		{"field UTF-8", "Details.Fields[0]",
 			create(CreateChallengeParams{Details: &Details{Message: "m", Fields: []Field{{"é", "ü"}}}}), create(CreateChallengeParams{Details: &Details{Message: "m", Fields: []Field{{"\xc3", "v"}}}})},
 		{"hidden details UTF-8", "HiddenDetails",
-			create(CreateChallengeParams{HiddenDetails: map[string]string{"ip": "∞"}}), create(CreateChallengeParams{HiddenDetails: map[string]string{"ip": "\xfe"}})},
+			create(CreateChallengeParams{HiddenDetails: NewSecretMap(map[string]string{"ip": "∞"})}), create(CreateChallengeParams{HiddenDetails: NewSecretMap(map[string]string{"ip": "\xfe"})})},
 		{"hidden details ≤ 1024", "HiddenDetails",
-			create(CreateChallengeParams{HiddenDetails: bigMap(1024)}), create(CreateChallengeParams{HiddenDetails: bigMap(1025)})},
+			create(CreateChallengeParams{HiddenDetails: NewSecretMap(bigMap(1024))}), create(CreateChallengeParams{HiddenDetails: NewSecretMap(bigMap(1025))})},
 		{"TOTP code ≥ 3", "AuthPayload",
-			create(CreateChallengeParams{AuthPayload: "123"}), create(CreateChallengeParams{AuthPayload: "12"})},
+			create(CreateChallengeParams{AuthPayload: NewSecret("123")}), create(CreateChallengeParams{AuthPayload: NewSecret("12")})},
 		{"TOTP code ≤ 8", "AuthPayload",
-			create(CreateChallengeParams{AuthPayload: "12345678"}), create(CreateChallengeParams{AuthPayload: "123456789"})},
+			create(CreateChallengeParams{AuthPayload: NewSecret("12345678")}), create(CreateChallengeParams{AuthPayload: NewSecret("123456789")})},
 		{"auth payload ≤ 5456", "AuthPayload",
-			update(UpdateChallengeParams{AuthPayload: strings.Repeat("a", 5456)}), update(UpdateChallengeParams{AuthPayload: strings.Repeat("a", 5457)})},
+			update(UpdateChallengeParams{AuthPayload: NewSecret(strings.Repeat("a", 5456))}), update(UpdateChallengeParams{AuthPayload: NewSecret(strings.Repeat("a", 5457))})},
 		{"metadata ≤ 1024", "Metadata",
-			update(UpdateChallengeParams{AuthPayload: "123456", Metadata: bigMap(1024)}),
-			update(UpdateChallengeParams{AuthPayload: "123456", Metadata: bigMap(1025)})},
+			update(UpdateChallengeParams{AuthPayload: NewSecret("123456"), Metadata: bigMap(1024)}),
+			update(UpdateChallengeParams{AuthPayload: NewSecret("123456"), Metadata: bigMap(1025)})},
 		{"update AuthPayload required", "AuthPayload",
-			update(UpdateChallengeParams{AuthPayload: "1"}), update(UpdateChallengeParams{Metadata: map[string]string{"os": "x"}})},
+			update(UpdateChallengeParams{AuthPayload: NewSecret("1")}), update(UpdateChallengeParams{Metadata: map[string]string{"os": "x"}})},
 		{"page size ≥ 1", "PageSize",
-			list(ListChallengesParams{PageSize: 1}), list(ListChallengesParams{PageSize: -1})},
+			list(ListChallengesParams{ListParams: ListParams{PageSize: 1}}), list(ListChallengesParams{ListParams: ListParams{PageSize: -1}})},
 		{"page size ≤ 1000", "PageSize",
-			list(ListChallengesParams{PageSize: 1000}), list(ListChallengesParams{PageSize: 1001})},
+			list(ListChallengesParams{ListParams: ListParams{PageSize: 1000}}), list(ListChallengesParams{ListParams: ListParams{PageSize: 1001}})},
 		{"status filter", "Status",
 			list(ListChallengesParams{Status: StatusExpired}), list(ListChallengesParams{Status: "Pending"})},
 		{"order", "Order",
 			list(ListChallengesParams{Order: OrderAsc}), list(ListChallengesParams{Order: "up"})},
 		{"list factor SID", "FactorSid",
 			list(ListChallengesParams{FactorSID: testFactor}), list(ListChallengesParams{FactorSID: "YF123"})},
-		{"ttl ≥ 0", "Ttl", notify(0), notify(-1)},
-		{"ttl ≤ 300", "Ttl", notify(300), notify(301)},
+		{"ttl ≥ 0", "Ttl", notify(0), notify(-time.Second)},
+		{"ttl ≤ 300 s", "Ttl", notify(5 * time.Minute), notify(301 * time.Second)},
+		{"ttl in whole seconds", "Ttl", notify(time.Second), notify(1500 * time.Millisecond)},
 
 		// Enrollment: SIDs and identities.
 		{"factor SID prefix", "Sid", fetchFactor(testFactor), fetchFactor("YC" + testFactor[2:])},
@@ -196,11 +204,13 @@ func TestValidationTable(t *testing.T) {
 		{"friendly name UTF-8", "FriendlyName",
 			totp(func(p *totpP) { p.FriendlyName = "Ada’s" }), totp(func(p *totpP) { p.FriendlyName = "Ada\xffs" })},
 		{"TOTP secret base32", "Binding.Secret",
-			totp(func(p *totpP) { p.Secret = "jbswy3dpehpk3pxp" }), totp(func(p *totpP) { p.Secret = "JBSWY3DP EHPK3PXP" })},
+			totp(func(p *totpP) { p.Secret = NewSecret("jbswy3dpehpk3pxp") }), totp(func(p *totpP) { p.Secret = NewSecret("JBSWY3DP EHPK3PXP") })},
 		{"TOTP secret padding exact", "Binding.Secret",
-			totp(func(p *totpP) { p.Secret = "MFRGG===" }), totp(func(p *totpP) { p.Secret = "ABCDEFGH=" })},
-		{"time step ≥ 20", "Config.TimeStep", totp(func(p *totpP) { p.TimeStep = 20 }), totp(func(p *totpP) { p.TimeStep = 19 })},
-		{"time step ≤ 60", "Config.TimeStep", totp(func(p *totpP) { p.TimeStep = 60 }), totp(func(p *totpP) { p.TimeStep = 61 })},
+			totp(func(p *totpP) { p.Secret = NewSecret("MFRGG===") }), totp(func(p *totpP) { p.Secret = NewSecret("ABCDEFGH=") })},
+		{"time step ≥ 20", "Config.TimeStep", totp(func(p *totpP) { p.TimeStep = 20 * time.Second }), totp(func(p *totpP) { p.TimeStep = 19 * time.Second })},
+		{"time step in whole seconds", "Config.TimeStep",
+			totp(func(p *totpP) { p.TimeStep = 30 * time.Second }), totp(func(p *totpP) { p.TimeStep = 30*time.Second + time.Millisecond })},
+		{"time step ≤ 60", "Config.TimeStep", totp(func(p *totpP) { p.TimeStep = time.Minute }), totp(func(p *totpP) { p.TimeStep = 61 * time.Second })},
 		{"skew ≥ 0, and 0 is sendable", "Config.Skew", totp(func(p *totpP) { p.Skew = Ptr(0) }), totp(func(p *totpP) { p.Skew = Ptr(-1) })},
 		{"skew ≤ 2", "Config.Skew", totp(func(p *totpP) { p.Skew = Ptr(2) }), totp(func(p *totpP) { p.Skew = Ptr(3) })},
 		{"code length ≥ 3", "Config.CodeLength", totp(func(p *totpP) { p.CodeLength = 3 }), totp(func(p *totpP) { p.CodeLength = 2 })},
@@ -235,7 +245,7 @@ func TestValidationTable(t *testing.T) {
 
 		// Factors.Update and Verify.
 		{"factor auth payload ≤ 5456", "AuthPayload",
-			updateFactor(func(p *updateP) { p.AuthPayload = n("a", 5456) }), updateFactor(func(p *updateP) { p.AuthPayload = n("a", 5457) })},
+			updateFactor(func(p *updateP) { p.AuthPayload = NewSecret(n("a", 5456)) }), updateFactor(func(p *updateP) { p.AuthPayload = NewSecret(n("a", 5457)) })},
 		{"update friendly name ≤ 64", "FriendlyName",
 			updateFactor(func(p *updateP) { p.FriendlyName = n("c", 64) }), updateFactor(func(p *updateP) { p.FriendlyName = n("c", 65) })},
 		{"update notification token 32–255", "Config.NotificationToken",
@@ -243,7 +253,7 @@ func TestValidationTable(t *testing.T) {
 		{"update platform", "Config.NotificationPlatform",
 			updateFactor(func(p *updateP) { p.NotificationPlatform = NotificationPlatformNone }), updateFactor(func(p *updateP) { p.NotificationPlatform = "sms" })},
 		{"update time step", "Config.TimeStep",
-			updateFactor(func(p *updateP) { p.TimeStep = 45 }), updateFactor(func(p *updateP) { p.TimeStep = 90 })},
+			updateFactor(func(p *updateP) { p.TimeStep = 45 * time.Second }), updateFactor(func(p *updateP) { p.TimeStep = 90 * time.Second })},
 		{"update skew", "Config.Skew",
 			updateFactor(func(p *updateP) { p.Skew = Ptr(0) }), updateFactor(func(p *updateP) { p.Skew = Ptr(5) })},
 		{"update code length", "Config.CodeLength",
@@ -253,31 +263,33 @@ func TestValidationTable(t *testing.T) {
 		{"verify auth payload required", "AuthPayload", verifyFactor("123456"), verifyFactor("")},
 
 		// AccessTokens.Create.
-		{"access token identity", "Identity", token(func(p *tokenP) {}), token(func(p *tokenP) { p.Identity = "abc" })},
-		{"access token identity required", "Identity", token(func(p *tokenP) {}), token(func(p *tokenP) { p.Identity = "" })},
+		{"access token identity", "Identity", tokenFor(testIdentity), tokenFor("abc")},
+		{"access token identity required", "Identity", tokenFor(testIdentity), tokenFor("")},
 		{"factor friendly name ≤ 64", "FactorFriendlyName",
 			token(func(p *tokenP) { p.FactorFriendlyName = n("d", 64) }), token(func(p *tokenP) { p.FactorFriendlyName = n("d", 65) })},
-		{"access token ttl ≥ 60", "Ttl", token(func(p *tokenP) { p.TTL = 60 }), token(func(p *tokenP) { p.TTL = 59 })},
-		{"access token ttl ≤ 300", "Ttl", token(func(p *tokenP) { p.TTL = 300 }), token(func(p *tokenP) { p.TTL = 301 })},
+		{"access token ttl ≥ 60", "Ttl", token(func(p *tokenP) { p.TTL = time.Minute }), token(func(p *tokenP) { p.TTL = 59 * time.Second })},
+		{"access token ttl ≤ 300", "Ttl", token(func(p *tokenP) { p.TTL = 5 * time.Minute }), token(func(p *tokenP) { p.TTL = 301 * time.Second })},
+		{"access token ttl in whole seconds", "Ttl",
+			token(func(p *tokenP) { p.TTL = 90 * time.Second }), token(func(p *tokenP) { p.TTL = 90*time.Second + time.Millisecond })},
 
 		// Webhooks.Create and Update.
 		{"webhook friendly name required", "FriendlyName", hook(func(p *hookP) {}), hook(func(p *hookP) { p.FriendlyName = "" })},
 		{"webhook friendly name ≤ 64", "FriendlyName",
 			hook(func(p *hookP) { p.FriendlyName = n("w", 64) }), hook(func(p *hookP) { p.FriendlyName = n("w", 65) })},
-		{"webhook URL required", "WebhookUrl", hook(func(p *hookP) {}), hook(func(p *hookP) { p.URL = "" })},
-		{"webhook URL https", "WebhookUrl", hook(func(p *hookP) {}), hook(func(p *hookP) { p.URL = "ftp://example.com/hooks" })},
+		{"webhook URL required", "WebhookUrl", hook(func(p *hookP) {}), hook(func(p *hookP) { p.WebhookURL = "" })},
+		{"webhook URL https", "WebhookUrl", hook(func(p *hookP) {}), hook(func(p *hookP) { p.WebhookURL = "ftp://example.com/hooks" })},
 		{"webhook URL plain http only on loopback", "WebhookUrl",
-			hook(func(p *hookP) { p.URL = "http://127.0.0.1:8080/hooks" }), hook(func(p *hookP) { p.URL = "http://example.com/hooks" })},
-		{"webhook URL absolute", "WebhookUrl", hook(func(p *hookP) {}), hook(func(p *hookP) { p.URL = "/hooks/verify" })},
+			hook(func(p *hookP) { p.WebhookURL = "http://127.0.0.1:8080/hooks" }), hook(func(p *hookP) { p.WebhookURL = "http://example.com/hooks" })},
+		{"webhook URL absolute", "WebhookUrl", hook(func(p *hookP) {}), hook(func(p *hookP) { p.WebhookURL = "/hooks/verify" })},
 		{"webhook URL without credentials", "WebhookUrl",
-			hook(func(p *hookP) {}), hook(func(p *hookP) { p.URL = "https://user:pw@example.com/hooks" })},
+			hook(func(p *hookP) {}), hook(func(p *hookP) { p.WebhookURL = "https://user:pw@example.com/hooks" })},
 		{"event types at least one", "EventTypes", hook(func(p *hookP) {}), hook(func(p *hookP) { p.EventTypes = nil })},
 		{"event types known", "EventTypes",
 			hook(func(p *hookP) { p.EventTypes = []EventType{EventAll} }), hook(func(p *hookP) { p.EventTypes = []EventType{"challenge.expired"} })},
 		{"webhook status", "Status", hook(func(p *hookP) { p.Status = WebhookStatusDisabled }), hook(func(p *hookP) { p.Status = "paused" })},
 		{"webhook version", "Version", hook(func(p *hookP) { p.Version = WebhookVersionV1 }), hook(func(p *hookP) { p.Version = "v3" })},
 		{"update webhook URL", "WebhookUrl",
-			hookUpdate(func(p *hookUpdP) { p.URL = "https://example.com/x" }), hookUpdate(func(p *hookUpdP) { p.URL = "http://example.com/x" })},
+			hookUpdate(func(p *hookUpdP) { p.WebhookURL = "https://example.com/x" }), hookUpdate(func(p *hookUpdP) { p.WebhookURL = "http://example.com/x" })},
 		{"update event types", "EventTypes",
 			hookUpdate(func(p *hookUpdP) { p.EventTypes = []EventType{EventFactorCreated} }),
 			hookUpdate(func(p *hookUpdP) { p.EventTypes = []EventType{"factor.updated"} })},
@@ -323,22 +335,22 @@ func TestValidationErrorsNeverHoldSecrets(t *testing.T) {
 	h := newHarness(t)
 	secret := "SECRET-" + strings.Repeat("x", 5460)
 	_, err := h.client.Challenges.Update(context.Background(), testService, testIdentity, testChallenge,
-		&UpdateChallengeParams{AuthPayload: secret})
+		&UpdateChallengeParams{AuthPayload: NewSecret(secret)})
 	if err == nil || strings.Contains(err.Error(), "SECRET") {
 		t.Errorf("err = %.80v", err)
 	}
 	_, err = h.client.Challenges.Create(context.Background(), testService, testIdentity,
-		&CreateChallengeParams{FactorSID: testFactor, HiddenDetails: map[string]string{"k": secret}})
+		&CreateChallengeParams{FactorSID: testFactor, HiddenDetails: NewSecretMap(map[string]string{"k": secret})})
 	if err == nil || strings.Contains(err.Error(), "SECRET") {
 		t.Errorf("err = %.80v", err)
 	}
 	// A TOTP secret that is not base32, a factor's payload over its cap.
 	_, err = h.client.Factors.CreateTOTP(context.Background(), testService, testIdentity,
-		&CreateTOTPFactorParams{FriendlyName: "phone", Secret: "SECRET-NOT-BASE32-1"})
+		&CreateTOTPFactorParams{FriendlyName: "phone", Secret: NewSecret("SECRET-NOT-BASE32-1")})
 	if err == nil || strings.Contains(err.Error(), "SECRET") {
 		t.Errorf("err = %.80v", err)
 	}
-	_, err = h.client.Factors.Verify(context.Background(), testService, testIdentity, testFactor, secret)
+	_, err = h.client.Factors.Verify(context.Background(), testService, testIdentity, testFactor, &VerifyFactorParams{AuthPayload: NewSecret(secret)})
 	if err == nil || strings.Contains(err.Error(), "SECRET") {
 		t.Errorf("err = %.80v", err)
 	}
@@ -388,7 +400,11 @@ func TestNilParamsNameTheMissingField(t *testing.T) {
 	}{
 		{"FriendlyName", func() error { _, err := h.client.Factors.CreateTOTP(ctx, testService, testIdentity, nil); return err }},
 		{"FriendlyName", func() error { _, err := h.client.Factors.CreatePush(ctx, testService, testIdentity, nil); return err }},
-		{"Identity", func() error { _, err := h.client.AccessTokens.Create(ctx, testService, nil); return err }},
+		{"Identity", func() error { _, err := h.client.AccessTokens.Create(ctx, testService, "", nil); return err }},
+		{"AuthPayload", func() error {
+			_, err := h.client.Factors.Verify(ctx, testService, testIdentity, testFactor, nil)
+			return err
+		}},
 		{"FriendlyName", func() error { _, err := h.client.Webhooks.Create(ctx, testService, nil); return err }},
 		{"AuthPayload", func() error {
 			_, err := h.client.Challenges.Update(ctx, testService, testIdentity, testChallenge, nil)

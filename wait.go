@@ -162,7 +162,7 @@ func (s *ChallengeService) fetchTimed(ctx context.Context, path string) (*Challe
 		return nil, 0, err
 	}
 	var offset time.Duration
-	if d, err := http.ParseTime(st.serverDate); err == nil {
+	if d, err := http.ParseTime(st.header.Get("Date")); err == nil {
 		offset = time.Until(d)
 	}
 	return &ch, offset, nil

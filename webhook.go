@@ -4,6 +4,7 @@ import (
 	"context"
 	"iter"
 	"net/url"
+	"strconv"
 	"time"
 )
 
@@ -42,10 +43,15 @@ type Webhook struct {
 	URL          string         `json:"url"`            // the webhook's absolute API URL
 }
 
+// String is a one-line summary for logs and fmt.Println: "webhook YW… "login" enabled".
+func (w Webhook) String() string {
+	return "webhook " + w.SID + " " + strconv.Quote(w.FriendlyName) + " " + string(w.Status)
+}
+
 // CreateWebhookParams are the inputs of Webhooks.Create; zero fields are not sent.
 type CreateWebhookParams struct {
 	FriendlyName string         `url:"FriendlyName"`      // required, up to 64 characters; no PII
-	URL          string         `url:"WebhookUrl"`        // required: absolute https (http only on loopback)
+	WebhookURL   string         `url:"WebhookUrl"`        // required: absolute https (http only on loopback)
 	EventTypes   []EventType    `url:"EventTypes"`        // required, at least one; one form value each
 	Status       WebhookStatus  `url:"Status,omitempty"`  // enabled (the API's default) or disabled
 	Version      WebhookVersion `url:"Version,omitempty"` // v1 or v2 (the API's default)
@@ -55,7 +61,7 @@ type CreateWebhookParams struct {
 // not sent and keep their current value.
 type UpdateWebhookParams struct {
 	FriendlyName string         `url:"FriendlyName,omitempty"` // up to 64 characters
-	URL          string         `url:"WebhookUrl,omitempty"`   // absolute https (http only on loopback)
+	WebhookURL   string         `url:"WebhookUrl,omitempty"`   // absolute https (http only on loopback)
 	EventTypes   []EventType    `url:"EventTypes,omitempty"`   // replaces the list when set
 	Status       WebhookStatus  `url:"Status,omitempty"`       // enabled or disabled
 	Version      WebhookVersion `url:"Version,omitempty"`      // v1 or v2

@@ -135,7 +135,7 @@ func verifyContender() contender {
 				FactorSID: factorSID,
 				Details: &verify.Details{Message: "Log in to Example Corp?",
 					Fields: []verify.Field{{Label: "Location", Value: "Lyon, FR"}, {Label: "IP", Value: "203.0.113.7"}}},
-				HiddenDetails: map[string]string{"session": "web-42"},
+				HiddenDetails: verify.NewSecretMap(map[string]string{"session": "web-42"}),
 			})
 			return err
 		},
@@ -152,12 +152,12 @@ func verifyContender() contender {
 			return errors.Is(err, verify.ErrNotFound) && errors.As(err, &e) && e.Status == http.StatusNotFound && e.Code == 20404
 		},
 		update: func(ctx context.Context) error {
-			_, err := c.Challenges.Update(ctx, serviceSID, identity, sid, &verify.UpdateChallengeParams{AuthPayload: "123456"})
+			_, err := c.Challenges.Update(ctx, serviceSID, identity, sid, &verify.UpdateChallengeParams{AuthPayload: verify.NewSecret("123456")})
 			return err
 		},
 		list: func(ctx context.Context) (int, error) {
 			n := 0
-			for _, err := range c.Challenges.List(ctx, serviceSID, identity, &verify.ListChallengesParams{PageSize: listPageSize}) {
+			for _, err := range c.Challenges.List(ctx, serviceSID, identity, &verify.ListChallengesParams{ListParams: verify.ListParams{PageSize: listPageSize}}) {
 				if err != nil {
 					return n, err
 				}
@@ -170,7 +170,7 @@ func verifyContender() contender {
 			if err != nil {
 				return "", err
 			}
-			return nf.Binding.Secret, nil
+			return nf.Binding.Secret.Reveal(), nil
 		},
 		listFactors: func(ctx context.Context) (int, error) {
 			n := 0

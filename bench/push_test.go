@@ -73,7 +73,7 @@ func newPushLogin(tb testing.TB, mode string, onEvent func(*verify.Event)) *push
 	tb.Cleanup(receiver.Close)
 	w, err := c.Webhooks.Create(context.Background(), pushServiceSID, &verify.CreateWebhookParams{
 		FriendlyName: "bench logins",
-		URL:          publicURL,
+		WebhookURL:   publicURL,
 		EventTypes:   []verify.EventType{verify.EventChallengeApproved, verify.EventChallengeDenied},
 	})
 	if err != nil {
@@ -94,7 +94,7 @@ func (p *pushLogin) create(ctx context.Context) (*verify.Challenge, error) {
 		FactorSID: factorSID,
 		Details: &verify.Details{Message: "Log in to Example Corp?",
 			Fields: []verify.Field{{Label: "Location", Value: "Lyon, FR"}, {Label: "IP", Value: "203.0.113.7"}}},
-		HiddenDetails: map[string]string{"session": "web-42"},
+		HiddenDetails: verify.NewSecretMap(map[string]string{"session": "web-42"}),
 	})
 }
 

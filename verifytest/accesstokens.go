@@ -12,7 +12,7 @@ import (
 	verify "github.com/verifykit/verify-go"
 )
 
-const defaultAccessTokenTTL = 60 // seconds, the API's default
+const defaultAccessTokenTTL = time.Minute // the API's default
 
 // accessToken lets one app enroll one push factor for one identity.
 type accessToken struct {
@@ -21,7 +21,7 @@ type accessToken struct {
 	identity     string
 	friendlyName string // the new factor's name, when set
 	token        string // opaque; the device sends it as Basic auth token:<token>
-	ttl          int
+	ttl          time.Duration
 	created      time.Time
 	expires      time.Time
 	used         bool // a factor was created with it
@@ -44,7 +44,7 @@ type accessTokenJSON struct {
 func (s *Server) accessTokenWire(t *accessToken) accessTokenJSON {
 	out := accessTokenJSON{
 		SID: t.sid, AccountSID: s.accountSID, ServiceSID: t.serviceSID, EntityIdentity: t.identity,
-		FactorType: string(verify.FactorTypePush), Token: t.token, TTL: t.ttl, DateCreated: date(t.created),
+		FactorType: string(verify.FactorTypePush), Token: t.token, TTL: int(t.ttl / time.Second), DateCreated: date(t.created),
 		URL: s.URL + "/v2/Services/" + t.serviceSID + "/AccessTokens/" + t.sid,
 	}
 	if t.friendlyName != "" {
@@ -53,9 +53,16 @@ func (s *Server) accessTokenWire(t *accessToken) accessTokenJSON {
 	return out
 }
 
+// accessTokenParams are an access token's Create form: the identity and the
+// SDK's params.
+type accessTokenParams struct {
+	identity string
+	verify.CreateAccessTokenParams
+}
+
 // issueAccessToken stores a new token for p on svc; the caller holds s.mu
 // and has checked p.
-func (s *Server) issueAccessToken(svc *service, p *verify.CreateAccessTokenParams) *accessToken {
+func (s *Server) issueAccessToken(svc *service, p *accessTokenParams) *accessToken {
 	ttl := p.TTL
 	if ttl == 0 {
 		ttl = defaultAccessTokenTTL
@@ -66,9 +73,9 @@ func (s *Server) issueAccessToken(svc *service, p *verify.CreateAccessTokenParam
 	}
 	now := s.now()
 	t := &accessToken{
-		sid: newSID("YK"), serviceSID: svc.sid, identity: p.Identity, friendlyName: p.FactorFriendlyName,
+		sid: newSID("YK"), serviceSID: svc.sid, identity: p.identity, friendlyName: p.FactorFriendlyName,
 		token: base64.RawURLEncoding.EncodeToString(raw), ttl: ttl,
-		created: now.Truncate(time.Second), expires: now.Add(time.Duration(ttl) * time.Second),
+		created: now.Truncate(time.Second), expires: now.Add(ttl),
 	}
 	svc.accessTokens[t.sid] = t
 	s.tokens[t.token] = t
@@ -99,23 +106,27 @@ func (tok *accessToken) spend(f *factor) {
 }
 
 // parseAccessToken reads and checks an access token's Create form.
-func parseAccessToken(form url.Values) (*verify.CreateAccessTokenParams, *apiError) {
+func parseAccessToken(form url.Values) (*accessTokenParams, *apiError) {
 	if kind := form.Get("FactorType"); kind != string(verify.FactorTypePush) {
 		return nil, badRequest("FactorType must be push, not %q", kind)
 	}
-	p := &verify.CreateAccessTokenParams{Identity: form.Get("Identity"), FactorFriendlyName: form.Get("FactorFriendlyName")}
+	p := &accessTokenParams{identity: form.Get("Identity")}
+	p.FactorFriendlyName = form.Get("FactorFriendlyName")
 	if v := form.Get("Ttl"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {
 			return nil, badRequest("Ttl must be an integer number of seconds")
 		}
-		p.TTL = n
+		p.TTL = time.Duration(n) * time.Second
+	}
+	if err := verify.ValidateIdentity(p.identity); err != nil {
+		return nil, validation(err)
 	}
 	return p, validation(p.Validate())
 }
 
 // createAccessToken issues a token on the path's service; the caller holds s.mu.
-func (s *Server) createAccessToken(r *http.Request, p *verify.CreateAccessTokenParams) (any, *apiError) {
+func (s *Server) createAccessToken(r *http.Request, p *accessTokenParams) (any, *apiError) {
 	svc, err := s.serviceFor(r)
 	if err != nil {
 		return nil, err

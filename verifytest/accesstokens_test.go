@@ -18,21 +18,21 @@ func TestAccessTokenCreateAndFetch(t *testing.T) {
 	t.Parallel()
 	srv, c := newFake(t, nil)
 	svc := srv.ServiceSID()
-	tok, err := c.AccessTokens.Create(ctx, svc, &verify.CreateAccessTokenParams{Identity: identity, FactorFriendlyName: "Ada's phone", TTL: 300})
+	tok, err := c.AccessTokens.Create(ctx, svc, identity, &verify.CreateAccessTokenParams{FactorFriendlyName: "Ada's phone", TTL: 300 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(tok.SID, "YK") || tok.Token == "" || tok.TTL != 300 || tok.EntityIdentity != identity ||
+	if !strings.HasPrefix(tok.SID, "YK") || tok.Token.Reveal() == "" || tok.TTL != 5*time.Minute || tok.EntityIdentity != identity ||
 		tok.FactorType != verify.FactorTypePush || tok.FactorFriendlyName != "Ada's phone" || tok.ServiceSID != svc ||
 		tok.URL != srv.URL+"/v2/Services/"+svc+"/AccessTokens/"+tok.SID || tok.DateCreated.IsZero() {
 		t.Fatalf("created token %+v", tok)
 	}
 	got, err := c.AccessTokens.Fetch(ctx, svc, tok.SID)
-	if err != nil || *got != *tok {
+	if err != nil || got.SID != tok.SID || got.Token.Reveal() != tok.Token.Reveal() || got.TTL != tok.TTL || !got.DateCreated.Equal(tok.DateCreated) {
 		t.Fatalf("fetch: %+v %v, want %+v", got, err, tok)
 	}
-	def, err := c.AccessTokens.Create(ctx, svc, &verify.CreateAccessTokenParams{Identity: identity})
-	if err != nil || def.TTL != 60 || def.FactorFriendlyName != "" || def.Token == tok.Token {
+	def, err := c.AccessTokens.Create(ctx, svc, identity, nil)
+	if err != nil || def.TTL != time.Minute || def.FactorFriendlyName != "" || def.Token.Reveal() == tok.Token.Reveal() {
 		t.Fatalf("default token: %+v %v, want TTL 60 and a new token", def, err)
 	}
 	_, err = c.AccessTokens.Fetch(ctx, svc, "YK00000000000000000000000000000000")
@@ -55,7 +55,7 @@ func TestDeviceEnrollsWithAnAccessToken(t *testing.T) {
 	t.Parallel()
 	srv, c := newFake(t, nil)
 	svc := srv.ServiceSID()
-	tok, err := c.AccessTokens.Create(ctx, svc, &verify.CreateAccessTokenParams{Identity: identity, FactorFriendlyName: "Ada's phone"})
+	tok, err := c.AccessTokens.Create(ctx, svc, identity, &verify.CreateAccessTokenParams{FactorFriendlyName: "Ada's phone"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func TestDeviceEnrollsWithAnAccessToken(t *testing.T) {
 	if _, err := dev.Approve(ctx, "YC00000000000000000000000000000000"); err == nil || !strings.Contains(err.Error(), "Enroll") {
 		t.Errorf("Approve before Enroll: %v, want an error that says to enroll", err)
 	}
-	if err := dev.Enroll(ctx, tok.Token); err != nil {
+	if err := dev.Enroll(ctx, tok.Token.Reveal()); err != nil {
 		t.Fatal(err)
 	}
 	f, err := c.Factors.Fetch(ctx, svc, identity, dev.FactorSID)
@@ -81,7 +81,7 @@ func TestDeviceEnrollsWithAnAccessToken(t *testing.T) {
 		f.Config.NotificationPlatform != verify.NotificationPlatformFCM || len(f.Config.NotificationToken) != 64 {
 		t.Fatalf("enrolled factor %+v", f)
 	}
-	if err := dev.Enroll(ctx, tok.Token); err == nil {
+	if err := dev.Enroll(ctx, tok.Token.Reveal()); err == nil {
 		t.Error("a second Enroll of the same device succeeded")
 	}
 	ch, err := c.Challenges.Create(ctx, svc, identity, &verify.CreateChallengeParams{FactorSID: dev.FactorSID, Details: &verify.Details{Message: "Log in?"}})
@@ -93,9 +93,9 @@ func TestDeviceEnrollsWithAnAccessToken(t *testing.T) {
 	}
 
 	// Without a factor name on the token, the device's own name is used.
-	plain, _ := c.AccessTokens.Create(ctx, svc, &verify.CreateAccessTokenParams{Identity: identity})
+	plain, _ := c.AccessTokens.Create(ctx, svc, identity, nil)
 	dev2, _ := srv.NewDevice(svc, identity)
-	if err := dev2.Enroll(ctx, plain.Token); err != nil {
+	if err := dev2.Enroll(ctx, plain.Token.Reveal()); err != nil {
 		t.Fatal(err)
 	}
 	if f, err := c.Factors.Fetch(ctx, svc, identity, dev2.FactorSID); err != nil || f.FriendlyName != "verifytest device" {
@@ -109,13 +109,13 @@ func TestAccessTokenIsTiedToServiceAndIdentity(t *testing.T) {
 	t.Parallel()
 	srv, c := newFake(t, nil)
 	svc, other := srv.ServiceSID(), srv.NewService()
-	tokA, err := c.AccessTokens.Create(ctx, svc, &verify.CreateAccessTokenParams{Identity: "user-aaaa-0001"})
+	tokA, err := c.AccessTokens.Create(ctx, svc, "user-aaaa-0001", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct{ service, identity string }{{svc, "user-bbbb-0002"}, {other, "user-aaaa-0001"}} {
 		dev, _ := srv.NewDevice(tc.service, tc.identity)
-		err := dev.Enroll(ctx, tokA.Token)
+		err := dev.Enroll(ctx, tokA.Token.Reveal())
 		if !errors.Is(err, verify.ErrUnauthorized) {
 			t.Fatalf("token for user A used for %s on %s: %v, want ErrUnauthorized", tc.identity, tc.service, err)
 		}
@@ -128,7 +128,7 @@ func TestAccessTokenIsTiedToServiceAndIdentity(t *testing.T) {
 		t.Fatalf("refused enrollments created an entity (%v)", err)
 	}
 	devA, _ := srv.NewDevice(svc, "user-aaaa-0001")
-	if err := devA.Enroll(ctx, tokA.Token); err != nil {
+	if err := devA.Enroll(ctx, tokA.Token.Reveal()); err != nil {
 		t.Fatalf("the right identity with the token: %v", err)
 	}
 }
@@ -138,13 +138,13 @@ func TestAccessTokenIsTiedToServiceAndIdentity(t *testing.T) {
 func TestAccessTokenIsSingleUse(t *testing.T) {
 	t.Parallel()
 	srv, c := newFake(t, nil)
-	tok, _ := c.AccessTokens.Create(ctx, srv.ServiceSID(), &verify.CreateAccessTokenParams{Identity: identity})
+	tok, _ := c.AccessTokens.Create(ctx, srv.ServiceSID(), identity, nil)
 	first, _ := srv.NewDevice(srv.ServiceSID(), identity)
-	if err := first.Enroll(ctx, tok.Token); err != nil {
+	if err := first.Enroll(ctx, tok.Token.Reveal()); err != nil {
 		t.Fatal(err)
 	}
 	second, _ := srv.NewDevice(srv.ServiceSID(), identity)
-	err := second.Enroll(ctx, tok.Token)
+	err := second.Enroll(ctx, tok.Token.Reveal())
 	wantAPIError(t, "second enrollment with one token", err, http.StatusUnauthorized, 20003)
 	if !strings.Contains(err.Error(), "already used") {
 		t.Errorf("error %q does not say the token was used", err)
@@ -157,11 +157,11 @@ func TestAccessTokenExpiresOnTheFakesClock(t *testing.T) {
 	t.Parallel()
 	start := time.Unix(1_700_000_000, 0) // a still clock: only Advance moves it
 	srv, c := newFake(t, []verifytest.Option{verifytest.WithClock(func() time.Time { return start })})
-	short, _ := c.AccessTokens.Create(ctx, srv.ServiceSID(), &verify.CreateAccessTokenParams{Identity: identity, TTL: 60})
-	long, _ := c.AccessTokens.Create(ctx, srv.ServiceSID(), &verify.CreateAccessTokenParams{Identity: identity, TTL: 300})
+	short, _ := c.AccessTokens.Create(ctx, srv.ServiceSID(), identity, &verify.CreateAccessTokenParams{TTL: 60 * time.Second})
+	long, _ := c.AccessTokens.Create(ctx, srv.ServiceSID(), identity, &verify.CreateAccessTokenParams{TTL: 300 * time.Second})
 	srv.Advance(61 * time.Second)
 	dev, _ := srv.NewDevice(srv.ServiceSID(), identity)
-	err := dev.Enroll(ctx, short.Token)
+	err := dev.Enroll(ctx, short.Token.Reveal())
 	wantAPIError(t, "expired token", err, http.StatusUnauthorized, 20003)
 	if !strings.Contains(err.Error(), "expired") {
 		t.Errorf("error %q does not say the token expired", err)
@@ -170,7 +170,7 @@ func TestAccessTokenExpiresOnTheFakesClock(t *testing.T) {
 		t.Errorf("the refused enrollment left an entity behind: %v", err)
 	}
 	srv.Advance(238 * time.Second) // 299 s after creation
-	if err := dev.Enroll(ctx, long.Token); err != nil {
+	if err := dev.Enroll(ctx, long.Token.Reveal()); err != nil {
 		t.Fatalf("token 1 s before its TTL: %v", err)
 	}
 }
@@ -182,7 +182,7 @@ func TestSDKCredentialsReachOnlyTheirRoutes(t *testing.T) {
 	t.Parallel()
 	srv, c := newFake(t, nil)
 	svc := srv.ServiceSID()
-	tok, _ := c.AccessTokens.Create(ctx, svc, &verify.CreateAccessTokenParams{Identity: identity})
+	tok, _ := c.AccessTokens.Create(ctx, svc, identity, nil)
 	ent := servicePath(svc) + "/Entities/" + identity
 	for name, req := range map[string]struct {
 		method, path string
@@ -193,7 +193,7 @@ func TestSDKCredentialsReachOnlyTheirRoutes(t *testing.T) {
 		"create a TOTP":   {"POST", ent + "/Factors", url.Values{"FactorType": {"totp"}, "FriendlyName": {"x"}}},
 		"make a token":    {"POST", servicePath(svc) + "/AccessTokens", url.Values{"Identity": {identity}, "FactorType": {"push"}}},
 	} {
-		if status, body := raw(t, srv, req.method, req.path, req.form, "token", tok.Token); status != 401 || code(body) != 20003 {
+		if status, body := raw(t, srv, req.method, req.path, req.form, "token", tok.Token.Reveal()); status != 401 || code(body) != 20003 {
 			t.Errorf("access token to %s: %d %v, want 401 20003", name, status, body)
 		}
 	}

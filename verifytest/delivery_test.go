@@ -27,7 +27,7 @@ func TestDeliversEveryEventType(t *testing.T) {
 	srv, c := newFake(t, nil)
 	svc := srv.ServiceSID()
 	rc := newReceiver(t, srv, hookPath)
-	hook, err := c.Webhooks.Create(ctx, svc, &verify.CreateWebhookParams{FriendlyName: "all", URL: rc.hookURL,
+	hook, err := c.Webhooks.Create(ctx, svc, &verify.CreateWebhookParams{FriendlyName: "all", WebhookURL: rc.hookURL,
 		EventTypes: []verify.EventType{verify.EventAll}})
 	if err != nil {
 		t.Fatal(err)
@@ -42,11 +42,11 @@ func TestDeliversEveryEventType(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Factors.Verify(ctx, svc, identity, laptop.SID, app.Code()); err != nil {
+	if _, err := c.Factors.Verify(ctx, svc, identity, laptop.SID, &verify.VerifyFactorParams{AuthPayload: verify.NewSecret(app.Code())}); err != nil {
 		t.Fatal(err)
 	}
 	// A push factor, enrolled by the phone with an access token.
-	tok, err := c.AccessTokens.Create(ctx, svc, &verify.CreateAccessTokenParams{Identity: identity, FactorFriendlyName: "Ada's phone"})
+	tok, err := c.AccessTokens.Create(ctx, svc, identity, &verify.CreateAccessTokenParams{FactorFriendlyName: "Ada's phone"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,13 +54,13 @@ func TestDeliversEveryEventType(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := phone.Enroll(ctx, tok.Token); err != nil {
+	if err := phone.Enroll(ctx, tok.Token.Reveal()); err != nil {
 		t.Fatal(err)
 	}
 	// Push: approved, then denied, by the phone.
 	details := &verify.Details{Message: "Log in to Owl Bank?", Fields: []verify.Field{{Label: "IP", Value: "203.0.113.7"}}}
 	pushApproved, err := c.Challenges.Create(ctx, svc, identity, &verify.CreateChallengeParams{FactorSID: phone.FactorSID,
-		Details: details, HiddenDetails: map[string]string{"ip": "203.0.113.7"}})
+		Details: details, HiddenDetails: verify.NewSecretMap(map[string]string{"ip": "203.0.113.7"})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func TestDeliversEveryEventType(t *testing.T) {
 	}
 	// TOTP: approved on Create, then on Update after a wrong code, which
 	// raises nothing.
-	totpOnCreate, err := c.Challenges.Create(ctx, svc, identity, &verify.CreateChallengeParams{FactorSID: laptop.SID, AuthPayload: app.Code()})
+	totpOnCreate, err := c.Challenges.Create(ctx, svc, identity, &verify.CreateChallengeParams{FactorSID: laptop.SID, AuthPayload: verify.NewSecret(app.Code())})
 	if err != nil || !totpOnCreate.Status.IsApproved() {
 		t.Fatalf("TOTP on Create: %v %v", totpOnCreate, err)
 	}
@@ -84,11 +84,11 @@ func TestDeliversEveryEventType(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Challenges.Update(ctx, svc, identity, totpOnUpdate.SID, &verify.UpdateChallengeParams{AuthPayload: wrongCode(app.Code())}); err != nil {
+	if _, err := c.Challenges.Update(ctx, svc, identity, totpOnUpdate.SID, &verify.UpdateChallengeParams{AuthPayload: verify.NewSecret(wrongCode(app.Code()))}); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := c.Challenges.Update(ctx, svc, identity, totpOnUpdate.SID, &verify.UpdateChallengeParams{
-		AuthPayload: app.Code(), Metadata: map[string]string{"via": "update"}}); err != nil || !got.Status.IsApproved() {
+		AuthPayload: verify.NewSecret(app.Code()), Metadata: map[string]string{"via": "update"}}); err != nil || !got.Status.IsApproved() {
 		t.Fatalf("TOTP on Update: %v %v", got, err)
 	}
 	// The TOTP factor deleted directly, then the entity with the push factor.
@@ -174,7 +174,7 @@ func TestDeliveryFollowsSubscriptions(t *testing.T) {
 	rc.front = func(int, http.ResponseWriter, *http.Request) int { return http.StatusNoContent } // record only
 	create := func(service, path string, status verify.WebhookStatus, events ...verify.EventType) string {
 		t.Helper()
-		w, err := c.Webhooks.Create(ctx, service, &verify.CreateWebhookParams{FriendlyName: path[1:], URL: rc.URL + path,
+		w, err := c.Webhooks.Create(ctx, service, &verify.CreateWebhookParams{FriendlyName: path[1:], WebhookURL: rc.URL + path,
 			EventTypes: events, Status: status})
 		if err != nil {
 			t.Fatal(err)
@@ -252,7 +252,7 @@ func TestDeliveryPayloadIsExact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	totpCh, err := c.Challenges.Create(ctx, svc, identity, &verify.CreateChallengeParams{FactorSID: f.SID, AuthPayload: f.Code()})
+	totpCh, err := c.Challenges.Create(ctx, svc, identity, &verify.CreateChallengeParams{FactorSID: f.SID, AuthPayload: verify.NewSecret(f.Code())})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,7 +263,7 @@ func TestDeliveryPayloadIsExact(t *testing.T) {
 	pushCh, err := c.Challenges.Create(ctx, svc, identity, &verify.CreateChallengeParams{FactorSID: phone.FactorSID,
 		Details: &verify.Details{Message: "Log in to Owl Bank?", Fields: []verify.Field{
 			{Label: "IP", Value: "203.0.113.7"}, {Label: "Where", Value: "Paris & <Lyon>"}}},
-		HiddenDetails: map[string]string{"ip": "203.0.113.7"}})
+		HiddenDetails: verify.NewSecretMap(map[string]string{"ip": "203.0.113.7"})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -360,7 +360,7 @@ func TestJSONDeliveries(t *testing.T) {
 	}
 	ch, err := c.Challenges.Create(ctx, svc, identity, &verify.CreateChallengeParams{FactorSID: phone.FactorSID,
 		Details:       &verify.Details{Message: "Log in?", Fields: []verify.Field{{Label: "IP", Value: "203.0.113.7"}}},
-		HiddenDetails: map[string]string{"ip": "203.0.113.7"}})
+		HiddenDetails: verify.NewSecretMap(map[string]string{"ip": "203.0.113.7"})})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -127,7 +127,7 @@ func TestDeliveriesDoNotWaitForTheReceiver(t *testing.T) {
 	}
 	var sids []string
 	for range 3 {
-		ch, err := c.Challenges.Create(ctx, srv.ServiceSID(), identity, &verify.CreateChallengeParams{FactorSID: f.SID, AuthPayload: f.Code()})
+		ch, err := c.Challenges.Create(ctx, srv.ServiceSID(), identity, &verify.CreateChallengeParams{FactorSID: f.SID, AuthPayload: verify.NewSecret(f.Code())})
 		if err != nil || !ch.Status.IsApproved() {
 			t.Fatalf("create: %v %v", ch, err)
 		}

@@ -116,8 +116,8 @@ func (d *Device) Enroll(ctx context.Context, accessToken string) error {
 // for identity through the same path as Enroll, with an access token the
 // server issues directly. Its factor is verified.
 func (s *Server) NewPushDevice(serviceSID, identity string) (*Device, error) {
-	p := &verify.CreateAccessTokenParams{Identity: identity}
-	if err := p.Validate(); err != nil {
+	p := &accessTokenParams{identity: identity}
+	if err := verify.ValidateIdentity(identity); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()

@@ -17,7 +17,7 @@ func TestEntityCreateFetchAndConflict(t *testing.T) {
 	t.Parallel()
 	srv, c := newFake(t, nil)
 	svc := srv.ServiceSID()
-	e, err := c.Entities.Create(ctx, svc, identity)
+	e, err := c.Entities.Create(ctx, svc, identity, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +31,7 @@ func TestEntityCreateFetchAndConflict(t *testing.T) {
 	if err != nil || *got != *e {
 		t.Fatalf("fetch: %+v %v, want %+v", got, err, e)
 	}
-	_, err = c.Entities.Create(ctx, svc, identity)
+	_, err = c.Entities.Create(ctx, svc, identity, nil)
 	wantAPIError(t, "second Create", err, http.StatusConflict, 60301)
 
 	// The server checks the identity too, not only the SDK.
@@ -99,7 +99,7 @@ func TestDeleteEntityDeletesFactorsAndChallenges(t *testing.T) {
 		t.Errorf("second delete: %v, want ErrNotFound", err)
 	}
 
-	if _, err := c.Entities.Create(ctx, svc, identity); err != nil {
+	if _, err := c.Entities.Create(ctx, svc, identity, nil); err != nil {
 		t.Fatalf("create again after delete: %v", err)
 	}
 	_, err = c.Factors.Fetch(ctx, svc, identity, f.SID)
@@ -126,7 +126,7 @@ func TestEntityListPages(t *testing.T) {
 	svc := srv.NewService()
 	var want []string
 	for _, id := range []string{"user-000a", "user-000b", "user-000c", "user-000d", "user-000e"} {
-		if _, err := c.Entities.Create(ctx, svc, id); err != nil {
+		if _, err := c.Entities.Create(ctx, svc, id, nil); err != nil {
 			t.Fatal(err)
 		}
 		want = append(want, id)

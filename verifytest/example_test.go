@@ -20,7 +20,7 @@ func ExampleServer_NewTOTPFactor() {
 
 	f, _ := srv.NewTOTPFactor(srv.ServiceSID(), "user-0001", &verifytest.TOTPOptions{CodeLength: 8})
 	ch, err := client.Challenges.Create(context.Background(), srv.ServiceSID(), "user-0001",
-		&verify.CreateChallengeParams{FactorSID: f.SID, AuthPayload: f.Code()})
+		&verify.CreateChallengeParams{FactorSID: f.SID, AuthPayload: verify.NewSecret(f.Code())})
 	fmt.Println(ch.Status, err, len(f.Code()))
 	// Output: approved <nil> 8
 }
@@ -38,7 +38,7 @@ func ExampleTOTPOptions() {
 		f, _ := srv.NewTOTPFactor(srv.ServiceSID(), "user-0001", &verifytest.TOTPOptions{CodeLength: 8, Skew: skew})
 		previous := f.CodeAt(midStep.Add(-30 * time.Second))
 		ch, _ := client.Challenges.Create(context.Background(), srv.ServiceSID(), "user-0001",
-			&verify.CreateChallengeParams{FactorSID: f.SID, AuthPayload: previous})
+			&verify.CreateChallengeParams{FactorSID: f.SID, AuthPayload: verify.NewSecret(previous)})
 		fmt.Println(ch.Status)
 	}
 	// Output:
@@ -133,10 +133,9 @@ func ExampleServer_NewDevice() {
 	defer client.CloseIdleConnections()
 	ctx := context.Background()
 
-	tok, _ := client.AccessTokens.Create(ctx, srv.ServiceSID(), &verify.CreateAccessTokenParams{
-		Identity: "user-0001", FactorFriendlyName: "Ada's phone"})
+	tok, _ := client.AccessTokens.Create(ctx, srv.ServiceSID(), "user-0001", &verify.CreateAccessTokenParams{FactorFriendlyName: "Ada's phone"})
 	phone, _ := srv.NewDevice(srv.ServiceSID(), "user-0001")
-	err := phone.Enroll(ctx, tok.Token)
+	err := phone.Enroll(ctx, tok.Token.Reveal())
 	f, _ := client.Factors.Fetch(ctx, srv.ServiceSID(), "user-0001", phone.FactorSID)
 	fmt.Println(err, f.FriendlyName, f.Status)
 
@@ -160,7 +159,7 @@ func ExampleServer_TOTPFactor() {
 
 	f, _ := client.Factors.CreateTOTP(ctx, srv.ServiceSID(), "user-0001", &verify.CreateTOTPFactorParams{FriendlyName: "Ada's phone"})
 	app, _ := srv.TOTPFactor(srv.ServiceSID(), "user-0001", f.SID)
-	got, err := client.Factors.Verify(ctx, srv.ServiceSID(), "user-0001", f.SID, app.Code())
+	got, err := client.Factors.Verify(ctx, srv.ServiceSID(), "user-0001", f.SID, &verify.VerifyFactorParams{AuthPayload: verify.NewSecret(app.Code())})
 	fmt.Println(f.Status, "->", got.Status, err)
 	// Output: unverified -> verified <nil>
 }
@@ -190,7 +189,7 @@ func ExampleServer_WebhookURL() {
 	}
 
 	f, _ := srv.NewTOTPFactor(srv.ServiceSID(), "user-0001", nil)
-	_, _ = client.Challenges.Create(ctx, srv.ServiceSID(), "user-0001", &verify.CreateChallengeParams{FactorSID: f.SID, AuthPayload: f.Code()})
+	_, _ = client.Challenges.Create(ctx, srv.ServiceSID(), "user-0001", &verify.CreateChallengeParams{FactorSID: f.SID, AuthPayload: verify.NewSecret(f.Code())})
 	if err := srv.WaitForDeliveries(ctx); err != nil {
 		fmt.Println(err)
 		return

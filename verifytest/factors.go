@@ -148,7 +148,7 @@ func (s *Server) createFactor(r *http.Request, f *factor) (any, *apiError) {
 // parseTOTPFactor reads and checks a TOTP factor's Create form.
 func parseTOTPFactor(form url.Values) (*factor, *apiError) {
 	p := verify.CreateTOTPFactorParams{
-		FriendlyName: form.Get("FriendlyName"), Secret: form.Get("Binding.Secret"),
+		FriendlyName: form.Get("FriendlyName"), Secret: verify.NewSecret(form.Get("Binding.Secret")),
 		Alg: verify.TOTPAlgorithm(form.Get("Config.Alg")),
 	}
 	var err *apiError
@@ -161,7 +161,7 @@ func parseTOTPFactor(form url.Values) (*factor, *apiError) {
 	if err := validation(p.Validate()); err != nil {
 		return nil, err
 	}
-	secret := p.Secret
+	secret := p.Secret.Reveal()
 	if secret == "" {
 		secret = newTOTPSecret()
 	}
@@ -201,7 +201,7 @@ func parsePushFactor(form url.Values) (*factor, *apiError) {
 
 // totpConfigForm reads Config.TimeStep, Config.Skew and Config.CodeLength;
 // absent ones are zero (nil for skew), as the SDK's params have them.
-func totpConfigForm(form url.Values) (timeStep int, skew *int, codeLength int, err *apiError) {
+func totpConfigForm(form url.Values) (timeStep time.Duration, skew *int, codeLength int, err *apiError) {
 	read := func(key string) (*int, *apiError) {
 		v, ok := form[key]
 		if !ok {
@@ -224,7 +224,7 @@ func totpConfigForm(form url.Values) (timeStep int, skew *int, codeLength int, e
 		return
 	}
 	if step != nil {
-		timeStep = *step
+		timeStep = time.Duration(*step) * time.Second
 	}
 	if length != nil {
 		codeLength = *length
@@ -235,7 +235,7 @@ func totpConfigForm(form url.Values) (timeStep int, skew *int, codeLength int, e
 // parseFactorUpdate reads and checks a factor's Update form.
 func parseFactorUpdate(form url.Values) (*verify.UpdateFactorParams, *apiError) {
 	p := &verify.UpdateFactorParams{
-		AuthPayload: form.Get("AuthPayload"), FriendlyName: form.Get("FriendlyName"),
+		AuthPayload: verify.NewSecret(form.Get("AuthPayload")), FriendlyName: form.Get("FriendlyName"),
 		NotificationToken: form.Get("Config.NotificationToken"), SDKVersion: form.Get("Config.SdkVersion"),
 		NotificationPlatform: verify.NotificationPlatform(form.Get("Config.NotificationPlatform")),
 		Alg:                  verify.TOTPAlgorithm(form.Get("Config.Alg")),
@@ -292,11 +292,11 @@ func (s *Server) updateFactor(f *factor, p *verify.UpdateFactorParams) *apiError
 		next.push.sdkVersion = p.SDKVersion
 	}
 	next.updated = now
-	if p.AuthPayload == "" || f.verified {
+	if p.AuthPayload.IsZero() || f.verified {
 		*f = next // a verified factor stays verified; its AuthPayload is not checked again
 		return nil
 	}
-	ok, err := s.checkFactorPayload(f, &next, p.AuthPayload, now)
+	ok, err := s.checkFactorPayload(f, &next, p.AuthPayload.Reveal(), now)
 	if !ok {
 		return err // nil for a wrong code: 200 with the factor unchanged, as the API has done since 2021
 	}

@@ -39,23 +39,23 @@ func TestTOTPEnrollmentThroughTheAPI(t *testing.T) {
 		f.URL != srv.URL+"/v2/Services/"+svc+"/Entities/"+identity+"/Factors/"+f.SID {
 		t.Fatalf("created factor %+v", f.Factor)
 	}
-	if want := (verify.FactorConfig{Alg: verify.TOTPAlgorithmSHA1, Skew: 1, CodeLength: 6, TimeStep: 30}); f.Config != want {
+	if want := (verify.FactorConfig{Alg: verify.TOTPAlgorithmSHA1, Skew: 1, CodeLength: 6, TimeStep: 30 * time.Second}); f.Config != want {
 		t.Errorf("default config %+v, want %+v", f.Config, want)
 	}
-	if len(f.Binding.Secret) != 32 || strings.Trim(f.Binding.Secret, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") != "" {
-		t.Errorf("secret %q is not 32 base32 characters", f.Binding.Secret)
+	if len(f.Binding.Secret.Reveal()) != 32 || strings.Trim(f.Binding.Secret.Reveal(), "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") != "" {
+		t.Errorf("secret %q is not 32 base32 characters", f.Binding.Secret.Reveal())
 	}
 	const wantURI = "otpauth://totp/verifytest:Ada%E2%80%99s%20phone?secret="
-	if !strings.HasPrefix(f.Binding.URI, wantURI+f.Binding.Secret+"&issuer=verifytest&algorithm=SHA1&digits=6&period=30") {
-		t.Errorf("binding URI %s", f.Binding.URI)
+	if !strings.HasPrefix(f.Binding.URI.Reveal(), wantURI+f.Binding.Secret.Reveal()+"&issuer=verifytest&algorithm=SHA1&digits=6&period=30") {
+		t.Errorf("binding URI %s", f.Binding.URI.Reveal())
 	}
 
 	// The app scans the URI; its codes are the fake's.
-	key, err := otp.NewKeyFromURL(f.Binding.URI)
+	key, err := otp.NewKeyFromURL(f.Binding.URI.Reveal())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if key.Issuer() != "verifytest" || key.AccountName() != "Ada’s phone" || key.Secret() != f.Binding.Secret {
+	if key.Issuer() != "verifytest" || key.AccountName() != "Ada’s phone" || key.Secret() != f.Binding.Secret.Reveal() {
 		t.Errorf("URI reads as issuer %q account %q secret %q", key.Issuer(), key.AccountName(), key.Secret())
 	}
 	handle, err := srv.TOTPFactor(svc, identity, f.SID)
@@ -68,21 +68,21 @@ func TestTOTPEnrollmentThroughTheAPI(t *testing.T) {
 		t.Fatalf("app code %s (%v), fake's code %s", appCode, err, handle.Code())
 	}
 
-	_, err = c.Challenges.Create(ctx, svc, identity, &verify.CreateChallengeParams{FactorSID: f.SID, AuthPayload: appCode})
+	_, err = c.Challenges.Create(ctx, svc, identity, &verify.CreateChallengeParams{FactorSID: f.SID, AuthPayload: verify.NewSecret(appCode)})
 	if !errors.Is(err, verify.ErrFactorNotVerified) {
 		t.Fatalf("challenge on an unverified factor: %v, want ErrFactorNotVerified", err)
 	}
 	wantAPIError(t, "challenge on an unverified factor", err, http.StatusForbidden, 60318)
 
-	got, err := c.Factors.Verify(ctx, svc, identity, f.SID, wrongCode(appCode))
+	got, err := c.Factors.Verify(ctx, svc, identity, f.SID, &verify.VerifyFactorParams{AuthPayload: verify.NewSecret(wrongCode(appCode))})
 	if err != nil || got.Status != verify.FactorStatusUnverified {
 		t.Fatalf("wrong code: %+v %v, want 200 with status unverified", got, err)
 	}
-	got, err = c.Factors.Verify(ctx, svc, identity, f.SID, appCode)
+	got, err = c.Factors.Verify(ctx, svc, identity, f.SID, &verify.VerifyFactorParams{AuthPayload: verify.NewSecret(appCode)})
 	if err != nil || got.Status != verify.FactorStatusVerified {
 		t.Fatalf("right code: %+v %v, want verified", got, err)
 	}
-	ch, err := c.Challenges.Create(ctx, svc, identity, &verify.CreateChallengeParams{FactorSID: f.SID, AuthPayload: handle.Code()})
+	ch, err := c.Challenges.Create(ctx, svc, identity, &verify.CreateChallengeParams{FactorSID: f.SID, AuthPayload: verify.NewSecret(handle.Code())})
 	if err != nil || !ch.Status.IsApproved() {
 		t.Fatalf("challenge on the verified factor: %+v %v", ch, err)
 	}
@@ -113,24 +113,24 @@ func TestFactorVerifyAttemptLimit(t *testing.T) {
 	handle, _ := srv.TOTPFactor(svc, identity, f.SID)
 	wrong := wrongCode(handle.Code())
 	for i := 1; i <= 5; i++ {
-		got, err := c.Factors.Verify(ctx, svc, identity, f.SID, wrong)
+		got, err := c.Factors.Verify(ctx, svc, identity, f.SID, &verify.VerifyFactorParams{AuthPayload: verify.NewSecret(wrong)})
 		if err != nil || got.Status != verify.FactorStatusUnverified {
 			t.Fatalf("wrong try %d: %v %v, want unverified", i, got, err)
 		}
 	}
-	_, err = c.Factors.Verify(ctx, svc, identity, f.SID, wrong)
+	_, err = c.Factors.Verify(ctx, svc, identity, f.SID, &verify.VerifyFactorParams{AuthPayload: verify.NewSecret(wrong)})
 	wantAPIError(t, "sixth wrong code", err, http.StatusTooManyRequests, 60310)
-	_, err = c.Factors.Verify(ctx, svc, identity, f.SID, handle.Code())
+	_, err = c.Factors.Verify(ctx, svc, identity, f.SID, &verify.VerifyFactorParams{AuthPayload: verify.NewSecret(handle.Code())})
 	wantAPIError(t, "right code after the limit", err, http.StatusTooManyRequests, 60310)
 
 	// A code of the wrong length is a bad request and does not count.
 	g, _ := c.Factors.CreateTOTP(ctx, svc, identity, &verify.CreateTOTPFactorParams{FriendlyName: "other"})
 	for i := 0; i < 7; i++ {
-		_, err = c.Factors.Verify(ctx, svc, identity, g.SID, "12")
+		_, err = c.Factors.Verify(ctx, svc, identity, g.SID, &verify.VerifyFactorParams{AuthPayload: verify.NewSecret("12")})
 		wantAPIError(t, "2-character code", err, http.StatusBadRequest, 60306)
 	}
 	gh, _ := srv.TOTPFactor(svc, identity, g.SID)
-	if got, err := c.Factors.Verify(ctx, svc, identity, g.SID, gh.Code()); err != nil || got.Status != verify.FactorStatusVerified {
+	if got, err := c.Factors.Verify(ctx, svc, identity, g.SID, &verify.VerifyFactorParams{AuthPayload: verify.NewSecret(gh.Code())}); err != nil || got.Status != verify.FactorStatusVerified {
 		t.Fatalf("right code after refused ones: %v %v", got, err)
 	}
 }
@@ -144,18 +144,18 @@ func TestTOTPConfigAndSecretAreKept(t *testing.T) {
 	svc := srv.ServiceSID()
 	const secret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
 	f, err := c.Factors.CreateTOTP(ctx, svc, identity, &verify.CreateTOTPFactorParams{
-		FriendlyName: "token", Secret: secret, TimeStep: 60, Skew: verify.Ptr(0), CodeLength: 8,
+		FriendlyName: "token", Secret: verify.NewSecret(secret), TimeStep: 60 * time.Second, Skew: verify.Ptr(0), CodeLength: 8,
 		Alg: verify.TOTPAlgorithmSHA512, Metadata: verify.StringMap{"os": "test"},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (verify.FactorConfig{Alg: verify.TOTPAlgorithmSHA512, Skew: 0, CodeLength: 8, TimeStep: 60}); f.Config != want ||
-		f.Binding.Secret != secret || f.Metadata["os"] != "test" {
-		t.Fatalf("factor %+v secret %q, want config %+v and the given secret", f.Factor, f.Binding.Secret, want)
+	if want := (verify.FactorConfig{Alg: verify.TOTPAlgorithmSHA512, Skew: 0, CodeLength: 8, TimeStep: 60 * time.Second}); f.Config != want ||
+		f.Binding.Secret.Reveal() != secret || f.Metadata["os"] != "test" {
+		t.Fatalf("factor %+v secret %q, want config %+v and the given secret", f.Factor, f.Binding.Secret.Reveal(), want)
 	}
-	if !strings.HasSuffix(f.Binding.URI, "&algorithm=SHA512&digits=8&period=60") {
-		t.Errorf("URI %s does not carry the config", f.Binding.URI)
+	if !strings.HasSuffix(f.Binding.URI.Reveal(), "&algorithm=SHA512&digits=8&period=60") {
+		t.Errorf("URI %s does not carry the config", f.Binding.URI.Reveal())
 	}
 	handle, _ := srv.TOTPFactor(svc, identity, f.SID)
 	now := srv.Now()
@@ -164,14 +164,14 @@ func TestTOTPConfigAndSecretAreKept(t *testing.T) {
 		t.Fatalf("handle code %s, want %s from the given secret", got, want)
 	}
 
-	up, err := c.Factors.Update(ctx, svc, identity, f.SID, &verify.UpdateFactorParams{CodeLength: 6, TimeStep: 30, FriendlyName: "renamed"})
-	if err != nil || up.Config.CodeLength != 6 || up.Config.TimeStep != 30 || up.Config.Alg != verify.TOTPAlgorithmSHA512 || up.FriendlyName != "renamed" {
+	up, err := c.Factors.Update(ctx, svc, identity, f.SID, &verify.UpdateFactorParams{CodeLength: 6, TimeStep: 30 * time.Second, FriendlyName: "renamed"})
+	if err != nil || up.Config.CodeLength != 6 || up.Config.TimeStep != 30*time.Second || up.Config.Alg != verify.TOTPAlgorithmSHA512 || up.FriendlyName != "renamed" {
 		t.Fatalf("update: %+v %v", up, err)
 	}
 	if code := handle.Code(); len(code) != 6 {
 		t.Fatalf("handle code %q after CodeLength 6", code)
 	}
-	if got, err := c.Factors.Verify(ctx, svc, identity, f.SID, handle.Code()); err != nil || got.Status != verify.FactorStatusVerified {
+	if got, err := c.Factors.Verify(ctx, svc, identity, f.SID, &verify.VerifyFactorParams{AuthPayload: verify.NewSecret(handle.Code())}); err != nil || got.Status != verify.FactorStatusVerified {
 		t.Fatalf("verify with the new config: %v %v", got, err)
 	}
 	_, err = c.Factors.Update(ctx, svc, identity, f.SID, &verify.UpdateFactorParams{NotificationToken: strings.Repeat("t", 40)})
@@ -222,7 +222,7 @@ func TestPushFactorWithAccountCredentials(t *testing.T) {
 		t.Fatal(err)
 	}
 	if f.Status != verify.FactorStatusUnverified || f.Binding.Alg != "ES256" || f.Binding.PublicKey != params.PublicKey ||
-		f.Binding.Secret != "" || f.Config.AppID != "com.example.app" || f.Config.NotificationPlatform != verify.NotificationPlatformNone ||
+		f.Binding.Secret.Reveal() != "" || f.Config.AppID != "com.example.app" || f.Config.NotificationPlatform != verify.NotificationPlatformNone ||
 		f.Config.SDKVersion != "1.2.3" || f.Metadata["os"] != "Android" {
 		t.Fatalf("created push factor %+v binding %v", f.Factor, f.Binding)
 	}
@@ -235,10 +235,10 @@ func TestPushFactorWithAccountCredentials(t *testing.T) {
 	for name, payload := range map[string]string{
 		"another key": sign(other, f.SID), "another SID": sign(key, "YF00000000000000000000000000000000"), "not base64": "%%%",
 	} {
-		_, err := c.Factors.Verify(ctx, svc, identity, f.SID, payload)
+		_, err := c.Factors.Verify(ctx, svc, identity, f.SID, &verify.VerifyFactorParams{AuthPayload: verify.NewSecret(payload)})
 		wantAPIError(t, name, err, http.StatusForbidden, 60311)
 	}
-	got, err := c.Factors.Verify(ctx, svc, identity, f.SID, sign(key, f.SID))
+	got, err := c.Factors.Verify(ctx, svc, identity, f.SID, &verify.VerifyFactorParams{AuthPayload: verify.NewSecret(sign(key, f.SID))})
 	if err != nil || got.Status != verify.FactorStatusVerified {
 		t.Fatalf("signed SID: %+v %v, want verified", got, err)
 	}

@@ -47,7 +47,7 @@ func TestFailedFactorVerificationChangesNothing(t *testing.T) {
 	before := &f.Factor
 	handle, _ := srv.TOTPFactor(svc, identity, f.SID)
 	change := func(code string) *verify.UpdateFactorParams {
-		return &verify.UpdateFactorParams{AuthPayload: code, FriendlyName: "renamed", CodeLength: 8, Skew: verify.Ptr(0), TimeStep: 60}
+		return &verify.UpdateFactorParams{AuthPayload: verify.NewSecret(code), FriendlyName: "renamed", CodeLength: 8, Skew: verify.Ptr(0), TimeStep: 60 * time.Second}
 	}
 	srv.Advance(time.Minute) // a change would move date_updated
 
@@ -62,7 +62,7 @@ func TestFailedFactorVerificationChangesNothing(t *testing.T) {
 	unchanged("a 2-character code", f.SID, before)
 
 	for i := 2; i <= 5; i++ { // the first wrong code above counted
-		if _, err := c.Factors.Verify(ctx, svc, identity, f.SID, wrongCode(handle.Code())); err != nil {
+		if _, err := c.Factors.Verify(ctx, svc, identity, f.SID, &verify.VerifyFactorParams{AuthPayload: verify.NewSecret(wrongCode(handle.Code()))}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -85,7 +85,7 @@ func TestFailedFactorVerificationChangesNothing(t *testing.T) {
 	digest := sha256.Sum256([]byte("YF00000000000000000000000000000000"))
 	sig, _ := ecdsa.SignASN1(rand.Reader, key, digest[:])
 	_, err = c.Factors.Update(ctx, svc, identity, p.SID, &verify.UpdateFactorParams{
-		AuthPayload: base64.StdEncoding.EncodeToString(sig), FriendlyName: "renamed",
+		AuthPayload: verify.NewSecret(base64.StdEncoding.EncodeToString(sig)), FriendlyName: "renamed",
 		NotificationPlatform: verify.NotificationPlatformFCM, NotificationToken: strings.Repeat("t", 64), SDKVersion: "9.9"})
 	wantAPIError(t, "a bad push signature with changes", err, http.StatusForbidden, 60311)
 	unchanged("a bad push signature", p.SID, &p.Factor)
@@ -95,13 +95,13 @@ func TestFailedFactorVerificationChangesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	code, err := totp.GenerateCodeCustom(g.Binding.Secret, srv.Now(),
+	code, err := totp.GenerateCodeCustom(g.Binding.Secret.Reveal(), srv.Now(),
 		totp.ValidateOpts{Period: 60, Digits: otp.DigitsEight, Algorithm: otp.AlgorithmSHA1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	got, err = c.Factors.Update(ctx, svc, identity, g.SID, change(code))
-	want := verify.FactorConfig{Alg: verify.TOTPAlgorithmSHA1, Skew: 0, CodeLength: 8, TimeStep: 60}
+	want := verify.FactorConfig{Alg: verify.TOTPAlgorithmSHA1, Skew: 0, CodeLength: 8, TimeStep: 60 * time.Second}
 	if err != nil || got.Status != verify.FactorStatusVerified || got.FriendlyName != "renamed" || got.Config != want {
 		t.Errorf("right code with changes: %+v %v, want verified, renamed, config %+v", got, err, want)
 	}

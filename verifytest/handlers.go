@@ -160,7 +160,7 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
 		err = fail(http.StatusForbidden, codeFactorNotVerified, "The Factor %s is not verified", f.sid)
 	case f.kind == verify.FactorTypePush && (params.Details == nil || params.Details.Message == ""):
 		err = badRequest("Details.Message is required for push factors")
-	case f.kind == verify.FactorTypePush && params.AuthPayload != "":
+	case f.kind == verify.FactorTypePush && !params.AuthPayload.IsZero():
 		err = badRequest("AuthPayload on Create is only for totp factors")
 	}
 	if err != nil {
@@ -179,14 +179,14 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
 		seq: s.nextSeq(), sid: newSID("YC"), serviceSID: r.PathValue("service"), entity: ent, factor: f,
 		created: now, updated: now, expires: expires.UTC().Truncate(time.Second),
 		status: verify.StatusPending, reason: verify.ReasonNone,
-		details: params.Details, hidden: params.HiddenDetails,
+		details: params.Details, hidden: params.HiddenDetails.Reveal(),
 	}
 	if c.details != nil {
 		c.detailsDate = now
 	}
 	ent.challenges = append(ent.challenges, c)
-	if params.AuthPayload != "" {
-		if s.totpValid(f, params.AuthPayload, now) {
+	if !params.AuthPayload.IsZero() {
+		if s.totpValid(f, params.AuthPayload.Reveal(), now) {
 			c.respond(verify.StatusApproved, now)
 			s.challengeAnswered(c)
 		} else {
@@ -202,7 +202,7 @@ func (s *Server) parseCreate(r *http.Request) (*verify.CreateChallengeParams, ti
 	if perr != nil {
 		return nil, time.Time{}, perr
 	}
-	p := &verify.CreateChallengeParams{FactorSID: f.Get("FactorSid"), AuthPayload: f.Get("AuthPayload")}
+	p := &verify.CreateChallengeParams{FactorSID: f.Get("FactorSid"), AuthPayload: verify.NewSecret(f.Get("AuthPayload"))}
 	var expires time.Time
 	if v := f.Get("ExpirationDate"); v != "" {
 		t, err := time.Parse(time.RFC3339, v)
@@ -225,7 +225,7 @@ func (s *Server) parseCreate(r *http.Request) (*verify.CreateChallengeParams, ti
 	if err != nil {
 		return nil, expires, err
 	}
-	p.HiddenDetails = hidden
+	p.HiddenDetails = verify.NewSecretMap(hidden)
 	if err := validation(p.Validate()); err != nil {
 		return nil, expires, err
 	}
@@ -289,7 +289,7 @@ func (s *Server) handleUpdate(w http.ResponseWriter, r *http.Request) {
 		reply(w, 0, nil, perr)
 		return
 	}
-	params := &verify.UpdateChallengeParams{AuthPayload: form.Get("AuthPayload"), Metadata: metadata}
+	params := &verify.UpdateChallengeParams{AuthPayload: verify.NewSecret(form.Get("AuthPayload")), Metadata: metadata}
 	if err := validation(params.Validate()); err != nil {
 		reply(w, 0, nil, err)
 		return
@@ -315,11 +315,12 @@ func (s *Server) answer(c *challenge, p *verify.UpdateChallengeParams) *apiError
 	case verify.StatusApproved, verify.StatusDenied:
 		return fail(http.StatusForbidden, codeAlreadyResponded, "Challenge %s was already %s", c.sid, c.status)
 	}
-	if p.AuthPayload == "" {
+	if p.AuthPayload.IsZero() {
 		return badRequest("AuthPayload is required to verify a challenge")
 	}
+	payload := p.AuthPayload.Reveal()
 	if c.factor.kind == verify.FactorTypeTOTP {
-		if err := checkTOTPCodeLength(p.AuthPayload); err != nil {
+		if err := checkTOTPCodeLength(payload); err != nil {
 			return err
 		}
 	}
@@ -332,7 +333,7 @@ func (s *Server) answer(c *challenge, p *verify.UpdateChallengeParams) *apiError
 		if c.wrongAttempts > maxWrongAttempts {
 			return fail(http.StatusTooManyRequests, codeMaxAttempts, "Max check attempts reached for challenge %s", c.sid)
 		}
-		if s.totpValid(c.factor, p.AuthPayload, now) {
+		if s.totpValid(c.factor, payload, now) {
 			c.respond(verify.StatusApproved, now)
 			s.challengeAnswered(c)
 			return nil
@@ -344,7 +345,7 @@ func (s *Server) answer(c *challenge, p *verify.UpdateChallengeParams) *apiError
 		}
 		return nil
 	default:
-		status, err := s.verifyPushPayload(c, p.AuthPayload)
+		status, err := s.verifyPushPayload(c, payload)
 		if err != nil {
 			return fail(http.StatusForbidden, codeVerifyFailed, "Verification failed: %v", err)
 		}
@@ -363,11 +364,11 @@ func (s *Server) handleNotify(w http.ResponseWriter, r *http.Request) {
 	ttl := verify.MaxNotifyTTL
 	if v := form.Get("Ttl"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 || n > verify.MaxNotifyTTL {
+		if err != nil || n < 0 || time.Duration(n)*time.Second > verify.MaxNotifyTTL {
 			reply(w, 0, nil, badRequest("Ttl must be an integer between 0 and 300"))
 			return
 		}
-		ttl = n
+		ttl = time.Duration(n) * time.Second
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -15,7 +15,7 @@ func TestOnlyAccountCredentials(t *testing.T) {
 	srv, _ := newFake(t, nil)
 	c := srv.Client(verify.WithAPIKey(srv.AccountSID(), "SK0123456789abcdef0123456789abcdef", srv.AuthToken()))
 	defer c.CloseIdleConnections()
-	_, err := c.Entities.Create(ctx, srv.ServiceSID(), identity)
+	_, err := c.Entities.Create(ctx, srv.ServiceSID(), identity, nil)
 	if !errors.Is(err, verify.ErrUnauthorized) {
 		t.Fatalf("an API key: %v, want ErrUnauthorized", err)
 	}
@@ -34,7 +34,7 @@ func TestSameTOTPCodeTwice(t *testing.T) {
 	}
 	code := f.Code()
 	for i := 1; i <= 2; i++ {
-		ch, err := c.Challenges.Create(ctx, srv.ServiceSID(), identity, &verify.CreateChallengeParams{FactorSID: f.SID, AuthPayload: code})
+		ch, err := c.Challenges.Create(ctx, srv.ServiceSID(), identity, &verify.CreateChallengeParams{FactorSID: f.SID, AuthPayload: verify.NewSecret(code)})
 		if err != nil || !ch.Status.IsApproved() {
 			t.Fatalf("code %s, use %d: %v %v, want approved", code, i, ch, err)
 		}

@@ -23,7 +23,7 @@ func TestWithListener(t *testing.T) {
 		t.Errorf("URL %s, want http://%s", srv.URL, l.Addr())
 	}
 	c := srv.Client()
-	if _, err := c.Entities.Create(ctx, srv.ServiceSID(), identity); err != nil {
+	if _, err := c.Entities.Create(ctx, srv.ServiceSID(), identity, nil); err != nil {
 		t.Errorf("a call through the listener: %v", err)
 	}
 	c.CloseIdleConnections()

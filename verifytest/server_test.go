@@ -24,11 +24,11 @@ func TestTOTPApprovesRightCodeAndCountsWrongOnes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ch, err := c.Challenges.Create(ctx, srv.ServiceSID(), identity, &verify.CreateChallengeParams{FactorSID: f.SID, AuthPayload: f.Code()})
+	ch, err := c.Challenges.Create(ctx, srv.ServiceSID(), identity, &verify.CreateChallengeParams{FactorSID: f.SID, AuthPayload: verify.NewSecret(f.Code())})
 	if err != nil || !ch.Status.IsApproved() || ch.FactorType != verify.FactorTypeTOTP || ch.DateResponded.IsZero() {
 		t.Fatalf("right code on Create: %+v %v", ch, err)
 	}
-	if _, err := c.Challenges.Update(ctx, srv.ServiceSID(), identity, ch.SID, &verify.UpdateChallengeParams{AuthPayload: f.Code()}); !errors.Is(err, verify.ErrChallengeAlreadyResponded) {
+	if _, err := c.Challenges.Update(ctx, srv.ServiceSID(), identity, ch.SID, &verify.UpdateChallengeParams{AuthPayload: verify.NewSecret(f.Code())}); !errors.Is(err, verify.ErrChallengeAlreadyResponded) {
 		t.Errorf("update of an approved challenge: %v, want ErrChallengeAlreadyResponded", err)
 	}
 
@@ -38,12 +38,12 @@ func TestTOTPApprovesRightCodeAndCountsWrongOnes(t *testing.T) {
 	}
 	wrong := wrongCode(f.Code())
 	for i := 1; i <= 5; i++ {
-		got, err := c.Challenges.Update(ctx, srv.ServiceSID(), identity, ch.SID, &verify.UpdateChallengeParams{AuthPayload: wrong})
+		got, err := c.Challenges.Update(ctx, srv.ServiceSID(), identity, ch.SID, &verify.UpdateChallengeParams{AuthPayload: verify.NewSecret(wrong)})
 		if err != nil || !got.Status.IsPending() {
 			t.Fatalf("wrong try %d: %v %v, want pending", i, got, err)
 		}
 	}
-	_, err = c.Challenges.Update(ctx, srv.ServiceSID(), identity, ch.SID, &verify.UpdateChallengeParams{AuthPayload: wrong})
+	_, err = c.Challenges.Update(ctx, srv.ServiceSID(), identity, ch.SID, &verify.UpdateChallengeParams{AuthPayload: verify.NewSecret(wrong)})
 	var apiErr *verify.APIError
 	if !errors.As(err, &apiErr) || apiErr.Code != 60308 || apiErr.Status != 429 || !errors.Is(err, verify.ErrRateLimited) {
 		t.Fatalf("sixth wrong try: %v, want 60308/429", err)
@@ -82,9 +82,9 @@ func TestPushDeviceApprovesWhileWaitPolls(t *testing.T) {
 	ch, err := c.Challenges.Create(ctx, srv.ServiceSID(), identity, &verify.CreateChallengeParams{
 		FactorSID:     dev.FactorSID,
 		Details:       &verify.Details{Message: "Log in to Example?", Fields: []verify.Field{{Label: "IP", Value: "203.0.113.7"}, {Label: "City", Value: "Lyon"}}},
-		HiddenDetails: map[string]string{"session": "s-1"},
+		HiddenDetails: verify.NewSecretMap(map[string]string{"session": "s-1"}),
 	})
-	if err != nil || !ch.Status.IsPending() || ch.Details.Message != "Log in to Example?" || len(ch.Details.Fields) != 2 || ch.HiddenDetails["session"] != "s-1" {
+	if err != nil || !ch.Status.IsPending() || ch.Details.Message != "Log in to Example?" || len(ch.Details.Fields) != 2 || ch.HiddenDetails.Reveal()["session"] != "s-1" {
 		t.Fatalf("create push: %+v %v", ch, err)
 	}
 	if got := ch.ExpirationDate.Sub(ch.DateCreated); got != 5*time.Minute {
@@ -128,13 +128,13 @@ func TestPushRejectsTamperedOrForeignPayloads(t *testing.T) {
 	ch3, _ := c.Challenges.Create(ctx, srv.ServiceSID(), "other-user-0002", &verify.CreateChallengeParams{FactorSID: other.FactorSID, Details: &verify.Details{Message: "ok?"}})
 	foreign, _ := other.SignedPayload(ctx, ch3.SID, verify.StatusApproved) // signed by another key, over another challenge
 	for name, payload := range map[string]string{"tampered": tampered, "foreign": foreign, "garbage": "not-a-jwt"} {
-		_, err := c.Challenges.Update(ctx, srv.ServiceSID(), identity, ch.SID, &verify.UpdateChallengeParams{AuthPayload: payload})
+		_, err := c.Challenges.Update(ctx, srv.ServiceSID(), identity, ch.SID, &verify.UpdateChallengeParams{AuthPayload: verify.NewSecret(payload)})
 		var apiErr *verify.APIError
 		if !errors.As(err, &apiErr) || apiErr.Code != 60324 || apiErr.Status != 403 || !errors.Is(err, verify.ErrVerificationFailed) {
 			t.Errorf("%s payload: %v, want 60324", name, err)
 		}
 	}
-	if got, err := c.Challenges.Update(ctx, srv.ServiceSID(), identity, ch.SID, &verify.UpdateChallengeParams{AuthPayload: good}); err != nil || !got.Status.IsApproved() {
+	if got, err := c.Challenges.Update(ctx, srv.ServiceSID(), identity, ch.SID, &verify.UpdateChallengeParams{AuthPayload: verify.NewSecret(good)}); err != nil || !got.Status.IsApproved() {
 		t.Errorf("good payload after failures: %v %v", got, err)
 	}
 }
@@ -216,7 +216,7 @@ func TestListPagesFiltersAndOrder(t *testing.T) {
 	for i := 0; i < 7; i++ {
 		p := &verify.CreateChallengeParams{FactorSID: f.SID}
 		if i%2 == 0 {
-			p.AuthPayload = f.Code()
+			p.AuthPayload = verify.NewSecret(f.Code())
 		}
 		ch, err := c.Challenges.Create(ctx, srv.ServiceSID(), identity, p)
 		if err != nil {
@@ -228,7 +228,7 @@ func TestListPagesFiltersAndOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	page, err := c.Challenges.ListPage(ctx, srv.ServiceSID(), identity, &verify.ListChallengesParams{FactorSID: f.SID, PageSize: 3})
+	page, err := c.Challenges.ListPage(ctx, srv.ServiceSID(), identity, &verify.ListChallengesParams{FactorSID: f.SID, ListParams: verify.ListParams{PageSize: 3}})
 	if err != nil || len(page.Items) != 3 || !page.HasNext() {
 		t.Fatalf("first page: %v %v", page, err)
 	}
@@ -238,7 +238,7 @@ func TestListPagesFiltersAndOrder(t *testing.T) {
 	}
 
 	var got []string
-	for ch, err := range c.Challenges.List(ctx, srv.ServiceSID(), identity, &verify.ListChallengesParams{FactorSID: f.SID, PageSize: 3}) {
+	for ch, err := range c.Challenges.List(ctx, srv.ServiceSID(), identity, &verify.ListChallengesParams{FactorSID: f.SID, ListParams: verify.ListParams{PageSize: 3}}) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -248,7 +248,7 @@ func TestListPagesFiltersAndOrder(t *testing.T) {
 		t.Errorf("asc order:\n got %v\nwant %v", got, sids)
 	}
 	var desc []string
-	for ch, err := range c.Challenges.List(ctx, srv.ServiceSID(), identity, &verify.ListChallengesParams{FactorSID: f.SID, Order: verify.OrderDesc, PageSize: 2, Limit: 3}) {
+	for ch, err := range c.Challenges.List(ctx, srv.ServiceSID(), identity, &verify.ListChallengesParams{FactorSID: f.SID, Order: verify.OrderDesc, ListParams: verify.ListParams{PageSize: 2, Limit: 3}}) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -274,9 +274,9 @@ func TestNotifyLimitAndTTL(t *testing.T) {
 	srv, c := newFake(t, nil)
 	dev, _ := srv.NewPushDevice(srv.ServiceSID(), identity)
 	ch, _ := c.Challenges.Create(ctx, srv.ServiceSID(), identity, &verify.CreateChallengeParams{FactorSID: dev.FactorSID, Details: &verify.Details{Message: "ok?"}})
-	for i, ttl := range []*int{nil, verify.Ptr(0), verify.Ptr(150)} {
+	for i, ttl := range []*time.Duration{nil, verify.Ptr(time.Duration(0)), verify.Ptr(150 * time.Second)} {
 		n, err := c.Challenges.Notify(ctx, srv.ServiceSID(), identity, ch.SID, &verify.NotifyParams{TTL: ttl})
-		want := 300
+		want := 5 * time.Minute
 		if ttl != nil {
 			want = *ttl
 		}
@@ -423,7 +423,7 @@ func TestConcurrentCreatesAreAllKept(t *testing.T) {
 	}
 	wg.Wait()
 	n := 0
-	for ch, err := range c.Challenges.List(ctx, srv.ServiceSID(), identity, &verify.ListChallengesParams{PageSize: 7}) {
+	for ch, err := range c.Challenges.List(ctx, srv.ServiceSID(), identity, &verify.ListChallengesParams{ListParams: verify.ListParams{PageSize: 7}}) {
 		if err != nil || !seen[ch.SID] {
 			t.Fatalf("%v %v", ch, err)
 		}

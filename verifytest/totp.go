@@ -108,10 +108,10 @@ func (o TOTPOptions) validateOpts() (totp.ValidateOpts, error) {
 		return totp.ValidateOpts{}, errors.New("verifytest: TOTP Algorithm must be sha1, sha256 or sha512")
 	case o.CodeLength < verify.MinTOTPCodeLength || o.CodeLength > verify.MaxTOTPCodeLength:
 		return totp.ValidateOpts{}, errors.New("verifytest: TOTP CodeLength must be 3 to 8")
-	case o.TimeStep < verify.MinTOTPTimeStep*time.Second || o.TimeStep > verify.MaxTOTPTimeStep*time.Second || o.TimeStep%time.Second != 0:
+	case o.TimeStep < verify.MinTOTPTimeStep || o.TimeStep > verify.MaxTOTPTimeStep || o.TimeStep%time.Second != 0:
 		return totp.ValidateOpts{}, errors.New("verifytest: TOTP TimeStep must be whole seconds from 20 to 60")
 	}
-	return totpOpts(totp.ValidateOpts{}, int(o.TimeStep/time.Second), &skew, o.CodeLength, verify.TOTPAlgorithm(o.Algorithm)), nil
+	return totpOpts(totp.ValidateOpts{}, o.TimeStep, &skew, o.CodeLength, verify.TOTPAlgorithm(o.Algorithm)), nil
 }
 
 // defaultTOTP is a TOTP factor's config when nothing else is asked for:
@@ -120,12 +120,12 @@ var defaultTOTP = totp.ValidateOpts{Period: 30, Skew: 1, Digits: otp.DigitsSix, 
 
 // totpOpts applies checked config values to base; zero values (nil skew)
 // keep base's, and a zero base takes the defaults.
-func totpOpts(base totp.ValidateOpts, timeStep int, skew *int, codeLength int, alg verify.TOTPAlgorithm) totp.ValidateOpts {
+func totpOpts(base totp.ValidateOpts, timeStep time.Duration, skew *int, codeLength int, alg verify.TOTPAlgorithm) totp.ValidateOpts {
 	if base == (totp.ValidateOpts{}) {
 		base = defaultTOTP
 	}
 	if timeStep != 0 {
-		base.Period = uint(timeStep)
+		base.Period = uint(timeStep / time.Second)
 	}
 	if skew != nil {
 		base.Skew = uint(*skew)

@@ -25,7 +25,7 @@ func TestTOTPUpdateRefusesCodesOfTheWrongLength(t *testing.T) {
 		t.Fatal(err)
 	}
 	update := func(code string) (*verify.Challenge, error) {
-		return c.Challenges.Update(ctx, srv.ServiceSID(), identity, ch.SID, &verify.UpdateChallengeParams{AuthPayload: code})
+		return c.Challenges.Update(ctx, srv.ServiceSID(), identity, ch.SID, &verify.UpdateChallengeParams{AuthPayload: verify.NewSecret(code)})
 	}
 	for i := 0; i < 6; i++ { // six: enough to reach 60308 if they counted
 		for _, code := range []string{"12", "123456789"} {
@@ -73,7 +73,7 @@ func TestTOTPSkewZeroMeansZero(t *testing.T) {
 			f.CodeAt(midStep.Add(-30 * time.Second)): tc.previous,
 			f.Code():                                 verify.StatusApproved,
 		} {
-			ch, err := c.Challenges.Create(ctx, srv.ServiceSID(), identity, &verify.CreateChallengeParams{FactorSID: f.SID, AuthPayload: code})
+			ch, err := c.Challenges.Create(ctx, srv.ServiceSID(), identity, &verify.CreateChallengeParams{FactorSID: f.SID, AuthPayload: verify.NewSecret(code)})
 			if err != nil || ch.Status != want {
 				t.Errorf("skew %v: %v %v, want %s", fmtSkew(tc.skew), ch, err, want)
 			}
@@ -93,13 +93,13 @@ func fmtSkew(p *int) string {
 func TestSecretsTheCodesCannotUseAreRefused(t *testing.T) {
 	srv, c := newFake(t, nil)
 	for _, secret := range []string{"ABCDEFGH=", "MFRGGZDF=="} {
-		_, err := c.Factors.CreateTOTP(ctx, srv.ServiceSID(), identity, &verify.CreateTOTPFactorParams{FriendlyName: "x", Secret: secret})
+		_, err := c.Factors.CreateTOTP(ctx, srv.ServiceSID(), identity, &verify.CreateTOTPFactorParams{FriendlyName: "x", Secret: verify.NewSecret(secret)})
 		var ve *verify.ValidationError
 		if !errors.As(err, &ve) || ve.Field != "Binding.Secret" {
 			t.Errorf("secret %q: err = %v, want a *ValidationError for Binding.Secret", secret, err)
 		}
 	}
-	f, err := c.Factors.CreateTOTP(ctx, srv.ServiceSID(), identity, &verify.CreateTOTPFactorParams{FriendlyName: "x", Secret: "MFRGG==="})
+	f, err := c.Factors.CreateTOTP(ctx, srv.ServiceSID(), identity, &verify.CreateTOTPFactorParams{FriendlyName: "x", Secret: verify.NewSecret("MFRGG===")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +107,7 @@ func TestSecretsTheCodesCannotUseAreRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, err := c.Factors.Verify(ctx, srv.ServiceSID(), identity, f.SID, h.Code()); err != nil || got.Status != verify.FactorStatusVerified {
+	if got, err := c.Factors.Verify(ctx, srv.ServiceSID(), identity, f.SID, &verify.VerifyFactorParams{AuthPayload: verify.NewSecret(h.Code())}); err != nil || got.Status != verify.FactorStatusVerified {
 		t.Fatalf("padded secret: %v %v", got, err)
 	}
 }

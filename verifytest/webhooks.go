@@ -57,7 +57,7 @@ func (s *Server) webhookWire(h *webhook) webhookJSON {
 // parseWebhookUpdate reads the fields Create and Update share.
 func parseWebhookUpdate(form url.Values) verify.UpdateWebhookParams {
 	p := verify.UpdateWebhookParams{
-		FriendlyName: form.Get("FriendlyName"), URL: form.Get("WebhookUrl"),
+		FriendlyName: form.Get("FriendlyName"), WebhookURL: form.Get("WebhookUrl"),
 		Status: verify.WebhookStatus(form.Get("Status")), Version: verify.WebhookVersion(form.Get("Version")),
 	}
 	for _, e := range form["EventTypes"] {
@@ -108,7 +108,7 @@ func (s *Server) createWebhook(r *http.Request, p verify.CreateWebhookParams) (a
 func (s *Server) addWebhook(svc *service, p verify.CreateWebhookParams) *webhook {
 	now := s.now()
 	h := &webhook{
-		sid: newSID("YW"), serviceSID: svc.sid, friendlyName: p.FriendlyName, url: p.URL,
+		sid: newSID("YW"), serviceSID: svc.sid, friendlyName: p.FriendlyName, url: p.WebhookURL,
 		events: p.EventTypes, status: p.Status, version: p.Version, created: now, updated: now,
 	}
 	svc.webhooks = append(svc.webhooks, h)
@@ -128,7 +128,7 @@ func (s *Server) WebhookURL(rawURL string, events ...verify.EventType) (sid stri
 	if len(events) == 0 {
 		events = []verify.EventType{verify.EventAll}
 	}
-	p := verify.CreateWebhookParams{FriendlyName: webhookHelperName, URL: rawURL,
+	p := verify.CreateWebhookParams{FriendlyName: webhookHelperName, WebhookURL: rawURL,
 		EventTypes: append([]verify.EventType(nil), events...)}
 	if err := p.Validate(); err != nil {
 		return "", err
@@ -155,8 +155,8 @@ func (s *Server) patchWebhook(r *http.Request, p verify.UpdateWebhookParams) (an
 	if p.FriendlyName != "" {
 		h.friendlyName = p.FriendlyName
 	}
-	if p.URL != "" {
-		h.url = p.URL
+	if p.WebhookURL != "" {
+		h.url = p.WebhookURL
 	}
 	if len(p.EventTypes) > 0 {
 		h.events = p.EventTypes

@@ -23,7 +23,7 @@ func TestWebhookLifecycle(t *testing.T) {
 	svc := srv.ServiceSID()
 	events := []verify.EventType{verify.EventChallengeApproved, verify.EventChallengeDenied}
 	w, err := c.Webhooks.Create(ctx, svc, &verify.CreateWebhookParams{
-		FriendlyName: "login", URL: "https://example.com/hooks/verify", EventTypes: events})
+		FriendlyName: "login", WebhookURL: "https://example.com/hooks/verify", EventTypes: events})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +49,7 @@ func TestWebhookLifecycle(t *testing.T) {
 		!up.DateCreated.Equal(w.DateCreated) || up.DateUpdated.Sub(w.DateUpdated) != time.Minute {
 		t.Fatalf("updated webhook %+v", up)
 	}
-	up, err = c.Webhooks.Update(ctx, svc, w.SID, &verify.UpdateWebhookParams{URL: "http://127.0.0.1:9/hook", FriendlyName: "local"})
+	up, err = c.Webhooks.Update(ctx, svc, w.SID, &verify.UpdateWebhookParams{WebhookURL: "http://127.0.0.1:9/hook", FriendlyName: "local"})
 	if err != nil || up.WebhookURL != "http://127.0.0.1:9/hook" || up.FriendlyName != "local" || up.Status != verify.WebhookStatusDisabled {
 		t.Fatalf("second update: %+v %v", up, err)
 	}
@@ -76,7 +76,7 @@ func TestWebhookListAndServices(t *testing.T) {
 	var sids []string
 	for _, name := range []string{"a", "b", "c"} {
 		w, err := c.Webhooks.Create(ctx, svc, &verify.CreateWebhookParams{FriendlyName: name,
-			URL: "https://example.com/" + name, EventTypes: []verify.EventType{verify.EventFactorCreated}, Status: verify.WebhookStatusDisabled})
+			WebhookURL: "https://example.com/" + name, EventTypes: []verify.EventType{verify.EventFactorCreated}, Status: verify.WebhookStatusDisabled})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -86,7 +86,7 @@ func TestWebhookListAndServices(t *testing.T) {
 		sids = append(sids, w.SID)
 	}
 	if _, err := c.Webhooks.Create(ctx, other, &verify.CreateWebhookParams{FriendlyName: "elsewhere",
-		URL: "https://example.com/x", EventTypes: []verify.EventType{verify.EventAll}}); err != nil {
+		WebhookURL: "https://example.com/x", EventTypes: []verify.EventType{verify.EventAll}}); err != nil {
 		t.Fatal(err)
 	}
 	list := func() []string {

@@ -176,7 +176,7 @@ func enrollTOTP(ctx context.Context, srv *verifytest.Server, client *verify.Clie
 	if err != nil {
 		return nil, err
 	}
-	if _, err := client.Factors.Verify(ctx, srv.ServiceSID(), identity, f.SID, app.Code()); err != nil {
+	if _, err := client.Factors.Verify(ctx, srv.ServiceSID(), identity, f.SID, &verify.VerifyFactorParams{AuthPayload: verify.NewSecret(app.Code())}); err != nil {
 		return nil, err
 	}
 	return app, nil
@@ -185,8 +185,7 @@ func enrollTOTP(ctx context.Context, srv *verifytest.Server, client *verify.Clie
 // enrollPush makes an access token and lets the simulated phone enroll
 // with it, as a mobile app with the Verify Push SDK does.
 func enrollPush(ctx context.Context, srv *verifytest.Server, client *verify.Client, identity string) (*verifytest.Device, error) {
-	tok, err := client.AccessTokens.Create(ctx, srv.ServiceSID(), &verify.CreateAccessTokenParams{
-		Identity: identity, FactorFriendlyName: "verify-fake phone"})
+	tok, err := client.AccessTokens.Create(ctx, srv.ServiceSID(), identity, &verify.CreateAccessTokenParams{FactorFriendlyName: "verify-fake phone"})
 	if err != nil {
 		return nil, err
 	}
@@ -194,7 +193,7 @@ func enrollPush(ctx context.Context, srv *verifytest.Server, client *verify.Clie
 	if err != nil {
 		return nil, err
 	}
-	return dev, dev.Enroll(ctx, tok.Token)
+	return dev, dev.Enroll(ctx, tok.Token.Reveal())
 }
 
 // answerPushes plays the phone: every pending push challenge is answered

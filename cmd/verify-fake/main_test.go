@@ -65,7 +65,7 @@ func TestFakeServesAndAnswersPush(t *testing.T) {
 		t.Fatalf("push not approved by the simulated phone: %v %v", got, err)
 	}
 	ch, err = client.Challenges.Create(ctx, service, identity, &verify.CreateChallengeParams{
-		FactorSID: field("TOTP factor"), AuthPayload: field("code now"),
+		FactorSID: field("TOTP factor"), AuthPayload: verify.NewSecret(field("code now")),
 	})
 	if err != nil || !ch.Status.IsApproved() { // the fake takes the previous step's code too
 		t.Fatalf("TOTP with the printed code: %v %v, want approved", ch, err)

@@ -79,7 +79,7 @@ func TestTOTPSubcommandInTheBanner(t *testing.T) {
 	}
 	defer client.CloseIdleConnections()
 	ch, err := client.Challenges.Create(ctx, field("service SID"), field("identity"), &verify.CreateChallengeParams{
-		FactorSID: factor, AuthPayload: strings.TrimSpace(stdout)})
+		FactorSID: factor, AuthPayload: verify.NewSecret(strings.TrimSpace(stdout))})
 	if err != nil || !ch.Status.IsApproved() {
 		t.Errorf("login with the code verify-fake totp printed: %v %v, want approved", ch, err)
 	}

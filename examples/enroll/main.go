@@ -134,17 +134,17 @@ func run(ctx context.Context, out io.Writer, in io.Reader, s settings) error {
 // loginCode give the codes the user types, given the factor SID.
 func enroll(ctx context.Context, out io.Writer, client *verify.Client, service string, s settings,
 	firstCode, loginCode func(factorSID string) (string, error)) error {
-	f, err := client.Factors.CreateTOTP(ctx, service, s.identity, &verify.CreateTOTPFactorParams{FriendlyName: s.name, Secret: s.secret})
+	f, err := client.Factors.CreateTOTP(ctx, service, s.identity, &verify.CreateTOTPFactorParams{FriendlyName: s.name, Secret: verify.NewSecret(s.secret)})
 	if err != nil {
 		return fmt.Errorf("creating the factor: %w", err)
 	}
 	fmt.Fprintf(out, "1. factor %s created (%s); scan this with an authenticator app:\n\n", f.SID, f.Status)
-	if err := showQR(out, f.Binding.URI, s.invert); err != nil {
+	if err := showQR(out, f.Binding.URI.Reveal(), s.invert); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "\n   or type the secret by hand: %s\n", f.Binding.Secret)
+	fmt.Fprintf(out, "\n   or type the secret by hand: %s\n", f.Binding.Secret.Reveal())
 	if s.baseURL != "" {
-		fmt.Fprintf(out, "   against verify-fake, this prints what the app shows now: go run ./cmd/verify-fake totp %s\n", f.Binding.Secret)
+		fmt.Fprintf(out, "   against verify-fake, this prints what the app shows now: go run ./cmd/verify-fake totp %s\n", f.Binding.Secret.Reveal())
 	}
 
 	code := s.code
@@ -153,7 +153,7 @@ func enroll(ctx context.Context, out io.Writer, client *verify.Client, service s
 			return err
 		}
 	}
-	verified, err := client.Factors.Verify(ctx, service, s.identity, f.SID, code)
+	verified, err := client.Factors.Verify(ctx, service, s.identity, f.SID, &verify.VerifyFactorParams{AuthPayload: verify.NewSecret(code)})
 	if err != nil {
 		return fmt.Errorf("verifying the factor: %w", err)
 	}
@@ -166,7 +166,7 @@ func enroll(ctx context.Context, out io.Writer, client *verify.Client, service s
 	if err != nil {
 		return err
 	}
-	ch, err := client.Challenges.Create(ctx, service, s.identity, &verify.CreateChallengeParams{FactorSID: f.SID, AuthPayload: code})
+	ch, err := client.Challenges.Create(ctx, service, s.identity, &verify.CreateChallengeParams{FactorSID: f.SID, AuthPayload: verify.NewSecret(code)})
 	if err != nil {
 		return fmt.Errorf("logging in: %w", err)
 	}

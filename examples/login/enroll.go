@@ -21,7 +21,7 @@ const (
 
 	// pushTokenTTL is how long the app has to enroll with its access
 	// token, in seconds (the API allows 60–300).
-	pushTokenTTL = 300
+	pushTokenTTL = 5 * time.Minute
 	// pushEnrollWindow is how long a push factor enrolled with the token
 	// still counts: the token's 5 minutes, then time for Twilio to retry
 	// the factor.verified webhook.
@@ -64,11 +64,11 @@ func (a *app) enrollTOTP(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	if !a.sessions.setTOTP(id, pendingTOTP{factorSID: f.SID, uri: f.Binding.URI}) {
+	if !a.sessions.setTOTP(id, pendingTOTP{factorSID: f.SID, uri: f.Binding.URI.Reveal()}) {
 		http.Error(w, "your session ended; log in with your password again", http.StatusUnauthorized)
 		return
 	}
-	writeJSON(w, totpEnrollment{FactorSID: f.SID, URI: f.Binding.URI, QR: qrPath})
+	writeJSON(w, totpEnrollment{FactorSID: f.SID, URI: f.Binding.URI.Reveal(), QR: qrPath})
 }
 
 // enrollTOTPQR shows the session's pending TOTP URI as a QR code.
@@ -109,7 +109,7 @@ func (a *app) enrollTOTPVerify(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "enter the code from your authenticator app", http.StatusBadRequest)
 		return
 	}
-	f, err := a.verify.Factors.Verify(r.Context(), a.serviceSID, u.identity, pending.factorSID, code)
+	f, err := a.verify.Factors.Verify(r.Context(), a.serviceSID, u.identity, pending.factorSID, &verify.VerifyFactorParams{AuthPayload: verify.NewSecret(code)})
 	switch {
 	case errors.Is(err, verify.ErrInvalidRequest): // the code is the only parameter a user types
 		http.Error(w, "that is not a valid code", http.StatusBadRequest)
@@ -137,9 +137,7 @@ func (a *app) enrollPushToken(w http.ResponseWriter, r *http.Request) {
 	if name == "" {
 		name = u.name + "'s phone"
 	}
-	tok, err := a.verify.AccessTokens.Create(r.Context(), a.serviceSID, &verify.CreateAccessTokenParams{
-		Identity: u.identity, FactorFriendlyName: name, TTL: pushTokenTTL,
-	})
+	tok, err := a.verify.AccessTokens.Create(r.Context(), a.serviceSID, u.identity, &verify.CreateAccessTokenParams{FactorFriendlyName: name, TTL: pushTokenTTL})
 	var ve *verify.ValidationError
 	switch {
 	case errors.As(err, &ve) && ve.Field == "FactorFriendlyName":
@@ -149,8 +147,8 @@ func (a *app) enrollPushToken(w http.ResponseWriter, r *http.Request) {
 	case !a.users.expectPush(u, tok.DateCreated, a.now().Add(pushEnrollWindow), sess.loggedIn):
 		http.Error(w, notYourFirstFactor, http.StatusForbidden) // the token is not handed out
 	default:
-		writeJSON(w, pushToken{Token: tok.Token, Identity: tok.EntityIdentity, ServiceSID: tok.ServiceSID,
-			FactorFriendlyName: tok.FactorFriendlyName, TTL: tok.TTL})
+		writeJSON(w, pushToken{Token: tok.Token.Reveal(), Identity: tok.EntityIdentity, ServiceSID: tok.ServiceSID,
+			FactorFriendlyName: tok.FactorFriendlyName, TTL: int(tok.TTL / time.Second)})
 	}
 }
 

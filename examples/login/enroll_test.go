@@ -202,11 +202,11 @@ func TestStrayFactorEventAttachesNothing(t *testing.T) {
 	dave := f.addBareUser("dave", "user-0004-dave")
 
 	// A token the app never handed out (here, made by the test itself).
-	tok, err := f.look.AccessTokens.Create(ctx, f.fake.ServiceSID(), &verify.CreateAccessTokenParams{Identity: carol.identity})
+	tok, err := f.look.AccessTokens.Create(ctx, f.fake.ServiceSID(), carol.identity, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	stray := f.enrollPhone(carol.identity, tok.Token)
+	stray := f.enrollPhone(carol.identity, tok.Token.Reveal())
 
 	// A token the app handed out, whose phone enrolls too late.
 	db := f.login(dave)

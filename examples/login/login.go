@@ -85,7 +85,7 @@ func (a *app) loginTOTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ch, err := a.verify.Challenges.Create(r.Context(), a.serviceSID, u.identity, &verify.CreateChallengeParams{
-		FactorSID: totp, AuthPayload: code,
+		FactorSID: totp, AuthPayload: verify.NewSecret(code),
 	})
 	switch {
 	case err != nil:

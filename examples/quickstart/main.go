@@ -61,7 +61,7 @@ func runFake(ctx context.Context) error {
 		return err
 	}
 	ch, err := client.Challenges.Create(ctx, service, identity, &verify.CreateChallengeParams{
-		FactorSID: totp.SID, AuthPayload: totp.Code(),
+		FactorSID: totp.SID, AuthPayload: verify.NewSecret(totp.Code()),
 	})
 	if err != nil {
 		return fmt.Errorf("TOTP create: %w", err)
@@ -73,7 +73,7 @@ func runFake(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	ch, err = client.Challenges.Update(ctx, service, identity, ch.SID, &verify.UpdateChallengeParams{AuthPayload: "000000"})
+	ch, err = client.Challenges.Update(ctx, service, identity, ch.SID, &verify.UpdateChallengeParams{AuthPayload: verify.NewSecret("000000")})
 	if err != nil {
 		return fmt.Errorf("TOTP update: %w", err)
 	}
@@ -90,7 +90,7 @@ func runFake(ctx context.Context) error {
 			Message: "Log in to Example Corp?",
 			Fields:  []verify.Field{{Label: "Location", Value: "Lyon, FR"}, {Label: "IP", Value: "203.0.113.7"}},
 		},
-		HiddenDetails: map[string]string{"session": "web-42"},
+		HiddenDetails: verify.NewSecretMap(map[string]string{"session": "web-42"}),
 	})
 	if err != nil {
 		return fmt.Errorf("push create: %w", err)
@@ -165,7 +165,7 @@ func runLive(ctx context.Context, l *live) error {
 		}
 		fmt.Printf("2. fetched %s -> %s (answer it with Update and a TOTP code)\n", got.SID, got.Status)
 	}
-	return summarize(ctx, client, l.service, l.identity, &verify.ListChallengesParams{Order: verify.OrderDesc, Limit: 50})
+	return summarize(ctx, client, l.service, l.identity, &verify.ListChallengesParams{Order: verify.OrderDesc, ListParams: verify.ListParams{Limit: 50}})
 }
 
 // summarize lists challenges and prints a count per status.

@@ -31,7 +31,7 @@ func seedFake(t *testing.T, identity string, n int) *verifytest.Server {
 	for i := range n {
 		p := &verify.CreateChallengeParams{FactorSID: f.SID}
 		if i%2 == 0 {
-			p.AuthPayload = f.Code()
+			p.AuthPayload = verify.NewSecret(f.Code())
 		}
 		if _, err := client.Challenges.Create(t.Context(), srv.ServiceSID(), identity, p); err != nil {
 			t.Fatal(err)

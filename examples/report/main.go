@@ -202,7 +202,7 @@ func seedDemo(ctx context.Context, n int) (*verify.Client, string, string, func(
 		p := &verify.CreateChallengeParams{FactorSID: totp.SID}
 		switch i % 4 {
 		case 0:
-			p.AuthPayload = totp.Code()
+			p.AuthPayload = verify.NewSecret(totp.Code())
 		case 1, 2:
 			p = &verify.CreateChallengeParams{FactorSID: dev.FactorSID, Details: &verify.Details{Message: "Log in #" + strconv.Itoa(i) + "?"}}
 		}

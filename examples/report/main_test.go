@@ -30,7 +30,7 @@ func TestReportCSVAndSummary(t *testing.T) {
 	}
 	var out, progress bytes.Buffer
 	o := options{service: service, identity: identity, format: "csv", progressEvery: 5,
-		params: verify.ListChallengesParams{PageSize: 5}}
+		params: verify.ListChallengesParams{ListParams: verify.ListParams{PageSize: 5}}}
 	if err := run(ctx, client, o, &out, &progress); err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,110 @@
+package verify
+
+import (
+	"encoding/json"
+	"net/url"
+	"strconv"
+	"time"
+)
+
+// This file holds the durations the API counts in whole seconds: the SDK's
+// fields are time.Duration, the wire's are integers.
+
+// seconds is d in whole seconds, as the API reads it.
+func seconds(d time.Duration) string { return strconv.FormatInt(int64(d/time.Second), 10) }
+
+// setSeconds sends d as key in whole seconds, unless d is nil.
+func setSeconds(form url.Values, key string, d *time.Duration) {
+	if d != nil {
+		form.Set(key, seconds(*d))
+	}
+}
+
+// checkSeconds bounds an optional duration and requires whole seconds.
+func checkSeconds(field string, d *time.Duration, lo, hi time.Duration) error {
+	if d == nil {
+		return nil
+	}
+	if *d < lo || *d > hi || *d%time.Second != 0 {
+		return invalid(field, "must be whole seconds from %d to %d", lo/time.Second, hi/time.Second)
+	}
+	return nil
+}
+
+// nonZero is d, or nil when d is zero: "not sent".
+func nonZero(d time.Duration) *time.Duration {
+	if d == 0 {
+		return nil
+	}
+	return &d
+}
+
+// UnmarshalJSON reads the API's notification, its ttl in seconds.
+func (n *Notification) UnmarshalJSON(b []byte) error {
+	type plain Notification
+	w := struct {
+		*plain
+		TTL int64 `json:"ttl"`
+	}{plain: (*plain)(n)}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	n.TTL = time.Duration(w.TTL) * time.Second
+	return nil
+}
+
+// MarshalJSON writes the notification as the API does, its ttl in seconds.
+func (n Notification) MarshalJSON() ([]byte, error) {
+	type plain Notification
+	return json.Marshal(struct {
+		plain
+		TTL int64 `json:"ttl"`
+	}{plain(n), int64(n.TTL / time.Second)})
+}
+
+// UnmarshalJSON reads the API's access token, its ttl in seconds.
+func (t *AccessToken) UnmarshalJSON(b []byte) error {
+	type plain AccessToken
+	w := struct {
+		*plain
+		TTL int64 `json:"ttl"`
+	}{plain: (*plain)(t)}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	t.TTL = time.Duration(w.TTL) * time.Second
+	return nil
+}
+
+// MarshalJSON writes the access token as the API does, its ttl in seconds
+// and its token redacted.
+func (t AccessToken) MarshalJSON() ([]byte, error) {
+	type plain AccessToken
+	return json.Marshal(struct {
+		plain
+		TTL int64 `json:"ttl"`
+	}{plain(t), int64(t.TTL / time.Second)})
+}
+
+// UnmarshalJSON reads a factor's config, its time_step in seconds.
+func (c *FactorConfig) UnmarshalJSON(b []byte) error {
+	type plain FactorConfig
+	w := struct {
+		*plain
+		TimeStep int64 `json:"time_step"`
+	}{plain: (*plain)(c)}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	c.TimeStep = time.Duration(w.TimeStep) * time.Second
+	return nil
+}
+
+// MarshalJSON writes the config as the API does, its time_step in seconds.
+func (c FactorConfig) MarshalJSON() ([]byte, error) {
+	type plain FactorConfig
+	return json.Marshal(struct {
+		plain
+		TimeStep int64 `json:"time_step"`
+	}{plain(c), int64(c.TimeStep / time.Second)})
+}
