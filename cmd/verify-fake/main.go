@@ -24,18 +24,17 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net"
 	"os"
 	"os/signal"
-	"strconv"
 	"syscall"
 	"time"
 
 	verify "github.com/verifykit/verify-go"
+	"github.com/verifykit/verify-go/internal/bind"
 	"github.com/verifykit/verify-go/verifytest"
 )
 
@@ -147,16 +146,9 @@ func listen(addr string) (net.Listener, error) {
 	if err != nil || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {
 		return nil, notLoopback
 	}
-	l, err := net.Listen("tcp", addr)
-	if errors.Is(err, syscall.EADDRINUSE) {
-		next := "0" // any free port
-		if n, convErr := strconv.Atoi(port); convErr == nil && n > 0 && n < 65535 {
-			next = strconv.Itoa(n + 1)
-		}
-		return nil, fmt.Errorf("%s is in use; pass -addr %s", addr, net.JoinHostPort(host, next))
-	}
+	l, err := bind.TCP(addr) // a busy port names the next one
 	if err != nil {
-		return nil, fmt.Errorf("listening on %s: %w", addr, err)
+		return nil, err
 	}
 	if a, ok := l.Addr().(*net.TCPAddr); !ok || !a.IP.IsLoopback() { // localhost resolved elsewhere
 		_ = l.Close()
