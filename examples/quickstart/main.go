@@ -78,7 +78,8 @@ func runFake(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("TOTP update: %w", err)
 	}
-	fmt.Fprintf(out, "2. wrong TOTP code refused: %s -> %s\n", ch.SID, ch.Status)
+	refused := ch.SID
+	fmt.Fprintf(out, "2. wrong TOTP code refused: %s -> %s (open for another try until it expires)\n", ch.SID, ch.Status)
 
 	// 3. Push: the user's phone approves while the login handler waits.
 	device, err := srv.NewPushDevice(service, identity)
@@ -118,14 +119,21 @@ func runFake(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	fmt.Fprintf(out, "4. push nobody answers:     %s -> %s\n", ch.SID, ch.Status)
+	fmt.Fprintln(out, "   (the demo skips the fake's clock 6 minutes ahead; a challenge expires 5 minutes after it is created)")
 	srv.Advance(6 * time.Minute) // the fake's clock; nobody sleeps
+	old, err := client.Challenges.Fetch(ctx, service, identity, refused)
+	if err != nil {
+		return fmt.Errorf("fetch: %w", err)
+	}
+	fmt.Fprintf(out, "   step 2's challenge, never answered: %s -> %s\n", old.SID, old.Status)
 	_, err = device.Approve(ctx, ch.SID)
 	if !errors.Is(err, verify.ErrChallengeExpired) {
 		return fmt.Errorf("late approve: got %v, want ErrChallengeExpired", err)
 	}
 	var apiErr *verify.APIError
 	errors.As(err, &apiErr)
-	fmt.Fprintf(out, "4. late answer refused:     %s -> ErrChallengeExpired (code %d, HTTP %d)\n", ch.SID, apiErr.Code, apiErr.Status)
+	fmt.Fprintf(out, "   late answer to this push refused: %s -> ErrChallengeExpired (code %d, HTTP %d)\n", ch.SID, apiErr.Code, apiErr.Status)
 
 	// 5. List everything for the identity, page by page.
 	return summarize(ctx, out, client, service, identity, nil)
