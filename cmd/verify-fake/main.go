@@ -24,6 +24,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -51,13 +52,13 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "totp" {
 		os.Exit(totpCommand(os.Args[2:], os.Stdout, os.Stderr, time.Now))
 	}
-	var cfg config
-	flag.StringVar(&cfg.addr, "addr", "127.0.0.1:4010", "loopback address to listen on")
-	flag.StringVar(&cfg.identity, "identity", "user-0001-demo", "identity of the seeded entity")
-	flag.StringVar(&cfg.answer, "push-answer", "none", "how the simulated phone answers push challenges: approve, deny or none")
-	flag.DurationVar(&cfg.delay, "push-delay", 2*time.Second, "how long the phone takes to answer")
-	flag.StringVar(&cfg.webhook, "webhook", "", "a URL to send every event to, signed with the auth token (https, or http on a loopback host)")
-	flag.Parse()
+	cfg, err := parseConfig(os.Args[1:], os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
+		os.Exit(2) // the flag set has printed the error and the usage
+	}
 	if cfg.answer != "approve" && cfg.answer != "deny" && cfg.answer != "none" {
 		fmt.Fprintln(os.Stderr, "verify-fake: -push-answer must be approve, deny or none")
 		os.Exit(2)
@@ -68,6 +69,28 @@ func main() {
 		fmt.Fprintln(os.Stderr, "verify-fake:", err)
 		os.Exit(1)
 	}
+}
+
+// parseConfig reads the flags in args (without the program name); the
+// usage, under the name verify-fake whatever the binary's path (go run
+// builds one in a cache), goes to usage.
+func parseConfig(args []string, usage io.Writer) (config, error) {
+	var cfg config
+	fs := flag.NewFlagSet("verify-fake", flag.ContinueOnError)
+	fs.SetOutput(usage)
+	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:4010", "loopback address to listen on")
+	fs.StringVar(&cfg.identity, "identity", "user-0001-demo", "identity of the seeded entity")
+	fs.StringVar(&cfg.answer, "push-answer", "none", "how the simulated phone answers push challenges: approve, deny or none")
+	fs.DurationVar(&cfg.delay, "push-delay", 2*time.Second, "how long the phone takes to answer")
+	fs.StringVar(&cfg.webhook, "webhook", "", "a URL to send every event to, signed with the auth token (https, or http on a loopback host)")
+	fs.Usage = func() {
+		fmt.Fprint(usage, "Usage of verify-fake:\n"+
+			"  verify-fake [flags]        serve a seeded fake Verify API until Ctrl-C\n"+
+			"  verify-fake totp SECRET    print the current code of a TOTP secret, and exit\n\n")
+		fs.PrintDefaults()
+	}
+	err := fs.Parse(args)
+	return cfg, err
 }
 
 // run seeds a fake, prints how to reach it, and serves until ctx ends.
