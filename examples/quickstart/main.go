@@ -10,6 +10,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -21,9 +22,15 @@ import (
 )
 
 func main() {
+	err := parseFlags(os.Args[1:], os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
+		os.Exit(2) // the flag set has printed the error and the usage
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	var err error
 	if live := liveConfig(); live != nil {
 		err = runLive(ctx, os.Stdout, live)
 	} else {
@@ -33,6 +40,35 @@ func main() {
 		fmt.Fprintln(os.Stderr, "quickstart:", err)
 		os.Exit(1)
 	}
+}
+
+// parseFlags reads args (without the program name): there are no flags
+// and no arguments, but -h prints what the command does and which
+// variables choose its mode, under the name quickstart.
+func parseFlags(args []string, usage io.Writer) error {
+	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
+	fs.SetOutput(usage)
+	fs.Usage = func() {
+		fmt.Fprint(usage, `Usage of quickstart:
+  go run ./examples/quickstart
+
+A tour of the Challenge API: TOTP and push challenges, waiting for an
+answer, expiry, and listing. It runs against an in-process fake, no
+account needed, unless TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN (or
+TWILIO_API_KEY and TWILIO_API_SECRET), VERIFY_SERVICE_SID, VERIFY_IDENTITY
+and VERIFY_FACTOR_SID are all set: then it creates a real challenge for
+that factor. It takes no flags.
+`)
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(usage, "unexpected argument %q\n", fs.Arg(0))
+		fs.Usage()
+		return errors.New("unexpected argument")
+	}
+	return nil
 }
 
 type live struct{ service, identity, factor string }
