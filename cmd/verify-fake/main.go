@@ -71,9 +71,9 @@ func main() {
 	}
 }
 
-// parseConfig reads the flags in args (without the program name); the
-// usage, under the name verify-fake whatever the binary's path (go run
-// builds one in a cache), goes to usage.
+// parseConfig reads the flags in args (without the program name), which
+// hold no other argument; the usage, under the name verify-fake whatever
+// the binary's path (go run builds one in a cache), goes to usage.
 func parseConfig(args []string, usage io.Writer) (config, error) {
 	var cfg config
 	fs := flag.NewFlagSet("verify-fake", flag.ContinueOnError)
@@ -89,8 +89,16 @@ func parseConfig(args []string, usage io.Writer) (config, error) {
 			"  verify-fake totp SECRET    print the current code of a TOTP secret, and exit\n\n")
 		fs.PrintDefaults()
 	}
-	err := fs.Parse(args)
-	return cfg, err
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if fs.NArg() > 0 {
+		err := fmt.Errorf("unexpected argument %q; the one command is: verify-fake totp SECRET", fs.Arg(0))
+		fmt.Fprintln(usage, "verify-fake:", err)
+		fs.Usage()
+		return cfg, err
+	}
+	return cfg, nil
 }
 
 // run seeds a fake, prints how to reach it, and serves until ctx ends.

@@ -27,3 +27,14 @@ func TestUsageNamesTheCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestUnexpectedArgumentIsAUsageError: an argument that is not the totp
+// command (a typo such as "top") exits 2 with the usage, instead of
+// starting a server.
+func TestUnexpectedArgumentIsAUsageError(t *testing.T) {
+	code, stdout, stderr := runChild(t, "-addr", "127.0.0.1:0", "top", "JBSWY3DPEHPK3PXP")
+	want := "verify-fake: unexpected argument \"top\"; the one command is: verify-fake totp SECRET\nUsage of verify-fake:\n"
+	if code != 2 || stdout != "" || !strings.HasPrefix(stderr, want) {
+		t.Errorf("exit %d, stdout:\n%s\nstderr:\n%s\nwant exit 2, nothing served, and stderr starting:\n%s", code, stdout, stderr, want)
+	}
+}
