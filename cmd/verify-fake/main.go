@@ -31,11 +31,11 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"strconv"
 	"syscall"
 	"time"
 
 	verify "github.com/verifykit/verify-go"
+	"github.com/verifykit/verify-go/internal/bind"
 	"github.com/verifykit/verify-go/verifytest"
 )
 
@@ -52,13 +52,13 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "totp" {
 		os.Exit(totpCommand(os.Args[2:], os.Stdout, os.Stderr, time.Now))
 	}
-	var cfg config
-	flag.StringVar(&cfg.addr, "addr", "127.0.0.1:4010", "loopback address to listen on")
-	flag.StringVar(&cfg.identity, "identity", "user-0001-demo", "identity of the seeded entity")
-	flag.StringVar(&cfg.answer, "push-answer", "none", "how the simulated phone answers push challenges: approve, deny or none")
-	flag.DurationVar(&cfg.delay, "push-delay", 2*time.Second, "how long the phone takes to answer")
-	flag.StringVar(&cfg.webhook, "webhook", "", "a URL to send every event to, signed with the auth token (https, or http on a loopback host)")
-	flag.Parse()
+	cfg, err := parseConfig(os.Args[1:], os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
+		os.Exit(2) // the flag set has printed the error and the usage
+	}
 	if cfg.answer != "approve" && cfg.answer != "deny" && cfg.answer != "none" {
 		fmt.Fprintln(os.Stderr, "verify-fake: -push-answer must be approve, deny or none")
 		os.Exit(2)
@@ -69,6 +69,36 @@ func main() {
 		fmt.Fprintln(os.Stderr, "verify-fake:", err)
 		os.Exit(1)
 	}
+}
+
+// parseConfig reads the flags in args (without the program name), which
+// hold no other argument; the usage, under the name verify-fake whatever
+// the binary's path (go run builds one in a cache), goes to usage.
+func parseConfig(args []string, usage io.Writer) (config, error) {
+	var cfg config
+	fs := flag.NewFlagSet("verify-fake", flag.ContinueOnError)
+	fs.SetOutput(usage)
+	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:4010", "loopback address to listen on")
+	fs.StringVar(&cfg.identity, "identity", "user-0001-demo", "identity of the seeded entity")
+	fs.StringVar(&cfg.answer, "push-answer", "none", "how the simulated phone answers push challenges: approve, deny or none")
+	fs.DurationVar(&cfg.delay, "push-delay", 2*time.Second, "how long the phone takes to answer")
+	fs.StringVar(&cfg.webhook, "webhook", "", "a URL to send every event to, signed with the auth token (https, or http on a loopback host)")
+	fs.Usage = func() {
+		fmt.Fprint(usage, "Usage of verify-fake:\n"+
+			"  verify-fake [flags]        serve a seeded fake Verify API until Ctrl-C\n"+
+			"  verify-fake totp SECRET    print the current code of a TOTP secret, and exit\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if fs.NArg() > 0 {
+		err := fmt.Errorf("unexpected argument %q; the one command is: verify-fake totp SECRET", fs.Arg(0))
+		fmt.Fprintln(usage, "verify-fake:", err)
+		fs.Usage()
+		return cfg, err
+	}
+	return cfg, nil
 }
 
 // run seeds a fake, prints how to reach it, and serves until ctx ends.
@@ -147,16 +177,9 @@ func listen(addr string) (net.Listener, error) {
 	if err != nil || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {
 		return nil, notLoopback
 	}
-	l, err := net.Listen("tcp", addr)
-	if errors.Is(err, syscall.EADDRINUSE) {
-		next := "0" // any free port
-		if n, convErr := strconv.Atoi(port); convErr == nil && n > 0 && n < 65535 {
-			next = strconv.Itoa(n + 1)
-		}
-		return nil, fmt.Errorf("%s is in use; pass -addr %s", addr, net.JoinHostPort(host, next))
-	}
+	l, err := bind.TCP(addr) // a busy port names the next one
 	if err != nil {
-		return nil, fmt.Errorf("listening on %s: %w", addr, err)
+		return nil, err
 	}
 	if a, ok := l.Addr().(*net.TCPAddr); !ok || !a.IP.IsLoopback() { // localhost resolved elsewhere
 		_ = l.Close()

@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"os"
 	"os/exec"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -160,7 +162,8 @@ func TestBaseURLFlagWinsOverTheEnvironment(t *testing.T) {
 		if m == nil || secret == nil {
 			t.Fatalf("%s: no factor or secret printed:\n%s", tc.what, text)
 		}
-		for _, want := range []string{"mode: API at " + srv.URL + " ", "code from the app: ",
+		for _, want := range []string{"mode: API at " + srv.URL + " ", "code for enrollment (what the app shows now): ",
+			"fresh code to log in (what the app shows now): ",
 			"against verify-fake, this prints what the app shows now: go run ./cmd/verify-fake totp " + secret[1] + "\n",
 			"2. factor " + m[1] + " verified", "-> approved"} {
 			if !strings.Contains(text, want) {
@@ -195,15 +198,15 @@ func TestCodeFlagAgainstTheFake(t *testing.T) {
 		t.Fatalf("%v\n%s", err, &out)
 	}
 	text := out.String()
-	if !strings.Contains(text, "or type the secret by hand: "+secret+"\n") || strings.Count(text, "code from the app: ") != 1 ||
-		strings.Index(text, "code from the app: ") < strings.Index(text, "2. factor") || !strings.Contains(text, "-> approved") {
+	if !strings.Contains(text, "or type the secret by hand: "+secret+"\n") || strings.Contains(text, "code for enrollment") ||
+		strings.Count(text, "fresh code to log in (what the app shows now): ") != 1 || strings.Index(text, "fresh code to log in") < strings.Index(text, "2. factor") || !strings.Contains(text, "-> approved") {
 		t.Errorf("want the secret chosen, the first code from -code and only the login's asked:\n%s", text)
 	}
 
 	s.identity, s.code = "user-0002-code", wrongCode(code)
 	out.Reset()
 	err = run(context.Background(), &out, app{&out}, s)
-	if err == nil || !strings.Contains(err.Error(), "still unverified") || strings.Contains(out.String(), "code from the app: ") {
+	if err == nil || !strings.Contains(err.Error(), "still unverified") || strings.Contains(out.String(), "(what the app shows now): ") {
 		t.Errorf("a wrong -code: %v, want the factor still unverified and no prompt:\n%s", err, &out)
 	}
 }
@@ -229,5 +232,112 @@ func TestBaseURLNeedsAService(t *testing.T) {
 	err = run(context.Background(), &out, strings.NewReader(""), s)
 	if err == nil || !strings.Contains(err.Error(), "VERIFY_SERVICE_SID") || strings.Contains(out.String(), "mode: demo") {
 		t.Errorf("-base-url without a service: %v\n%s", err, &out)
+	}
+}
+
+// TestBothCodesAsFlagsNeedNoStdin: the README's one-line run against
+// verify-fake, -secret with -code and -login-code computed beforehand,
+// enrolls and logs in with stdin closed, and asks for nothing.
+func TestBothCodesAsFlagsNeedNoStdin(t *testing.T) {
+	srv := verifytest.NewServer()
+	defer srv.Close()
+	setFakeEnv(t, srv, srv.URL)
+	const secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+	code, err := totp.GenerateCode(secret, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := parseSettings([]string{"-identity", "user-0001-flags", "-secret", secret, "-code", code, "-login-code", code}, os.Getenv, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := run(context.Background(), &out, strings.NewReader(""), s); err != nil {
+		t.Fatalf("%v\n%s", err, &out)
+	}
+	if text := out.String(); !strings.Contains(text, "2. factor YF") || !strings.Contains(text, "-> approved") ||
+		strings.Contains(text, "code for enrollment") || strings.Contains(text, "code to log in") {
+		t.Errorf("want enrolled and logged in with no prompt:\n%s", text)
+	}
+}
+
+// TestClosedStdinNamesTheFlag: with stdin closed and a code missing, the
+// command stops with an error naming the flag that gives that code, at the
+// step that needs it, after a prompt saying what the code is for.
+func TestClosedStdinNamesTheFlag(t *testing.T) {
+	srv := verifytest.NewServer()
+	defer srv.Close()
+	setFakeEnv(t, srv, srv.URL)
+	const secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+	code, err := totp.GenerateCode(secret, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		what, identity string
+		args           []string
+		prompt, flag   string
+		verified       bool
+	}{
+		{"no -code", "user-0001-nocode", nil, "code for enrollment", "-code", false},
+		{"-code without -login-code", "user-0001-nologin", []string{"-secret", secret, "-code", code}, "fresh code to log in", "-login-code", true},
+	} {
+		s, err := parseSettings(append(tc.args, "-identity", tc.identity), os.Getenv, io.Discard)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.what, err)
+		}
+		var out bytes.Buffer
+		err = run(context.Background(), &out, strings.NewReader(""), s)
+		if err == nil || !strings.Contains(err.Error(), "stdin is closed") || !strings.Contains(err.Error(), "pass "+tc.flag+" ") {
+			t.Errorf("%s: err = %v, want stdin closed and the flag %s named", tc.what, err, tc.flag)
+		}
+		text := out.String()
+		if !strings.Contains(text, tc.prompt) {
+			t.Errorf("%s: no prompt saying %q:\n%s", tc.what, tc.prompt, text)
+		}
+		if got := strings.Contains(text, "2. factor YF"); got != tc.verified || strings.Contains(text, "3. login") {
+			t.Errorf("%s: verified %v, want %v, and no login:\n%s", tc.what, got, tc.verified, text)
+		}
+	}
+}
+
+// TestREADMECommandWithStdinClosed runs the command itself as the README
+// does, with stdin closed (/dev/null): without -login-code it exits 1 with
+// one message naming the flag; with it, it exits 0, logged in.
+func TestREADMECommandWithStdinClosed(t *testing.T) {
+	srv := verifytest.NewServer()
+	defer srv.Close()
+	const secret = "JBSWY3DPEHPK3PXP"
+	code, err := totp.GenerateCode(secret, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, tc := range []struct {
+		args       []string
+		wantExit   int
+		wantStderr string // a substring
+		wantStdout string // a substring
+	}{
+		{[]string{"-secret", secret, "-code", code}, 1, "enroll: no fresh code to log in: stdin is closed; pass -login-code ", "2. factor YF"},
+		{[]string{"-secret", secret, "-code", code, "-login-code", code}, 0, "", "-> approved"},
+	} {
+		cmd := exec.Command(os.Args[0], append(tc.args, "-identity", "user-000"+strconv.Itoa(i)+"-readme")...)
+		cmd.Env = append(fakeEnv(srv, srv.URL), runMainEnv+"=1", "GORACE="+os.Getenv("GORACE")+" atexit_sleep_ms=0")
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr // cmd.Stdin nil: /dev/null
+		timer := time.AfterFunc(20*time.Second, func() { _ = cmd.Process.Kill() })
+		err := cmd.Run()
+		timer.Stop()
+		exit := 0
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			exit = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if exit != tc.wantExit || !strings.Contains(stderr.String(), tc.wantStderr) || !strings.Contains(stdout.String(), tc.wantStdout) ||
+			(tc.wantStderr != "" && strings.Count(stderr.String(), "\n") != 1) {
+			t.Errorf("%v: exit %d, want %d\nstderr:\n%s\nwant in it %q\nstdout:\n%s", tc.args, exit, tc.wantExit, &stderr, tc.wantStderr, &stdout)
+		}
 	}
 }

@@ -9,7 +9,7 @@
 //
 // With TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and VERIFY_SERVICE_SID set it
 // enrolls for real; scan the code with an authenticator app and type what
-// it shows (or pass -code):
+// it shows when asked (or pass -code, and -login-code for the login step):
 //
 //	go run ./examples/enroll -identity user-0001-ada -name "Ada's phone"
 //
@@ -17,10 +17,14 @@
 // with those same variables, such as go run ./cmd/verify-fake, whose export
 // line sets them all. Type the codes as against Twilio; there,
 // go run ./cmd/verify-fake totp SECRET prints what an app holding the
-// printed secret shows. To pass the first code with -code, choose the
-// secret too:
+// printed secret shows. To pass the codes as flags, with no typing, choose
+// the secret too: -code is the code for enrollment, -login-code the code to
+// log in (within one 30 s step, the same code):
 //
-//	go run ./examples/enroll -secret JBSWY3DPEHPK3PXP -code "$(go run ./cmd/verify-fake totp JBSWY3DPEHPK3PXP)"
+//	go run ./examples/enroll -secret JBSWY3DPEHPK3PXP -code "$(go run ./cmd/verify-fake totp JBSWY3DPEHPK3PXP)" -login-code "$(go run ./cmd/verify-fake totp JBSWY3DPEHPK3PXP)"
+//
+// A code neither passed nor typed (stdin closed) ends the run with exit
+// status 1 and a message naming the flag to pass.
 package main
 
 import (
@@ -43,7 +47,8 @@ import (
 // settings are the command's inputs.
 type settings struct {
 	identity, name string
-	code           string // the first code; empty: ask (live) or read the fake's (demo)
+	code           string // the first code, for enrollment; empty: ask (live) or read the fake's (demo)
+	loginCode      string // the code for the login step; empty: ask (live) or read the fake's (demo)
 	secret         string // the factor's base32 secret; empty: the API makes one
 	invert         bool   // draw the QR code for a light terminal
 	baseURL        string // another Verify API, such as verify-fake; empty: Twilio's
@@ -75,8 +80,9 @@ func parseSettings(args []string, getenv func(string) string, usage io.Writer) (
 	fs.SetOutput(usage)
 	fs.StringVar(&s.identity, "identity", "user-0001-enroll", "your id for the user: 8–64 dash-separated letters and digits")
 	fs.StringVar(&s.name, "name", "verify-go demo", "the factor's friendly name; the account name in the authenticator app")
-	fs.StringVar(&s.code, "code", "", "the first code the app shows (default: ask, or the fake's code in demo mode)")
-	fs.StringVar(&s.secret, "secret", "", "the factor's base32 secret (default: the API makes one); knowing it, you can compute -code beforehand")
+	fs.StringVar(&s.code, "code", "", "the code for enrollment, the first the app shows (default: ask, or the fake's code in demo mode)")
+	fs.StringVar(&s.loginCode, "login-code", "", "the code to log in with once enrolled (default: ask, or the fake's code in demo mode)")
+	fs.StringVar(&s.secret, "secret", "", "the factor's base32 secret (default: the API makes one); knowing it, you can compute -code and -login-code beforehand")
 	fs.BoolVar(&s.invert, "invert", false, "draw the QR code for a terminal with a light background")
 	fs.StringVar(&s.baseURL, "base-url", getenv("VERIFY_BASE_URL"),
 		"Verify API base URL, e.g. http://127.0.0.1:4010 for go run ./cmd/verify-fake (env VERIFY_BASE_URL; empty: Twilio)")
@@ -109,8 +115,10 @@ func run(ctx context.Context, out io.Writer, in io.Reader, s settings) error {
 		} else {
 			fmt.Fprintln(out, "mode: live (Twilio)")
 		}
-		ask := prompt(out, in)
-		return enroll(ctx, out, client, s.service, s, ask, ask)
+		ask := newPrompt(out, in)
+		return enroll(ctx, out, client, s.service, s,
+			ask.code("code for enrollment", "-code CODE (with -secret, you can compute it beforehand)"),
+			ask.code("fresh code to log in", "-login-code CODE (within one 30 s step, the same as -code)"))
 	}
 	fmt.Fprintln(out, "mode: demo (verifytest in-process; set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and VERIFY_SERVICE_SID for the real API, and VERIFY_BASE_URL for another)")
 	srv := verifytest.NewServer()
@@ -118,20 +126,23 @@ func run(ctx context.Context, out io.Writer, in io.Reader, s settings) error {
 	client := srv.Client()
 	defer client.CloseIdleConnections()
 	// The demo's "authenticator app" is the fake, which knows each factor's code.
-	appCode := func(factorSID string) (string, error) {
-		f, err := srv.TOTPFactor(srv.ServiceSID(), s.identity, factorSID)
-		if err != nil {
-			return "", err
+	appCode := func(what string) func(factorSID string) (string, error) {
+		return func(factorSID string) (string, error) {
+			f, err := srv.TOTPFactor(srv.ServiceSID(), s.identity, factorSID)
+			if err != nil {
+				return "", err
+			}
+			code := f.Code() // read once, so that the code printed is the code typed
+			fmt.Fprintf(out, "(demo: %s, the app shows %s)\n", what, code)
+			return code, nil
 		}
-		code := f.Code() // read once, so that the code printed is the code typed
-		fmt.Fprintf(out, "(demo: the app shows %s)\n", code)
-		return code, nil
 	}
-	return enroll(ctx, out, client, srv.ServiceSID(), s, appCode, appCode)
+	return enroll(ctx, out, client, srv.ServiceSID(), s, appCode("code for enrollment"), appCode("code to log in"))
 }
 
 // enroll is the flow itself: create, show, verify, log in. firstCode and
-// loginCode give the codes the user types, given the factor SID.
+// loginCode give the codes the user types, given the factor SID, when
+// s.code and s.loginCode are empty.
 func enroll(ctx context.Context, out io.Writer, client *verify.Client, service string, s settings,
 	firstCode, loginCode func(factorSID string) (string, error)) error {
 	f, err := client.Factors.CreateTOTP(ctx, service, s.identity, &verify.CreateTOTPFactorParams{FriendlyName: s.name, Secret: verify.NewSecret(s.secret)})
@@ -162,9 +173,11 @@ func enroll(ctx context.Context, out io.Writer, client *verify.Client, service s
 	}
 	fmt.Fprintf(out, "2. factor %s %s\n", f.SID, verified.Status)
 
-	code, err = loginCode(f.SID)
-	if err != nil {
-		return err
+	code = s.loginCode
+	if code == "" {
+		if code, err = loginCode(f.SID); err != nil {
+			return err
+		}
 	}
 	ch, err := client.Challenges.Create(ctx, service, s.identity, &verify.CreateChallengeParams{FactorSID: f.SID, AuthPayload: verify.NewSecret(code)})
 	if err != nil {
@@ -194,14 +207,30 @@ func showQR(out io.Writer, uri string, invert bool) error {
 	return printQR(out, grid, invert)
 }
 
-// prompt asks the user for a code on in.
-func prompt(out io.Writer, in io.Reader) func(string) (string, error) {
-	lines := bufio.NewScanner(in)
+// prompt asks the user for codes on in, one a line.
+type prompt struct {
+	out   io.Writer
+	lines *bufio.Scanner
+}
+
+// newPrompt asks on out and reads the answers from in.
+func newPrompt(out io.Writer, in io.Reader) *prompt {
+	return &prompt{out: out, lines: bufio.NewScanner(in)}
+}
+
+// code returns a func that asks for a code, saying what it is for; flag
+// says how to pass it instead. When in has no line left (stdin closed, as
+// in a non-interactive run) it fails with an error naming flag.
+func (p *prompt) code(what, flag string) func(string) (string, error) {
 	return func(string) (string, error) {
-		fmt.Fprint(out, "code from the app: ")
-		if !lines.Scan() {
-			return "", errors.New("no code typed")
+		fmt.Fprintf(p.out, "%s (what the app shows now): ", what)
+		if !p.lines.Scan() {
+			fmt.Fprintln(p.out)
+			if err := p.lines.Err(); err != nil {
+				return "", fmt.Errorf("reading the %s: %w", what, err)
+			}
+			return "", fmt.Errorf("no %s: stdin is closed; pass %s", what, flag)
 		}
-		return strings.TrimSpace(lines.Text()), nil
+		return strings.TrimSpace(p.lines.Text()), nil
 	}
 }

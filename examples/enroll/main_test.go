@@ -27,7 +27,8 @@ func TestDemoEnrollsVerifiesAndLogsIn(t *testing.T) {
 	}
 	text := out.String()
 	for _, want := range []string{"mode: demo", "1. factor YF", "created (unverified)", "or type the secret by hand: ",
-		"2. factor YF", " verified\n", "3. login with a TOTP challenge: YC", "-> approved"} {
+		"(demo: code for enrollment, the app shows ", "2. factor YF", " verified\n",
+		"(demo: code to log in, the app shows ", "3. login with a TOTP challenge: YC", "-> approved"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("output lacks %q:\n%s", want, text)
 		}

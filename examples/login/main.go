@@ -54,6 +54,7 @@ import (
 	"time"
 
 	verify "github.com/verifykit/verify-go"
+	"github.com/verifykit/verify-go/internal/bind"
 )
 
 // app holds what the handlers share.
@@ -127,9 +128,13 @@ func main() {
 	if a.hooks == nil {
 		log.Print("no TWILIO_AUTH_TOKEN to check webhooks with: /hooks/verify is off, push logins poll every second, and push enrollment ends with POST /enroll/push/done")
 	}
-	srv := &http.Server{Addr: cfg.addr, Handler: a.routes(), ReadHeaderTimeout: 5 * time.Second}
-	log.Printf("listening on http://%s, Verify API at %s", cfg.addr, client.BaseURL())
-	log.Fatal(srv.ListenAndServe())
+	l, err := bind.TCP(cfg.addr) // bound before it says so; a busy port names the next one
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv := &http.Server{Handler: a.routes(), ReadHeaderTimeout: 5 * time.Second}
+	log.Printf("listening on http://%s, Verify API at %s", l.Addr(), client.BaseURL())
+	log.Fatal(srv.Serve(l))
 }
 
 // newVerifyClient reads the Twilio credentials from the environment and

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path"
 	"strings"
 	"sync"
@@ -24,7 +25,13 @@ import (
 )
 
 // TestMain fails the tests if a goroutine outlives them.
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	if os.Getenv(runMainEnv) == "1" { // a child started by a test, to run the command itself
+		main()
+		os.Exit(0)
+	}
+	goleak.VerifyTestMain(m)
+}
 
 // ctx is the tests' context for calls to the fake.
 var ctx = context.Background()

@@ -10,7 +10,9 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"os"
 	"sort"
 	"time"
@@ -20,18 +22,53 @@ import (
 )
 
 func main() {
+	err := parseFlags(os.Args[1:], os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
+		os.Exit(2) // the flag set has printed the error and the usage
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	var err error
 	if live := liveConfig(); live != nil {
-		err = runLive(ctx, live)
+		err = runLive(ctx, os.Stdout, live)
 	} else {
-		err = runFake(ctx)
+		err = runFake(ctx, os.Stdout)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "quickstart:", err)
 		os.Exit(1)
 	}
+}
+
+// parseFlags reads args (without the program name): there are no flags
+// and no arguments, but -h prints what the command does and which
+// variables choose its mode, under the name quickstart.
+func parseFlags(args []string, usage io.Writer) error {
+	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
+	fs.SetOutput(usage)
+	fs.Usage = func() {
+		fmt.Fprint(usage, `Usage of quickstart:
+  go run ./examples/quickstart
+
+A tour of the Challenge API: TOTP and push challenges, waiting for an
+answer, expiry, and listing. It runs against an in-process fake, no
+account needed, unless TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN (or
+TWILIO_API_KEY and TWILIO_API_SECRET), VERIFY_SERVICE_SID, VERIFY_IDENTITY
+and VERIFY_FACTOR_SID are all set: then it creates a real challenge for
+that factor. It takes no flags.
+`)
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(usage, "unexpected argument %q\n", fs.Arg(0))
+		fs.Usage()
+		return errors.New("unexpected argument")
+	}
+	return nil
 }
 
 type live struct{ service, identity, factor string }
@@ -47,8 +84,8 @@ func liveConfig() *live {
 	return l
 }
 
-func runFake(ctx context.Context) error {
-	fmt.Println("mode: fake (verifytest in-process; set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, VERIFY_SERVICE_SID, VERIFY_IDENTITY, VERIFY_FACTOR_SID for the real API)")
+func runFake(ctx context.Context, out io.Writer) error {
+	fmt.Fprintln(out, "mode: fake (verifytest in-process; set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, VERIFY_SERVICE_SID, VERIFY_IDENTITY, VERIFY_FACTOR_SID for the real API)")
 	srv := verifytest.NewServer()
 	defer srv.Close()
 	client := srv.Client()
@@ -66,7 +103,7 @@ func runFake(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("TOTP create: %w", err)
 	}
-	fmt.Printf("1. TOTP code accepted:      %s -> %s\n", ch.SID, ch.Status)
+	fmt.Fprintf(out, "1. TOTP code accepted:      %s -> %s\n", ch.SID, ch.Status)
 
 	// 2. A wrong code leaves the challenge pending.
 	ch, err = client.Challenges.Create(ctx, service, identity, &verify.CreateChallengeParams{FactorSID: totp.SID})
@@ -77,7 +114,8 @@ func runFake(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("TOTP update: %w", err)
 	}
-	fmt.Printf("2. wrong TOTP code refused: %s -> %s\n", ch.SID, ch.Status)
+	refused := ch.SID
+	fmt.Fprintf(out, "2. wrong TOTP code refused: %s -> %s (open for another try until it expires)\n", ch.SID, ch.Status)
 
 	// 3. Push: the user's phone approves while the login handler waits.
 	device, err := srv.NewPushDevice(service, identity)
@@ -108,7 +146,7 @@ func runFake(ctx context.Context) error {
 	if err := <-approved; err != nil {
 		return fmt.Errorf("device approve: %w", err)
 	}
-	fmt.Printf("3. push approved on device: %s -> %s (%q, %d fields)\n", ch.SID, ch.Status, ch.Details.Message, len(ch.Details.Fields))
+	fmt.Fprintf(out, "3. push approved on device: %s -> %s (%q, %d fields)\n", ch.SID, ch.Status, ch.Details.Message, len(ch.Details.Fields))
 
 	// 4. A push nobody answers expires; answering it late is refused.
 	ch, err = client.Challenges.Create(ctx, service, identity, &verify.CreateChallengeParams{
@@ -117,21 +155,28 @@ func runFake(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	fmt.Fprintf(out, "4. push nobody answers:     %s -> %s\n", ch.SID, ch.Status)
+	fmt.Fprintln(out, "   (the demo skips the fake's clock 6 minutes ahead; a challenge expires 5 minutes after it is created)")
 	srv.Advance(6 * time.Minute) // the fake's clock; nobody sleeps
+	old, err := client.Challenges.Fetch(ctx, service, identity, refused)
+	if err != nil {
+		return fmt.Errorf("fetch: %w", err)
+	}
+	fmt.Fprintf(out, "   step 2's challenge, never answered: %s -> %s\n", old.SID, old.Status)
 	_, err = device.Approve(ctx, ch.SID)
 	if !errors.Is(err, verify.ErrChallengeExpired) {
 		return fmt.Errorf("late approve: got %v, want ErrChallengeExpired", err)
 	}
 	var apiErr *verify.APIError
 	errors.As(err, &apiErr)
-	fmt.Printf("4. late answer refused:     %s -> ErrChallengeExpired (code %d, HTTP %d)\n", ch.SID, apiErr.Code, apiErr.Status)
+	fmt.Fprintf(out, "   late answer to this push refused: %s -> ErrChallengeExpired (code %d, HTTP %d)\n", ch.SID, apiErr.Code, apiErr.Status)
 
 	// 5. List everything for the identity, page by page.
-	return summarize(ctx, client, service, identity, nil)
+	return summarize(ctx, out, client, service, identity, nil)
 }
 
-func runLive(ctx context.Context, l *live) error {
-	fmt.Println("mode: live (real Twilio API, credentials from the environment)")
+func runLive(ctx context.Context, out io.Writer, l *live) error {
+	fmt.Fprintln(out, "mode: live (real Twilio API, credentials from the environment)")
 	client, err := verify.NewClient()
 	if err != nil {
 		return err
@@ -144,17 +189,17 @@ func runLive(ctx context.Context, l *live) error {
 	if err != nil {
 		return fmt.Errorf("create: %w", err)
 	}
-	fmt.Printf("1. created %s (%s), expires %s\n", ch.SID, ch.FactorType, ch.ExpirationDate.Format(time.RFC3339))
+	fmt.Fprintf(out, "1. created %s (%s), expires %s\n", ch.SID, ch.FactorType, ch.ExpirationDate.Format(time.RFC3339))
 	if ch.FactorType == verify.FactorTypePush {
-		fmt.Println("2. waiting up to 60 s for the device to answer...")
+		fmt.Fprintln(out, "2. waiting up to 60 s for the device to answer...")
 		wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 		got, err := client.Challenges.Wait(wctx, l.service, l.identity, ch.SID, nil)
 		cancel()
 		switch {
 		case err == nil:
-			fmt.Printf("   %s -> %s\n", got.SID, got.Status)
+			fmt.Fprintf(out, "   %s -> %s\n", got.SID, got.Status)
 		case errors.Is(err, context.DeadlineExceeded):
-			fmt.Println("   no answer within 60 s; the challenge stays pending until it expires")
+			fmt.Fprintln(out, "   no answer within 60 s; the challenge stays pending until it expires")
 		default:
 			return fmt.Errorf("wait: %w", err)
 		}
@@ -163,13 +208,13 @@ func runLive(ctx context.Context, l *live) error {
 		if err != nil {
 			return fmt.Errorf("fetch: %w", err)
 		}
-		fmt.Printf("2. fetched %s -> %s (answer it with Update and a TOTP code)\n", got.SID, got.Status)
+		fmt.Fprintf(out, "2. fetched %s -> %s (answer it with Update and a TOTP code)\n", got.SID, got.Status)
 	}
-	return summarize(ctx, client, l.service, l.identity, &verify.ListChallengesParams{Order: verify.OrderDesc, ListParams: verify.ListParams{Limit: 50}})
+	return summarize(ctx, out, client, l.service, l.identity, &verify.ListChallengesParams{Order: verify.OrderDesc, ListParams: verify.ListParams{Limit: 50}})
 }
 
 // summarize lists challenges and prints a count per status.
-func summarize(ctx context.Context, client *verify.Client, service, identity string, params *verify.ListChallengesParams) error {
+func summarize(ctx context.Context, out io.Writer, client *verify.Client, service, identity string, params *verify.ListChallengesParams) error {
 	counts := map[verify.ChallengeStatus]int{}
 	total := 0
 	for ch, err := range client.Challenges.List(ctx, service, identity, params) {
@@ -184,10 +229,10 @@ func summarize(ctx context.Context, client *verify.Client, service, identity str
 		statuses = append(statuses, string(s))
 	}
 	sort.Strings(statuses)
-	fmt.Printf("5. listed %d challenges for %s:", total, identity)
+	fmt.Fprintf(out, "5. listed %d challenges for %s:", total, identity)
 	for _, s := range statuses {
-		fmt.Printf(" %s=%d", s, counts[verify.ChallengeStatus(s)])
+		fmt.Fprintf(out, " %s=%d", s, counts[verify.ChallengeStatus(s)])
 	}
-	fmt.Println()
+	fmt.Fprintln(out)
 	return nil
 }

@@ -1,17 +1,48 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"os"
+	"regexp"
+	"strings"
 	"testing"
 
 	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	if os.Getenv(runMainEnv) == "1" { // a child started by a test, to run the command itself
+		main()
+		os.Exit(0)
+	}
+	goleak.VerifyTestMain(m)
+}
 
 // TestQuickstartAgainstFake runs the README's first command's program.
+// Each challenge the summary counts as expired was shown expiring, with
+// why: step 2's, printed pending, and the unanswered push both expire when
+// the demo skips the fake's clock ahead.
 func TestQuickstartAgainstFake(t *testing.T) {
-	if err := runFake(context.Background()); err != nil {
-		t.Fatal(err)
+	var out bytes.Buffer
+	if err := runFake(context.Background(), &out); err != nil {
+		t.Fatalf("%v\n%s", err, &out)
+	}
+	text := out.String()
+	step2 := regexp.MustCompile(`(?m)^2\. wrong TOTP code refused: (YC[0-9a-f]{32}) -> pending`).FindStringSubmatch(text)
+	step4 := regexp.MustCompile(`(?m)^4\. push nobody answers: +(YC[0-9a-f]{32}) -> pending`).FindStringSubmatch(text)
+	if step2 == nil || step4 == nil {
+		t.Fatalf("want step 2's challenge and step 4's push printed pending:\n%s", text)
+	}
+	why := "the demo skips the fake's clock 6 minutes ahead"
+	for _, want := range []string{why, "step 2's challenge, never answered: " + step2[1] + " -> expired\n",
+		"late answer to this push refused: " + step4[1] + " -> ErrChallengeExpired", "expired=2\n"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("output lacks %q:\n%s", want, text)
+		}
+	}
+	if i, j := strings.Index(text, why), strings.Index(text, "step 2's challenge, never answered"); i < strings.Index(text, "4. ") || j < i ||
+		strings.Index(text, "5. ") < j {
+		t.Errorf("want the skip explained after step 4's push is created and before the expiry and the summary:\n%s", text)
 	}
 }
