@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"reflect"
 	"time"
 )
 
@@ -39,6 +40,11 @@ type WaitOptions struct {
 	// NewWebhookHandler): Wait then Fetches once to confirm, and polls only
 	// every Interval as a safety net. An *EventHub reaches only the
 	// process it lives in; see EventSource for several instances.
+	//
+	// Nil means no events, and so does a nil pointer, func, map, chan or
+	// slice held in the interface, such as an *EventHub field left nil:
+	// Wait polls as without Events (every 1 s by default) and never calls
+	// its Subscribe.
 	Events EventSource
 }
 
@@ -75,9 +81,9 @@ func (s *ChallengeService) Wait(ctx context.Context, serviceSID, identity, chall
 	}
 	interval := waitInterval(opts)
 	var events <-chan *Event
-	if opts != nil && opts.Events != nil {
+	if src := eventSource(opts); src != nil {
 		var stop func()
-		events, stop = opts.Events.Subscribe(challengeSID)
+		events, stop = src.Subscribe(challengeSID)
 		defer stop()
 	}
 	timer := time.NewTimer(0)
@@ -151,10 +157,26 @@ func waitInterval(opts *WaitOptions) time.Duration {
 	switch {
 	case opts != nil && opts.Interval > 0:
 		return opts.Interval
-	case opts != nil && opts.Events != nil:
+	case eventSource(opts) != nil:
 		return DefaultEventSafetyInterval
 	}
 	return DefaultWaitInterval
+}
+
+// eventSource is opts.Events, or nil when there is none: a nil interface,
+// or one holding a nil pointer, func, map, chan or slice, whose Subscribe
+// would most likely panic (a nil *EventHub does).
+func eventSource(opts *WaitOptions) EventSource {
+	if opts == nil || opts.Events == nil {
+		return nil
+	}
+	switch v := reflect.ValueOf(opts.Events); v.Kind() {
+	case reflect.Pointer, reflect.Func, reflect.Map, reflect.Chan, reflect.Slice, reflect.UnsafePointer:
+		if v.IsNil() {
+			return nil
+		}
+	}
+	return opts.Events
 }
 
 // answers reports whether ev says challengeSID was approved or denied.

@@ -421,6 +421,11 @@ func TestWaitIntervalDefaults(t *testing.T) {
 		{&WaitOptions{Interval: 3 * time.Second}, 3 * time.Second},
 		{&WaitOptions{Events: hub}, 10 * time.Second},
 		{&WaitOptions{Events: hub, Interval: time.Minute}, time.Minute},
+		// A typed nil is no source: the interval without events.
+		{&WaitOptions{Events: (*EventHub)(nil)}, time.Second},
+		{&WaitOptions{Events: (*chanSource)(nil)}, time.Second},
+		{&WaitOptions{Events: subscribeFunc(nil)}, time.Second},
+		{&WaitOptions{Events: (*EventHub)(nil), Interval: time.Minute}, time.Minute},
 	} {
 		if got := waitInterval(tc.opts); got != tc.want {
 			t.Errorf("waitInterval(%+v) = %v, want %v", tc.opts, got, tc.want)
@@ -526,4 +531,27 @@ func statusOf(ch *Challenge) string {
 		return "no challenge"
 	}
 	return string(ch.Status)
+}
+
+// subscribeFunc is an EventSource made of a function, as http.HandlerFunc
+// is a Handler.
+type subscribeFunc func(sid string) (<-chan *Event, func())
+
+func (f subscribeFunc) Subscribe(sid string) (<-chan *Event, func()) { return f(sid) }
+
+// TestWaitWithATypedNilEventSourcePolls: an Events holding a nil pointer
+// or func (a *EventHub left nil by a config) means no events: Wait polls
+// as without one instead of panicking in Subscribe.
+func TestWaitWithATypedNilEventSourcePolls(t *testing.T) {
+	t.Parallel()
+	for _, src := range []EventSource{(*EventHub)(nil), (*chanSource)(nil), subscribeFunc(nil)} {
+		h := newHarness(t)
+		r, n := statusResponder(2, "approved", time.Now().Add(time.Minute))
+		h.mock.RegisterResponder("GET", oneURL, r)
+		ch, err := h.client.Challenges.Wait(context.Background(), testService, testIdentity, testChallenge,
+			&WaitOptions{Events: src, Interval: 5 * time.Millisecond})
+		if err != nil || ch == nil || !ch.Status.IsApproved() || atomic.LoadInt32(n) != 3 {
+			t.Errorf("Events: %T(nil): %s, %v after %d Fetches; want approved after 3", src, statusOf(ch), err, atomic.LoadInt32(n))
+		}
+	}
 }
