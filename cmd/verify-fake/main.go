@@ -57,7 +57,7 @@ func main() {
 	flag.StringVar(&cfg.identity, "identity", "user-0001-demo", "identity of the seeded entity")
 	flag.StringVar(&cfg.answer, "push-answer", "none", "how the simulated phone answers push challenges: approve, deny or none")
 	flag.DurationVar(&cfg.delay, "push-delay", 2*time.Second, "how long the phone takes to answer")
-	flag.StringVar(&cfg.webhook, "webhook", "", "a URL to send every event to, signed with the auth token (https, or http on a loopback host)")
+	flag.StringVar(&cfg.webhook, "webhook", "", "a URL to send every event to, signed with the auth token (absolute http or https)")
 	flag.Parse()
 	if cfg.answer != "approve" && cfg.answer != "deny" && cfg.answer != "none" {
 		fmt.Fprintln(os.Stderr, "verify-fake: -push-answer must be approve, deny or none")
