@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -165,12 +166,8 @@ func checkNotification(platform NotificationPlatform, token string, onCreate boo
 // checkWebhook checks a webhook's URL, event types and enums where set.
 func checkWebhook(rawURL string, events []EventType, status WebhookStatus, version WebhookVersion) error {
 	if rawURL != "" {
-		u, err := url.Parse(rawURL)
-		switch {
-		case err != nil || u.Host == "" || u.User != nil || (u.Scheme != "https" && u.Scheme != "http"):
-			return invalid("WebhookUrl", "must be an absolute https URL such as https://example.com/hooks/verify")
-		case u.Scheme == "http" && !isLoopback(u.Hostname()):
-			return invalid("WebhookUrl", "must be https (plain http only on a loopback host, for tests)")
+		if err := checkWebhookURL(rawURL); err != nil {
+			return err
 		}
 	}
 	for _, e := range events {
@@ -188,6 +185,24 @@ func checkWebhook(rawURL string, events []EventType, status WebhookStatus, versi
 		return nil
 	}
 	return invalid("Version", "must be v1 or v2")
+}
+
+// checkWebhookURL refuses a webhook URL that can never be called: one with
+// spaces or control characters, not absolute http or https, or without a
+// host. It takes what the API takes: plain http to any host, and user info
+// (basic auth). Its errors never quote the URL, which may hold a password.
+func checkWebhookURL(rawURL string) error {
+	if strings.IndexFunc(rawURL, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
+		return invalid("WebhookUrl", "must not contain spaces or control characters (percent-encode them)")
+	}
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Opaque != "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return invalid("WebhookUrl", "must be an absolute http or https URL such as https://example.com/hooks/verify")
+	}
+	if u.Hostname() == "" {
+		return invalid("WebhookUrl", "must name a host, as in https://example.com/hooks/verify")
+	}
+	return nil
 }
 
 // isBase32 reports whether s is an RFC 4648 base32 secret, padded or not,

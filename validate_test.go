@@ -277,19 +277,33 @@ func TestValidationTable(t *testing.T) {
 		{"webhook friendly name ≤ 64", "FriendlyName",
 			hook(func(p *hookP) { p.FriendlyName = n("w", 64) }), hook(func(p *hookP) { p.FriendlyName = n("w", 65) })},
 		{"webhook URL required", "WebhookUrl", hook(func(p *hookP) {}), hook(func(p *hookP) { p.WebhookURL = "" })},
-		{"webhook URL https", "WebhookUrl", hook(func(p *hookP) {}), hook(func(p *hookP) { p.WebhookURL = "ftp://example.com/hooks" })},
-		{"webhook URL plain http only on loopback", "WebhookUrl",
-			hook(func(p *hookP) { p.WebhookURL = "http://127.0.0.1:8080/hooks" }), hook(func(p *hookP) { p.WebhookURL = "http://example.com/hooks" })},
+		{"webhook URL http or https", "WebhookUrl", hook(func(p *hookP) {}), hook(func(p *hookP) { p.WebhookURL = "ftp://example.com/hooks" })},
+		{"webhook URL plain http to a public host", "WebhookUrl",
+			hook(func(p *hookP) { p.WebhookURL = "http://example.com/hooks" }), hook(func(p *hookP) { p.WebhookURL = "gopher://example.com/hooks" })},
+		{"webhook URL plain http to loopback", "WebhookUrl",
+			hook(func(p *hookP) { p.WebhookURL = "http://127.0.0.1:8080/hooks" }), hook(func(p *hookP) { p.WebhookURL = "javascript:alert(1)" })},
 		{"webhook URL absolute", "WebhookUrl", hook(func(p *hookP) {}), hook(func(p *hookP) { p.WebhookURL = "/hooks/verify" })},
-		{"webhook URL without credentials", "WebhookUrl",
-			hook(func(p *hookP) {}), hook(func(p *hookP) { p.WebhookURL = "https://user:pw@example.com/hooks" })},
+		{"webhook URL scheme-relative", "WebhookUrl", hook(func(p *hookP) {}), hook(func(p *hookP) { p.WebhookURL = "//example.com/hooks" })},
+		{"webhook URL with basic auth", "WebhookUrl",
+			hook(func(p *hookP) { p.WebhookURL = "https://user:pw@example.com/hooks" }), hook(func(p *hookP) { p.WebhookURL = "https://user:pw@/hooks" })},
+		{"webhook URL host", "WebhookUrl",
+			hook(func(p *hookP) { p.WebhookURL = "https://example.com:8443/hooks" }), hook(func(p *hookP) { p.WebhookURL = "https://:8443/hooks" })},
+		{"webhook URL opaque", "WebhookUrl", hook(func(p *hookP) {}), hook(func(p *hookP) { p.WebhookURL = "https:example.com/hooks" })},
+		{"webhook URL without spaces", "WebhookUrl",
+			hook(func(p *hookP) { p.WebhookURL = "https://example.com/hooks%20verify" }), hook(func(p *hookP) { p.WebhookURL = "https://example.com/hooks verify" })},
+		{"webhook URL without a trailing space", "WebhookUrl", hook(func(p *hookP) {}), hook(func(p *hookP) { p.WebhookURL = "https://example.com/hooks " })},
+		{"webhook URL without a line break", "WebhookUrl", hook(func(p *hookP) {}), hook(func(p *hookP) { p.WebhookURL = "https://example.com/hooks\n" })},
+		{"webhook URL without control characters", "WebhookUrl",
+			hook(func(p *hookP) {}), hook(func(p *hookP) { p.WebhookURL = "https://example.com/ho\x7fks" })},
+		{"webhook URL without Unicode spaces", "WebhookUrl",
+			hook(func(p *hookP) { p.WebhookURL = "https://example.com/hooks/café" }), hook(func(p *hookP) { p.WebhookURL = "https://example.com/hooks\u00a0" })},
 		{"event types at least one", "EventTypes", hook(func(p *hookP) {}), hook(func(p *hookP) { p.EventTypes = nil })},
 		{"event types known", "EventTypes",
 			hook(func(p *hookP) { p.EventTypes = []EventType{EventAll} }), hook(func(p *hookP) { p.EventTypes = []EventType{"challenge.expired"} })},
 		{"webhook status", "Status", hook(func(p *hookP) { p.Status = WebhookStatusDisabled }), hook(func(p *hookP) { p.Status = "paused" })},
 		{"webhook version", "Version", hook(func(p *hookP) { p.Version = WebhookVersionV1 }), hook(func(p *hookP) { p.Version = "v3" })},
 		{"update webhook URL", "WebhookUrl",
-			hookUpdate(func(p *hookUpdP) { p.WebhookURL = "https://example.com/x" }), hookUpdate(func(p *hookUpdP) { p.WebhookURL = "http://example.com/x" })},
+			hookUpdate(func(p *hookUpdP) { p.WebhookURL = "http://user:pw@example.com/x" }), hookUpdate(func(p *hookUpdP) { p.WebhookURL = "mailto:hooks@example.com" })},
 		{"update event types", "EventTypes",
 			hookUpdate(func(p *hookUpdP) { p.EventTypes = []EventType{EventFactorCreated} }),
 			hookUpdate(func(p *hookUpdP) { p.EventTypes = []EventType{"factor.updated"} })},
@@ -327,6 +341,48 @@ func TestValidationTable(t *testing.T) {
 				t.Errorf("failing value was sent (%d requests in all)", n)
 			}
 		})
+	}
+}
+
+// TestWebhookURLErrorsNameTheRuleNeverTheURL: a refused webhook URL is a
+// *ValidationError for WebhookUrl that says which rule it broke, and never
+// quotes the URL, whose user info may hold a password.
+func TestWebhookURLErrorsNameTheRuleNeverTheURL(t *testing.T) {
+	t.Parallel()
+	const (
+		scheme = "an absolute http or https URL"
+		host   = "must name a host"
+		chars  = "spaces or control characters"
+	)
+	for _, tc := range []struct{ url, rule string }{
+		{"ftp://ada:s3cr3t-pw@hooks.example.com/verify", scheme},
+		{"//ada:s3cr3t-pw@hooks.example.com/verify", scheme},
+		{"hooks.example.com/verify?pw=s3cr3t-pw", scheme},
+		{"https:ada:s3cr3t-pw@hooks.example.com", scheme},
+		{"https://ada:s3cr3t-pw@hooks.example.com:port/verify", scheme},
+		{"https://ada:s3cr3t-pw@/verify", host},
+		{"https://ada:s3cr3t-pw@:8443/hooks.example.com", host},
+		{"https://ada:s3cr3t-pw@hooks.example.com/a b", chars},
+		{"https://ada:s3cr3t-pw@hooks.example.com/\x00", chars},
+		{"\thttps://ada:s3cr3t-pw@hooks.example.com/verify", chars},
+	} {
+		h := newHarness(t, WithMaxRetries(0))
+		_, createErr := h.client.Webhooks.Create(context.Background(), testService,
+			&CreateWebhookParams{FriendlyName: "login", WebhookURL: tc.url, EventTypes: []EventType{EventAll}})
+		_, updateErr := h.client.Webhooks.Update(context.Background(), testService, testWebhook, &UpdateWebhookParams{WebhookURL: tc.url})
+		for _, err := range []error{createErr, updateErr} {
+			var ve *ValidationError
+			if !errors.As(err, &ve) || ve.Field != "WebhookUrl" || !strings.Contains(ve.Rule, tc.rule) {
+				t.Errorf("%q: %v, want a WebhookUrl *ValidationError saying %q", tc.url, err, tc.rule)
+				continue
+			}
+			if msg := err.Error(); strings.Contains(msg, "s3cr3t") || strings.Contains(msg, "hooks.example.com") || strings.Contains(msg, "ada") {
+				t.Errorf("%q: the error quotes the URL: %s", tc.url, msg)
+			}
+		}
+		if n := len(h.requests()); n != 0 {
+			t.Errorf("%q: %d requests sent, want none", tc.url, n)
+		}
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"reflect"
 	"time"
 )
 
@@ -39,22 +40,31 @@ type WaitOptions struct {
 	// NewWebhookHandler): Wait then Fetches once to confirm, and polls only
 	// every Interval as a safety net. An *EventHub reaches only the
 	// process it lives in; see EventSource for several instances.
+	//
+	// Nil means no events, and so does a nil pointer, func, map, chan or
+	// slice held in the interface, such as an *EventHub field left nil:
+	// Wait polls as without Events (every 1 s by default) and never calls
+	// its Subscribe.
 	Events EventSource
 }
 
 // Wait polls Fetch until the challenge leaves pending, it expires, or ctx
 // ends: what a login handler does after sending a push.
 //
-// It returns the challenge once it is approved or denied. When the
-// challenge ended expired (the API reports it, or it still reads pending
-// past its expiration date on the server's clock, taken from the Date
-// header), the error matches ErrChallengeExpired. If ctx ends first, the
+// It returns the challenge once it is approved or denied. The error
+// matches ErrChallengeExpired only when a Fetch that succeeded says so: the
+// API reports the challenge expired, or it still reads pending although
+// that read was taken more than 2 s past its expiration date on the
+// server's clock (from the response's Date header). If ctx ends first, the
 // error matches ctx's. Either way the last challenge fetched comes with the
 // error.
 //
 // Transient failures (connection errors, 429s other than per-challenge
-// limits, 5xx) do not end the wait: Wait keeps polling with growing pauses,
-// up to 10 s apart. Anything else (404, 401, an invalid SID) ends it at once.
+// limits, 5xx) do not end the wait, and never count as expiry: Wait keeps
+// polling with growing pauses, up to 10 s apart, past the expiration date
+// too, until a Fetch succeeds or ctx ends, so a push approved just before
+// expiry during an outage is returned approved. Give ctx a deadline to
+// bound the wait. Anything else (404, 401, an invalid SID) ends it at once.
 //
 // With opts.Events set, Wait subscribes before its first Fetch, Fetches
 // again as soon as an approved or denied event for the challenge arrives,
@@ -71,9 +81,9 @@ func (s *ChallengeService) Wait(ctx context.Context, serviceSID, identity, chall
 	}
 	interval := waitInterval(opts)
 	var events <-chan *Event
-	if opts != nil && opts.Events != nil {
+	if src := eventSource(opts); src != nil {
 		var stop func()
-		events, stop = opts.Events.Subscribe(challengeSID)
+		events, stop = src.Subscribe(challengeSID)
 		defer stop()
 	}
 	timer := time.NewTimer(0)
@@ -115,6 +125,11 @@ func (s *ChallengeService) Wait(ctx context.Context, serviceSID, identity, chall
 			if !ch.Status.IsPending() {
 				return ch, nil
 			}
+			// Only a read like this one decides expiry: pending, taken past
+			// the expiration date plus the grace on the server's clock.
+			if !ch.ExpirationDate.IsZero() && time.Now().Add(offset).After(ch.ExpirationDate.Add(expiryGrace)) {
+				return ch, fmt.Errorf("verify: challenge %s still pending after its expiration date: %w", challengeSID, ErrChallengeExpired)
+			}
 			if recheck > 0 {
 				// An event said it was answered: look again soon.
 				wait = recheck
@@ -122,13 +137,14 @@ func (s *ChallengeService) Wait(ctx context.Context, serviceSID, identity, chall
 			}
 		}
 		if last != nil && !last.ExpirationDate.IsZero() {
-			left := last.ExpirationDate.Sub(time.Now().Add(offset)) // on the server's clock
+			// One look just after the expiration date and one just past the
+			// grace, on the server's clock. A failed Fetch decides nothing:
+			// past both, Wait polls on at its error pace until a read works.
+			left := last.ExpirationDate.Sub(time.Now().Add(offset))
 			switch giveUp := left + expiryGrace; {
-			case giveUp < 0:
-				return last, fmt.Errorf("verify: challenge %s still pending after its expiration date: %w", challengeSID, ErrChallengeExpired)
 			case left > 0 && left < wait:
-				wait = left + 10*time.Millisecond // one look just after it expires
-			case left <= 0 && giveUp < wait:
+				wait = left + 10*time.Millisecond
+			case left <= 0 && giveUp > 0 && giveUp < wait:
 				wait = giveUp + 10*time.Millisecond
 			}
 		}
@@ -141,10 +157,26 @@ func waitInterval(opts *WaitOptions) time.Duration {
 	switch {
 	case opts != nil && opts.Interval > 0:
 		return opts.Interval
-	case opts != nil && opts.Events != nil:
+	case eventSource(opts) != nil:
 		return DefaultEventSafetyInterval
 	}
 	return DefaultWaitInterval
+}
+
+// eventSource is opts.Events, or nil when there is none: a nil interface,
+// or one holding a nil pointer, func, map, chan or slice, whose Subscribe
+// would most likely panic (a nil *EventHub does).
+func eventSource(opts *WaitOptions) EventSource {
+	if opts == nil || opts.Events == nil {
+		return nil
+	}
+	switch v := reflect.ValueOf(opts.Events); v.Kind() {
+	case reflect.Pointer, reflect.Func, reflect.Map, reflect.Chan, reflect.Slice, reflect.UnsafePointer:
+		if v.IsNil() {
+			return nil
+		}
+	}
+	return opts.Events
 }
 
 // answers reports whether ev says challengeSID was approved or denied.

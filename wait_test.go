@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -420,9 +421,137 @@ func TestWaitIntervalDefaults(t *testing.T) {
 		{&WaitOptions{Interval: 3 * time.Second}, 3 * time.Second},
 		{&WaitOptions{Events: hub}, 10 * time.Second},
 		{&WaitOptions{Events: hub, Interval: time.Minute}, time.Minute},
+		// A typed nil is no source: the interval without events.
+		{&WaitOptions{Events: (*EventHub)(nil)}, time.Second},
+		{&WaitOptions{Events: (*chanSource)(nil)}, time.Second},
+		{&WaitOptions{Events: subscribeFunc(nil)}, time.Second},
+		{&WaitOptions{Events: (*EventHub)(nil), Interval: time.Minute}, time.Minute},
 	} {
 		if got := waitInterval(tc.opts); got != tc.want {
 			t.Errorf("waitInterval(%+v) = %v, want %v", tc.opts, got, tc.want)
+		}
+	}
+}
+
+// blip is a challenge API with a 503 blip around the expiration date. Its
+// first read says pending just inside the grace (1.9 s past the expiration
+// date on the server's clock: the API marks expiry on its own schedule).
+// Then every Fetch fails until one has failed past the expiration date plus
+// the grace, on that clock; after that, reads say after ("" keeps failing).
+type blip struct {
+	after  string
+	cancel context.CancelFunc // if set, called by the first Fetch after the late failure
+
+	mu         sync.Mutex
+	start      time.Time // our clock at the first read
+	date       time.Time // the server's clock at the first read
+	fetches    int
+	reads      int  // Fetches that succeeded
+	lastOK     bool // the last Fetch succeeded
+	failedLate bool // a Fetch failed past the expiration date plus the grace
+}
+
+func (b *blip) expires() time.Time { return b.date.Add(-1900 * time.Millisecond) }
+
+func (b *blip) respond(req *http.Request) (*http.Response, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.fetches++
+	if b.fetches == 1 {
+		b.start, b.date = time.Now(), time.Now().Truncate(time.Second)
+	}
+	serverNow := b.date.Add(time.Since(b.start))
+	status := "pending"
+	switch {
+	case b.fetches == 1:
+	case b.failedLate && b.cancel != nil:
+		b.cancel()
+		return nil, req.Context().Err()
+	case !b.failedLate || b.after == "":
+		b.failedLate, b.lastOK = serverNow.After(b.expires().Add(expiryGrace)), false
+		resp, err := twilioError(503, 0, "down")(req)
+		resp.Header.Set("Date", serverNow.Format(http.TimeFormat))
+		return resp, err
+	default:
+		status = b.after
+	}
+	b.reads, b.lastOK = b.reads+1, true
+	resp := httpmock.NewStringResponse(200, `{"sid":"`+testChallenge+`","status":"`+status+`","expiration_date":"`+
+		b.expires().UTC().Format(time.RFC3339Nano)+`"}`)
+	resp.Header.Set("Date", serverNow.Format(http.TimeFormat))
+	return resp, nil
+}
+
+// TestWaitNeverDeclaresExpiryFromAFailedFetch: only a successful read
+// taken past the expiration date plus the grace says expired; a Fetch that
+// fails there says nothing, and Wait polls on until a read succeeds or ctx
+// ends.
+func TestWaitNeverDeclaresExpiryFromAFailedFetch(t *testing.T) {
+	t.Parallel()
+	opts := &WaitOptions{Interval: 20 * time.Millisecond}
+
+	// Approved during the blip: the read after it says so.
+	h := newHarness(t, WithMaxRetries(0))
+	b := &blip{after: "approved"}
+	h.mock.RegisterResponder("GET", oneURL, b.respond)
+	ch, err := h.client.Challenges.Wait(context.Background(), testService, testIdentity, testChallenge, opts)
+	if err != nil || ch == nil || !ch.Status.IsApproved() || !b.failedLate || b.reads != 2 {
+		t.Errorf("approved during the blip: %s, %v after %d reads (a Fetch failed late: %v); want approved after 2",
+			statusOf(ch), err, b.reads, b.failedLate)
+	}
+
+	// Still pending when reads work again, past the grace: expired, from
+	// such a read, not from a failed one. (The Date header has whole
+	// seconds, so the first read may still look inside the grace.)
+	h2 := newHarness(t, WithMaxRetries(0))
+	b2 := &blip{after: "pending"}
+	h2.mock.RegisterResponder("GET", oneURL, b2.respond)
+	ch, err = h2.client.Challenges.Wait(context.Background(), testService, testIdentity, testChallenge, opts)
+	if !errors.Is(err, ErrChallengeExpired) || ch == nil || !ch.Status.IsPending() || !b2.failedLate || b2.reads < 2 || !b2.lastOK {
+		t.Errorf("pending past the grace: %s, %v after %d reads, the last Fetch ok: %v (a Fetch failed late: %v); "+
+			"want ErrChallengeExpired from a read after the blip", statusOf(ch), err, b2.reads, b2.lastOK, b2.failedLate)
+	}
+
+	// Failing on and on past the grace: ctx ends the wait, not expiry.
+	h3 := newHarness(t, WithMaxRetries(0))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	b3 := &blip{cancel: cancel}
+	h3.mock.RegisterResponder("GET", oneURL, b3.respond)
+	ch, err = h3.client.Challenges.Wait(ctx, testService, testIdentity, testChallenge, opts)
+	if !errors.Is(err, context.Canceled) || errors.Is(err, ErrChallengeExpired) || ch == nil || !ch.Status.IsPending() || !b3.failedLate {
+		t.Errorf("failing past the grace: %s, %v (a Fetch failed late: %v); want context.Canceled, not ErrChallengeExpired",
+			statusOf(ch), err, b3.failedLate)
+	}
+}
+
+// statusOf is ch's status, or "no challenge".
+func statusOf(ch *Challenge) string {
+	if ch == nil {
+		return "no challenge"
+	}
+	return string(ch.Status)
+}
+
+// subscribeFunc is an EventSource made of a function, as http.HandlerFunc
+// is a Handler.
+type subscribeFunc func(sid string) (<-chan *Event, func())
+
+func (f subscribeFunc) Subscribe(sid string) (<-chan *Event, func()) { return f(sid) }
+
+// TestWaitWithATypedNilEventSourcePolls: an Events holding a nil pointer
+// or func (a *EventHub left nil by a config) means no events: Wait polls
+// as without one instead of panicking in Subscribe.
+func TestWaitWithATypedNilEventSourcePolls(t *testing.T) {
+	t.Parallel()
+	for _, src := range []EventSource{(*EventHub)(nil), (*chanSource)(nil), subscribeFunc(nil)} {
+		h := newHarness(t)
+		r, n := statusResponder(2, "approved", time.Now().Add(time.Minute))
+		h.mock.RegisterResponder("GET", oneURL, r)
+		ch, err := h.client.Challenges.Wait(context.Background(), testService, testIdentity, testChallenge,
+			&WaitOptions{Events: src, Interval: 5 * time.Millisecond})
+		if err != nil || ch == nil || !ch.Status.IsApproved() || atomic.LoadInt32(n) != 3 {
+			t.Errorf("Events: %T(nil): %s, %v after %d Fetches; want approved after 3", src, statusOf(ch), err, atomic.LoadInt32(n))
 		}
 	}
 }

@@ -50,18 +50,28 @@ func (w Webhook) String() string {
 
 // CreateWebhookParams are the inputs of Webhooks.Create; zero fields are not sent.
 type CreateWebhookParams struct {
-	FriendlyName string         `url:"FriendlyName"`      // required, up to 64 characters; no PII
-	WebhookURL   string         `url:"WebhookUrl"`        // required: absolute https (http only on loopback)
-	EventTypes   []EventType    `url:"EventTypes"`        // required, at least one; one form value each
-	Status       WebhookStatus  `url:"Status,omitempty"`  // enabled (the API's default) or disabled
-	Version      WebhookVersion `url:"Version,omitempty"` // v1 or v2 (the API's default)
+	FriendlyName string `url:"FriendlyName"` // required, up to 64 characters; no PII
+	// WebhookURL is where Verify POSTs events (WebhookUrl, required): an absolute
+	// http or https URL with a host, and no spaces or control characters.
+	// It may carry basic auth (https://user:pass@example.com/hooks/verify).
+	//
+	// Use https: over plain http the events, and any password in the URL,
+	// cross the network in clear for anyone on the path to read. A password
+	// in the URL is stored with the webhook: whoever can read the service's
+	// webhook configuration (Webhooks.Fetch or List, Webhook.WebhookURL, the
+	// Console) may read it, so give it no other use. Check the
+	// X-Twilio-Signature of every event either way (NewWebhookHandler).
+	WebhookURL string         `url:"WebhookUrl"`        // required; see above
+	EventTypes []EventType    `url:"EventTypes"`        // required, at least one; one form value each
+	Status     WebhookStatus  `url:"Status,omitempty"`  // enabled (the API's default) or disabled
+	Version    WebhookVersion `url:"Version,omitempty"` // v1 or v2 (the API's default)
 }
 
 // UpdateWebhookParams are the inputs of Webhooks.Update; zero fields are
 // not sent and keep their current value.
 type UpdateWebhookParams struct {
 	FriendlyName string         `url:"FriendlyName,omitempty"` // up to 64 characters
-	WebhookURL   string         `url:"WebhookUrl,omitempty"`   // absolute https (http only on loopback)
+	WebhookURL   string         `url:"WebhookUrl,omitempty"`   // as CreateWebhookParams.WebhookURL, with its warnings
 	EventTypes   []EventType    `url:"EventTypes,omitempty"`   // replaces the list when set
 	Status       WebhookStatus  `url:"Status,omitempty"`       // enabled or disabled
 	Version      WebhookVersion `url:"Version,omitempty"`      // v1 or v2

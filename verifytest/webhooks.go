@@ -121,9 +121,10 @@ const webhookHelperName = "verifytest"
 // WebhookURL registers a webhook on the default service (ServiceSID), as
 // Webhooks.Create would, and returns its SID: enabled, version v2, named
 // "verifytest", receiving the events listed, or every event when none is.
-// rawURL must be https, or http on a loopback host such as an
-// httptest.Server's; it is used, and signed, exactly as given, query
-// included. Events that happen from now on are delivered to it.
+// rawURL must be an absolute http or https URL with a host, as the API
+// requires (an httptest.Server's URL will do; user info for basic auth is
+// allowed); it is used, and signed, exactly as given, query included.
+// Events that happen from now on are delivered to it.
 func (s *Server) WebhookURL(rawURL string, events ...verify.EventType) (sid string, err error) {
 	if len(events) == 0 {
 		events = []verify.EventType{verify.EventAll}

@@ -133,8 +133,11 @@ func TestWebhookFormIsChecked(t *testing.T) {
 		"no EventTypes":     with("EventTypes"),
 		"unknown event":     with("EventTypes", "challenge.created"),
 		"no URL":            with("WebhookUrl"),
-		"plain http":        with("WebhookUrl", "http://example.com/h"),
+		"ftp URL":           with("WebhookUrl", "ftp://example.com/h"),
 		"relative URL":      with("WebhookUrl", "/hooks"),
+		"no host":           with("WebhookUrl", "https://user:pass@/h"),
+		"space in URL":      with("WebhookUrl", "https://example.com/a b"),
+		"tab in URL":        with("WebhookUrl", "https://example.com/h\t"),
 		"status on":         with("Status", "on"),
 		"version v3":        with("Version", "v3"),
 		"no name":           with("FriendlyName"),
@@ -147,6 +150,13 @@ func TestWebhookFormIsChecked(t *testing.T) {
 	status, body := raw(t, srv, "POST", path, ok, srv.AccountSID(), srv.AuthToken())
 	if events, _ := body["event_types"].([]any); status != 201 || len(events) != 2 {
 		t.Fatalf("valid form: %d %v, want 201 with both event types", status, body)
+	}
+	// What the API takes besides https: plain http to any host, and basic
+	// auth in the URL. Both are kept as sent.
+	for _, u := range []string{"http://example.com/h", "https://user:pass@example.com/h", "http://user:pass@example.com:8080/h?x=1"} {
+		if status, body := raw(t, srv, "POST", path, with("WebhookUrl", u), srv.AccountSID(), srv.AuthToken()); status != 201 || body["webhook_url"] != u {
+			t.Errorf("%s: %d %v, want 201 with the URL as sent", u, status, body["webhook_url"])
+		}
 	}
 }
 
@@ -175,19 +185,28 @@ func TestWebhookURLHelper(t *testing.T) {
 	if w, err := c.Webhooks.Fetch(ctx, svc, some); err != nil || !slices.Equal(w.EventTypes, events) {
 		t.Fatalf("two events: %+v %v", w, err)
 	}
+	public, err := srv.WebhookURL("http://user:pass@example.com/hooks", events...) // plain http and basic auth, as the API takes them
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w, err := c.Webhooks.Fetch(ctx, svc, public); err != nil || w.WebhookURL != "http://user:pass@example.com/hooks" {
+		t.Fatalf("plain http with basic auth: %+v %v", w, err)
+	}
 	for _, bad := range []struct {
 		url   string
 		event verify.EventType
+		field string
 	}{
-		{"http://example.com/hooks", verify.EventAll},
-		{"ftp://example.com/hooks", verify.EventAll},
-		{"/hooks", verify.EventAll},
-		{"", verify.EventAll},
-		{"https://example.com/hooks", "challenge.created"},
+		{"ftp://example.com/hooks", verify.EventAll, "WebhookUrl"},
+		{"/hooks", verify.EventAll, "WebhookUrl"},
+		{"https://:8443/hooks", verify.EventAll, "WebhookUrl"},
+		{"https://example.com/a b", verify.EventAll, "WebhookUrl"},
+		{"", verify.EventAll, "WebhookUrl"},
+		{"https://example.com/hooks", "challenge.created", "EventTypes"},
 	} {
 		var ve *verify.ValidationError
-		if _, err := srv.WebhookURL(bad.url, bad.event); !errors.As(err, &ve) {
-			t.Errorf("WebhookURL(%q, %q): %v, want a *verify.ValidationError", bad.url, bad.event, err)
+		if _, err := srv.WebhookURL(bad.url, bad.event); !errors.As(err, &ve) || ve.Field != bad.field {
+			t.Errorf("WebhookURL(%q, %q): %v, want a *verify.ValidationError for %s", bad.url, bad.event, err, bad.field)
 		}
 	}
 	n := 0
@@ -197,7 +216,7 @@ func TestWebhookURLHelper(t *testing.T) {
 		}
 		n++
 	}
-	if n != 2 {
-		t.Errorf("%d webhooks listed, want the 2 registered", n)
+	if n != 3 {
+		t.Errorf("%d webhooks listed, want the 3 registered", n)
 	}
 }

@@ -82,7 +82,7 @@ func parseConfig(args []string, usage io.Writer) (config, error) {
 	fs.StringVar(&cfg.identity, "identity", "user-0001-demo", "identity of the seeded entity")
 	fs.StringVar(&cfg.answer, "push-answer", "none", "how the simulated phone answers push challenges: approve, deny or none")
 	fs.DurationVar(&cfg.delay, "push-delay", 2*time.Second, "how long the phone takes to answer")
-	fs.StringVar(&cfg.webhook, "webhook", "", "a URL to send every event to, signed with the auth token (https, or http on a loopback host)")
+	fs.StringVar(&cfg.webhook, "webhook", "", "a URL to send every event to, signed with the auth token (absolute http or https)")
 	fs.Usage = func() {
 		fmt.Fprint(usage, "Usage of verify-fake:\n"+
 			"  verify-fake [flags]        serve a seeded fake Verify API until Ctrl-C\n"+

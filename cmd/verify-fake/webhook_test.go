@@ -115,8 +115,8 @@ func TestWebhookFlagDeliversVerifiedEvents(t *testing.T) {
 // the command with an error naming the flag.
 func TestWebhookFlagRefusesABadURL(t *testing.T) {
 	err := run(context.Background(), io.Discard, config{addr: "127.0.0.1:0", identity: "user-0001-demo", answer: "none",
-		webhook: "http://example.com/hooks"})
+		webhook: "ftp://example.com/hooks"})
 	if err == nil || !strings.Contains(err.Error(), "-webhook") || !strings.Contains(err.Error(), "WebhookUrl") {
-		t.Errorf("run with a plain-http public URL: %v, want a -webhook error about WebhookUrl", err)
+		t.Errorf("run with an ftp URL: %v, want a -webhook error about WebhookUrl", err)
 	}
 }
