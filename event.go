@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -54,8 +56,10 @@ var (
 	// ErrWebhookTooLarge: the body is over WebhookConfig.MaxBodyBytes (HTTP 413).
 	ErrWebhookTooLarge = errors.New("verify: webhook body too large")
 	// ErrWebhookMalformed: the body was signed but is not a Verify event:
-	// not a form or JSON object, no uuid or type, or a JSON field that does
-	// not decode (HTTP 400).
+	// not a form or JSON object, no uuid or type, no date_created while
+	// MaxEventAge applies, a JSON field that does not decode, or a form
+	// whose signed bytes read another way too (a field glued to its key,
+	// split, swallowed or repeated: see ParseEvent) (HTTP 400).
 	ErrWebhookMalformed = errors.New("verify: webhook payload malformed")
 	// ErrWebhookStale: a signed event whose date_created is older than
 	// WebhookConfig.MaxEventAge: a replay, or a retry too late to tell from
@@ -92,8 +96,9 @@ type WebhookConfig struct {
 	// this with ErrWebhookStale: a captured delivery replayed once its uuid
 	// is forgotten. Zero means ReplayWindow plus 5 minutes of clock skew;
 	// negative means no limit, for a receiver of verifytest's fake running
-	// on a clock set in the past (WithClock). Events without date_created
-	// are not judged.
+	// on a clock set in the past (WithClock). While it applies, an event
+	// without a well-formed date_created is refused (ErrWebhookMalformed):
+	// one whose age cannot be judged could be a replay of any age.
 	MaxEventAge time.Duration
 }
 
@@ -179,6 +184,9 @@ var stringFields = []string{"uuid", "type", "account_sid", "service_sid", "entit
 // as JSON text, in a JSON body as an object or as a string of JSON text.
 var jsonFields = []string{"challenge_details", "challenge_hidden_details", "challenge_metadata"}
 
+// eventFields are all the fields ParseEvent reads.
+var eventFields = slices.Concat(stringFields, jsonFields, []string{"date_created"})
+
 // ParseEvent verifies a webhook delivery and decodes it into an *Event. It
 // reads at most cfg.MaxBodyBytes of the body, checks X-Twilio-Signature
 // against cfg.AuthTokens in constant time, and accepts a form body
@@ -186,6 +194,19 @@ var jsonFields = []string{"challenge_details", "challenge_hidden_details", "chal
 // JSON body (application/json, signed through bodySHA256 in the URL).
 // Nothing about the body is judged before the signature is: an unsigned
 // request only ever learns that its signature is wrong.
+//
+// What the signature binds: the URL and the bytes of each key glued to its
+// value, keys sorted, with no separator. So a signed form has other
+// readings with the same signature: date_created=D as the key
+// "date_createdD" with an empty value, "challenge_st" with the value
+// "atusapproved", a value that swallows the fields after it. ParseEvent
+// refuses every such reading that touches the event's fields (a field name
+// with more glued to it, the start of a field name with the rest in the
+// value, a field given twice, a missing field whose name is in a value),
+// so the fields it returns are the ones Twilio sent. It cannot bind keys
+// outside the event's fields (Raw shows them as received), and with
+// MaxEventAge negative it cannot tell a replay of any age. A JSON body is
+// bound byte for byte through bodySHA256 and has one reading.
 //
 // Its errors match ErrWebhookSignature, ErrWebhookTooLarge,
 // ErrWebhookMalformed or ErrWebhookStale, and say what failed without
@@ -232,6 +253,9 @@ func parseEvent(r *http.Request, cfg WebhookConfig, now time.Time) (*Event, erro
 			}
 			return nil, err
 		}
+		if err := checkOneReading(form); err != nil {
+			return nil, err
+		}
 	}
 
 	// Signed: now the payload itself.
@@ -258,11 +282,66 @@ func parseEvent(r *http.Request, cfg WebhookConfig, now time.Time) (*Event, erro
 	if err != nil {
 		return nil, err
 	}
-	if age, limit := now.Sub(ev.DateCreated), cfg.maxEventAge(); !ev.DateCreated.IsZero() && limit >= 0 && age > limit {
+	limit := cfg.maxEventAge()
+	if limit >= 0 && ev.DateCreated.IsZero() {
+		return nil, fmt.Errorf("%w: no date_created field, so the event's age cannot be judged (MaxEventAge -1 accepts events without one)", ErrWebhookMalformed)
+	}
+	if age := now.Sub(ev.DateCreated); !ev.DateCreated.IsZero() && limit >= 0 && age > limit {
 		return nil, fmt.Errorf("%w: created %s ago, more than MaxEventAge (%s) allows; a replay, or a receiver whose clock is far from Twilio's",
 			ErrWebhookStale, age.Round(time.Second), limit)
 	}
 	return ev, nil
+}
+
+// checkOneReading refuses a signed form that the same signed bytes could
+// also have come from in another split. Twilio's signature covers the URL
+// followed by each key and its value with nothing between them, so the
+// bytes of date_created=2026-01-02T03:04:05Z are also those of the key
+// "date_created2026-01-02T03:04:05Z" with an empty value, or of the key "d"
+// with the value "ate_created2026-01-02T03:04:05Z"; and a value may swallow
+// the keys and values that follow it. The signature binds the bytes, not
+// the split. A form Twilio sends never has such keys, so any of these
+// means the form was rewritten after signing:
+//
+//   - a key that is one of the event's fields with more after it
+//     ("date_created2026…", "factor_sidYF…");
+//   - a key that is the start of a field name whose value holds the rest of
+//     it ("challenge_st" = "atusapproved");
+//   - a field given twice (which one would count?);
+//   - a field missing while a value holds its name (a field swallowed by
+//     the value before it: challenge_sid = "YC…challenge_statusapproved").
+//
+// What stays out of reach: a key outside the event's fields split or glued
+// with its neighbours (Raw shows it as sent), and an event whose values
+// Twilio itself never sent (the signature is the account's, not the
+// event's). The error names the field, never the key or value.
+func checkOneReading(form url.Values) error {
+	for _, k := range slices.Sorted(maps.Keys(form)) { // the first problem in key order: one error for one form
+		vs := form[k]
+		for _, f := range eventFields {
+			switch {
+			case k == f:
+				if len(vs) > 1 {
+					return fmt.Errorf("%w: the field %s is given %d times; Twilio sends it once", ErrWebhookMalformed, f, len(vs))
+				}
+			case strings.HasPrefix(k, f):
+				return fmt.Errorf("%w: a key is the field name %s with more glued to it, the same signed bytes as %s and a value: a rewritten form", ErrWebhookMalformed, f, f)
+			case strings.HasPrefix(f, k) && slices.ContainsFunc(vs, func(v string) bool { return strings.HasPrefix(k+v, f) }):
+				return fmt.Errorf("%w: a key is the start of the field name %s and its value the rest, the same signed bytes as %s and a value: a rewritten form", ErrWebhookMalformed, f, f)
+			}
+		}
+	}
+	for _, f := range eventFields {
+		if form.Has(f) {
+			continue
+		}
+		for _, vs := range form {
+			if slices.ContainsFunc(vs, func(v string) bool { return strings.Contains(v, f) }) {
+				return fmt.Errorf("%w: the field %s is missing and a value holds its name, the same signed bytes as a form with %s: a rewritten form", ErrWebhookMalformed, f, f)
+			}
+		}
+	}
+	return nil
 }
 
 // signatureMismatch says what to check when no token verifies.

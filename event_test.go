@@ -151,7 +151,7 @@ func quoteJSON(s string) string {
 
 func TestParseEventFactorAndUnknownTypes(t *testing.T) {
 	t.Parallel()
-	factor := url.Values{"uuid": {"u-2"}, "type": {"factor.verified"}, "factor_sid": {testFactor}, "factor_type": {"totp"}}
+	factor := url.Values{"uuid": {"u-2"}, "type": {"factor.verified"}, "factor_sid": {testFactor}, "factor_type": {"totp"}, "date_created": {testEventDate}}
 	ev, err := ParseEvent(formRequest(hookURL, factor, testToken), testConfig())
 	if err != nil {
 		t.Fatal(err)
@@ -160,7 +160,8 @@ func TestParseEventFactorAndUnknownTypes(t *testing.T) {
 		ev.ChallengeDetails.Message != "" || ev.ChallengeHiddenDetails != nil {
 		t.Errorf("factor event: %+v", ev)
 	}
-	future := url.Values{"uuid": {"u-3"}, "type": {"challenge.expired"}, "challenge_sid": {testChallenge}, "challenge_status": {"expired"}}
+	future := url.Values{"uuid": {"u-3"}, "type": {"challenge.expired"}, "challenge_sid": {testChallenge}, "challenge_status": {"expired"},
+		"date_created": {testEventDate}}
 	ev, err = ParseEvent(formRequest(hookURL, future, testToken), testConfig())
 	if err != nil || ev.Type != "challenge.expired" || ev.Type.Known() || ev.ChallengeStatus != StatusExpired {
 		t.Errorf("unknown type: %+v %v", ev, err)
@@ -326,6 +327,14 @@ func wantNoSecrets(t *testing.T, what, s string) {
 // must accept or refuse with one of its sentinels, never panic, and never
 // put the token or the body in an error.
 func FuzzParseEvent(f *testing.F) {
+	// A captured approval rewritten with the same signed bytes: date_created
+	// glued to its key, or split after its first letter, hides the event's
+	// age; both are refused (see TestSignedFormHasOneReading).
+	const form = "application/x-www-form-urlencoded"
+	approval := "uuid=u-1&type=challenge.approved&challenge_sid=" + testChallenge + "&challenge_status=approved&"
+	f.Add(form, approval+"date_created2026-01-02T03%3A04%3A05Z=", false)
+	f.Add(form, approval+"d=ate_created2026-01-02T03%3A04%3A05Z", false)
+	f.Add(form, approval+"date_created="+url.QueryEscape(testEventDate), false)
 	f.Fuzz(func(t *testing.T, contentType, body string, signJSON bool) {
 		target, sig := hookURL, "not-a-signature"
 		if signJSON {
@@ -348,6 +357,17 @@ func FuzzParseEvent(f *testing.F) {
 		}
 		if ev.UUID == "" || ev.Type == "" || ev.Raw.Get("uuid") != ev.UUID || string(ev.Type) != ev.Raw.Get("type") {
 			t.Fatalf("accepted %+v", ev)
+		}
+		// One reading: the age was judged, and no field is hidden in a key.
+		if ev.DateCreated.IsZero() || time.Since(ev.DateCreated) > DefaultReplayWindow+maxClockSkew {
+			t.Fatalf("accepted an event without a recent date_created: %+v", ev)
+		}
+		for k, vs := range ev.Raw {
+			for _, field := range eventFields {
+				if k == field && len(vs) != 1 || k != field && strings.HasPrefix(k, field) {
+					t.Fatalf("accepted the key %q (%d values) beside the field %s", k, len(vs), field)
+				}
+			}
 		}
 	})
 }
@@ -408,5 +428,107 @@ func TestStaleEventIsAnsweredWithoutCallingBack(t *testing.T) {
 	f.Set("date_created", "2001-01-01T00:00:00Z")
 	if _, err := ParseEvent(formRequest(hookURL, f, testToken), WebhookConfig{AuthTokens: []string{testToken}, MaxEventAge: -1}); err != nil {
 		t.Errorf("MaxEventAge -1: %v", err)
+	}
+}
+
+// sameSignature is a request carrying forged as its body and the signature
+// Twilio made for orig: the test first checks that the two forms are the
+// same signed bytes, so that the forgery needs no token.
+func sameSignature(t *testing.T, orig, forged url.Values) *http.Request {
+	t.Helper()
+	if !bytes.Equal(signedData(hookURL, orig), signedData(hookURL, forged)) {
+		t.Fatalf("not the same signed bytes:\n%s\n%s", signedData(hookURL, orig), signedData(hookURL, forged))
+	}
+	r := httptest.NewRequest(http.MethodPost, hookURL, strings.NewReader(forged.Encode()))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.Header.Set(SignatureHeader, SignWebhook(testToken, hookURL, orig))
+	return r
+}
+
+// TestSignedFormHasOneReading: Twilio's signature glues each key to its
+// value, so a captured form can be rewritten into another with the same
+// signed bytes: date_created=D as the key "date_createdD" with an empty
+// value, "challenge_st" + "atusapproved", a field swallowed by the value
+// before it. Every such reading of a form is refused, so that the fields
+// ParseEvent returns are the ones Twilio sent.
+func TestSignedFormHasOneReading(t *testing.T) {
+	t.Parallel()
+	stale := time.Now().Add(-3 * time.Hour).UTC().Format(time.RFC3339)
+	captured := eventForm()
+	captured.Set("date_created", stale)
+	if _, err := ParseEvent(formRequest(hookURL, captured, testToken), testConfig()); !errors.Is(err, ErrWebhookStale) {
+		t.Fatalf("the captured delivery itself: %v, want ErrWebhookStale", err)
+	}
+	// rewrite is base with the fields in drop removed and those in add set.
+	rewrite := func(base url.Values, drop []string, add url.Values) url.Values {
+		f := url.Values{}
+		for k, v := range base {
+			f[k] = append([]string(nil), v...)
+		}
+		for _, k := range drop {
+			f.Del(k)
+		}
+		for k, v := range add {
+			f[k] = v
+		}
+		return f
+	}
+	fresh := eventForm()
+	status := fresh.Get("challenge_status")
+	for _, tc := range []struct {
+		name         string
+		orig, forged url.Values
+		says         string
+	}{
+		{"date_created glued to its key", captured,
+			rewrite(captured, []string{"date_created"}, url.Values{"date_created" + stale: {""}}), "date_created"},
+		{"date_created split after its first letter", captured,
+			rewrite(captured, []string{"date_created"}, url.Values{"d": {"ate_created" + stale}}), "date_created"},
+		{"another field glued to its key", fresh,
+			rewrite(fresh, []string{"factor_sid"}, url.Values{"factor_sid" + testFactor: {""}}), "factor_sid"},
+		{"a field name split across key and value", fresh,
+			rewrite(fresh, []string{"challenge_status"}, url.Values{"challenge_st": {"atus" + status}}), "challenge_status"},
+		{"a field swallowed by the value before it", fresh,
+			rewrite(fresh, []string{"challenge_sid", "challenge_status"}, url.Values{"challenge_sid": {testChallenge + "challenge_status" + status}}),
+			"challenge_status"},
+	} {
+		r := sameSignature(t, tc.orig, tc.forged)
+		ev, err := ParseEvent(r, testConfig())
+		if !errors.Is(err, ErrWebhookMalformed) || !strings.Contains(err.Error(), tc.says) {
+			t.Errorf("%s: ParseEvent = %+v, %v; want ErrWebhookMalformed naming %s", tc.name, ev, err, tc.says)
+		}
+	}
+
+	// Through the handler, once the captured uuid is forgotten: 400, and
+	// the callback never runs.
+	calls := 0
+	h := NewWebhookHandler(WebhookConfig{AuthTokens: []string{testToken}, ReplayWindow: time.Minute},
+		func(context.Context, *Event) error { calls++; return nil })
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, sameSignature(t, captured, rewrite(captured, []string{"date_created"}, url.Values{"date_created" + stale: {""}})))
+	if rec.Code != http.StatusBadRequest || calls != 0 {
+		t.Errorf("replayed approval with date_created glued to its key: HTTP %d, %d callbacks; want 400, 0", rec.Code, calls)
+	}
+}
+
+// TestSignedFormFieldsOnce: a signed form that repeats a field, or leaves
+// out date_created, is refused while MaxEventAge applies.
+func TestSignedFormFieldsOnce(t *testing.T) {
+	t.Parallel()
+	for _, k := range []string{"uuid", "type", "challenge_sid", "challenge_status", "date_created", "entity_identity"} {
+		f := eventForm()
+		f.Add(k, f.Get(k)+"0")
+		_, err := ParseEvent(formRequest(hookURL, f, testToken), testConfig())
+		if !errors.Is(err, ErrWebhookMalformed) || !strings.Contains(err.Error(), k) {
+			t.Errorf("%s twice: %v, want ErrWebhookMalformed naming it", k, err)
+		}
+	}
+	f := eventForm()
+	f.Del("date_created")
+	if _, err := ParseEvent(formRequest(hookURL, f, testToken), testConfig()); !errors.Is(err, ErrWebhookMalformed) || !strings.Contains(err.Error(), "no date_created") {
+		t.Errorf("no date_created: %v, want ErrWebhookMalformed", err)
+	}
+	if _, err := ParseEvent(formRequest(hookURL, f, testToken), WebhookConfig{AuthTokens: []string{testToken}, MaxEventAge: -1}); err != nil {
+		t.Errorf("no date_created, MaxEventAge -1: %v", err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"time"
 
 	verify "github.com/verifykit/verify-go"
 )
@@ -28,6 +29,7 @@ func ExampleNewWebhookHandler() {
 		"type":             {"challenge.approved"},
 		"challenge_sid":    {"YC03aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"},
 		"challenge_status": {"approved"},
+		"date_created":     {time.Now().UTC().Format(time.RFC3339)},
 	}
 	for range 2 {
 		r := httptest.NewRequest(http.MethodPost, hookURL, strings.NewReader(form.Encode()))
