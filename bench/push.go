@@ -240,6 +240,7 @@ func (p *pushRole) answer(ch *pushChallenge) {
 			"challenge_sid":     {ch.sid},
 			"challenge_status":  {"approved"},
 			"challenge_details": {string(ch.details)},
+			"date_created":      {time.Now().UTC().Format(time.RFC3339)},
 		}
 		if p.deliver(u, form) {
 			ch.gen.delivered.Add(1)

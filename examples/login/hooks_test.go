@@ -165,12 +165,13 @@ func TestWebhookTokenRotation(t *testing.T) {
 }
 
 // event is a webhook event's form as the fake would send it, with a fresh
-// uuid.
+// uuid, created now.
 func (f *fixture) event(typ verify.EventType, identity, factorSID string) url.Values {
 	return url.Values{
 		"uuid": {rand.Text()}, "type": {string(typ)}, "account_sid": {f.fake.AccountSID()},
 		"service_sid": {f.fake.ServiceSID()}, "entity_identity": {identity},
 		"factor_sid": {factorSID}, "factor_type": {"push"},
+		"date_created": {time.Now().UTC().Format(time.RFC3339)},
 	}
 }
 
