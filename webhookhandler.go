@@ -23,6 +23,10 @@ import (
 //	503 the client left while another delivery of the same uuid was handled
 //	204 fn succeeded
 //
+// A refusal's body is one fixed text per reason (for 403, 413 and 400 the
+// sentinel's text, such as "verify: webhook signature invalid"), never the
+// detail, which would tell an unsigned sender about the configuration.
+//
 // An event counts as handled only once fn returned nil; if fn panics, the
 // event is not handled and the panic goes on to net/http, which drops the
 // connection. A delivery whose
@@ -65,15 +69,9 @@ func (h *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ev, err := parseEvent(r, h.cfg, h.seen.now())
-	switch {
-	case errors.Is(err, ErrWebhookTooLarge):
-		http.Error(w, err.Error(), http.StatusRequestEntityTooLarge)
-		return
-	case errors.Is(err, ErrWebhookSignature):
-		http.Error(w, err.Error(), http.StatusForbidden)
-		return
-	case err != nil:
-		http.Error(w, err.Error(), http.StatusBadRequest)
+	if err != nil {
+		status, text := refusal(err)
+		http.Error(w, text, status)
 		return
 	}
 	ctx := r.Context()
@@ -93,6 +91,27 @@ func (h *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// refusal is the status and the text the handler answers a refused request
+// with: one fixed text per reason, the sentinel's own, so that the answer
+// says nothing of the configuration (how many tokens, PublicURL, the size
+// cap, MaxEventAge) or of how far an unsigned body was read.
+func refusal(err error) (status int, text string) {
+	for _, r := range []struct {
+		sentinel error
+		status   int
+	}{
+		{ErrWebhookTooLarge, http.StatusRequestEntityTooLarge},
+		{ErrWebhookSignature, http.StatusForbidden},
+		{ErrWebhookStale, http.StatusBadRequest},
+		{ErrWebhookMalformed, http.StatusBadRequest},
+	} {
+		if errors.Is(err, r.sentinel) {
+			return r.status, r.sentinel.Error()
+		}
+	}
+	return http.StatusBadRequest, "verify webhook: the body could not be read"
 }
 
 // call runs fn and records the outcome, a panic counting as a failure.

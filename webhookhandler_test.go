@@ -431,3 +431,53 @@ func TestWebhookConfigAndHandlerNeverPrintTokens(t *testing.T) {
 		t.Errorf("default replay window %v, want 15m", g.window)
 	}
 }
+
+// TestWebhookAnswersSayNothingOfTheConfig: what the handler answers a
+// refused request is one fixed text per status. An unsigned request cannot
+// learn how many tokens there are, whether PublicURL is set or whether its
+// body read as a form; a large one does not learn the cap; a stale one
+// does not learn MaxEventAge.
+func TestWebhookAnswersSayNothingOfTheConfig(t *testing.T) {
+	t.Parallel()
+	ok := func(context.Context, *Event) error { return nil }
+	configs := []WebhookConfig{
+		{AuthTokens: []string{testToken}},
+		{AuthTokens: []string{testToken, "another-token"}, PublicURL: hookURL},
+		{AuthTokens: []string{testToken}, PublicURL: hookURL, MaxBodyBytes: 1000, MaxEventAge: time.Minute},
+	}
+	unsigned := func(contentType, body, sig string) func() *http.Request {
+		return func() *http.Request {
+			r := httptest.NewRequest(http.MethodPost, hookURL, strings.NewReader(body))
+			r.Header.Set("Content-Type", contentType)
+			if sig != "" {
+				r.Header.Set(SignatureHeader, sig)
+			}
+			return r
+		}
+	}
+	big := eventForm()
+	big.Set("x_pad", strings.Repeat("p", DefaultWebhookMaxBodyBytes))
+	stale := eventForm()
+	stale.Set("date_created", time.Now().Add(-3*time.Hour).UTC().Format(time.RFC3339))
+	for _, tc := range []struct {
+		name   string
+		req    func() *http.Request
+		status int
+		body   string
+	}{
+		{"no signature", unsigned("application/x-www-form-urlencoded", eventForm().Encode(), ""), 403, "verify: webhook signature invalid"},
+		{"wrong signature", unsigned("application/x-www-form-urlencoded", eventForm().Encode(), "AAAA"), 403, "verify: webhook signature invalid"},
+		{"not a form", unsigned("application/x-www-form-urlencoded", "%zz", "AAAA"), 403, "verify: webhook signature invalid"},
+		{"JSON without bodySHA256", unsigned("application/json", `{"uuid":"u"}`, "AAAA"), 403, "verify: webhook signature invalid"},
+		{"over the cap", func() *http.Request { return formRequest(hookURL, big, testToken) }, 413, "verify: webhook body too large"},
+		{"stale", func() *http.Request { return formRequest(hookURL, stale, testToken) }, 400, "verify: webhook event too old"},
+	} {
+		for i, cfg := range configs {
+			rec := httptest.NewRecorder()
+			NewWebhookHandler(cfg, ok).ServeHTTP(rec, tc.req())
+			if got := strings.TrimSpace(rec.Body.String()); rec.Code != tc.status || got != tc.body {
+				t.Errorf("%s, config %d: %d %q; want %d %q", tc.name, i, rec.Code, got, tc.status, tc.body)
+			}
+		}
+	}
+}
