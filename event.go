@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"maps"
 	"mime"
 	"net/http"
@@ -72,15 +73,25 @@ var (
 const maxClockSkew = 5 * time.Minute
 
 // WebhookConfig says how to verify webhook deliveries, for ParseEvent and
-// NewWebhookHandler.
+// NewWebhookHandler. It prints, logs and marshals (fmt with any verb,
+// log/slog, encoding/json) with its auth tokens counted, never shown, and
+// any password in PublicURL as "xxxxx"; inside a struct of your own, even
+// in an unexported field, the tokens show as pointers.
 type WebhookConfig struct {
 	// AuthTokens are the account's auth tokens; a signature made with any
-	// one of them verifies, so a rotation can list the old and the new.
-	AuthTokens []string
+	// one of them verifies, so a rotation can list the old and the new:
+	// AuthTokens: verify.Secrets(current, previous).
+	AuthTokens []Secret
 	// PublicURL is the webhook URL as registered at Twilio, for servers
 	// behind proxies or load balancers that see another scheme, host or
 	// path. A bodySHA256 Twilio adds on delivery is taken from the request.
 	// Empty: the URL is rebuilt from the request.
+	//
+	// Leave out any user:password@ of a URL registered with HTTP Basic
+	// auth: Twilio signs the URL without it (its security notes: it drops
+	// the username and password before computing the signature), and a
+	// PublicURL holding it is refused, so that the password is not kept in
+	// a field that prints.
 	PublicURL string
 	// TrustForwardedHeaders lets X-Forwarded-Proto and X-Forwarded-Host
 	// replace the request's scheme and Host when PublicURL is empty. Set it
@@ -102,10 +113,76 @@ type WebhookConfig struct {
 	MaxEventAge time.Duration
 }
 
-// Format prints the configuration with its auth tokens counted, never shown, whatever the verb.
+// Secrets wraps each non-empty value as a Secret, in order, for
+// WebhookConfig.AuthTokens; empty values are left out, so that
+// verify.Secrets(os.Getenv("TWILIO_AUTH_TOKEN"), os.Getenv("TWILIO_AUTH_TOKEN_PREVIOUS"))
+// lists the tokens that are set.
+func Secrets(values ...string) []Secret {
+	out := make([]Secret, 0, len(values))
+	for _, v := range values {
+		if v != "" {
+			out = append(out, NewSecret(v))
+		}
+	}
+	return out
+}
+
+// Format prints the configuration with its auth tokens counted, never
+// shown, and PublicURL's password as "xxxxx", whatever the verb.
 func (c WebhookConfig) Format(f fmt.State, _ rune) {
 	fmt.Fprintf(f, "verify.WebhookConfig{AuthTokens: %d redacted, PublicURL: %q, TrustForwardedHeaders: %v, MaxBodyBytes: %d, ReplayWindow: %v, MaxEventAge: %v}",
-		len(c.AuthTokens), c.PublicURL, c.TrustForwardedHeaders, c.MaxBodyBytes, c.ReplayWindow, c.MaxEventAge)
+		len(c.AuthTokens), redactURL(c.PublicURL), c.TrustForwardedHeaders, c.MaxBodyBytes, c.ReplayWindow, c.MaxEventAge)
+}
+
+// shownWebhookConfig is what the configuration shows of itself to log/slog and
+// encoding/json: the same as Format.
+type shownWebhookConfig struct {
+	AuthTokens            int    `json:"auth_tokens"` // how many
+	PublicURL             string `json:"public_url"`  // its password as xxxxx
+	TrustForwardedHeaders bool   `json:"trust_forwarded_headers"`
+	MaxBodyBytes          int64  `json:"max_body_bytes"`
+	ReplayWindow          string `json:"replay_window"`
+	MaxEventAge           string `json:"max_event_age"`
+}
+
+func (c WebhookConfig) shown() shownWebhookConfig {
+	return shownWebhookConfig{len(c.AuthTokens), redactURL(c.PublicURL), c.TrustForwardedHeaders, c.MaxBodyBytes,
+		c.ReplayWindow.String(), c.MaxEventAge.String()}
+}
+
+// LogValue gives log/slog the configuration as Format shows it.
+func (c WebhookConfig) LogValue() slog.Value {
+	s := c.shown()
+	return slog.GroupValue(slog.Int("auth_tokens", s.AuthTokens), slog.String("public_url", s.PublicURL),
+		slog.Bool("trust_forwarded_headers", s.TrustForwardedHeaders), slog.Int64("max_body_bytes", s.MaxBodyBytes),
+		slog.String("replay_window", s.ReplayWindow), slog.String("max_event_age", s.MaxEventAge))
+}
+
+// MarshalJSON writes the configuration as Format shows it: the tokens
+// counted, PublicURL's password as "xxxxx".
+func (c WebhookConfig) MarshalJSON() ([]byte, error) { return json.Marshal(c.shown()) }
+
+// redactURL is rawURL with the password of its user info, if any, replaced
+// by "xxxxx" (as net/url's Redacted does), the rest left as written.
+func redactURL(rawURL string) string {
+	sep := strings.Index(rawURL, "://")
+	if sep < 0 {
+		return rawURL
+	}
+	start := sep + len("://")
+	end := len(rawURL)
+	if i := strings.IndexAny(rawURL[start:], "/?#"); i >= 0 {
+		end = start + i
+	}
+	at := strings.LastIndex(rawURL[start:end], "@")
+	if at < 0 {
+		return rawURL
+	}
+	colon := strings.Index(rawURL[start:start+at], ":")
+	if colon < 0 {
+		return rawURL
+	}
+	return rawURL[:start+colon+1] + "xxxxx" + rawURL[start+at:]
 }
 
 func (c *WebhookConfig) maxBody() int64 {
@@ -136,7 +213,7 @@ func (c *WebhookConfig) check() error {
 		return errors.New("verify: WebhookConfig.AuthTokens is empty; set it to your account's auth token")
 	}
 	for i, t := range c.AuthTokens {
-		if t == "" {
+		if t.IsZero() {
 			return fmt.Errorf("verify: WebhookConfig.AuthTokens[%d] is empty; remove it or set the token", i)
 		}
 	}
@@ -144,6 +221,9 @@ func (c *WebhookConfig) check() error {
 		u, err := url.Parse(c.PublicURL)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			return errors.New("verify: WebhookConfig.PublicURL must be an absolute http or https URL, the one registered at Twilio")
+		}
+		if u.User != nil {
+			return errors.New("verify: WebhookConfig.PublicURL holds user info (user:password@); Twilio signs the URL without it, so leave it out")
 		}
 		if _, _, has := rawQueryParam(u.RawQuery, bodyHashParam); has {
 			return errors.New("verify: WebhookConfig.PublicURL holds a bodySHA256; use the URL as registered at Twilio, without the one Twilio adds to each delivery")

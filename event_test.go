@@ -68,7 +68,7 @@ func jsonRequest(target, body, token string) *http.Request {
 }
 
 func testConfig() WebhookConfig {
-	return WebhookConfig{AuthTokens: []string{testToken}}
+	return WebhookConfig{AuthTokens: Secrets(testToken)}
 }
 
 func wantApprovedEvent(t *testing.T, ev *Event) {
@@ -219,7 +219,7 @@ func TestParseEventRefusals(t *testing.T) {
 			r.Body = io.NopCloser(strings.NewReader(withField("challenge_status", "denied").Encode()))
 			r.ContentLength = -1
 			return r
-		}, WebhookConfig{AuthTokens: []string{testToken}, PublicURL: hookURL}, ErrWebhookSignature, "for PublicURL"},
+		}, WebhookConfig{AuthTokens: Secrets(testToken), PublicURL: hookURL}, ErrWebhookSignature, "for PublicURL"},
 		{"JSON without bodySHA256", func() *http.Request {
 			r := httptest.NewRequest(http.MethodPost, hookURL, strings.NewReader(`{"uuid":"u"}`))
 			r.Header.Set("Content-Type", "application/json")
@@ -239,7 +239,7 @@ func TestParseEventRefusals(t *testing.T) {
 			return r
 		}, testConfig(), ErrWebhookTooLarge, "more than 65536 bytes"},
 		{"body over a smaller cap", func() *http.Request { return formRequest(hookURL, eventForm(), testToken) },
-			WebhookConfig{AuthTokens: []string{testToken}, MaxBodyBytes: 100}, ErrWebhookTooLarge, "exceeds 100 bytes"},
+			WebhookConfig{AuthTokens: Secrets(testToken), MaxBodyBytes: 100}, ErrWebhookTooLarge, "exceeds 100 bytes"},
 		{"no uuid", func() *http.Request { return formRequest(hookURL, without("uuid"), testToken) },
 			testConfig(), ErrWebhookMalformed, "no uuid"},
 		{"no type", func() *http.Request { return formRequest(hookURL, without("type"), testToken) },
@@ -277,12 +277,12 @@ func TestParseEventRefusals(t *testing.T) {
 		}, testConfig(), ErrWebhookStale, "more than MaxEventAge (20m0s)"},
 		{"stale event, a shorter MaxEventAge", func() *http.Request {
 			return formRequest(hookURL, withField("date_created", time.Now().Add(-2*time.Minute).UTC().Format(time.RFC3339)), testToken)
-		}, WebhookConfig{AuthTokens: []string{testToken}, MaxEventAge: time.Minute}, ErrWebhookStale, "MaxEventAge (1m0s)"},
+		}, WebhookConfig{AuthTokens: Secrets(testToken), MaxEventAge: time.Minute}, ErrWebhookStale, "MaxEventAge (1m0s)"},
 		{"date_created not a date", func() *http.Request {
 			return formRequest(hookURL, withField("date_created", "yesterday"), testToken)
 		}, testConfig(), ErrWebhookMalformed, "date_created"},
 		{"PublicURL copied from a delivery", func() *http.Request { return formRequest(hookURL, eventForm(), testToken) },
-			WebhookConfig{AuthTokens: []string{testToken}, PublicURL: hookURL + "?bodySHA256=00"}, nil, "PublicURL holds a bodySHA256"},
+			WebhookConfig{AuthTokens: Secrets(testToken), PublicURL: hookURL + "?bodySHA256=00"}, nil, "PublicURL holds a bodySHA256"},
 		{"unsupported content type", func() *http.Request {
 			r := formRequest(hookURL, eventForm(), testToken)
 			r.Header.Set("Content-Type", "text/plain")
@@ -291,9 +291,9 @@ func TestParseEventRefusals(t *testing.T) {
 		{"no auth token", func() *http.Request { return formRequest(hookURL, eventForm(), testToken) },
 			WebhookConfig{}, nil, "AuthTokens is empty"},
 		{"an empty auth token", func() *http.Request { return formRequest(hookURL, eventForm(), testToken) },
-			WebhookConfig{AuthTokens: []string{testToken, ""}}, nil, "AuthTokens[1] is empty"},
+			WebhookConfig{AuthTokens: []Secret{NewSecret(testToken), {}}}, nil, "AuthTokens[1] is empty"},
 		{"relative PublicURL", func() *http.Request { return formRequest(hookURL, eventForm(), testToken) },
-			WebhookConfig{AuthTokens: []string{testToken}, PublicURL: "/hooks/verify"}, nil, "PublicURL must be an absolute"},
+			WebhookConfig{AuthTokens: Secrets(testToken), PublicURL: "/hooks/verify"}, nil, "PublicURL must be an absolute"},
 	} {
 		ev, err := ParseEvent(tc.req(), tc.cfg)
 		if err == nil {
@@ -345,7 +345,7 @@ func FuzzParseEvent(f *testing.F) {
 		r := httptest.NewRequest(http.MethodPost, target, strings.NewReader(body))
 		r.Header.Set("Content-Type", contentType)
 		r.Header.Set(SignatureHeader, sig)
-		ev, err := ParseEvent(r, WebhookConfig{AuthTokens: []string{testToken}, MaxBodyBytes: 4096})
+		ev, err := ParseEvent(r, WebhookConfig{AuthTokens: Secrets(testToken), MaxBodyBytes: 4096})
 		if err != nil {
 			if !errors.Is(err, ErrWebhookSignature) && !errors.Is(err, ErrWebhookTooLarge) && !errors.Is(err, ErrWebhookMalformed) {
 				t.Fatalf("error matching no sentinel: %v", err)
@@ -388,13 +388,13 @@ func TestCapturedSignatureCannotCoverAnotherBody(t *testing.T) {
 		return r
 	}
 	for _, publicURL := range []string{"", hookURL, deliveryURL} {
-		ev, err := ParseEvent(forged(), WebhookConfig{AuthTokens: []string{testToken}, PublicURL: publicURL})
+		ev, err := ParseEvent(forged(), WebhookConfig{AuthTokens: Secrets(testToken), PublicURL: publicURL})
 		if err == nil {
 			t.Errorf("PublicURL %q: forged event accepted: %s %s", publicURL, ev.Type, ev.ChallengeSID)
 		}
 	}
 	// The handler answers such a request 403 and never calls back.
-	h := NewWebhookHandler(WebhookConfig{AuthTokens: []string{testToken}, PublicURL: hookURL},
+	h := NewWebhookHandler(WebhookConfig{AuthTokens: Secrets(testToken), PublicURL: hookURL},
 		func(context.Context, *Event) error { t.Error("callback called for a forged event"); return nil })
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, forged())
@@ -409,7 +409,7 @@ func TestCapturedSignatureCannotCoverAnotherBody(t *testing.T) {
 func TestStaleEventIsAnsweredWithoutCallingBack(t *testing.T) {
 	t.Parallel()
 	calls := 0
-	h := NewWebhookHandler(WebhookConfig{AuthTokens: []string{testToken}, PublicURL: hookURL, ReplayWindow: time.Minute},
+	h := NewWebhookHandler(WebhookConfig{AuthTokens: Secrets(testToken), PublicURL: hookURL, ReplayWindow: time.Minute},
 		func(context.Context, *Event) error { calls++; return nil })
 	for _, tc := range []struct {
 		age        time.Duration
@@ -426,7 +426,7 @@ func TestStaleEventIsAnsweredWithoutCallingBack(t *testing.T) {
 	}
 	f := eventForm()
 	f.Set("date_created", "2001-01-01T00:00:00Z")
-	if _, err := ParseEvent(formRequest(hookURL, f, testToken), WebhookConfig{AuthTokens: []string{testToken}, MaxEventAge: -1}); err != nil {
+	if _, err := ParseEvent(formRequest(hookURL, f, testToken), WebhookConfig{AuthTokens: Secrets(testToken), MaxEventAge: -1}); err != nil {
 		t.Errorf("MaxEventAge -1: %v", err)
 	}
 }
@@ -502,7 +502,7 @@ func TestSignedFormHasOneReading(t *testing.T) {
 	// Through the handler, once the captured uuid is forgotten: 400, and
 	// the callback never runs.
 	calls := 0
-	h := NewWebhookHandler(WebhookConfig{AuthTokens: []string{testToken}, ReplayWindow: time.Minute},
+	h := NewWebhookHandler(WebhookConfig{AuthTokens: Secrets(testToken), ReplayWindow: time.Minute},
 		func(context.Context, *Event) error { calls++; return nil })
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, sameSignature(t, captured, rewrite(captured, []string{"date_created"}, url.Values{"date_created" + stale: {""}})))
@@ -528,7 +528,7 @@ func TestSignedFormFieldsOnce(t *testing.T) {
 	if _, err := ParseEvent(formRequest(hookURL, f, testToken), testConfig()); !errors.Is(err, ErrWebhookMalformed) || !strings.Contains(err.Error(), "no date_created") {
 		t.Errorf("no date_created: %v, want ErrWebhookMalformed", err)
 	}
-	if _, err := ParseEvent(formRequest(hookURL, f, testToken), WebhookConfig{AuthTokens: []string{testToken}, MaxEventAge: -1}); err != nil {
+	if _, err := ParseEvent(formRequest(hookURL, f, testToken), WebhookConfig{AuthTokens: Secrets(testToken), MaxEventAge: -1}); err != nil {
 		t.Errorf("no date_created, MaxEventAge -1: %v", err)
 	}
 }

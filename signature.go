@@ -73,13 +73,13 @@ func webhookMAC(token string, data []byte) []byte {
 // checkSignature reports whether signature is what one of tokens gives for
 // rawURL, or for rawURL with its scheme's default port added or removed, and
 // form. Every comparison runs in constant time.
-func checkSignature(tokens []string, signature, rawURL string, form url.Values) bool {
+func checkSignature(tokens []Secret, signature, rawURL string, form url.Values) bool {
 	got := []byte(signature)
 	ok := false
 	for _, u := range urlVariants(rawURL) {
 		data := signedData(u, form)
 		for _, tok := range tokens {
-			want := base64.StdEncoding.EncodeToString(webhookMAC(tok, data))
+			want := base64.StdEncoding.EncodeToString(webhookMAC(tok.Reveal(), data))
 			if hmac.Equal(got, []byte(want)) {
 				ok = true
 			}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 )
@@ -47,7 +48,7 @@ func NewWebhookHandler(cfg WebhookConfig, fn func(context.Context, *Event) error
 	if err := cfg.check(); err != nil {
 		panic(err.Error())
 	}
-	cfg.AuthTokens = append([]string(nil), cfg.AuthTokens...)
+	cfg.AuthTokens = slices.Clone(cfg.AuthTokens)
 	return &webhookHandler{cfg: cfg, fn: fn, seen: newReplayGuard(cfg.replayWindow(), maxReplayEntries, time.Now)}
 }
 

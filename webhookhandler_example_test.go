@@ -16,7 +16,7 @@ func ExampleNewWebhookHandler() {
 	const hookURL = "https://example.com/hooks/verify"
 	hub := verify.NewEventHub()
 	handler := verify.NewWebhookHandler(verify.WebhookConfig{
-		AuthTokens: []string{"your_auth_token"},
+		AuthTokens: verify.Secrets("your_auth_token"),
 		PublicURL:  hookURL, // as registered at Twilio
 	}, func(ctx context.Context, ev *verify.Event) error {
 		fmt.Println("handled", ev.Type, ev.ChallengeSID)

@@ -2,9 +2,11 @@ package verify
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -144,7 +146,7 @@ func TestWebhookHandlerBehindProxies(t *testing.T) {
 
 	// PublicURL: the proxy changed scheme, host and path; the signature is
 	// over the registered URL.
-	s := newHookServer(t, WebhookConfig{AuthTokens: []string{testToken}, PublicURL: public}, ok)
+	s := newHookServer(t, WebhookConfig{AuthTokens: Secrets(testToken), PublicURL: public}, ok)
 	sig := SignWebhook(testToken, public, form)
 	if st, body := s.post(http.MethodPost, "", "application/x-www-form-urlencoded", form.Encode(), http.Header{SignatureHeader: {sig}}); st != 204 {
 		t.Errorf("PublicURL, form: HTTP %d %q", st, body)
@@ -168,7 +170,7 @@ func TestWebhookHandlerBehindProxies(t *testing.T) {
 	fsig := SignWebhook(testToken, forwarded, form)
 	headers := http.Header{SignatureHeader: {fsig}, "X-Forwarded-Proto": {"https"}, "X-Forwarded-Host": {"hooks.example.com, proxy.internal"}}
 	for _, trust := range []bool{true, false} {
-		s := newHookServer(t, WebhookConfig{AuthTokens: []string{testToken}, TrustForwardedHeaders: trust}, ok)
+		s := newHookServer(t, WebhookConfig{AuthTokens: Secrets(testToken), TrustForwardedHeaders: trust}, ok)
 		want := map[bool]int{true: 204, false: 403}[trust]
 		if st, b := s.post(http.MethodPost, "", "application/x-www-form-urlencoded", form.Encode(), headers); st != want {
 			t.Errorf("forwarded headers, trusted=%v: HTTP %d %q, want %d", trust, st, b, want)
@@ -358,8 +360,8 @@ func TestNewWebhookHandlerRefusesUselessConfig(t *testing.T) {
 		fn  func(context.Context, *Event) error
 	}{
 		"no tokens":   {WebhookConfig{}, func(context.Context, *Event) error { return nil }},
-		"empty token": {WebhookConfig{AuthTokens: []string{""}}, func(context.Context, *Event) error { return nil }},
-		"bad URL":     {WebhookConfig{AuthTokens: []string{testToken}, PublicURL: "example.com/hooks"}, func(context.Context, *Event) error { return nil }},
+		"empty token": {WebhookConfig{AuthTokens: Secrets("")}, func(context.Context, *Event) error { return nil }},
+		"bad URL":     {WebhookConfig{AuthTokens: Secrets(testToken), PublicURL: "example.com/hooks"}, func(context.Context, *Event) error { return nil }},
 		"nil fn":      {testConfig(), nil},
 	} {
 		func() {
@@ -383,7 +385,7 @@ func TestWebhookSignatureVectorsThroughTheHandler(t *testing.T) {
 	t.Parallel()
 	for _, v := range loadSignatureVectors(t) {
 		calls := 0
-		h := NewWebhookHandler(WebhookConfig{AuthTokens: v.Tokens, PublicURL: v.PublicURL, MaxEventAge: -1},
+		h := NewWebhookHandler(WebhookConfig{AuthTokens: Secrets(v.Tokens...), PublicURL: v.PublicURL, MaxEventAge: -1},
 			func(context.Context, *Event) error { calls++; return nil })
 		want := []int{http.StatusForbidden}
 		if v.Valid {
@@ -416,7 +418,7 @@ func boolInt(b bool) int {
 
 func TestWebhookConfigAndHandlerNeverPrintTokens(t *testing.T) {
 	t.Parallel()
-	cfg := WebhookConfig{AuthTokens: []string{testToken, "another-token"}, PublicURL: hookURL, ReplayWindow: time.Minute}
+	cfg := WebhookConfig{AuthTokens: Secrets(testToken, "another-token"), PublicURL: hookURL, ReplayWindow: time.Minute}
 	h := NewWebhookHandler(cfg, func(context.Context, *Event) error { return nil })
 	for _, s := range []string{fmt.Sprintf("%v %+v %#v %s", cfg, cfg, cfg, cfg), fmt.Sprintf("%v %+v %#v", &cfg, h, h)} {
 		wantNoSecrets(t, "printed config", s)
@@ -441,9 +443,9 @@ func TestWebhookAnswersSayNothingOfTheConfig(t *testing.T) {
 	t.Parallel()
 	ok := func(context.Context, *Event) error { return nil }
 	configs := []WebhookConfig{
-		{AuthTokens: []string{testToken}},
-		{AuthTokens: []string{testToken, "another-token"}, PublicURL: hookURL},
-		{AuthTokens: []string{testToken}, PublicURL: hookURL, MaxBodyBytes: 1000, MaxEventAge: time.Minute},
+		{AuthTokens: Secrets(testToken)},
+		{AuthTokens: Secrets(testToken, "another-token"), PublicURL: hookURL},
+		{AuthTokens: Secrets(testToken), PublicURL: hookURL, MaxBodyBytes: 1000, MaxEventAge: time.Minute},
 	}
 	unsigned := func(contentType, body, sig string) func() *http.Request {
 		return func() *http.Request {
@@ -479,5 +481,67 @@ func TestWebhookAnswersSayNothingOfTheConfig(t *testing.T) {
 				t.Errorf("%s, config %d: %d %q; want %d %q", tc.name, i, rec.Code, got, tc.status, tc.body)
 			}
 		}
+	}
+}
+
+// TestWebhookConfigNeverShowsSecrets: a WebhookConfig prints, logs and
+// marshals its auth tokens redacted and PublicURL without a password,
+// alone, behind a pointer, or inside a caller's own struct, slice or map
+// (exported field or not), through every fmt verb, slog's text and JSON
+// handlers and encoding/json.
+func TestWebhookConfigNeverShowsSecrets(t *testing.T) {
+	t.Parallel()
+	const password = "pw-s3cret-in-url"
+	cfg := WebhookConfig{AuthTokens: Secrets(testToken, "another-tok3n-value"), PublicURL: "https://twilio:" + password + "@example.com/hooks/verify",
+		ReplayWindow: time.Minute}
+	type holder struct {
+		Cfg  WebhookConfig
+		cfg  WebhookConfig
+		Cfgs []WebhookConfig
+		ByID map[string]WebhookConfig
+	}
+	clean := cfg
+	clean.PublicURL = hookURL // an unexported field prints as is: only the tokens hide there (check refuses a password in PublicURL)
+	values := map[string]any{
+		"value": cfg, "pointer": &cfg, "slice": []WebhookConfig{cfg}, "map": map[string]*WebhookConfig{"a": &cfg},
+		"struct": holder{Cfg: cfg, cfg: clean, Cfgs: []WebhookConfig{cfg}, ByID: map[string]WebhookConfig{"a": cfg}},
+		"*struct": &holder{Cfg: cfg, cfg: clean},
+	}
+	leaks := func(where, out string) {
+		t.Helper()
+		for _, secret := range []string{testToken, "another-tok3n-value", password} {
+			if strings.Contains(out, secret) {
+				t.Errorf("%s holds %q:\n%s", where, secret, out)
+			}
+		}
+	}
+	for name, v := range values {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%d"} {
+			leaks(name+" "+verb, fmt.Sprintf(verb, v))
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Errorf("%s: json.Marshal: %v", name, err)
+		}
+		leaks(name+" JSON", string(b))
+		for _, mk := range []func(io.Writer) slog.Handler{
+			func(w io.Writer) slog.Handler { return slog.NewTextHandler(w, nil) },
+			func(w io.Writer) slog.Handler { return slog.NewJSONHandler(w, nil) },
+		} {
+			var buf strings.Builder
+			slog.New(mk(&buf)).Info("config", "cfg", v)
+			leaks(name+" slog", buf.String())
+		}
+	}
+	// What is not secret still shows.
+	var buf strings.Builder
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("config", "cfg", cfg)
+	for _, want := range []string{`"auth_tokens":2`, `"public_url":"https://twilio:xxxxx@example.com/hooks/verify"`, `"replay_window":"1m0s"`} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("slog JSON %s; want %s", buf.String(), want)
+		}
+	}
+	if s := fmt.Sprint(cfg); !strings.Contains(s, "AuthTokens: 2 redacted") || !strings.Contains(s, "https://twilio:xxxxx@example.com") {
+		t.Errorf("printed %s", s)
 	}
 }

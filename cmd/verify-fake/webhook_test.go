@@ -39,7 +39,7 @@ func TestWebhookFlagDeliversVerifiedEvents(t *testing.T) {
 			return
 		}
 		once.Do(func() {
-			hook = verify.NewWebhookHandler(verify.WebhookConfig{AuthTokens: []string{token}, PublicURL: hookURL},
+			hook = verify.NewWebhookHandler(verify.WebhookConfig{AuthTokens: verify.Secrets(token), PublicURL: hookURL},
 				func(ctx context.Context, ev *verify.Event) error {
 					select {
 					case events <- ev:

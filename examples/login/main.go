@@ -122,7 +122,7 @@ func main() {
 	if err := us.add(cfg.user, cfg.password, cfg.identity, cfg.pushFactor, cfg.totpFactor); err != nil {
 		log.Fatal(err)
 	}
-	a := newApp(client, cfg.serviceSID, us, verify.WebhookConfig{AuthTokens: cfg.authTokens, PublicURL: cfg.publicURL}, time.Now)
+	a := newApp(client, cfg.serviceSID, us, verify.WebhookConfig{AuthTokens: verify.Secrets(cfg.authTokens...), PublicURL: cfg.publicURL}, time.Now)
 	a.sessions.secure = !isLoopback(cfg.addr) // plain http is only for trying it on this machine
 	if a.hooks == nil {
 		log.Print("no TWILIO_AUTH_TOKEN to check webhooks with: /hooks/verify is off, push logins poll every second, and push enrollment ends with POST /enroll/push/done")
