@@ -504,7 +504,7 @@ func TestWebhookConfigNeverShowsSecrets(t *testing.T) {
 	clean.PublicURL = hookURL // an unexported field prints as is: only the tokens hide there (check refuses a password in PublicURL)
 	values := map[string]any{
 		"value": cfg, "pointer": &cfg, "slice": []WebhookConfig{cfg}, "map": map[string]*WebhookConfig{"a": &cfg},
-		"struct": holder{Cfg: cfg, cfg: clean, Cfgs: []WebhookConfig{cfg}, ByID: map[string]WebhookConfig{"a": cfg}},
+		"struct":  holder{Cfg: cfg, cfg: clean, Cfgs: []WebhookConfig{cfg}, ByID: map[string]WebhookConfig{"a": cfg}},
 		"*struct": &holder{Cfg: cfg, cfg: clean},
 	}
 	leaks := func(where, out string) {
