@@ -111,6 +111,18 @@ type WebhookConfig struct {
 	// without a well-formed date_created is refused (ErrWebhookMalformed):
 	// one whose age cannot be judged could be a replay of any age.
 	MaxEventAge time.Duration
+	// OnReject, if set, is called by NewWebhookHandler for each delivery it
+	// refuses (403, 413 or 400), after the answer is written, on the
+	// request's goroutine: keep it quick. The answer itself is a fixed text;
+	// the rejection says why, and for which URL, so that a wrong token or
+	// PublicURL does not go unnoticed. For example:
+	//
+	//	OnReject: func(r *http.Request, rej *verify.WebhookRejection) {
+	//		logger.Info("webhook rejected", "rejection", rej)
+	//	},
+	//
+	// ParseEvent does not call it: it returns the same error.
+	OnReject func(r *http.Request, rej *WebhookRejection)
 }
 
 // Secrets wraps each non-empty value as a Secret, in order, for
@@ -130,8 +142,8 @@ func Secrets(values ...string) []Secret {
 // Format prints the configuration with its auth tokens counted, never
 // shown, and PublicURL's password as "xxxxx", whatever the verb.
 func (c WebhookConfig) Format(f fmt.State, _ rune) {
-	fmt.Fprintf(f, "verify.WebhookConfig{AuthTokens: %d redacted, PublicURL: %q, TrustForwardedHeaders: %v, MaxBodyBytes: %d, ReplayWindow: %v, MaxEventAge: %v}",
-		len(c.AuthTokens), redactURL(c.PublicURL), c.TrustForwardedHeaders, c.MaxBodyBytes, c.ReplayWindow, c.MaxEventAge)
+	fmt.Fprintf(f, "verify.WebhookConfig{AuthTokens: %d redacted, PublicURL: %q, TrustForwardedHeaders: %v, MaxBodyBytes: %d, ReplayWindow: %v, MaxEventAge: %v, OnReject: %v}",
+		len(c.AuthTokens), redactURL(c.PublicURL), c.TrustForwardedHeaders, c.MaxBodyBytes, c.ReplayWindow, c.MaxEventAge, c.OnReject != nil)
 }
 
 // shownWebhookConfig is what the configuration shows of itself to log/slog and
@@ -143,11 +155,12 @@ type shownWebhookConfig struct {
 	MaxBodyBytes          int64  `json:"max_body_bytes"`
 	ReplayWindow          string `json:"replay_window"`
 	MaxEventAge           string `json:"max_event_age"`
+	OnReject              bool   `json:"on_reject"` // whether set
 }
 
 func (c WebhookConfig) shown() shownWebhookConfig {
 	return shownWebhookConfig{len(c.AuthTokens), redactURL(c.PublicURL), c.TrustForwardedHeaders, c.MaxBodyBytes,
-		c.ReplayWindow.String(), c.MaxEventAge.String()}
+		c.ReplayWindow.String(), c.MaxEventAge.String(), c.OnReject != nil}
 }
 
 // LogValue gives log/slog the configuration as Format shows it.
@@ -155,7 +168,7 @@ func (c WebhookConfig) LogValue() slog.Value {
 	s := c.shown()
 	return slog.GroupValue(slog.Int("auth_tokens", s.AuthTokens), slog.String("public_url", s.PublicURL),
 		slog.Bool("trust_forwarded_headers", s.TrustForwardedHeaders), slog.Int64("max_body_bytes", s.MaxBodyBytes),
-		slog.String("replay_window", s.ReplayWindow), slog.String("max_event_age", s.MaxEventAge))
+		slog.String("replay_window", s.ReplayWindow), slog.String("max_event_age", s.MaxEventAge), slog.Bool("on_reject", s.OnReject))
 }
 
 // MarshalJSON writes the configuration as Format shows it: the tokens
@@ -300,9 +313,23 @@ func ParseEvent(r *http.Request, cfg WebhookConfig) (*Event, error) {
 
 // parseEvent is ParseEvent on the clock now.
 func parseEvent(r *http.Request, cfg WebhookConfig, now time.Time) (*Event, error) {
+	ev, _, err := parseSigned(r, cfg, now)
+	return ev, err
+}
+
+// parseSigned is parseEvent that also returns the URL the signature is
+// checked against (empty only when cfg can verify nothing).
+func parseSigned(r *http.Request, cfg WebhookConfig, now time.Time) (ev *Event, signed string, err error) {
 	if err := cfg.check(); err != nil {
-		return nil, err
+		return nil, "", err
 	}
+	signed = signedURL(r, cfg.PublicURL, cfg.TrustForwardedHeaders)
+	ev, err = parseAt(r, cfg, now, signed)
+	return ev, signed, err
+}
+
+// parseAt verifies r against the signed URL and decodes it.
+func parseAt(r *http.Request, cfg WebhookConfig, now time.Time, signed string) (*Event, error) {
 	sig := r.Header.Get(SignatureHeader)
 	if sig == "" {
 		return nil, fmt.Errorf("%w: no %s header; the request did not come from Twilio, or a proxy dropped the header", ErrWebhookSignature, SignatureHeader)
@@ -311,13 +338,12 @@ func parseEvent(r *http.Request, cfg WebhookConfig, now time.Time) (*Event, erro
 	if err != nil {
 		return nil, err
 	}
-	signed := signedURL(r, cfg.PublicURL, cfg.TrustForwardedHeaders)
 	var form url.Values
 	if _, bodyHash, ok := rawQueryParam(queryOf(signed), bodyHashParam); ok {
 		// Twilio signed the URL alone; the body is bound to it by the hash
 		// in that signed URL.
 		if !checkSignature(cfg.AuthTokens, sig, signed, nil) {
-			return nil, signatureMismatch(cfg)
+			return nil, signatureMismatch(r, cfg, sig, signed, nil)
 		}
 		if !checkBodyHash(bodyHash, body) {
 			return nil, fmt.Errorf("%w: the body's SHA-256 is not the bodySHA256 in the URL; the body was changed on the way", ErrWebhookSignature)
@@ -327,7 +353,7 @@ func parseEvent(r *http.Request, cfg WebhookConfig, now time.Time) (*Event, erro
 			return nil, fmt.Errorf("%w: the body is neither a form the signature could cover nor bound by a bodySHA256 in the URL", ErrWebhookSignature)
 		}
 		if !checkSignature(cfg.AuthTokens, sig, signed, form) {
-			err := signatureMismatch(cfg)
+			err := signatureMismatch(r, cfg, sig, signed, form)
 			if strings.Contains(r.Header.Get("Content-Type"), "json") {
 				err = fmt.Errorf("%w (a JSON body is signed through a bodySHA256 in the URL, and the URL has none)", err)
 			}
@@ -424,14 +450,39 @@ func checkOneReading(form url.Values) error {
 	return nil
 }
 
-// signatureMismatch says what to check when no token verifies.
-func signatureMismatch(cfg WebhookConfig) error {
-	where := "the URL rebuilt from the request (set PublicURL behind a proxy)"
+// signatureMismatch says what to check when no token verifies sig for the
+// signed URL. When one verifies it for another URL the request may have
+// been meant for (rebuilt from the request, with or without the forwarded
+// headers, or with the other scheme), the URL is what is wrong, and the
+// error names the URL the signature is for; such a URL is only ever a
+// diagnosis, never accepted. Otherwise the token is the likelier culprit.
+func signatureMismatch(r *http.Request, cfg WebhookConfig, sig, signed string, form url.Values) error {
+	for _, other := range []string{
+		signedURL(r, "", true), signedURL(r, "", false), otherScheme(signed),
+	} {
+		if other != signed && other != "" && checkSignature(cfg.AuthTokens, sig, other, form) {
+			return fmt.Errorf("%w: X-Twilio-Signature is for %s, not %s: the URL is wrong, not the token; set PublicURL to the URL registered at Twilio (or TrustForwardedHeaders behind a proxy that sets X-Forwarded-Proto and X-Forwarded-Host)",
+				ErrWebhookSignature, redactURL(other), redactURL(signed))
+		}
+	}
+	where := "the URL rebuilt from the request"
 	if cfg.PublicURL != "" {
 		where = "PublicURL"
 	}
-	return fmt.Errorf("%w: X-Twilio-Signature matches none of the %d auth token(s) for %s; check the tokens and that the URL is the one registered at Twilio",
-		ErrWebhookSignature, len(cfg.AuthTokens), where)
+	return fmt.Errorf("%w: X-Twilio-Signature matches none of the %d auth token(s) for %s (%s), nor for the URL the request came to: "+
+		"a wrong or outdated auth token (the account's, not an API key secret), a URL other than the one registered at Twilio (set PublicURL behind a proxy), or a forged request",
+		ErrWebhookSignature, len(cfg.AuthTokens), where, redactURL(signed))
+}
+
+// otherScheme is rawURL with http and https swapped; "" for another scheme.
+func otherScheme(rawURL string) string {
+	switch {
+	case strings.HasPrefix(rawURL, "https://"):
+		return "http://" + rawURL[len("https://"):]
+	case strings.HasPrefix(rawURL, "http://"):
+		return "https://" + rawURL[len("http://"):]
+	}
+	return ""
 }
 
 // readWebhookBody reads the whole body, failing with ErrWebhookTooLarge past max.

@@ -493,7 +493,7 @@ func TestWebhookConfigNeverShowsSecrets(t *testing.T) {
 	t.Parallel()
 	const password = "pw-s3cret-in-url"
 	cfg := WebhookConfig{AuthTokens: Secrets(testToken, "another-tok3n-value"), PublicURL: "https://twilio:" + password + "@example.com/hooks/verify",
-		ReplayWindow: time.Minute}
+		ReplayWindow: time.Minute, OnReject: func(*http.Request, *WebhookRejection) {}}
 	type holder struct {
 		Cfg  WebhookConfig
 		cfg  WebhookConfig
@@ -536,12 +536,145 @@ func TestWebhookConfigNeverShowsSecrets(t *testing.T) {
 	// What is not secret still shows.
 	var buf strings.Builder
 	slog.New(slog.NewJSONHandler(&buf, nil)).Info("config", "cfg", cfg)
-	for _, want := range []string{`"auth_tokens":2`, `"public_url":"https://twilio:xxxxx@example.com/hooks/verify"`, `"replay_window":"1m0s"`} {
+	for _, want := range []string{`"auth_tokens":2`, `"public_url":"https://twilio:xxxxx@example.com/hooks/verify"`, `"replay_window":"1m0s"`, `"on_reject":true`} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("slog JSON %s; want %s", buf.String(), want)
 		}
 	}
 	if s := fmt.Sprint(cfg); !strings.Contains(s, "AuthTokens: 2 redacted") || !strings.Contains(s, "https://twilio:xxxxx@example.com") {
 		t.Errorf("printed %s", s)
+	}
+}
+
+// rejections records what OnReject receives.
+type rejections struct {
+	mu  sync.Mutex
+	got []WebhookRejection
+}
+
+func (rs *rejections) record(r *http.Request, rej *WebhookRejection) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	rs.got = append(rs.got, *rej)
+}
+
+// take returns what was recorded since the last take.
+func (rs *rejections) take() []WebhookRejection {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	got := rs.got
+	rs.got = nil
+	return got
+}
+
+// TestWebhookRejectionsAreReported: every refused delivery reaches OnReject
+// once, with the status answered, an error matching the reason's sentinel
+// and saying which mistake it looks like (a wrong token, a wrong URL, a
+// stale or malformed event), and the URL that was checked; accepted
+// deliveries, duplicates and failed callbacks do not. Nothing it gets holds
+// the signature, the body or a token.
+func TestWebhookRejectionsAreReported(t *testing.T) {
+	t.Parallel()
+	var rs rejections
+	fail := atomic.Bool{}
+	cb := func(context.Context, *Event) error {
+		if fail.Load() {
+			return errors.New("callback failed")
+		}
+		return nil
+	}
+	s := newHookServer(t, WebhookConfig{AuthTokens: Secrets(testToken), OnReject: rs.record}, cb)
+	own := s.srv.URL + "/hooks/verify"
+	const wrongPublic = "https://login.example.com/twilio/hooks"
+	wrongURL := newHookServer(t, WebhookConfig{AuthTokens: Secrets(testToken), PublicURL: wrongPublic, OnReject: rs.record}, cb)
+
+	stale := eventForm()
+	stale.Set("uuid", "stale")
+	stale.Set("date_created", time.Now().Add(-3*time.Hour).UTC().Format(time.RFC3339))
+	glued := eventForm()
+	glued.Set("uuid", "glued")
+	glued.Del("date_created")
+	glued.Set("date_created"+testEventDate, "")
+	big := eventForm()
+	big.Set("x_pad", strings.Repeat("p", DefaultWebhookMaxBodyBytes))
+	form := func(uuid string) url.Values {
+		f := eventForm()
+		f.Set("uuid", uuid)
+		return f
+	}
+	postSigned := func(s *hookServer, f url.Values, token, signedFor string, header http.Header) (int, string) {
+		h := http.Header{SignatureHeader: {SignWebhook(token, signedFor, f)}}
+		for k, v := range header {
+			h[k] = v
+		}
+		return s.post(http.MethodPost, "", "application/x-www-form-urlencoded", f.Encode(), h)
+	}
+	for _, tc := range []struct {
+		name    string
+		send    func() (int, string)
+		fail    bool
+		want    error  // nil: no rejection reported
+		status  int    // answered
+		says    string // in the reason
+		checked string
+	}{
+		{"accepted", func() (int, string) { return postSigned(s, form("ok"), testToken, own, nil) }, false, nil, 204, "", ""},
+		{"duplicate", func() (int, string) { return postSigned(s, form("ok"), testToken, own, nil) }, false, nil, 200, "", ""},
+		{"callback fails", func() (int, string) { return postSigned(s, form("fails"), testToken, own, nil) }, true, nil, 500, "", ""},
+		{"not a POST", func() (int, string) { return s.post(http.MethodGet, "", "", "", nil) }, false, nil, 405, "", ""},
+		{"no signature", func() (int, string) {
+			return s.post(http.MethodPost, "", "application/x-www-form-urlencoded", form("u").Encode(), nil)
+		}, false, ErrWebhookSignature, 403, "no X-Twilio-Signature header", own},
+		{"wrong token", func() (int, string) { return postSigned(s, form("u"), "another-token", own, nil) }, false,
+			ErrWebhookSignature, 403, "a wrong or outdated auth token", own},
+		{"PublicURL is not what Twilio signed", func() (int, string) {
+			return postSigned(wrongURL, form("u"), testToken, wrongURL.srv.URL+"/hooks/verify", nil)
+		}, false, ErrWebhookSignature, 403, "is for " + wrongURL.srv.URL + "/hooks/verify, not " + wrongPublic + ": the URL is wrong, not the token", wrongPublic},
+		{"forwarded headers not trusted", func() (int, string) {
+			return postSigned(s, form("u"), testToken, "https://hooks.example.com/hooks/verify",
+				http.Header{"X-Forwarded-Proto": {"https"}, "X-Forwarded-Host": {"hooks.example.com"}})
+		}, false, ErrWebhookSignature, 403, "is for https://hooks.example.com/hooks/verify, not " + own, own},
+		{"stale", func() (int, string) { return postSigned(s, stale, testToken, own, nil) }, false,
+			ErrWebhookStale, 400, "more than MaxEventAge (20m0s)", own},
+		{"glued", func() (int, string) { return postSigned(s, glued, testToken, own, nil) }, false,
+			ErrWebhookMalformed, 400, "date_created", own},
+		{"too large", func() (int, string) { return postSigned(s, big, testToken, own, nil) }, false,
+			ErrWebhookTooLarge, 413, "exceeds 65536 bytes", own},
+	} {
+		fail.Store(tc.fail)
+		status, body := tc.send()
+		got := rs.take()
+		if status != tc.status {
+			t.Errorf("%s: HTTP %d %q, want %d", tc.name, status, body, tc.status)
+		}
+		if tc.want == nil {
+			if len(got) != 0 {
+				t.Errorf("%s: reported %+v, want nothing", tc.name, got)
+			}
+			continue
+		}
+		if len(got) != 1 {
+			t.Errorf("%s: %d rejections reported, want 1: %+v", tc.name, len(got), got)
+			continue
+		}
+		rej := got[0]
+		if rej.Status != tc.status || !errors.Is(rej.Err, tc.want) || !strings.Contains(rej.Err.Error(), tc.says) || rej.CheckedURL != tc.checked {
+			t.Errorf("%s: rejection {%d, %v, %s}; want {%d, %v saying %q, %s}", tc.name, rej.Status, rej.Err, rej.CheckedURL,
+				tc.status, tc.want, tc.says, tc.checked)
+		}
+		var buf strings.Builder
+		slog.New(slog.NewJSONHandler(&buf, nil)).Info("webhook rejected", "rejection", &rej)
+		line := buf.String()
+		for _, want := range []string{fmt.Sprintf(`"status":%d`, tc.status), `"reason":"verify: webhook `, `"url":"` + tc.checked + `"`} {
+			if !strings.Contains(line, want) {
+				t.Errorf("%s: logged %s; want %s", tc.name, line, want)
+			}
+		}
+		wantNoSecrets(t, tc.name, line+fmt.Sprintf("%+v", rej))
+		for _, sig := range []string{SignWebhook(testToken, own, form("u")), SignWebhook("another-token", own, form("u"))} {
+			if strings.Contains(line, sig) {
+				t.Errorf("%s: the signature is in %s", tc.name, line)
+			}
+		}
 	}
 }
