@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/verifykit/verify-go/internal/twiliosig"
 )
 
 const hookURL = "https://example.com/hooks/verify"
@@ -54,13 +56,23 @@ var testEventDate = time.Now().UTC().Truncate(time.Second).Format(time.RFC3339)
 func formRequest(target string, form url.Values, token string) *http.Request {
 	r := httptest.NewRequest(http.MethodPost, target, strings.NewReader(form.Encode()))
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	r.Header.Set(SignatureHeader, SignWebhook(token, target, form))
+	r.Header.Set(SignatureHeader, signWebhook(token, target, form))
 	return r
+}
+
+// signWebhook and signWebhookJSON play Twilio in the tests, as
+// verifytest's SignWebhook and SignWebhookJSON do for users.
+func signWebhook(token, rawURL string, form url.Values) string {
+	return twiliosig.Sign(token, rawURL, form)
+}
+
+func signWebhookJSON(token, rawURL string, body []byte) (deliveryURL, signature string) {
+	return twiliosig.SignJSON(token, rawURL, body)
 }
 
 // jsonRequest is a POST of body to target, signed through bodySHA256.
 func jsonRequest(target, body, token string) *http.Request {
-	delivery, sig := SignWebhookJSON(token, target, []byte(body))
+	delivery, sig := signWebhookJSON(token, target, []byte(body))
 	r := httptest.NewRequest(http.MethodPost, delivery, strings.NewReader(body))
 	r.Header.Set("Content-Type", "application/json; charset=utf-8")
 	r.Header.Set(SignatureHeader, sig)
@@ -223,7 +235,7 @@ func TestParseEventRefusals(t *testing.T) {
 		{"JSON without bodySHA256", func() *http.Request {
 			r := httptest.NewRequest(http.MethodPost, hookURL, strings.NewReader(`{"uuid":"u"}`))
 			r.Header.Set("Content-Type", "application/json")
-			r.Header.Set(SignatureHeader, SignWebhook(testToken, hookURL, nil))
+			r.Header.Set(SignatureHeader, signWebhook(testToken, hookURL, nil))
 			return r
 		}, testConfig(), ErrWebhookSignature, "a JSON body is signed through a bodySHA256"},
 		{"JSON body changed", func() *http.Request {
@@ -338,9 +350,9 @@ func FuzzParseEvent(f *testing.F) {
 	f.Fuzz(func(t *testing.T, contentType, body string, signJSON bool) {
 		target, sig := hookURL, "not-a-signature"
 		if signJSON {
-			target, sig = SignWebhookJSON(testToken, hookURL, []byte(body))
+			target, sig = signWebhookJSON(testToken, hookURL, []byte(body))
 		} else if form, err := url.ParseQuery(body); err == nil {
-			sig = SignWebhook(testToken, hookURL, form)
+			sig = signWebhook(testToken, hookURL, form)
 		}
 		r := httptest.NewRequest(http.MethodPost, target, strings.NewReader(body))
 		r.Header.Set("Content-Type", contentType)
@@ -378,7 +390,7 @@ func FuzzParseEvent(f *testing.F) {
 func TestCapturedSignatureCannotCoverAnotherBody(t *testing.T) {
 	t.Parallel()
 	legit := []byte(`{"uuid":"u-1","type":"factor.created"}`)
-	deliveryURL, sig := SignWebhookJSON(testToken, hookURL, legit)
+	deliveryURL, sig := signWebhookJSON(testToken, hookURL, legit)
 	evil := []byte(`{"uuid":"u-2","type":"challenge.approved","challenge_sid":"` + testChallenge + `","challenge_status":"approved"}`)
 	sum := sha256.Sum256(evil)
 	forged := func() *http.Request {
@@ -436,12 +448,12 @@ func TestStaleEventIsAnsweredWithoutCallingBack(t *testing.T) {
 // same signed bytes, so that the forgery needs no token.
 func sameSignature(t *testing.T, orig, forged url.Values) *http.Request {
 	t.Helper()
-	if !bytes.Equal(signedData(hookURL, orig), signedData(hookURL, forged)) {
-		t.Fatalf("not the same signed bytes:\n%s\n%s", signedData(hookURL, orig), signedData(hookURL, forged))
+	if !bytes.Equal(twiliosig.SignedData(hookURL, orig), twiliosig.SignedData(hookURL, forged)) {
+		t.Fatalf("not the same signed bytes:\n%s\n%s", twiliosig.SignedData(hookURL, orig), twiliosig.SignedData(hookURL, forged))
 	}
 	r := httptest.NewRequest(http.MethodPost, hookURL, strings.NewReader(forged.Encode()))
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	r.Header.Set(SignatureHeader, SignWebhook(testToken, hookURL, orig))
+	r.Header.Set(SignatureHeader, signWebhook(testToken, hookURL, orig))
 	return r
 }
 

@@ -129,21 +129,7 @@ func TestURLVariants(t *testing.T) {
 	}
 }
 
-func TestSignWebhookJSONAddsBodySHA256(t *testing.T) {
-	t.Parallel()
-	body := []byte(`{"uuid":"u-1","type":"factor.verified"}`)
-	// sha256 of body, from: printf '%s' '{"uuid":"u-1","type":"factor.verified"}' | sha256sum
-	const sum = "22629b330c46cb18c52753ed13d5306c9f52a79d9fd92a676fd435d6b229d603"
-	got, sig := SignWebhookJSON(testToken, "https://example.com/h?a=1#frag", body)
-	if !strings.HasPrefix(got, "https://example.com/h?a=1&bodySHA256=") || !strings.HasSuffix(got, "#frag") || sig != SignWebhook(testToken, got, nil) {
-		t.Fatalf("SignWebhookJSON = %q, %q", got, sig)
-	}
-	if _, v, _ := rawQueryParam(queryOf(got), bodyHashParam); v != sum {
-		t.Errorf("bodySHA256 = %s, want %s", v, sum)
-	}
-}
-
-// FuzzWebhookSignature checks that what SignWebhook signs verifies, with
+// FuzzWebhookSignature checks that what signWebhook signs verifies, with
 // the URL's default port added or removed too, and that another value or
 // another token does not.
 func FuzzWebhookSignature(f *testing.F) {
@@ -152,7 +138,7 @@ func FuzzWebhookSignature(f *testing.F) {
 			return
 		}
 		form := url.Values{key: {value}}
-		sig := SignWebhook(token, rawURL, form)
+		sig := signWebhook(token, rawURL, form)
 		variants := urlVariants(rawURL)
 		if len(variants) == 0 || len(variants) > 2 || variants[0] != rawURL {
 			t.Fatalf("urlVariants(%q) = %q", rawURL, variants)
@@ -165,7 +151,7 @@ func FuzzWebhookSignature(f *testing.F) {
 		if !checkSignature(Secrets("other", token), sig, rawURL, form) {
 			t.Fatalf("own signature refused for %q", rawURL)
 		}
-		if len(variants) == 2 && !checkSignature(Secrets(token), SignWebhook(token, variants[1], form), rawURL, form) {
+		if len(variants) == 2 && !checkSignature(Secrets(token), signWebhook(token, variants[1], form), rawURL, form) {
 			t.Fatalf("signature for %q refused for %q", variants[1], rawURL)
 		}
 		if checkSignature(Secrets(token), sig, rawURL, url.Values{key: {value + "x"}}) {
@@ -210,7 +196,7 @@ func TestBasicAuthWebhookURL(t *testing.T) {
 			t.Fatal(err)
 		}
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set(SignatureHeader, SignWebhook(testToken, signedURL, form))
+		req.Header.Set(SignatureHeader, signWebhook(testToken, signedURL, form))
 		resp, err := srv.Client().Do(req)
 		if err != nil {
 			t.Fatal(err)

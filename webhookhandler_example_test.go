@@ -10,6 +10,7 @@ import (
 	"time"
 
 	verify "github.com/verifykit/verify-go"
+	"github.com/verifykit/verify-go/verifytest"
 )
 
 func ExampleNewWebhookHandler() {
@@ -23,7 +24,7 @@ func ExampleNewWebhookHandler() {
 		return hub.Publish(ctx, ev)
 	})
 
-	// What Twilio sends, signed here with SignWebhook; delivered twice, as a retry would.
+	// What Twilio sends, signed here by verifytest.SignWebhook; delivered twice, as a retry would.
 	form := url.Values{
 		"uuid":             {"9b2c0a8e-0000-4000-8000-000000000001"},
 		"type":             {"challenge.approved"},
@@ -34,7 +35,7 @@ func ExampleNewWebhookHandler() {
 	for range 2 {
 		r := httptest.NewRequest(http.MethodPost, hookURL, strings.NewReader(form.Encode()))
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		r.Header.Set(verify.SignatureHeader, verify.SignWebhook("your_auth_token", hookURL, form))
+		r.Header.Set(verify.SignatureHeader, verifytest.SignWebhook("your_auth_token", hookURL, form))
 		w := httptest.NewRecorder()
 		handler.ServeHTTP(w, r)
 		fmt.Println(w.Code)

@@ -74,7 +74,7 @@ func (s *hookServer) post(method, query, contentType, body string, header http.H
 // postForm delivers form signed with token for the server's own URL.
 func (s *hookServer) postForm(form url.Values, token string) (int, string) {
 	s.t.Helper()
-	sig := SignWebhook(token, s.srv.URL+"/hooks/verify", form)
+	sig := signWebhook(token, s.srv.URL+"/hooks/verify", form)
 	return s.post(http.MethodPost, "", "application/x-www-form-urlencoded", form.Encode(), http.Header{SignatureHeader: {sig}})
 }
 
@@ -134,7 +134,7 @@ func TestWebhookHandlerStatusCodes(t *testing.T) {
 }
 
 func (s *hookServer) postFormMethod(method string, form url.Values) (int, string) {
-	sig := SignWebhook(testToken, s.srv.URL+"/hooks/verify", form)
+	sig := signWebhook(testToken, s.srv.URL+"/hooks/verify", form)
 	return s.post(method, "", "application/x-www-form-urlencoded", form.Encode(), http.Header{SignatureHeader: {sig}})
 }
 
@@ -147,27 +147,27 @@ func TestWebhookHandlerBehindProxies(t *testing.T) {
 	// PublicURL: the proxy changed scheme, host and path; the signature is
 	// over the registered URL.
 	s := newHookServer(t, WebhookConfig{AuthTokens: Secrets(testToken), PublicURL: public}, ok)
-	sig := SignWebhook(testToken, public, form)
+	sig := signWebhook(testToken, public, form)
 	if st, body := s.post(http.MethodPost, "", "application/x-www-form-urlencoded", form.Encode(), http.Header{SignatureHeader: {sig}}); st != 204 {
 		t.Errorf("PublicURL, form: HTTP %d %q", st, body)
 	}
 	// A JSON delivery: Twilio added bodySHA256 to the registered URL; it
 	// reaches the server through the proxy with that query.
 	body := `{"uuid":"json-1","type":"challenge.denied","challenge_sid":"` + testChallenge + `","date_created":"` + testEventDate + `"}`
-	delivery, jsig := SignWebhookJSON(testToken, public, []byte(body))
+	delivery, jsig := signWebhookJSON(testToken, public, []byte(body))
 	query := delivery[strings.Index(delivery, "?")+1:]
 	if st, b := s.post(http.MethodPost, query, "application/json", body, http.Header{SignatureHeader: {jsig}}); st != 204 {
 		t.Errorf("PublicURL, JSON: HTTP %d %q", st, b)
 	}
 	// Signed for the internal URL instead: refused.
-	internal := SignWebhook(testToken, s.srv.URL+"/hooks/verify", form)
+	internal := signWebhook(testToken, s.srv.URL+"/hooks/verify", form)
 	if st, _ := s.post(http.MethodPost, "", "application/x-www-form-urlencoded", form.Encode(), http.Header{SignatureHeader: {internal}}); st != 403 {
 		t.Errorf("PublicURL set, signed for the internal URL: HTTP %d, want 403", st)
 	}
 
 	// No PublicURL: X-Forwarded-Proto and -Host count only when trusted.
 	const forwarded = "https://hooks.example.com/hooks/verify"
-	fsig := SignWebhook(testToken, forwarded, form)
+	fsig := signWebhook(testToken, forwarded, form)
 	headers := http.Header{SignatureHeader: {fsig}, "X-Forwarded-Proto": {"https"}, "X-Forwarded-Host": {"hooks.example.com, proxy.internal"}}
 	for _, trust := range []bool{true, false} {
 		s := newHookServer(t, WebhookConfig{AuthTokens: Secrets(testToken), TrustForwardedHeaders: trust}, ok)
@@ -176,7 +176,7 @@ func TestWebhookHandlerBehindProxies(t *testing.T) {
 			t.Errorf("forwarded headers, trusted=%v: HTTP %d %q, want %d", trust, st, b, want)
 		}
 		// Signed for the URL the server itself sees: accepted only when the headers are not trusted.
-		own := SignWebhook(testToken, s.srv.URL+"/hooks/verify", form)
+		own := signWebhook(testToken, s.srv.URL+"/hooks/verify", form)
 		want = map[bool]int{true: 403, false: 204}[trust]
 		if st, b := s.post(http.MethodPost, "", "application/x-www-form-urlencoded", form.Encode(),
 			http.Header{SignatureHeader: {own}, "X-Forwarded-Proto": {"https"}, "X-Forwarded-Host": {"hooks.example.com"}}); st != want {
@@ -603,7 +603,7 @@ func TestWebhookRejectionsAreReported(t *testing.T) {
 		return f
 	}
 	postSigned := func(s *hookServer, f url.Values, token, signedFor string, header http.Header) (int, string) {
-		h := http.Header{SignatureHeader: {SignWebhook(token, signedFor, f)}}
+		h := http.Header{SignatureHeader: {signWebhook(token, signedFor, f)}}
 		for k, v := range header {
 			h[k] = v
 		}
@@ -671,7 +671,7 @@ func TestWebhookRejectionsAreReported(t *testing.T) {
 			}
 		}
 		wantNoSecrets(t, tc.name, line+fmt.Sprintf("%+v", rej))
-		for _, sig := range []string{SignWebhook(testToken, own, form("u")), SignWebhook("another-token", own, form("u"))} {
+		for _, sig := range []string{signWebhook(testToken, own, form("u")), signWebhook("another-token", own, form("u"))} {
 			if strings.Contains(line, sig) {
 				t.Errorf("%s: the signature is in %s", tc.name, line)
 			}

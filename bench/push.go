@@ -15,6 +15,7 @@ import (
 	"time"
 
 	verify "github.com/verifykit/verify-go"
+	"github.com/verifykit/verify-go/verifytest"
 )
 
 // The push role of the server: a service whose push challenges a phone
@@ -257,7 +258,7 @@ func (p *pushRole) deliver(webhookURL string, form url.Values) bool {
 		return false
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set(verify.SignatureHeader, verify.SignWebhook(authToken, webhookURL, form))
+	req.Header.Set(verify.SignatureHeader, verifytest.SignWebhook(authToken, webhookURL, form))
 	resp, err := p.hc.Do(req)
 	if err != nil {
 		return false

@@ -203,12 +203,12 @@ func (d *deliverer) prepare(webhookSID, rawURL string, ev *event) *outgoing {
 	o := &outgoing{webhookSID: webhookSID, ev: ev, queued: time.Now()}
 	if d.asJSON {
 		o.body = jsonEventBody(ev.fields)
-		o.url, o.signature = verify.SignWebhookJSON(d.authToken, rawURL, o.body)
+		o.url, o.signature = SignWebhookJSON(d.authToken, rawURL, o.body)
 		o.contentType = "application/json"
 		return o
 	}
 	o.body = []byte(ev.fields.Encode())
-	o.url, o.signature = rawURL, verify.SignWebhook(d.authToken, rawURL, ev.fields)
+	o.url, o.signature = rawURL, SignWebhook(d.authToken, rawURL, ev.fields)
 	o.contentType = "application/x-www-form-urlencoded"
 	return o
 }

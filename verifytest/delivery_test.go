@@ -238,7 +238,7 @@ func TestDeliveryFollowsSubscriptions(t *testing.T) {
 
 // TestDeliveryPayloadIsExact reads the raw requests: POST, a form body that
 // is url.Values.Encode() of exactly the documented fields, signed with
-// verify.SignWebhook over the URL as registered, query included.
+// verifytest.SignWebhook over the URL as registered, query included.
 func TestDeliveryPayloadIsExact(t *testing.T) {
 	t.Parallel()
 	start := time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
@@ -289,7 +289,7 @@ func TestDeliveryPayloadIsExact(t *testing.T) {
 		if string(r.body) != r.form.Encode() {
 			t.Errorf("request %d: body %q is not url.Values.Encode() of its fields", i, r.body)
 		}
-		if sig := verify.SignWebhook(srv.AuthToken(), rc.hookURL, r.form); r.signature != sig {
+		if sig := verifytest.SignWebhook(srv.AuthToken(), rc.hookURL, r.form); r.signature != sig {
 			t.Errorf("request %d: X-Twilio-Signature %q, want %q (over the URL as registered)", i, r.signature, sig)
 		}
 		if !uuidShape.MatchString(r.form.Get("uuid")) {
@@ -344,7 +344,7 @@ func TestDeliveryPayloadIsExact(t *testing.T) {
 
 // TestJSONDeliveries: with WithJSONDeliveries the body is one JSON object
 // (the JSON fields nested), POSTed to the registered URL with bodySHA256
-// added, signed by verify.SignWebhookJSON; NewWebhookHandler verifies it.
+// added, signed by verifytest.SignWebhookJSON; NewWebhookHandler verifies it.
 func TestJSONDeliveries(t *testing.T) {
 	t.Parallel()
 	srv, c := newFake(t, []verifytest.Option{verifytest.WithJSONDeliveries()})
@@ -374,7 +374,7 @@ func TestJSONDeliveries(t *testing.T) {
 		t.Fatalf("%d requests, %d verified events, want 1 of each", len(requests), len(events))
 	}
 	r := requests[0]
-	wantURL, wantSig := verify.SignWebhookJSON(srv.AuthToken(), rc.hookURL, r.body)
+	wantURL, wantSig := verifytest.SignWebhookJSON(srv.AuthToken(), rc.hookURL, r.body)
 	if r.contentType != "application/json" || rc.URL+r.path != wantURL || r.signature != wantSig {
 		t.Errorf("request %s %q signed %q, want %s signed %q", r.path, r.contentType, r.signature, wantURL, wantSig)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	verify "github.com/verifykit/verify-go"
+	"github.com/verifykit/verify-go/verifytest"
 )
 
 // TestPushEndsOnWebhook: an approved and a denied push each end the login
@@ -119,8 +120,8 @@ func TestForgedDeliveryIsRefused(t *testing.T) {
 	forged.Set("challenge_status", "approved")
 	for name, signature := range map[string]string{
 		"no signature":  "",
-		"another token": verify.SignWebhook("fedcba9876543210fedcba9876543210", f.hookURL, forged),
-		"another URL":   verify.SignWebhook(f.fake.AuthToken(), "https://login.example.com/hooks/verify", forged),
+		"another token": verifytest.SignWebhook("fedcba9876543210fedcba9876543210", f.hookURL, forged),
+		"another URL":   verifytest.SignWebhook(f.fake.AuthToken(), "https://login.example.com/hooks/verify", forged),
 	} {
 		status, body := f.deliver(forged, signature)
 		if status != 403 || !strings.HasPrefix(body, "verify: webhook signature invalid") {
@@ -138,7 +139,7 @@ func TestForgedDeliveryIsRefused(t *testing.T) {
 	}
 
 	other := f.event(verify.EventFactorDeleted, ada.identity, ada.phone.FactorSID) // harmless: the app ignores it
-	if status, body := f.deliver(other, verify.SignWebhook(f.fake.AuthToken(), f.hookURL, other)); status != 204 || body != "" {
+	if status, body := f.deliver(other, verifytest.SignWebhook(f.fake.AuthToken(), f.hookURL, other)); status != 204 || body != "" {
 		t.Errorf("a rightly signed event: %d %q, want 204", status, body)
 	}
 }
@@ -159,7 +160,7 @@ func TestWebhookTokenRotation(t *testing.T) {
 		t.Errorf("the login fetched its challenge %d times, want 2", n)
 	}
 	ev := f.event(verify.EventFactorDeleted, ada.identity, ada.phone.FactorSID)
-	if status, _ := f.deliver(ev, verify.SignWebhook(newAuthToken, f.hookURL, ev)); status != 204 {
+	if status, _ := f.deliver(ev, verifytest.SignWebhook(newAuthToken, f.hookURL, ev)); status != 204 {
 		t.Errorf("an event signed with the new token: %d, want 204", status)
 	}
 }
