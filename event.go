@@ -30,10 +30,11 @@ const (
 	EventChallengeDenied   EventType = "challenge.denied"
 )
 
-// Known reports whether t is one of the event types this SDK names, EventAll included.
+// Known reports whether t is one of the event types this SDK names. EventAll
+// is not one: it is a subscription to all of them, which no event carries.
 func (t EventType) Known() bool {
 	switch t {
-	case EventAll, EventFactorCreated, EventFactorVerified, EventFactorDeleted, EventChallengeApproved, EventChallengeDenied:
+	case EventFactorCreated, EventFactorVerified, EventFactorDeleted, EventChallengeApproved, EventChallengeDenied:
 		return true
 	}
 	return false

@@ -182,13 +182,22 @@ func TestParseEventFactorAndUnknownTypes(t *testing.T) {
 
 func TestEventTypeKnown(t *testing.T) {
 	t.Parallel()
-	for _, e := range []EventType{EventAll, EventFactorCreated, EventFactorVerified, EventFactorDeleted, EventChallengeApproved, EventChallengeDenied} {
+	for _, e := range []EventType{EventFactorCreated, EventFactorVerified, EventFactorDeleted, EventChallengeApproved, EventChallengeDenied} {
 		if !e.Known() {
 			t.Errorf("%s not known", e)
 		}
 	}
-	if EventType("challenge.approved ").Known() || EventType("").Known() {
-		t.Error("unknown types reported known")
+	// EventAll subscribes to every event; no event is of type "*".
+	if EventAll.Known() || EventType("challenge.approved ").Known() || EventType("").Known() {
+		t.Error("EventAll or unknown types reported known")
+	}
+	// A webhook may still subscribe to EventAll.
+	p := &CreateWebhookParams{FriendlyName: "login", URL: hookURL, EventTypes: []EventType{EventAll}}
+	if err := p.Validate(); err != nil {
+		t.Errorf("a webhook for EventAll: %v", err)
+	}
+	if err := (&UpdateWebhookParams{EventTypes: []EventType{EventAll, "challenge.expired"}}).Validate(); err == nil {
+		t.Error("a webhook for an unknown type validated")
 	}
 }
 
