@@ -117,7 +117,11 @@ func quoteRedacted(s Secret) string {
 // such as a challenge's HiddenDetails: its keys print, its values show as
 // "[redacted]" wherever Secret's would. Reveal returns the map itself.
 type SecretMap struct {
-	m *map[string]string // behind a pointer, for the same reason as Secret's
+	// Behind two pointers, for the same reason as Secret's: fmt shows an
+	// unexported field's pointer as an address, but with a verb a pointer
+	// cannot take (%s, %q) it prints the pointer's target at top level,
+	// and a *map prints as its entries; a **map still prints as an address.
+	m **map[string]string
 }
 
 // NewSecretMap wraps m (not a copy); an empty m gives the zero SecretMap.
@@ -125,7 +129,8 @@ func NewSecretMap(m map[string]string) SecretMap {
 	if len(m) == 0 {
 		return SecretMap{}
 	}
-	return SecretMap{m: &m}
+	p := &m
+	return SecretMap{m: &p}
 }
 
 // Reveal returns the map with its values, for the one place that needs them.
@@ -133,7 +138,7 @@ func (s SecretMap) Reveal() map[string]string {
 	if s.m == nil {
 		return nil
 	}
-	return *s.m
+	return **s.m
 }
 
 // Len is the number of entries.
@@ -193,7 +198,7 @@ func (s SecretMap) MarshalJSON() ([]byte, error) {
 		return []byte("null"), nil
 	}
 	out := make(map[string]string, s.Len())
-	for k := range *s.m {
+	for k := range **s.m {
 		out[k] = redactedText
 	}
 	return json.Marshal(out)
