@@ -261,13 +261,64 @@ type Event struct {
 	ChallengeSID           string          // challenge_sid: YC…; empty for factor events
 	ChallengeStatus        ChallengeStatus // challenge_status: approved or denied
 	ChallengeDetails       Details         // challenge_details: what the user was shown
-	ChallengeHiddenDetails StringMap       // challenge_hidden_details: what you attached, not shown
+	ChallengeHiddenDetails SecretMap       // challenge_hidden_details: what you attached, not shown; prints redacted, Reveal reads it
 	ChallengeMetadata      StringMap       // challenge_metadata: what the device sent with its answer
-	DateCreated            time.Time       // date_created: when the event happened; zero when not sent
+	DateCreated            time.Time       // date_created: when the event happened
 	// Raw holds every field as received, known or not: a form body as
 	// parsed, a JSON body's members as their string value or, for other
-	// JSON values, their JSON text.
+	// JSON values, their JSON text. The one exception is
+	// challenge_hidden_details, which holds "[redacted]" when it was sent:
+	// its value is in ChallengeHiddenDetails, which does not print.
 	Raw url.Values
+}
+
+// String is a one-line summary of the event, for logs and fmt.Println:
+// its type, then the challenge, its status, the factor, the uuid and the
+// date, each when set. It shows no detail, metadata or identity.
+//
+//	challenge.approved challenge=YC… status=approved factor=YF… uuid=… created=2026-01-02T03:04:05Z
+func (e *Event) String() string {
+	if e == nil {
+		return "<nil>"
+	}
+	var b strings.Builder
+	b.WriteString(string(e.Type))
+	add := func(name, value string) {
+		if value != "" {
+			b.WriteString(" " + name + "=" + value)
+		}
+	}
+	add("challenge", e.ChallengeSID)
+	add("status", string(e.ChallengeStatus))
+	add("factor", e.FactorSID)
+	if e.ChallengeSID == "" && e.FactorType != "" {
+		b.WriteString(" (" + string(e.FactorType) + ")")
+	}
+	add("uuid", e.UUID)
+	if !e.DateCreated.IsZero() {
+		add("created", e.DateCreated.UTC().Format(time.RFC3339))
+	}
+	return b.String()
+}
+
+// LogValue gives log/slog what String shows, as attributes: type, uuid,
+// challenge_sid, challenge_status, factor_sid, factor_type and
+// date_created, each when set.
+func (e *Event) LogValue() slog.Value {
+	if e == nil {
+		return slog.StringValue("<nil>")
+	}
+	attrs := []slog.Attr{slog.String("type", string(e.Type)), slog.String("uuid", e.UUID)}
+	for _, a := range []slog.Attr{slog.String("challenge_sid", e.ChallengeSID), slog.String("challenge_status", string(e.ChallengeStatus)),
+		slog.String("factor_sid", e.FactorSID), slog.String("factor_type", string(e.FactorType))} {
+		if a.Value.String() != "" {
+			attrs = append(attrs, a)
+		}
+	}
+	if !e.DateCreated.IsZero() {
+		attrs = append(attrs, slog.Time("date_created", e.DateCreated))
+	}
+	return slog.GroupValue(attrs...)
 }
 
 // stringFields are the Event fields that carry plain text.
@@ -276,7 +327,10 @@ var stringFields = []string{"uuid", "type", "account_sid", "service_sid", "entit
 
 // jsonFields are the Event fields that carry a JSON object: in a form body
 // as JSON text, in a JSON body as an object or as a string of JSON text.
-var jsonFields = []string{"challenge_details", "challenge_hidden_details", "challenge_metadata"}
+var jsonFields = []string{"challenge_details", hiddenDetailsField, "challenge_metadata"}
+
+// hiddenDetailsField is the field whose value Raw does not keep.
+const hiddenDetailsField = "challenge_hidden_details"
 
 // eventFields are all the fields ParseEvent reads.
 var eventFields = slices.Concat(stringFields, jsonFields, []string{"date_created"})
@@ -571,6 +625,9 @@ func eventFromFields(raw url.Values) (*Event, error) {
 		if err := json.Unmarshal([]byte(text), targets[i]); err != nil || !strings.HasPrefix(strings.TrimSpace(text), "{") {
 			return nil, fmt.Errorf("%w: %s is not the JSON object expected", ErrWebhookMalformed, key)
 		}
+	}
+	if raw.Has(hiddenDetailsField) {
+		raw[hiddenDetailsField] = []string{redactedText} // the value is in ChallengeHiddenDetails, which does not print
 	}
 	return ev, nil
 }

@@ -7,7 +7,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -92,7 +94,7 @@ func wantApprovedEvent(t *testing.T, ev *Event) {
 		ChallengeSID: testChallenge, ChallengeStatus: StatusApproved,
 		ChallengeDetails: Details{Message: hookSecretMessage, Date: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
 			Fields: []Field{{Label: "IP", Value: "10.0.0.1"}}},
-		ChallengeHiddenDetails: StringMap{"ip": hookSecretHidden},
+		ChallengeHiddenDetails: NewSecretMap(map[string]string{"ip": hookSecretHidden}),
 		ChallengeMetadata:      StringMap{"os": hookSecretMetadata},
 	}
 	want.DateCreated, _ = time.Parse(time.RFC3339, testEventDate)
@@ -169,7 +171,7 @@ func TestParseEventFactorAndUnknownTypes(t *testing.T) {
 		t.Fatal(err)
 	}
 	if ev.Type != EventFactorVerified || !ev.Type.Known() || ev.FactorType != FactorTypeTOTP || ev.ChallengeSID != "" ||
-		ev.ChallengeDetails.Message != "" || ev.ChallengeHiddenDetails != nil {
+		ev.ChallengeDetails.Message != "" || !ev.ChallengeHiddenDetails.IsZero() {
 		t.Errorf("factor event: %+v", ev)
 	}
 	future := url.Values{"uuid": {"u-3"}, "type": {"challenge.expired"}, "challenge_sid": {testChallenge}, "challenge_status": {"expired"},
@@ -551,5 +553,67 @@ func TestSignedFormFieldsOnce(t *testing.T) {
 	}
 	if _, err := ParseEvent(formRequest(hookURL, f, testToken), WebhookConfig{AuthTokens: Secrets(testToken), MaxEventAge: -1}); err != nil {
 		t.Errorf("no date_created, MaxEventAge -1: %v", err)
+	}
+}
+
+// TestEventNeverShowsHiddenDetails: an event's hidden details, which the
+// user was not shown, print and log as [redacted], Raw included, whatever
+// the verb or handler and also inside a struct of the caller's; the value
+// is there for Reveal. fmt.Println(ev) is a one-line summary.
+func TestEventNeverShowsHiddenDetails(t *testing.T) {
+	t.Parallel()
+	ev, err := ParseEvent(formRequest(hookURL, eventForm(), testToken), testConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ev.ChallengeHiddenDetails.Reveal(); !reflect.DeepEqual(got, map[string]string{"ip": hookSecretHidden}) {
+		t.Errorf("Reveal() = %v", got)
+	}
+	if got := ev.Raw["challenge_hidden_details"]; !reflect.DeepEqual(got, []string{"[redacted]"}) {
+		t.Errorf("Raw holds the hidden details as %q, want [redacted]", got)
+	}
+	type holder struct {
+		Ev *Event
+		ev Event
+		Es []Event
+	}
+	for name, v := range map[string]any{"Event": *ev, "*Event": ev, "struct": holder{ev, *ev, []Event{*ev}}} {
+		var outs []string
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
+			outs = append(outs, fmt.Sprintf(verb, v))
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		outs = append(outs, string(b))
+		for _, h := range []func(io.Writer) slog.Handler{
+			func(w io.Writer) slog.Handler { return slog.NewTextHandler(w, nil) },
+			func(w io.Writer) slog.Handler { return slog.NewJSONHandler(w, nil) },
+		} {
+			var buf strings.Builder
+			slog.New(h(&buf)).Info("event", "ev", v)
+			outs = append(outs, buf.String())
+		}
+		for _, out := range outs {
+			if strings.Contains(out, hookSecretHidden) {
+				t.Errorf("%s shows the hidden details: %s", name, out)
+			}
+		}
+	}
+	want := "challenge.approved challenge=" + testChallenge + " status=approved factor=" + testFactor +
+		" uuid=3a1c1b1e-0000-4000-8000-000000000001 created=" + testEventDate
+	if got := fmt.Sprintln(ev); got != want+"\n" {
+		t.Errorf("fmt.Println(ev) = %q\nwant %q", got, want)
+	}
+	var buf strings.Builder
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("webhook event", "event", ev)
+	for _, field := range []string{`"type":"challenge.approved"`, `"challenge_sid":"` + testChallenge + `"`, `"uuid":"3a1c1b1e-0000-4000-8000-000000000001"`} {
+		if !strings.Contains(buf.String(), field) {
+			t.Errorf("logged %s; want %s", buf.String(), field)
+		}
+	}
+	if got := fmt.Sprint(&Event{UUID: "u", Type: EventFactorVerified, FactorSID: testFactor, FactorType: FactorTypePush}); got != "factor.verified factor="+testFactor+" (push) uuid=u" {
+		t.Errorf("factor event printed %q", got)
 	}
 }

@@ -149,7 +149,7 @@ func TestDeliversEveryEventType(t *testing.T) {
 	approved := events[4]
 	if approved.ChallengeDetails.Message != details.Message || !slices.Equal(approved.ChallengeDetails.Fields, details.Fields) ||
 		!approved.ChallengeDetails.Date.Equal(pushApproved.Details.Date) ||
-		!maps.Equal(approved.ChallengeHiddenDetails, verify.StringMap{"ip": "203.0.113.7"}) ||
+		!maps.Equal(approved.ChallengeHiddenDetails.Reveal(), map[string]string{"ip": "203.0.113.7"}) ||
 		approved.ChallengeMetadata["device"] != "simulated" {
 		t.Errorf("push approval's challenge fields: %+v", approved)
 	}
@@ -389,7 +389,7 @@ func TestJSONDeliveries(t *testing.T) {
 	}
 	ev := events[0]
 	if ev.ChallengeSID != ch.SID || ev.ChallengeDetails.Message != "Log in?" || len(ev.ChallengeDetails.Fields) != 1 ||
-		ev.ChallengeHiddenDetails["ip"] != "203.0.113.7" || ev.ChallengeMetadata["os"] != "verifytest" {
+		ev.ChallengeHiddenDetails.Reveal()["ip"] != "203.0.113.7" || ev.ChallengeMetadata["os"] != "verifytest" {
 		t.Errorf("handler's event %+v", ev)
 	}
 	if d := srv.Deliveries(); len(d) != 1 || d[0].URL != wantURL || d[0].WebhookSID != sid || d[0].StatusCode != http.StatusNoContent {
