@@ -195,3 +195,54 @@ func (f *fixture) deliver(form url.Values, signature string) (int, string) {
 	}
 	return resp.StatusCode, strings.TrimSpace(string(body))
 }
+
+// TestWebhookDeliveriesAreLogged: each delivery the app gets is one info
+// line naming the event, and each one /hooks/verify refuses is one info
+// line with the status, why and the URL it checked; neither holds the auth
+// token or the signature.
+func TestWebhookDeliveriesAreLogged(t *testing.T) {
+	f := setup(t)
+	ada := f.addUser("ada", "user-0001-ada")
+	f.settle()
+	f.hookLogs.Reset()
+
+	b := f.login(ada)
+	if status, body := b.pushAnswered(ada.phone, true, nil); status != 200 || body != "welcome" {
+		t.Fatalf("approved push: %d %q", status, body)
+	}
+	f.settle()
+	want := fmt.Sprintf(`level=INFO msg="webhook event" event.type=challenge.approved event.uuid=%s event.challenge_sid=%s event.challenge_status=approved event.factor_sid=%s event.factor_type=push event.date_created=`,
+		f.lastUUID(verify.EventChallengeApproved), b.lastPush, ada.phone.FactorSID)
+	if got := f.hookLogs.String(); strings.Count(got, "\n") != 1 || !strings.HasPrefix(got, want) {
+		t.Errorf("log after an approved push:\n%s\nwant one line starting\n%s", got, want)
+	}
+
+	f.hookLogs.Reset()
+	forged := f.event(verify.EventChallengeApproved, ada.identity, ada.phone.FactorSID)
+	signature := verifytest.SignWebhook("fedcba9876543210fedcba9876543210", f.hookURL, forged)
+	if status, _ := f.deliver(forged, signature); status != 403 {
+		t.Fatalf("forged delivery: %d, want 403", status)
+	}
+	got := f.hookLogs.String()
+	want = `level=INFO msg="webhook rejected" rejection.status=403 rejection.reason="verify: webhook signature invalid: X-Twilio-Signature matches none of the 1 auth token(s) for PublicURL (` +
+		f.hookURL + `), nor for the URL the request came to: a wrong or outdated auth token`
+	if strings.Count(got, "\n") != 1 || !strings.HasPrefix(got, want) || !strings.HasSuffix(got, " rejection.url="+f.hookURL+"\n") {
+		t.Errorf("log after a forged delivery:\n%s\nwant one line starting\n%s\nand ending with its url", got, want)
+	}
+	for _, secret := range []string{f.fake.AuthToken(), signature} {
+		if strings.Contains(f.hookLogs.String(), secret) {
+			t.Errorf("the log holds %q", secret)
+		}
+	}
+}
+
+// lastUUID is the uuid of the last event of type typ the fake delivered.
+func (f *fixture) lastUUID(typ verify.EventType) string {
+	uuid := ""
+	for _, d := range f.fake.Deliveries() {
+		if d.Type == typ {
+			uuid = d.EventUUID
+		}
+	}
+	return uuid
+}
