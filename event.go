@@ -277,10 +277,7 @@ type Event struct {
 // date, each when set. It shows no detail, metadata or identity.
 //
 //	challenge.approved challenge=YC… status=approved factor=YF… uuid=… created=2026-01-02T03:04:05Z
-func (e *Event) String() string {
-	if e == nil {
-		return "<nil>"
-	}
+func (e Event) String() string {
 	var b strings.Builder
 	b.WriteString(string(e.Type))
 	add := func(name, value string) {
@@ -304,10 +301,7 @@ func (e *Event) String() string {
 // LogValue gives log/slog what String shows, as attributes: type, uuid,
 // challenge_sid, challenge_status, factor_sid, factor_type and
 // date_created, each when set.
-func (e *Event) LogValue() slog.Value {
-	if e == nil {
-		return slog.StringValue("<nil>")
-	}
+func (e Event) LogValue() slog.Value {
 	attrs := []slog.Attr{slog.String("type", string(e.Type)), slog.String("uuid", e.UUID)}
 	for _, a := range []slog.Attr{slog.String("challenge_sid", e.ChallengeSID), slog.String("challenge_status", string(e.ChallengeStatus)),
 		slog.String("factor_sid", e.FactorSID), slog.String("factor_type", string(e.FactorType))} {

@@ -606,6 +606,9 @@ func TestEventNeverShowsHiddenDetails(t *testing.T) {
 	if got := fmt.Sprintln(ev); got != want+"\n" {
 		t.Errorf("fmt.Println(ev) = %q\nwant %q", got, want)
 	}
+	if got := fmt.Sprint(*ev); got != want {
+		t.Errorf("fmt.Print(*ev) = %q\nwant %q", got, want)
+	}
 	var buf strings.Builder
 	slog.New(slog.NewJSONHandler(&buf, nil)).Info("webhook event", "event", ev)
 	for _, field := range []string{`"type":"challenge.approved"`, `"challenge_sid":"` + testChallenge + `"`, `"uuid":"3a1c1b1e-0000-4000-8000-000000000001"`} {

@@ -83,7 +83,7 @@ type WebhookRejection struct {
 }
 
 // LogValue gives log/slog the rejection as status, reason and url.
-func (r *WebhookRejection) LogValue() slog.Value {
+func (r WebhookRejection) LogValue() slog.Value {
 	reason := ""
 	if r.Err != nil {
 		reason = r.Err.Error()
