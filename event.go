@@ -59,9 +59,10 @@ var (
 	ErrWebhookTooLarge = errors.New("verify: webhook body too large")
 	// ErrWebhookMalformed: the body was signed but is not a Verify event:
 	// not a form or JSON object, no uuid or type, no date_created while
-	// MaxEventAge applies, a JSON field that does not decode, or a form
-	// whose signed bytes read another way too (a field glued to its key,
-	// split, swallowed or repeated: see ParseEvent) (HTTP 400).
+	// MaxEventAge applies, a JSON field that does not decode, a SID field
+	// that is not a SID, or a form whose signed bytes read another way too
+	// (a field glued to its key, split, cut short, swallowed or repeated:
+	// see ParseEvent) (HTTP 400).
 	ErrWebhookMalformed = errors.New("verify: webhook payload malformed")
 	// ErrWebhookStale: a signed event whose date_created is older than
 	// WebhookConfig.MaxEventAge: a replay, or a retry too late to tell from
@@ -323,6 +324,24 @@ var stringFields = []string{"uuid", "type", "account_sid", "service_sid", "entit
 // as JSON text, in a JSON body as an object or as a string of JSON text.
 var jsonFields = []string{"challenge_details", hiddenDetailsField, "challenge_metadata"}
 
+// sidFields are the Event fields that hold a SID, with its prefix.
+var sidFields = []struct{ name, prefix string }{
+	{"account_sid", "AC"}, {"service_sid", "VA"}, {"factor_sid", "YF"}, {"challenge_sid", "YC"},
+}
+
+// isSID reports whether s is prefix followed by 32 hex digits.
+func isSID(s, prefix string) bool {
+	if len(s) != 34 || !strings.HasPrefix(s, prefix) {
+		return false
+	}
+	for _, c := range s[2:] {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
 // hiddenDetailsField is the field whose value Raw does not keep.
 const hiddenDetailsField = "challenge_hidden_details"
 
@@ -338,15 +357,22 @@ var eventFields = slices.Concat(stringFields, jsonFields, []string{"date_created
 // request only ever learns that its signature is wrong.
 //
 // What the signature binds: the URL and the bytes of each key glued to its
-// value, keys sorted, with no separator. So a signed form has other
-// readings with the same signature: date_created=D as the key
-// "date_createdD" with an empty value, "challenge_st" with the value
-// "atusapproved", a value that swallows the fields after it. ParseEvent
-// refuses every such reading that touches the event's fields (a field name
-// with more glued to it, the start of a field name with the rest in the
-// value, a field given twice, a missing field whose name is in a value),
-// so the fields it returns are the ones Twilio sent. It cannot bind keys
-// outside the event's fields (Raw shows them as received), and with
+// value, keys sorted, with no separator; not where one key or value ends.
+// So a signed form has other readings with the same signature:
+// date_created=D as the key "date_createdD" with an empty value,
+// "challenge_st" with the value "atusapproved", a value that swallows the
+// fields after it, or one that loses its tail to a new key. ParseEvent
+// refuses the readings that touch the event's fields: a key that is a field
+// name with more glued to it, or the start of one; a field given twice; a
+// missing field whose name is in a value; a SID that is not 34 characters
+// of its kind; and, while MaxEventAge applies, an event without
+// date_created. So uuid, type, the SIDs, challenge_status and date_created
+// are the ones Twilio sent. What it cannot bind: where a free-text value
+// ends when the next key is one Twilio never sent (entity_identity
+// "user-0001-alex" read as "user-0001-al" beside a key "ex"; the same for
+// factor_friendly_name and factor_type), and a value running on into keys
+// it does not know (a future field Twilio adds). Treat those as hints and
+// Fetch what you act on (Wait does: an event only triggers a Fetch). With
 // MaxEventAge negative it cannot tell a replay of any age. A JSON body is
 // bound byte for byte through bodySHA256 and has one reading.
 //
@@ -453,23 +479,23 @@ func parseAt(r *http.Request, cfg WebhookConfig, now time.Time, signed string) (
 // followed by each key and its value with nothing between them, so the
 // bytes of date_created=2026-01-02T03:04:05Z are also those of the key
 // "date_created2026-01-02T03:04:05Z" with an empty value, or of the key "d"
-// with the value "ate_created2026-01-02T03:04:05Z"; and a value may swallow
-// the keys and values that follow it. The signature binds the bytes, not
-// the split. A form Twilio sends never has such keys, so any of these
-// means the form was rewritten after signing:
+// with the value "ate_created2026-01-02T03:04:05Z"; a value may swallow the
+// keys and values that follow it, or lose its tail to a new key
+// (challenge_status=approve and d=). The signature binds the bytes, not the
+// split. A form Twilio sends never has such keys, so any of these means the
+// form was rewritten after signing:
 //
 //   - a key that is one of the event's fields with more after it
 //     ("date_created2026…", "factor_sidYF…");
-//   - a key that is the start of a field name whose value holds the rest of
-//     it ("challenge_st" = "atusapproved");
+//   - a key that is the start of a field name ("challenge_st", "d", "");
 //   - a field given twice (which one would count?);
 //   - a field missing while a value holds its name (a field swallowed by
 //     the value before it: challenge_sid = "YC…challenge_statusapproved").
 //
-// What stays out of reach: a key outside the event's fields split or glued
-// with its neighbours (Raw shows it as sent), and an event whose values
-// Twilio itself never sent (the signature is the account's, not the
-// event's). The error names the field, never the key or value.
+// eventFromFields adds that every SID is one (AC, VA, YF or YC and 32 hex
+// digits), so that none can be cut short or run on. What stays out of
+// reach is documented on ParseEvent. The error names the field, never the
+// key or value.
 func checkOneReading(form url.Values) error {
 	for _, k := range slices.Sorted(maps.Keys(form)) { // the first problem in key order: one error for one form
 		vs := form[k]
@@ -481,8 +507,8 @@ func checkOneReading(form url.Values) error {
 				}
 			case strings.HasPrefix(k, f):
 				return fmt.Errorf("%w: a key is the field name %s with more glued to it, the same signed bytes as %s and a value: a rewritten form", ErrWebhookMalformed, f, f)
-			case strings.HasPrefix(f, k) && slices.ContainsFunc(vs, func(v string) bool { return strings.HasPrefix(k+v, f) }):
-				return fmt.Errorf("%w: a key is the start of the field name %s and its value the rest, the same signed bytes as %s and a value: a rewritten form", ErrWebhookMalformed, f, f)
+			case strings.HasPrefix(f, k):
+				return fmt.Errorf("%w: a key is the start of the field name %s, which the signed bytes cannot tell from %s split across key and value or a value's tail cut off: a rewritten form", ErrWebhookMalformed, f, f)
 			}
 		}
 	}
@@ -599,6 +625,11 @@ func eventFromFields(raw url.Values) (*Event, error) {
 	}
 	if ev.UUID == "" {
 		return nil, fmt.Errorf("%w: no uuid field", ErrWebhookMalformed)
+	}
+	for _, f := range sidFields {
+		if sid := raw.Get(f.name); sid != "" && !isSID(sid, f.prefix) {
+			return nil, fmt.Errorf("%w: %s is not a %s SID (%s and 32 hex digits)", ErrWebhookMalformed, f.name, f.prefix, f.prefix)
+		}
 	}
 	if ev.Type == "" {
 		return nil, fmt.Errorf("%w: no type field", ErrWebhookMalformed)

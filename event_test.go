@@ -10,10 +10,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -514,6 +516,11 @@ func TestSignedFormHasOneReading(t *testing.T) {
 		{"a field swallowed by the value before it", fresh,
 			rewrite(fresh, []string{"challenge_sid", "challenge_status"}, url.Values{"challenge_sid": {testChallenge + "challenge_status" + status}}),
 			"challenge_status"},
+		{"a value's tail cut off into a key that starts the next field name", fresh,
+			rewrite(fresh, nil, url.Values{"challenge_status": {"approve"}, "d": {""}}), "date_created"},
+		{"a SID's tail cut off into a key of its own",
+			rewrite(fresh, nil, url.Values{"account_sid": {testAccount[:33] + "b"}}),
+			rewrite(fresh, nil, url.Values{"account_sid": {testAccount[:33]}, "b": {""}}), "account_sid"},
 	} {
 		r := sameSignature(t, tc.orig, tc.forged)
 		ev, err := ParseEvent(r, testConfig())
@@ -619,4 +626,92 @@ func TestEventNeverShowsHiddenDetails(t *testing.T) {
 	if got := fmt.Sprint(&Event{UUID: "u", Type: EventFactorVerified, FactorSID: testFactor, FactorType: FactorTypePush}); got != "factor.verified factor="+testFactor+" (push) uuid=u" {
 		t.Errorf("factor event printed %q", got)
 	}
+}
+
+// FuzzSignedFormReadings cuts the signed bytes of a fresh approval (every
+// key and value glued, keys sorted) into keys and values at the positions
+// the fuzzer picks: each such form carries Twilio's signature for the
+// original. ParseEvent may refuse it (ErrWebhookMalformed, never a
+// signature error), and whatever it accepts has the original's uuid, type,
+// SIDs, status and date: a re-cut form can neither forge nor hide those.
+// (Free-text fields, entity_identity and factor_friendly_name, and
+// factor_type can lose their tail to a new key: see ParseEvent.)
+func FuzzSignedFormReadings(f *testing.F) {
+	base := url.Values{
+		"uuid": {"3a1c1b1e-0000-4000-8000-000000000001"}, "type": {"challenge.approved"},
+		"account_sid": {"AC0123456789abcdef0123456789abcdeb"}, "service_sid": {"VA0123456789abcdef0123456789abcdef"},
+		"entity_identity": {"user-0001-alex"}, "factor_sid": {"YF0123456789abcdef0123456789abcdef"}, "factor_type": {"push"},
+		"challenge_sid": {"YC0123456789abcdef0123456789abcdef"}, "challenge_status": {"approved"}, "date_created": {testEventDate},
+	}
+	signed := string(twiliosig.SignedData("", base))
+	sig := signWebhook(testToken, hookURL, base)
+	orig, err := ParseEvent(formRequest(hookURL, base, testToken), testConfig())
+	if err != nil {
+		f.Fatal(err)
+	}
+	// Seeds: the form as sent, and re-cuts of it: date_created glued to its
+	// key, "d" + "ate_created…", challenge_status=approve + d=, account_sid
+	// cut short + b=.
+	cutsOf := func(change url.Values) []byte {
+		form := url.Values{}
+		for k, v := range base {
+			form[k] = v
+		}
+		for k, v := range change {
+			if v == nil {
+				delete(form, k)
+			} else {
+				form[k] = v
+			}
+		}
+		var cuts []byte
+		for _, k := range slices.Sorted(maps.Keys(form)) {
+			cuts = append(cuts, byte(len(k)), byte(len(form.Get(k))))
+		}
+		return cuts
+	}
+	f.Add(cutsOf(nil))
+	f.Add(cutsOf(url.Values{"date_created": nil, "date_created" + testEventDate: {""}}))
+	f.Add(cutsOf(url.Values{"date_created": nil, "d": {"ate_created" + testEventDate}}))
+	f.Add(cutsOf(url.Values{"challenge_status": {"approve"}, "d": {""}}))
+	f.Add(cutsOf(url.Values{"account_sid": {base.Get("account_sid")[:33]}, "b": {""}}))
+	f.Fuzz(func(t *testing.T, cuts []byte) {
+		var tokens []string
+		rest := signed
+		for _, c := range cuts {
+			n := min(int(c), len(rest))
+			tokens, rest = append(tokens, rest[:n]), rest[n:]
+		}
+		tokens = append(tokens, rest)
+		if len(tokens)%2 == 1 {
+			tokens = append(tokens, "")
+		}
+		forged := url.Values{}
+		for i := 0; i < len(tokens); i += 2 {
+			forged.Add(tokens[i], tokens[i+1])
+		}
+		if string(twiliosig.SignedData("", forged)) != signed {
+			return // not the same signed bytes: Twilio's signature does not cover it
+		}
+		r := httptest.NewRequest(http.MethodPost, hookURL, strings.NewReader(forged.Encode()))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		r.Header.Set(SignatureHeader, sig)
+		ev, err := ParseEvent(r, testConfig())
+		if err != nil {
+			if !errors.Is(err, ErrWebhookMalformed) {
+				t.Fatalf("a re-cut form refused with %v, want ErrWebhookMalformed", err)
+			}
+			return
+		}
+		type decided struct {
+			UUID, Type, Account, Service, Factor, Challenge, Status string
+			Date                                                    time.Time
+		}
+		decision := func(e *Event) decided {
+			return decided{e.UUID, string(e.Type), e.AccountSID, e.ServiceSID, e.FactorSID, e.ChallengeSID, string(e.ChallengeStatus), e.DateCreated}
+		}
+		if got, want := decision(ev), decision(orig); got != want {
+			t.Fatalf("the form %q reads as\n%+v\nnot as sent:\n%+v", forged.Encode(), got, want)
+		}
+	})
 }
