@@ -246,3 +246,35 @@ func (f *fixture) lastUUID(typ verify.EventType) string {
 	}
 	return uuid
 }
+
+// TestRecutFactorEventAttachesNothing: Twilio's signature cannot bind where
+// a free-text value ends, so a captured factor.verified for
+// user-0001-alex can be re-cut, with the same signature, into one for
+// user-0001-al beside an unknown key "ex". The app asks the API whether
+// the factor is al's before recording it: al, who has a push enrollment
+// pending, does not get alex's phone.
+func TestRecutFactorEventAttachesNothing(t *testing.T) {
+	f := setup(t)
+	alex := f.addUser("alex", "user-0001-alex")
+	al := f.addBareUser("al", "user-0001-al")
+	b := f.login(al)
+	f.pushToken(b)
+	f.settle()
+
+	captured := f.event(verify.EventFactorVerified, alex.identity, alex.phone.FactorSID)
+	recut := url.Values{}
+	for k, v := range captured {
+		recut[k] = v
+	}
+	recut.Set("entity_identity", al.identity)
+	recut.Set("ex", "")
+	if a, b := verifytest.SignWebhook(f.fake.AuthToken(), f.hookURL, captured), verifytest.SignWebhook(f.fake.AuthToken(), f.hookURL, recut); a != b {
+		t.Fatalf("the re-cut form is not signed alike: %s, %s", a, b)
+	}
+	if status, body := f.deliver(recut, verifytest.SignWebhook(f.fake.AuthToken(), f.hookURL, captured)); status != 204 {
+		t.Errorf("re-cut delivery: %d %q, want 204 (accepted, attached to no one)", status, body)
+	}
+	if status, body := b.post("/login/push", nil); status != 400 || body != "this account has no push factor; use /login/totp" {
+		t.Errorf("al's push after alex's re-cut event: %d %q, want 400: no push factor", status, body)
+	}
+}
