@@ -78,7 +78,8 @@ const maxClockSkew = 5 * time.Minute
 // NewWebhookHandler. It prints, logs and marshals (fmt with any verb,
 // log/slog, encoding/json) with its auth tokens counted, never shown, and
 // any password in PublicURL as "xxxxx"; inside a struct of your own, even
-// in an unexported field, the tokens show as pointers.
+// in an unexported field, the tokens show as pointers (PublicURL, a plain
+// string, shows as it is there: one reason it may not hold a password).
 type WebhookConfig struct {
 	// AuthTokens are the account's auth tokens; a signature made with any
 	// one of them verifies, so a rotation can list the old and the new:
@@ -92,8 +93,9 @@ type WebhookConfig struct {
 	// Leave out any user:password@ of a URL registered with HTTP Basic
 	// auth: Twilio signs the URL without it (its security notes: it drops
 	// the username and password before computing the signature), and a
-	// PublicURL holding it is refused, so that the password is not kept in
-	// a field that prints.
+	// PublicURL with user info is refused, so that no password is kept in
+	// a field that prints. Without PublicURL the URL rebuilt from the
+	// request has none either, and verifies as well.
 	PublicURL string
 	// TrustForwardedHeaders lets X-Forwarded-Proto and X-Forwarded-Host
 	// replace the request's scheme and Host when PublicURL is empty. Set it
