@@ -6,9 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"maps"
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -27,10 +30,11 @@ const (
 	EventChallengeDenied   EventType = "challenge.denied"
 )
 
-// Known reports whether t is one of the event types this SDK names, EventAll included.
+// Known reports whether t is one of the event types this SDK names. EventAll
+// is not one: it is a subscription to all of them, which no event carries.
 func (t EventType) Known() bool {
 	switch t {
-	case EventAll, EventFactorCreated, EventFactorVerified, EventFactorDeleted, EventChallengeApproved, EventChallengeDenied:
+	case EventFactorCreated, EventFactorVerified, EventFactorDeleted, EventChallengeApproved, EventChallengeDenied:
 		return true
 	}
 	return false
@@ -54,8 +58,11 @@ var (
 	// ErrWebhookTooLarge: the body is over WebhookConfig.MaxBodyBytes (HTTP 413).
 	ErrWebhookTooLarge = errors.New("verify: webhook body too large")
 	// ErrWebhookMalformed: the body was signed but is not a Verify event:
-	// not a form or JSON object, no uuid or type, or a JSON field that does
-	// not decode (HTTP 400).
+	// not a form or JSON object, no uuid or type, no date_created while
+	// MaxEventAge applies, a JSON field that does not decode, a SID field
+	// that is not a SID, or a form whose signed bytes read another way too
+	// (a field glued to its key, split, cut short, swallowed or repeated:
+	// see ParseEvent) (HTTP 400).
 	ErrWebhookMalformed = errors.New("verify: webhook payload malformed")
 	// ErrWebhookStale: a signed event whose date_created is older than
 	// WebhookConfig.MaxEventAge: a replay, or a retry too late to tell from
@@ -68,15 +75,27 @@ var (
 const maxClockSkew = 5 * time.Minute
 
 // WebhookConfig says how to verify webhook deliveries, for ParseEvent and
-// NewWebhookHandler.
+// NewWebhookHandler. It prints, logs and marshals (fmt with any verb,
+// log/slog, encoding/json) with its auth tokens counted, never shown, and
+// any password in PublicURL as "xxxxx"; inside a struct of your own, even
+// in an unexported field, the tokens show as pointers (PublicURL, a plain
+// string, shows as it is there: one reason it may not hold a password).
 type WebhookConfig struct {
 	// AuthTokens are the account's auth tokens; a signature made with any
-	// one of them verifies, so a rotation can list the old and the new.
-	AuthTokens []string
+	// one of them verifies, so a rotation can list the old and the new:
+	// AuthTokens: verify.Secrets(current, previous).
+	AuthTokens []Secret
 	// PublicURL is the webhook URL as registered at Twilio, for servers
 	// behind proxies or load balancers that see another scheme, host or
 	// path. A bodySHA256 Twilio adds on delivery is taken from the request.
 	// Empty: the URL is rebuilt from the request.
+	//
+	// Leave out any user:password@ of a URL registered with HTTP Basic
+	// auth: Twilio signs the URL without it (its security notes: it drops
+	// the username and password before computing the signature), and a
+	// PublicURL with user info is refused, so that no password is kept in
+	// a field that prints. Without PublicURL the URL rebuilt from the
+	// request has none either, and verifies as well.
 	PublicURL string
 	// TrustForwardedHeaders lets X-Forwarded-Proto and X-Forwarded-Host
 	// replace the request's scheme and Host when PublicURL is empty. Set it
@@ -92,15 +111,95 @@ type WebhookConfig struct {
 	// this with ErrWebhookStale: a captured delivery replayed once its uuid
 	// is forgotten. Zero means ReplayWindow plus 5 minutes of clock skew;
 	// negative means no limit, for a receiver of verifytest's fake running
-	// on a clock set in the past (WithClock). Events without date_created
-	// are not judged.
+	// on a clock set in the past (WithClock). While it applies, an event
+	// without a well-formed date_created is refused (ErrWebhookMalformed):
+	// one whose age cannot be judged could be a replay of any age.
 	MaxEventAge time.Duration
+	// OnReject, if set, is called by NewWebhookHandler for each delivery it
+	// refuses (403, 413 or 400), after the answer is written, on the
+	// request's goroutine: keep it quick. The answer itself is a fixed text;
+	// the rejection says why, and for which URL, so that a wrong token or
+	// PublicURL does not go unnoticed. For example:
+	//
+	//	OnReject: func(r *http.Request, rej *verify.WebhookRejection) {
+	//		logger.Info("webhook rejected", "rejection", rej)
+	//	},
+	//
+	// ParseEvent does not call it: it returns the same error.
+	OnReject func(r *http.Request, rej *WebhookRejection)
 }
 
-// Format prints the configuration with its auth tokens counted, never shown, whatever the verb.
+// Secrets wraps each non-empty value as a Secret, in order, for
+// WebhookConfig.AuthTokens; empty values are left out, so that
+// verify.Secrets(os.Getenv("TWILIO_AUTH_TOKEN"), os.Getenv("TWILIO_AUTH_TOKEN_PREVIOUS"))
+// lists the tokens that are set.
+func Secrets(values ...string) []Secret {
+	out := make([]Secret, 0, len(values))
+	for _, v := range values {
+		if v != "" {
+			out = append(out, NewSecret(v))
+		}
+	}
+	return out
+}
+
+// Format prints the configuration with its auth tokens counted, never
+// shown, and PublicURL's password as "xxxxx", whatever the verb.
 func (c WebhookConfig) Format(f fmt.State, _ rune) {
-	fmt.Fprintf(f, "verify.WebhookConfig{AuthTokens: %d redacted, PublicURL: %q, TrustForwardedHeaders: %v, MaxBodyBytes: %d, ReplayWindow: %v, MaxEventAge: %v}",
-		len(c.AuthTokens), c.PublicURL, c.TrustForwardedHeaders, c.MaxBodyBytes, c.ReplayWindow, c.MaxEventAge)
+	fmt.Fprintf(f, "verify.WebhookConfig{AuthTokens: %d redacted, PublicURL: %q, TrustForwardedHeaders: %v, MaxBodyBytes: %d, ReplayWindow: %v, MaxEventAge: %v, OnReject: %v}",
+		len(c.AuthTokens), redactURL(c.PublicURL), c.TrustForwardedHeaders, c.MaxBodyBytes, c.ReplayWindow, c.MaxEventAge, c.OnReject != nil)
+}
+
+// shownWebhookConfig is what the configuration shows of itself to log/slog and
+// encoding/json: the same as Format.
+type shownWebhookConfig struct {
+	AuthTokens            int    `json:"auth_tokens"` // how many
+	PublicURL             string `json:"public_url"`  // its password as xxxxx
+	TrustForwardedHeaders bool   `json:"trust_forwarded_headers"`
+	MaxBodyBytes          int64  `json:"max_body_bytes"`
+	ReplayWindow          string `json:"replay_window"`
+	MaxEventAge           string `json:"max_event_age"`
+	OnReject              bool   `json:"on_reject"` // whether set
+}
+
+func (c WebhookConfig) shown() shownWebhookConfig {
+	return shownWebhookConfig{len(c.AuthTokens), redactURL(c.PublicURL), c.TrustForwardedHeaders, c.MaxBodyBytes,
+		c.ReplayWindow.String(), c.MaxEventAge.String(), c.OnReject != nil}
+}
+
+// LogValue gives log/slog the configuration as Format shows it.
+func (c WebhookConfig) LogValue() slog.Value {
+	s := c.shown()
+	return slog.GroupValue(slog.Int("auth_tokens", s.AuthTokens), slog.String("public_url", s.PublicURL),
+		slog.Bool("trust_forwarded_headers", s.TrustForwardedHeaders), slog.Int64("max_body_bytes", s.MaxBodyBytes),
+		slog.String("replay_window", s.ReplayWindow), slog.String("max_event_age", s.MaxEventAge), slog.Bool("on_reject", s.OnReject))
+}
+
+// MarshalJSON writes the configuration as Format shows it: the tokens
+// counted, PublicURL's password as "xxxxx".
+func (c WebhookConfig) MarshalJSON() ([]byte, error) { return json.Marshal(c.shown()) }
+
+// redactURL is rawURL with the password of its user info, if any, replaced
+// by "xxxxx" (as net/url's Redacted does), the rest left as written.
+func redactURL(rawURL string) string {
+	sep := strings.Index(rawURL, "://")
+	if sep < 0 {
+		return rawURL
+	}
+	start := sep + len("://")
+	end := len(rawURL)
+	if i := strings.IndexAny(rawURL[start:], "/?#"); i >= 0 {
+		end = start + i
+	}
+	at := strings.LastIndex(rawURL[start:end], "@")
+	if at < 0 {
+		return rawURL
+	}
+	colon := strings.Index(rawURL[start:start+at], ":")
+	if colon < 0 {
+		return rawURL
+	}
+	return rawURL[:start+colon+1] + "xxxxx" + rawURL[start+at:]
 }
 
 func (c *WebhookConfig) maxBody() int64 {
@@ -131,7 +230,7 @@ func (c *WebhookConfig) check() error {
 		return errors.New("verify: WebhookConfig.AuthTokens is empty; set it to your account's auth token")
 	}
 	for i, t := range c.AuthTokens {
-		if t == "" {
+		if t.IsZero() {
 			return fmt.Errorf("verify: WebhookConfig.AuthTokens[%d] is empty; remove it or set the token", i)
 		}
 	}
@@ -139,6 +238,9 @@ func (c *WebhookConfig) check() error {
 		u, err := url.Parse(c.PublicURL)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			return errors.New("verify: WebhookConfig.PublicURL must be an absolute http or https URL, the one registered at Twilio")
+		}
+		if u.User != nil {
+			return errors.New("verify: WebhookConfig.PublicURL holds user info (user:password@); Twilio signs the URL without it, so leave it out")
 		}
 		if _, _, has := rawQueryParam(u.RawQuery, bodyHashParam); has {
 			return errors.New("verify: WebhookConfig.PublicURL holds a bodySHA256; use the URL as registered at Twilio, without the one Twilio adds to each delivery")
@@ -162,13 +264,58 @@ type Event struct {
 	ChallengeSID           string          // challenge_sid: YC…; empty for factor events
 	ChallengeStatus        ChallengeStatus // challenge_status: approved or denied
 	ChallengeDetails       Details         // challenge_details: what the user was shown
-	ChallengeHiddenDetails StringMap       // challenge_hidden_details: what you attached, not shown
+	ChallengeHiddenDetails SecretMap       // challenge_hidden_details: what you attached, not shown; prints redacted, Reveal reads it
 	ChallengeMetadata      StringMap       // challenge_metadata: what the device sent with its answer
-	DateCreated            time.Time       // date_created: when the event happened; zero when not sent
+	DateCreated            time.Time       // date_created: when the event happened
 	// Raw holds every field as received, known or not: a form body as
 	// parsed, a JSON body's members as their string value or, for other
-	// JSON values, their JSON text.
+	// JSON values, their JSON text. The one exception is
+	// challenge_hidden_details, which holds "[redacted]" when it was sent:
+	// its value is in ChallengeHiddenDetails, which does not print.
 	Raw url.Values
+}
+
+// String is a one-line summary of the event, for logs and fmt.Println:
+// its type, then the challenge, its status, the factor, the uuid and the
+// date, each when set. It shows no detail, metadata or identity.
+//
+//	challenge.approved challenge=YC… status=approved factor=YF… uuid=… created=2026-01-02T03:04:05Z
+func (e Event) String() string {
+	var b strings.Builder
+	b.WriteString(string(e.Type))
+	add := func(name, value string) {
+		if value != "" {
+			b.WriteString(" " + name + "=" + value)
+		}
+	}
+	add("challenge", e.ChallengeSID)
+	add("status", string(e.ChallengeStatus))
+	add("factor", e.FactorSID)
+	if e.ChallengeSID == "" && e.FactorType != "" {
+		b.WriteString(" (" + string(e.FactorType) + ")")
+	}
+	add("uuid", e.UUID)
+	if !e.DateCreated.IsZero() {
+		add("created", e.DateCreated.UTC().Format(time.RFC3339))
+	}
+	return b.String()
+}
+
+// LogValue gives log/slog what String shows, as attributes: type, uuid,
+// challenge_sid, challenge_status, factor_sid, factor_type and
+// date_created, each when set.
+func (e Event) LogValue() slog.Value {
+	attrs := []slog.Attr{slog.String("type", string(e.Type)), slog.String("uuid", e.UUID)}
+	for _, a := range []slog.Attr{slog.String("challenge_sid", e.ChallengeSID), slog.String("challenge_status", string(e.ChallengeStatus)),
+		slog.String("factor_sid", e.FactorSID), slog.String("factor_type", string(e.FactorType))} {
+		if a.Value.String() != "" {
+			attrs = append(attrs, a)
+		}
+	}
+	if !e.DateCreated.IsZero() {
+		attrs = append(attrs, slog.Time("date_created", e.DateCreated))
+	}
+	return slog.GroupValue(attrs...)
 }
 
 // stringFields are the Event fields that carry plain text.
@@ -177,7 +324,31 @@ var stringFields = []string{"uuid", "type", "account_sid", "service_sid", "entit
 
 // jsonFields are the Event fields that carry a JSON object: in a form body
 // as JSON text, in a JSON body as an object or as a string of JSON text.
-var jsonFields = []string{"challenge_details", "challenge_hidden_details", "challenge_metadata"}
+var jsonFields = []string{"challenge_details", hiddenDetailsField, "challenge_metadata"}
+
+// sidFields are the Event fields that hold a SID, with its prefix.
+var sidFields = []struct{ name, prefix string }{
+	{"account_sid", "AC"}, {"service_sid", "VA"}, {"factor_sid", "YF"}, {"challenge_sid", "YC"},
+}
+
+// isSID reports whether s is prefix followed by 32 hex digits.
+func isSID(s, prefix string) bool {
+	if len(s) != 34 || !strings.HasPrefix(s, prefix) {
+		return false
+	}
+	for _, c := range s[2:] {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// hiddenDetailsField is the field whose value Raw does not keep.
+const hiddenDetailsField = "challenge_hidden_details"
+
+// eventFields are all the fields ParseEvent reads.
+var eventFields = slices.Concat(stringFields, jsonFields, []string{"date_created"})
 
 // ParseEvent verifies a webhook delivery and decodes it into an *Event. It
 // reads at most cfg.MaxBodyBytes of the body, checks X-Twilio-Signature
@@ -186,6 +357,26 @@ var jsonFields = []string{"challenge_details", "challenge_hidden_details", "chal
 // JSON body (application/json, signed through bodySHA256 in the URL).
 // Nothing about the body is judged before the signature is: an unsigned
 // request only ever learns that its signature is wrong.
+//
+// What the signature binds: the URL and the bytes of each key glued to its
+// value, keys sorted, with no separator; not where one key or value ends.
+// So a signed form has other readings with the same signature:
+// date_created=D as the key "date_createdD" with an empty value,
+// "challenge_st" with the value "atusapproved", a value that swallows the
+// fields after it, or one that loses its tail to a new key. ParseEvent
+// refuses the readings that touch the event's fields: a key that is a field
+// name with more glued to it, or the start of one; a field given twice; a
+// missing field whose name is in a value; a SID that is not 34 characters
+// of its kind; and, while MaxEventAge applies, an event without
+// date_created. So uuid, type, the SIDs, challenge_status and date_created
+// are the ones Twilio sent. What it cannot bind: where a free-text value
+// ends when the next key is one Twilio never sent (entity_identity
+// "user-0001-alex" read as "user-0001-al" beside a key "ex"; the same for
+// factor_friendly_name and factor_type), and a value running on into keys
+// it does not know (a future field Twilio adds). Treat those as hints and
+// Fetch what you act on (Wait does: an event only triggers a Fetch). With
+// MaxEventAge negative it cannot tell a replay of any age. A JSON body is
+// bound byte for byte through bodySHA256 and has one reading.
 //
 // Its errors match ErrWebhookSignature, ErrWebhookTooLarge,
 // ErrWebhookMalformed or ErrWebhookStale, and say what failed without
@@ -199,9 +390,23 @@ func ParseEvent(r *http.Request, cfg WebhookConfig) (*Event, error) {
 
 // parseEvent is ParseEvent on the clock now.
 func parseEvent(r *http.Request, cfg WebhookConfig, now time.Time) (*Event, error) {
+	ev, _, err := parseSigned(r, cfg, now)
+	return ev, err
+}
+
+// parseSigned is parseEvent that also returns the URL the signature is
+// checked against (empty only when cfg can verify nothing).
+func parseSigned(r *http.Request, cfg WebhookConfig, now time.Time) (ev *Event, signed string, err error) {
 	if err := cfg.check(); err != nil {
-		return nil, err
+		return nil, "", err
 	}
+	signed = signedURL(r, cfg.PublicURL, cfg.TrustForwardedHeaders)
+	ev, err = parseAt(r, cfg, now, signed)
+	return ev, signed, err
+}
+
+// parseAt verifies r against the signed URL and decodes it.
+func parseAt(r *http.Request, cfg WebhookConfig, now time.Time, signed string) (*Event, error) {
 	sig := r.Header.Get(SignatureHeader)
 	if sig == "" {
 		return nil, fmt.Errorf("%w: no %s header; the request did not come from Twilio, or a proxy dropped the header", ErrWebhookSignature, SignatureHeader)
@@ -210,13 +415,12 @@ func parseEvent(r *http.Request, cfg WebhookConfig, now time.Time) (*Event, erro
 	if err != nil {
 		return nil, err
 	}
-	signed := signedURL(r, cfg.PublicURL, cfg.TrustForwardedHeaders)
 	var form url.Values
 	if _, bodyHash, ok := rawQueryParam(queryOf(signed), bodyHashParam); ok {
 		// Twilio signed the URL alone; the body is bound to it by the hash
 		// in that signed URL.
 		if !checkSignature(cfg.AuthTokens, sig, signed, nil) {
-			return nil, signatureMismatch(cfg)
+			return nil, signatureMismatch(r, cfg, sig, signed, nil)
 		}
 		if !checkBodyHash(bodyHash, body) {
 			return nil, fmt.Errorf("%w: the body's SHA-256 is not the bodySHA256 in the URL; the body was changed on the way", ErrWebhookSignature)
@@ -226,10 +430,13 @@ func parseEvent(r *http.Request, cfg WebhookConfig, now time.Time) (*Event, erro
 			return nil, fmt.Errorf("%w: the body is neither a form the signature could cover nor bound by a bodySHA256 in the URL", ErrWebhookSignature)
 		}
 		if !checkSignature(cfg.AuthTokens, sig, signed, form) {
-			err := signatureMismatch(cfg)
+			err := signatureMismatch(r, cfg, sig, signed, form)
 			if strings.Contains(r.Header.Get("Content-Type"), "json") {
 				err = fmt.Errorf("%w (a JSON body is signed through a bodySHA256 in the URL, and the URL has none)", err)
 			}
+			return nil, err
+		}
+		if err := checkOneReading(form); err != nil {
 			return nil, err
 		}
 	}
@@ -258,21 +465,101 @@ func parseEvent(r *http.Request, cfg WebhookConfig, now time.Time) (*Event, erro
 	if err != nil {
 		return nil, err
 	}
-	if age, limit := now.Sub(ev.DateCreated), cfg.maxEventAge(); !ev.DateCreated.IsZero() && limit >= 0 && age > limit {
+	limit := cfg.maxEventAge()
+	if limit >= 0 && ev.DateCreated.IsZero() {
+		return nil, fmt.Errorf("%w: no date_created field, so the event's age cannot be judged (MaxEventAge -1 accepts events without one)", ErrWebhookMalformed)
+	}
+	if age := now.Sub(ev.DateCreated); !ev.DateCreated.IsZero() && limit >= 0 && age > limit {
 		return nil, fmt.Errorf("%w: created %s ago, more than MaxEventAge (%s) allows; a replay, or a receiver whose clock is far from Twilio's",
 			ErrWebhookStale, age.Round(time.Second), limit)
 	}
 	return ev, nil
 }
 
-// signatureMismatch says what to check when no token verifies.
-func signatureMismatch(cfg WebhookConfig) error {
-	where := "the URL rebuilt from the request (set PublicURL behind a proxy)"
+// checkOneReading refuses a signed form that the same signed bytes could
+// also have come from in another split. Twilio's signature covers the URL
+// followed by each key and its value with nothing between them, so the
+// bytes of date_created=2026-01-02T03:04:05Z are also those of the key
+// "date_created2026-01-02T03:04:05Z" with an empty value, or of the key "d"
+// with the value "ate_created2026-01-02T03:04:05Z"; a value may swallow the
+// keys and values that follow it, or lose its tail to a new key
+// (challenge_status=approve and d=). The signature binds the bytes, not the
+// split. A form Twilio sends never has such keys, so any of these means the
+// form was rewritten after signing:
+//
+//   - a key that is one of the event's fields with more after it
+//     ("date_created2026…", "factor_sidYF…");
+//   - a key that is the start of a field name ("challenge_st", "d", "");
+//   - a field given twice (which one would count?);
+//   - a field missing while a value holds its name (a field swallowed by
+//     the value before it: challenge_sid = "YC…challenge_statusapproved").
+//
+// eventFromFields adds that every SID is one (AC, VA, YF or YC and 32 hex
+// digits), so that none can be cut short or run on. What stays out of
+// reach is documented on ParseEvent. The error names the field, never the
+// key or value.
+func checkOneReading(form url.Values) error {
+	for _, k := range slices.Sorted(maps.Keys(form)) { // the first problem in key order: one error for one form
+		vs := form[k]
+		for _, f := range eventFields {
+			switch {
+			case k == f:
+				if len(vs) > 1 {
+					return fmt.Errorf("%w: the field %s is given %d times; Twilio sends it once", ErrWebhookMalformed, f, len(vs))
+				}
+			case strings.HasPrefix(k, f):
+				return fmt.Errorf("%w: a key is the field name %s with more glued to it, the same signed bytes as %s and a value: a rewritten form", ErrWebhookMalformed, f, f)
+			case strings.HasPrefix(f, k):
+				return fmt.Errorf("%w: a key is the start of the field name %s, which the signed bytes cannot tell from %s split across key and value or a value's tail cut off: a rewritten form", ErrWebhookMalformed, f, f)
+			}
+		}
+	}
+	for _, f := range eventFields {
+		if form.Has(f) {
+			continue
+		}
+		for _, vs := range form {
+			if slices.ContainsFunc(vs, func(v string) bool { return strings.Contains(v, f) }) {
+				return fmt.Errorf("%w: the field %s is missing and a value holds its name, the same signed bytes as a form with %s: a rewritten form", ErrWebhookMalformed, f, f)
+			}
+		}
+	}
+	return nil
+}
+
+// signatureMismatch says what to check when no token verifies sig for the
+// signed URL. When one verifies it for another URL the request may have
+// been meant for (rebuilt from the request, with or without the forwarded
+// headers, or with the other scheme), the URL is what is wrong, and the
+// error names the URL the signature is for; such a URL is only ever a
+// diagnosis, never accepted. Otherwise the token is the likelier culprit.
+func signatureMismatch(r *http.Request, cfg WebhookConfig, sig, signed string, form url.Values) error {
+	for _, other := range []string{
+		signedURL(r, "", true), signedURL(r, "", false), otherScheme(signed),
+	} {
+		if other != signed && other != "" && checkSignature(cfg.AuthTokens, sig, other, form) {
+			return fmt.Errorf("%w: X-Twilio-Signature is for %s, not %s: the URL is wrong, not the token; set PublicURL to the URL registered at Twilio (or TrustForwardedHeaders behind a proxy that sets X-Forwarded-Proto and X-Forwarded-Host)",
+				ErrWebhookSignature, redactURL(other), redactURL(signed))
+		}
+	}
+	where := "the URL rebuilt from the request"
 	if cfg.PublicURL != "" {
 		where = "PublicURL"
 	}
-	return fmt.Errorf("%w: X-Twilio-Signature matches none of the %d auth token(s) for %s; check the tokens and that the URL is the one registered at Twilio",
-		ErrWebhookSignature, len(cfg.AuthTokens), where)
+	return fmt.Errorf("%w: X-Twilio-Signature matches none of the %d auth token(s) for %s (%s), nor for the URL the request came to: "+
+		"a wrong or outdated auth token (the account's, not an API key secret), a URL other than the one registered at Twilio (set PublicURL behind a proxy), or a forged request",
+		ErrWebhookSignature, len(cfg.AuthTokens), where, redactURL(signed))
+}
+
+// otherScheme is rawURL with http and https swapped; "" for another scheme.
+func otherScheme(rawURL string) string {
+	switch {
+	case strings.HasPrefix(rawURL, "https://"):
+		return "http://" + rawURL[len("https://"):]
+	case strings.HasPrefix(rawURL, "http://"):
+		return "https://" + rawURL[len("http://"):]
+	}
+	return ""
 }
 
 // readWebhookBody reads the whole body, failing with ErrWebhookTooLarge past max.
@@ -341,6 +628,11 @@ func eventFromFields(raw url.Values) (*Event, error) {
 	if ev.UUID == "" {
 		return nil, fmt.Errorf("%w: no uuid field", ErrWebhookMalformed)
 	}
+	for _, f := range sidFields {
+		if sid := raw.Get(f.name); sid != "" && !isSID(sid, f.prefix) {
+			return nil, fmt.Errorf("%w: %s is not a %s SID (%s and 32 hex digits)", ErrWebhookMalformed, f.name, f.prefix, f.prefix)
+		}
+	}
 	if ev.Type == "" {
 		return nil, fmt.Errorf("%w: no type field", ErrWebhookMalformed)
 	}
@@ -360,6 +652,9 @@ func eventFromFields(raw url.Values) (*Event, error) {
 		if err := json.Unmarshal([]byte(text), targets[i]); err != nil || !strings.HasPrefix(strings.TrimSpace(text), "{") {
 			return nil, fmt.Errorf("%w: %s is not the JSON object expected", ErrWebhookMalformed, key)
 		}
+	}
+	if raw.Has(hiddenDetailsField) {
+		raw[hiddenDetailsField] = []string{redactedText} // the value is in ChallengeHiddenDetails, which does not print
 	}
 	return ev, nil
 }

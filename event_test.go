@@ -7,14 +7,20 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/verifykit/verify-go/internal/twiliosig"
 )
 
 const hookURL = "https://example.com/hooks/verify"
@@ -54,13 +60,23 @@ var testEventDate = time.Now().UTC().Truncate(time.Second).Format(time.RFC3339)
 func formRequest(target string, form url.Values, token string) *http.Request {
 	r := httptest.NewRequest(http.MethodPost, target, strings.NewReader(form.Encode()))
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	r.Header.Set(SignatureHeader, SignWebhook(token, target, form))
+	r.Header.Set(SignatureHeader, signWebhook(token, target, form))
 	return r
+}
+
+// signWebhook and signWebhookJSON play Twilio in the tests, as
+// verifytest's SignWebhook and SignWebhookJSON do for users.
+func signWebhook(token, rawURL string, form url.Values) string {
+	return twiliosig.Sign(token, rawURL, form)
+}
+
+func signWebhookJSON(token, rawURL string, body []byte) (deliveryURL, signature string) {
+	return twiliosig.SignJSON(token, rawURL, body)
 }
 
 // jsonRequest is a POST of body to target, signed through bodySHA256.
 func jsonRequest(target, body, token string) *http.Request {
-	delivery, sig := SignWebhookJSON(token, target, []byte(body))
+	delivery, sig := signWebhookJSON(token, target, []byte(body))
 	r := httptest.NewRequest(http.MethodPost, delivery, strings.NewReader(body))
 	r.Header.Set("Content-Type", "application/json; charset=utf-8")
 	r.Header.Set(SignatureHeader, sig)
@@ -68,7 +84,7 @@ func jsonRequest(target, body, token string) *http.Request {
 }
 
 func testConfig() WebhookConfig {
-	return WebhookConfig{AuthTokens: []string{testToken}}
+	return WebhookConfig{AuthTokens: Secrets(testToken)}
 }
 
 func wantApprovedEvent(t *testing.T, ev *Event) {
@@ -80,7 +96,7 @@ func wantApprovedEvent(t *testing.T, ev *Event) {
 		ChallengeSID: testChallenge, ChallengeStatus: StatusApproved,
 		ChallengeDetails: Details{Message: hookSecretMessage, Date: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
 			Fields: []Field{{Label: "IP", Value: "10.0.0.1"}}},
-		ChallengeHiddenDetails: StringMap{"ip": hookSecretHidden},
+		ChallengeHiddenDetails: NewSecretMap(map[string]string{"ip": hookSecretHidden}),
 		ChallengeMetadata:      StringMap{"os": hookSecretMetadata},
 	}
 	want.DateCreated, _ = time.Parse(time.RFC3339, testEventDate)
@@ -151,16 +167,17 @@ func quoteJSON(s string) string {
 
 func TestParseEventFactorAndUnknownTypes(t *testing.T) {
 	t.Parallel()
-	factor := url.Values{"uuid": {"u-2"}, "type": {"factor.verified"}, "factor_sid": {testFactor}, "factor_type": {"totp"}}
+	factor := url.Values{"uuid": {"u-2"}, "type": {"factor.verified"}, "factor_sid": {testFactor}, "factor_type": {"totp"}, "date_created": {testEventDate}}
 	ev, err := ParseEvent(formRequest(hookURL, factor, testToken), testConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if ev.Type != EventFactorVerified || !ev.Type.Known() || ev.FactorType != FactorTypeTOTP || ev.ChallengeSID != "" ||
-		ev.ChallengeDetails.Message != "" || ev.ChallengeHiddenDetails != nil {
+		ev.ChallengeDetails.Message != "" || !ev.ChallengeHiddenDetails.IsZero() {
 		t.Errorf("factor event: %+v", ev)
 	}
-	future := url.Values{"uuid": {"u-3"}, "type": {"challenge.expired"}, "challenge_sid": {testChallenge}, "challenge_status": {"expired"}}
+	future := url.Values{"uuid": {"u-3"}, "type": {"challenge.expired"}, "challenge_sid": {testChallenge}, "challenge_status": {"expired"},
+		"date_created": {testEventDate}}
 	ev, err = ParseEvent(formRequest(hookURL, future, testToken), testConfig())
 	if err != nil || ev.Type != "challenge.expired" || ev.Type.Known() || ev.ChallengeStatus != StatusExpired {
 		t.Errorf("unknown type: %+v %v", ev, err)
@@ -169,13 +186,22 @@ func TestParseEventFactorAndUnknownTypes(t *testing.T) {
 
 func TestEventTypeKnown(t *testing.T) {
 	t.Parallel()
-	for _, e := range []EventType{EventAll, EventFactorCreated, EventFactorVerified, EventFactorDeleted, EventChallengeApproved, EventChallengeDenied} {
+	for _, e := range []EventType{EventFactorCreated, EventFactorVerified, EventFactorDeleted, EventChallengeApproved, EventChallengeDenied} {
 		if !e.Known() {
 			t.Errorf("%s not known", e)
 		}
 	}
-	if EventType("challenge.approved ").Known() || EventType("").Known() {
-		t.Error("unknown types reported known")
+	// EventAll subscribes to every event; no event is of type "*".
+	if EventAll.Known() || EventType("challenge.approved ").Known() || EventType("").Known() {
+		t.Error("EventAll or unknown types reported known")
+	}
+	// A webhook may still subscribe to EventAll.
+	p := &CreateWebhookParams{FriendlyName: "login", WebhookURL: hookURL, EventTypes: []EventType{EventAll}}
+	if err := p.Validate(); err != nil {
+		t.Errorf("a webhook for EventAll: %v", err)
+	}
+	if err := (&UpdateWebhookParams{EventTypes: []EventType{EventAll, "challenge.expired"}}).Validate(); err == nil {
+		t.Error("a webhook for an unknown type validated")
 	}
 }
 
@@ -218,11 +244,11 @@ func TestParseEventRefusals(t *testing.T) {
 			r.Body = io.NopCloser(strings.NewReader(withField("challenge_status", "denied").Encode()))
 			r.ContentLength = -1
 			return r
-		}, WebhookConfig{AuthTokens: []string{testToken}, PublicURL: hookURL}, ErrWebhookSignature, "for PublicURL"},
+		}, WebhookConfig{AuthTokens: Secrets(testToken), PublicURL: hookURL}, ErrWebhookSignature, "for PublicURL"},
 		{"JSON without bodySHA256", func() *http.Request {
 			r := httptest.NewRequest(http.MethodPost, hookURL, strings.NewReader(`{"uuid":"u"}`))
 			r.Header.Set("Content-Type", "application/json")
-			r.Header.Set(SignatureHeader, SignWebhook(testToken, hookURL, nil))
+			r.Header.Set(SignatureHeader, signWebhook(testToken, hookURL, nil))
 			return r
 		}, testConfig(), ErrWebhookSignature, "a JSON body is signed through a bodySHA256"},
 		{"JSON body changed", func() *http.Request {
@@ -238,7 +264,7 @@ func TestParseEventRefusals(t *testing.T) {
 			return r
 		}, testConfig(), ErrWebhookTooLarge, "more than 65536 bytes"},
 		{"body over a smaller cap", func() *http.Request { return formRequest(hookURL, eventForm(), testToken) },
-			WebhookConfig{AuthTokens: []string{testToken}, MaxBodyBytes: 100}, ErrWebhookTooLarge, "exceeds 100 bytes"},
+			WebhookConfig{AuthTokens: Secrets(testToken), MaxBodyBytes: 100}, ErrWebhookTooLarge, "exceeds 100 bytes"},
 		{"no uuid", func() *http.Request { return formRequest(hookURL, without("uuid"), testToken) },
 			testConfig(), ErrWebhookMalformed, "no uuid"},
 		{"no type", func() *http.Request { return formRequest(hookURL, without("type"), testToken) },
@@ -276,12 +302,12 @@ func TestParseEventRefusals(t *testing.T) {
 		}, testConfig(), ErrWebhookStale, "more than MaxEventAge (20m0s)"},
 		{"stale event, a shorter MaxEventAge", func() *http.Request {
 			return formRequest(hookURL, withField("date_created", time.Now().Add(-2*time.Minute).UTC().Format(time.RFC3339)), testToken)
-		}, WebhookConfig{AuthTokens: []string{testToken}, MaxEventAge: time.Minute}, ErrWebhookStale, "MaxEventAge (1m0s)"},
+		}, WebhookConfig{AuthTokens: Secrets(testToken), MaxEventAge: time.Minute}, ErrWebhookStale, "MaxEventAge (1m0s)"},
 		{"date_created not a date", func() *http.Request {
 			return formRequest(hookURL, withField("date_created", "yesterday"), testToken)
 		}, testConfig(), ErrWebhookMalformed, "date_created"},
 		{"PublicURL copied from a delivery", func() *http.Request { return formRequest(hookURL, eventForm(), testToken) },
-			WebhookConfig{AuthTokens: []string{testToken}, PublicURL: hookURL + "?bodySHA256=00"}, nil, "PublicURL holds a bodySHA256"},
+			WebhookConfig{AuthTokens: Secrets(testToken), PublicURL: hookURL + "?bodySHA256=00"}, nil, "PublicURL holds a bodySHA256"},
 		{"unsupported content type", func() *http.Request {
 			r := formRequest(hookURL, eventForm(), testToken)
 			r.Header.Set("Content-Type", "text/plain")
@@ -290,9 +316,9 @@ func TestParseEventRefusals(t *testing.T) {
 		{"no auth token", func() *http.Request { return formRequest(hookURL, eventForm(), testToken) },
 			WebhookConfig{}, nil, "AuthTokens is empty"},
 		{"an empty auth token", func() *http.Request { return formRequest(hookURL, eventForm(), testToken) },
-			WebhookConfig{AuthTokens: []string{testToken, ""}}, nil, "AuthTokens[1] is empty"},
+			WebhookConfig{AuthTokens: []Secret{NewSecret(testToken), {}}}, nil, "AuthTokens[1] is empty"},
 		{"relative PublicURL", func() *http.Request { return formRequest(hookURL, eventForm(), testToken) },
-			WebhookConfig{AuthTokens: []string{testToken}, PublicURL: "/hooks/verify"}, nil, "PublicURL must be an absolute"},
+			WebhookConfig{AuthTokens: Secrets(testToken), PublicURL: "/hooks/verify"}, nil, "PublicURL must be an absolute"},
 	} {
 		ev, err := ParseEvent(tc.req(), tc.cfg)
 		if err == nil {
@@ -326,17 +352,25 @@ func wantNoSecrets(t *testing.T, what, s string) {
 // must accept or refuse with one of its sentinels, never panic, and never
 // put the token or the body in an error.
 func FuzzParseEvent(f *testing.F) {
+	// A captured approval rewritten with the same signed bytes: date_created
+	// glued to its key, or split after its first letter, hides the event's
+	// age; both are refused (see TestSignedFormHasOneReading).
+	const form = "application/x-www-form-urlencoded"
+	approval := "uuid=u-1&type=challenge.approved&challenge_sid=" + testChallenge + "&challenge_status=approved&"
+	f.Add(form, approval+"date_created2026-01-02T03%3A04%3A05Z=", false)
+	f.Add(form, approval+"d=ate_created2026-01-02T03%3A04%3A05Z", false)
+	f.Add(form, approval+"date_created="+url.QueryEscape(testEventDate), false)
 	f.Fuzz(func(t *testing.T, contentType, body string, signJSON bool) {
 		target, sig := hookURL, "not-a-signature"
 		if signJSON {
-			target, sig = SignWebhookJSON(testToken, hookURL, []byte(body))
+			target, sig = signWebhookJSON(testToken, hookURL, []byte(body))
 		} else if form, err := url.ParseQuery(body); err == nil {
-			sig = SignWebhook(testToken, hookURL, form)
+			sig = signWebhook(testToken, hookURL, form)
 		}
 		r := httptest.NewRequest(http.MethodPost, target, strings.NewReader(body))
 		r.Header.Set("Content-Type", contentType)
 		r.Header.Set(SignatureHeader, sig)
-		ev, err := ParseEvent(r, WebhookConfig{AuthTokens: []string{testToken}, MaxBodyBytes: 4096})
+		ev, err := ParseEvent(r, WebhookConfig{AuthTokens: Secrets(testToken), MaxBodyBytes: 4096})
 		if err != nil {
 			if !errors.Is(err, ErrWebhookSignature) && !errors.Is(err, ErrWebhookTooLarge) && !errors.Is(err, ErrWebhookMalformed) {
 				t.Fatalf("error matching no sentinel: %v", err)
@@ -349,6 +383,17 @@ func FuzzParseEvent(f *testing.F) {
 		if ev.UUID == "" || ev.Type == "" || ev.Raw.Get("uuid") != ev.UUID || string(ev.Type) != ev.Raw.Get("type") {
 			t.Fatalf("accepted %+v", ev)
 		}
+		// One reading: the age was judged, and no field is hidden in a key.
+		if ev.DateCreated.IsZero() || time.Since(ev.DateCreated) > DefaultReplayWindow+maxClockSkew {
+			t.Fatalf("accepted an event without a recent date_created: %+v", ev)
+		}
+		for k, vs := range ev.Raw {
+			for _, field := range eventFields {
+				if k == field && len(vs) != 1 || k != field && strings.HasPrefix(k, field) {
+					t.Fatalf("accepted the key %q (%d values) beside the field %s", k, len(vs), field)
+				}
+			}
+		}
 	})
 }
 
@@ -358,7 +403,7 @@ func FuzzParseEvent(f *testing.F) {
 func TestCapturedSignatureCannotCoverAnotherBody(t *testing.T) {
 	t.Parallel()
 	legit := []byte(`{"uuid":"u-1","type":"factor.created"}`)
-	deliveryURL, sig := SignWebhookJSON(testToken, hookURL, legit)
+	deliveryURL, sig := signWebhookJSON(testToken, hookURL, legit)
 	evil := []byte(`{"uuid":"u-2","type":"challenge.approved","challenge_sid":"` + testChallenge + `","challenge_status":"approved"}`)
 	sum := sha256.Sum256(evil)
 	forged := func() *http.Request {
@@ -368,13 +413,13 @@ func TestCapturedSignatureCannotCoverAnotherBody(t *testing.T) {
 		return r
 	}
 	for _, publicURL := range []string{"", hookURL, deliveryURL} {
-		ev, err := ParseEvent(forged(), WebhookConfig{AuthTokens: []string{testToken}, PublicURL: publicURL})
+		ev, err := ParseEvent(forged(), WebhookConfig{AuthTokens: Secrets(testToken), PublicURL: publicURL})
 		if err == nil {
 			t.Errorf("PublicURL %q: forged event accepted: %s %s", publicURL, ev.Type, ev.ChallengeSID)
 		}
 	}
 	// The handler answers such a request 403 and never calls back.
-	h := NewWebhookHandler(WebhookConfig{AuthTokens: []string{testToken}, PublicURL: hookURL},
+	h := NewWebhookHandler(WebhookConfig{AuthTokens: Secrets(testToken), PublicURL: hookURL},
 		func(context.Context, *Event) error { t.Error("callback called for a forged event"); return nil })
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, forged())
@@ -389,7 +434,7 @@ func TestCapturedSignatureCannotCoverAnotherBody(t *testing.T) {
 func TestStaleEventIsAnsweredWithoutCallingBack(t *testing.T) {
 	t.Parallel()
 	calls := 0
-	h := NewWebhookHandler(WebhookConfig{AuthTokens: []string{testToken}, PublicURL: hookURL, ReplayWindow: time.Minute},
+	h := NewWebhookHandler(WebhookConfig{AuthTokens: Secrets(testToken), PublicURL: hookURL, ReplayWindow: time.Minute},
 		func(context.Context, *Event) error { calls++; return nil })
 	for _, tc := range []struct {
 		age        time.Duration
@@ -406,7 +451,267 @@ func TestStaleEventIsAnsweredWithoutCallingBack(t *testing.T) {
 	}
 	f := eventForm()
 	f.Set("date_created", "2001-01-01T00:00:00Z")
-	if _, err := ParseEvent(formRequest(hookURL, f, testToken), WebhookConfig{AuthTokens: []string{testToken}, MaxEventAge: -1}); err != nil {
+	if _, err := ParseEvent(formRequest(hookURL, f, testToken), WebhookConfig{AuthTokens: Secrets(testToken), MaxEventAge: -1}); err != nil {
 		t.Errorf("MaxEventAge -1: %v", err)
 	}
+}
+
+// sameSignature is a request carrying forged as its body and the signature
+// Twilio made for orig: the test first checks that the two forms are the
+// same signed bytes, so that the forgery needs no token.
+func sameSignature(t *testing.T, orig, forged url.Values) *http.Request {
+	t.Helper()
+	if !bytes.Equal(twiliosig.SignedData(hookURL, orig), twiliosig.SignedData(hookURL, forged)) {
+		t.Fatalf("not the same signed bytes:\n%s\n%s", twiliosig.SignedData(hookURL, orig), twiliosig.SignedData(hookURL, forged))
+	}
+	r := httptest.NewRequest(http.MethodPost, hookURL, strings.NewReader(forged.Encode()))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.Header.Set(SignatureHeader, signWebhook(testToken, hookURL, orig))
+	return r
+}
+
+// TestSignedFormHasOneReading: Twilio's signature glues each key to its
+// value, so a captured form can be rewritten into another with the same
+// signed bytes: date_created=D as the key "date_createdD" with an empty
+// value, "challenge_st" + "atusapproved", a field swallowed by the value
+// before it. Every such reading of a form is refused, so that the fields
+// ParseEvent returns are the ones Twilio sent.
+func TestSignedFormHasOneReading(t *testing.T) {
+	t.Parallel()
+	stale := time.Now().Add(-3 * time.Hour).UTC().Format(time.RFC3339)
+	captured := eventForm()
+	captured.Set("date_created", stale)
+	if _, err := ParseEvent(formRequest(hookURL, captured, testToken), testConfig()); !errors.Is(err, ErrWebhookStale) {
+		t.Fatalf("the captured delivery itself: %v, want ErrWebhookStale", err)
+	}
+	// rewrite is base with the fields in drop removed and those in add set.
+	rewrite := func(base url.Values, drop []string, add url.Values) url.Values {
+		f := url.Values{}
+		for k, v := range base {
+			f[k] = append([]string(nil), v...)
+		}
+		for _, k := range drop {
+			f.Del(k)
+		}
+		for k, v := range add {
+			f[k] = v
+		}
+		return f
+	}
+	fresh := eventForm()
+	status := fresh.Get("challenge_status")
+	for _, tc := range []struct {
+		name         string
+		orig, forged url.Values
+		says         string
+	}{
+		{"date_created glued to its key", captured,
+			rewrite(captured, []string{"date_created"}, url.Values{"date_created" + stale: {""}}), "date_created"},
+		{"date_created split after its first letter", captured,
+			rewrite(captured, []string{"date_created"}, url.Values{"d": {"ate_created" + stale}}), "date_created"},
+		{"another field glued to its key", fresh,
+			rewrite(fresh, []string{"factor_sid"}, url.Values{"factor_sid" + testFactor: {""}}), "factor_sid"},
+		{"a field name split across key and value", fresh,
+			rewrite(fresh, []string{"challenge_status"}, url.Values{"challenge_st": {"atus" + status}}), "challenge_status"},
+		{"a field swallowed by the value before it", fresh,
+			rewrite(fresh, []string{"challenge_sid", "challenge_status"}, url.Values{"challenge_sid": {testChallenge + "challenge_status" + status}}),
+			"challenge_status"},
+		{"a value's tail cut off into a key that starts the next field name", fresh,
+			rewrite(fresh, nil, url.Values{"challenge_status": {"approve"}, "d": {""}}), "date_created"},
+		{"a SID's tail cut off into a key of its own",
+			rewrite(fresh, nil, url.Values{"account_sid": {testAccount[:33] + "b"}}),
+			rewrite(fresh, nil, url.Values{"account_sid": {testAccount[:33]}, "b": {""}}), "account_sid"},
+	} {
+		r := sameSignature(t, tc.orig, tc.forged)
+		ev, err := ParseEvent(r, testConfig())
+		if !errors.Is(err, ErrWebhookMalformed) || !strings.Contains(err.Error(), tc.says) {
+			t.Errorf("%s: ParseEvent = %+v, %v; want ErrWebhookMalformed naming %s", tc.name, ev, err, tc.says)
+		}
+	}
+
+	// Through the handler, once the captured uuid is forgotten: 400, and
+	// the callback never runs.
+	calls := 0
+	h := NewWebhookHandler(WebhookConfig{AuthTokens: Secrets(testToken), ReplayWindow: time.Minute},
+		func(context.Context, *Event) error { calls++; return nil })
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, sameSignature(t, captured, rewrite(captured, []string{"date_created"}, url.Values{"date_created" + stale: {""}})))
+	if rec.Code != http.StatusBadRequest || calls != 0 {
+		t.Errorf("replayed approval with date_created glued to its key: HTTP %d, %d callbacks; want 400, 0", rec.Code, calls)
+	}
+}
+
+// TestSignedFormFieldsOnce: a signed form that repeats a field, or leaves
+// out date_created, is refused while MaxEventAge applies.
+func TestSignedFormFieldsOnce(t *testing.T) {
+	t.Parallel()
+	for _, k := range []string{"uuid", "type", "challenge_sid", "challenge_status", "date_created", "entity_identity"} {
+		f := eventForm()
+		f.Add(k, f.Get(k)+"0")
+		_, err := ParseEvent(formRequest(hookURL, f, testToken), testConfig())
+		if !errors.Is(err, ErrWebhookMalformed) || !strings.Contains(err.Error(), k) {
+			t.Errorf("%s twice: %v, want ErrWebhookMalformed naming it", k, err)
+		}
+	}
+	f := eventForm()
+	f.Del("date_created")
+	if _, err := ParseEvent(formRequest(hookURL, f, testToken), testConfig()); !errors.Is(err, ErrWebhookMalformed) || !strings.Contains(err.Error(), "no date_created") {
+		t.Errorf("no date_created: %v, want ErrWebhookMalformed", err)
+	}
+	if _, err := ParseEvent(formRequest(hookURL, f, testToken), WebhookConfig{AuthTokens: Secrets(testToken), MaxEventAge: -1}); err != nil {
+		t.Errorf("no date_created, MaxEventAge -1: %v", err)
+	}
+}
+
+// TestEventNeverShowsHiddenDetails: an event's hidden details, which the
+// user was not shown, print and log as [redacted], Raw included, whatever
+// the verb or handler and also inside a struct of the caller's; the value
+// is there for Reveal. fmt.Println(ev) is a one-line summary.
+func TestEventNeverShowsHiddenDetails(t *testing.T) {
+	t.Parallel()
+	ev, err := ParseEvent(formRequest(hookURL, eventForm(), testToken), testConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ev.ChallengeHiddenDetails.Reveal(); !reflect.DeepEqual(got, map[string]string{"ip": hookSecretHidden}) {
+		t.Errorf("Reveal() = %v", got)
+	}
+	if got := ev.Raw["challenge_hidden_details"]; !reflect.DeepEqual(got, []string{"[redacted]"}) {
+		t.Errorf("Raw holds the hidden details as %q, want [redacted]", got)
+	}
+	type holder struct {
+		Ev *Event
+		ev Event
+		Es []Event
+	}
+	for name, v := range map[string]any{"Event": *ev, "*Event": ev, "struct": holder{ev, *ev, []Event{*ev}}} {
+		var outs []string
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
+			outs = append(outs, fmt.Sprintf(verb, v))
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		outs = append(outs, string(b))
+		for _, h := range []func(io.Writer) slog.Handler{
+			func(w io.Writer) slog.Handler { return slog.NewTextHandler(w, nil) },
+			func(w io.Writer) slog.Handler { return slog.NewJSONHandler(w, nil) },
+		} {
+			var buf strings.Builder
+			slog.New(h(&buf)).Info("event", "ev", v)
+			outs = append(outs, buf.String())
+		}
+		for _, out := range outs {
+			if strings.Contains(out, hookSecretHidden) {
+				t.Errorf("%s shows the hidden details: %s", name, out)
+			}
+		}
+	}
+	want := "challenge.approved challenge=" + testChallenge + " status=approved factor=" + testFactor +
+		" uuid=3a1c1b1e-0000-4000-8000-000000000001 created=" + testEventDate
+	if got := fmt.Sprintln(ev); got != want+"\n" {
+		t.Errorf("fmt.Println(ev) = %q\nwant %q", got, want)
+	}
+	if got := fmt.Sprint(*ev); got != want {
+		t.Errorf("fmt.Print(*ev) = %q\nwant %q", got, want)
+	}
+	var buf strings.Builder
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("webhook event", "event", ev)
+	for _, field := range []string{`"type":"challenge.approved"`, `"challenge_sid":"` + testChallenge + `"`, `"uuid":"3a1c1b1e-0000-4000-8000-000000000001"`} {
+		if !strings.Contains(buf.String(), field) {
+			t.Errorf("logged %s; want %s", buf.String(), field)
+		}
+	}
+	if got := fmt.Sprint(&Event{UUID: "u", Type: EventFactorVerified, FactorSID: testFactor, FactorType: FactorTypePush}); got != "factor.verified factor="+testFactor+" (push) uuid=u" {
+		t.Errorf("factor event printed %q", got)
+	}
+}
+
+// FuzzSignedFormReadings cuts the signed bytes of a fresh approval (every
+// key and value glued, keys sorted) into keys and values at the positions
+// the fuzzer picks: each such form carries Twilio's signature for the
+// original. ParseEvent may refuse it (ErrWebhookMalformed, never a
+// signature error), and whatever it accepts has the original's uuid, type,
+// SIDs, status and date: a re-cut form can neither forge nor hide those.
+// (Free-text fields, entity_identity and factor_friendly_name, and
+// factor_type can lose their tail to a new key: see ParseEvent.)
+func FuzzSignedFormReadings(f *testing.F) {
+	base := url.Values{
+		"uuid": {"3a1c1b1e-0000-4000-8000-000000000001"}, "type": {"challenge.approved"},
+		"account_sid": {"AC0123456789abcdef0123456789abcdeb"}, "service_sid": {"VA0123456789abcdef0123456789abcdef"},
+		"entity_identity": {"user-0001-alex"}, "factor_sid": {"YF0123456789abcdef0123456789abcdef"}, "factor_type": {"push"},
+		"challenge_sid": {"YC0123456789abcdef0123456789abcdef"}, "challenge_status": {"approved"}, "date_created": {testEventDate},
+	}
+	signed := string(twiliosig.SignedData("", base))
+	sig := signWebhook(testToken, hookURL, base)
+	orig, err := ParseEvent(formRequest(hookURL, base, testToken), testConfig())
+	if err != nil {
+		f.Fatal(err)
+	}
+	// Seeds: the form as sent, and re-cuts of it: date_created glued to its
+	// key, "d" + "ate_created…", challenge_status=approve + d=, account_sid
+	// cut short + b=.
+	cutsOf := func(change url.Values) []byte {
+		form := url.Values{}
+		for k, v := range base {
+			form[k] = v
+		}
+		for k, v := range change {
+			if v == nil {
+				delete(form, k)
+			} else {
+				form[k] = v
+			}
+		}
+		var cuts []byte
+		for _, k := range slices.Sorted(maps.Keys(form)) {
+			cuts = append(cuts, byte(len(k)), byte(len(form.Get(k))))
+		}
+		return cuts
+	}
+	f.Add(cutsOf(nil))
+	f.Add(cutsOf(url.Values{"date_created": nil, "date_created" + testEventDate: {""}}))
+	f.Add(cutsOf(url.Values{"date_created": nil, "d": {"ate_created" + testEventDate}}))
+	f.Add(cutsOf(url.Values{"challenge_status": {"approve"}, "d": {""}}))
+	f.Add(cutsOf(url.Values{"account_sid": {base.Get("account_sid")[:33]}, "b": {""}}))
+	f.Fuzz(func(t *testing.T, cuts []byte) {
+		var tokens []string
+		rest := signed
+		for _, c := range cuts {
+			n := min(int(c), len(rest))
+			tokens, rest = append(tokens, rest[:n]), rest[n:]
+		}
+		tokens = append(tokens, rest)
+		if len(tokens)%2 == 1 {
+			tokens = append(tokens, "")
+		}
+		forged := url.Values{}
+		for i := 0; i < len(tokens); i += 2 {
+			forged.Add(tokens[i], tokens[i+1])
+		}
+		if string(twiliosig.SignedData("", forged)) != signed {
+			return // not the same signed bytes: Twilio's signature does not cover it
+		}
+		r := httptest.NewRequest(http.MethodPost, hookURL, strings.NewReader(forged.Encode()))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		r.Header.Set(SignatureHeader, sig)
+		ev, err := ParseEvent(r, testConfig())
+		if err != nil {
+			if !errors.Is(err, ErrWebhookMalformed) {
+				t.Fatalf("a re-cut form refused with %v, want ErrWebhookMalformed", err)
+			}
+			return
+		}
+		type decided struct {
+			UUID, Type, Account, Service, Factor, Challenge, Status string
+			Date                                                    time.Time
+		}
+		decision := func(e *Event) decided {
+			return decided{e.UUID, string(e.Type), e.AccountSID, e.ServiceSID, e.FactorSID, e.ChallengeSID, string(e.ChallengeStatus), e.DateCreated}
+		}
+		if got, want := decision(ev), decision(orig); got != want {
+			t.Fatalf("the form %q reads as\n%+v\nnot as sent:\n%+v", forged.Encode(), got, want)
+		}
+	})
 }

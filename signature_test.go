@@ -1,9 +1,11 @@
 package verify
 
 import (
+	"context"
 	"crypto/tls"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -70,8 +72,9 @@ func TestWebhookSignatureVectors(t *testing.T) {
 	names := map[string]bool{}
 	for _, v := range loadSignatureVectors(t) {
 		names[v.Name] = true
-		// As deployed behind a proxy: PublicURL is the registered URL.
-		ev, err := ParseEvent(vectorRequest(t, v), WebhookConfig{AuthTokens: v.Tokens, PublicURL: v.PublicURL})
+		// As deployed behind a proxy: PublicURL is the registered URL. The
+		// vectors' bodies are fixed, without date_created: no age limit.
+		ev, err := ParseEvent(vectorRequest(t, v), WebhookConfig{AuthTokens: Secrets(v.Tokens...), PublicURL: v.PublicURL, MaxEventAge: -1})
 		if v.Valid != (err == nil) {
 			t.Errorf("%s (PublicURL): err = %v, want valid=%v", v.Name, err, v.Valid)
 			continue
@@ -86,7 +89,7 @@ func TestWebhookSignatureVectors(t *testing.T) {
 		// registered URL only when Twilio called it unchanged.
 		called, _, _ := strings.Cut(v.DeliveryURL, "bodySHA256=")
 		if strings.TrimRight(called, "?&") == v.PublicURL {
-			_, err := ParseEvent(vectorRequest(t, v), WebhookConfig{AuthTokens: v.Tokens})
+			_, err := ParseEvent(vectorRequest(t, v), WebhookConfig{AuthTokens: Secrets(v.Tokens...), MaxEventAge: -1})
 			if v.Valid != (err == nil) {
 				t.Errorf("%s (rebuilt URL): err = %v, want valid=%v", v.Name, err, v.Valid)
 			}
@@ -126,21 +129,7 @@ func TestURLVariants(t *testing.T) {
 	}
 }
 
-func TestSignWebhookJSONAddsBodySHA256(t *testing.T) {
-	t.Parallel()
-	body := []byte(`{"uuid":"u-1","type":"factor.verified"}`)
-	// sha256 of body, from: printf '%s' '{"uuid":"u-1","type":"factor.verified"}' | sha256sum
-	const sum = "22629b330c46cb18c52753ed13d5306c9f52a79d9fd92a676fd435d6b229d603"
-	got, sig := SignWebhookJSON(testToken, "https://example.com/h?a=1#frag", body)
-	if !strings.HasPrefix(got, "https://example.com/h?a=1&bodySHA256=") || !strings.HasSuffix(got, "#frag") || sig != SignWebhook(testToken, got, nil) {
-		t.Fatalf("SignWebhookJSON = %q, %q", got, sig)
-	}
-	if _, v, _ := rawQueryParam(queryOf(got), bodyHashParam); v != sum {
-		t.Errorf("bodySHA256 = %s, want %s", v, sum)
-	}
-}
-
-// FuzzWebhookSignature checks that what SignWebhook signs verifies, with
+// FuzzWebhookSignature checks that what signWebhook signs verifies, with
 // the URL's default port added or removed too, and that another value or
 // another token does not.
 func FuzzWebhookSignature(f *testing.F) {
@@ -149,7 +138,7 @@ func FuzzWebhookSignature(f *testing.F) {
 			return
 		}
 		form := url.Values{key: {value}}
-		sig := SignWebhook(token, rawURL, form)
+		sig := signWebhook(token, rawURL, form)
 		variants := urlVariants(rawURL)
 		if len(variants) == 0 || len(variants) > 2 || variants[0] != rawURL {
 			t.Fatalf("urlVariants(%q) = %q", rawURL, variants)
@@ -159,17 +148,106 @@ func FuzzWebhookSignature(f *testing.F) {
 				t.Fatalf("variant %q of %q differs by more than a default port", v, rawURL)
 			}
 		}
-		if !checkSignature([]string{"other", token}, sig, rawURL, form) {
+		if !checkSignature(Secrets("other", token), sig, rawURL, form) {
 			t.Fatalf("own signature refused for %q", rawURL)
 		}
-		if len(variants) == 2 && !checkSignature([]string{token}, SignWebhook(token, variants[1], form), rawURL, form) {
+		if len(variants) == 2 && !checkSignature(Secrets(token), signWebhook(token, variants[1], form), rawURL, form) {
 			t.Fatalf("signature for %q refused for %q", variants[1], rawURL)
 		}
-		if checkSignature([]string{token}, sig, rawURL, url.Values{key: {value + "x"}}) {
+		if checkSignature(Secrets(token), sig, rawURL, url.Values{key: {value + "x"}}) {
 			t.Fatal("a changed value verified")
 		}
-		if checkSignature([]string{token + "x"}, sig, rawURL, form) {
+		if checkSignature(Secrets(token+"x"), sig, rawURL, form) {
 			t.Fatal("another token verified")
 		}
 	})
+}
+
+// TestBasicAuthWebhookURL: a webhook registered with HTTP Basic auth,
+// http://twilio:password@host/hooks/verify, is called with an
+// Authorization header and signed over the URL without the user info
+// (Twilio's security notes: it drops the username and password before
+// computing the signature). It verifies with PublicURL as the URL without
+// them, or rebuilt from the request; a PublicURL holding them is refused,
+// and the password shows in no error.
+func TestBasicAuthWebhookURL(t *testing.T) {
+	t.Parallel()
+	const user, password = "twilio", "b4sic-pw-s3cret"
+	calls := 0
+	var handler http.Handler
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, p, ok := r.BasicAuth(); !ok || u != user || p != password {
+			w.Header().Set("WWW-Authenticate", `Basic realm="hooks"`)
+			http.Error(w, "who are you", http.StatusUnauthorized)
+			return
+		}
+		handler.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	host := strings.TrimPrefix(srv.URL, "http://")
+	registered := "http://" + user + ":" + password + "@" + host + "/hooks/verify"
+	signedByTwilio := "http://" + host + "/hooks/verify"
+	deliver := func(signedURL string) int {
+		t.Helper()
+		form := eventForm()
+		form.Set("uuid", "basic-"+signedURL)
+		req, err := http.NewRequest(http.MethodPost, registered, strings.NewReader(form.Encode())) // Go sends the user info as Authorization
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set(SignatureHeader, signWebhook(testToken, signedURL, form))
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	ok := func(context.Context, *Event) error { calls++; return nil }
+	for _, publicURL := range []string{signedByTwilio, ""} {
+		handler = NewWebhookHandler(WebhookConfig{AuthTokens: Secrets(testToken), PublicURL: publicURL}, ok)
+		if st := deliver(signedByTwilio); st != http.StatusNoContent {
+			t.Errorf("PublicURL %q: signed without user info: HTTP %d, want 204", publicURL, st)
+		}
+		if st := deliver(registered); st != http.StatusForbidden {
+			t.Errorf("PublicURL %q: signed with the user info, which Twilio does not do: HTTP %d, want 403", publicURL, st)
+		}
+	}
+	if calls != 2 {
+		t.Errorf("%d callbacks, want 2", calls)
+	}
+
+	cfg := WebhookConfig{AuthTokens: Secrets(testToken), PublicURL: registered}
+	_, err := ParseEvent(formRequest(signedByTwilio, eventForm(), testToken), cfg)
+	if err == nil || !strings.Contains(err.Error(), "PublicURL holds user info") || strings.Contains(err.Error(), password) {
+		t.Errorf("ParseEvent with the password in PublicURL: %v", err)
+	}
+	func() {
+		defer func() {
+			if p := recover(); p == nil || strings.Contains(fmt.Sprint(p), password) {
+				t.Errorf("NewWebhookHandler with the password in PublicURL: panic %v", p)
+			}
+		}()
+		NewWebhookHandler(cfg, ok)
+	}()
+}
+
+func TestRedactURL(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"https://user:pw@example.com/x":       "https://user:xxxxx@example.com/x",
+		"https://user:p%40w@example.com:8443": "https://user:xxxxx@example.com:8443",
+		"https://user@example.com/x":          "https://user@example.com/x",
+		"https://example.com/x?u=a:b@c":       "https://example.com/x?u=a:b@c",
+		"https://a:b@[::1]:443/x#f":           "https://a:xxxxx@[::1]:443/x#f",
+		"https://a:b:c@example.com/":          "https://a:xxxxx@example.com/",
+		"https://a:b@evil@example.com/":       "https://a:xxxxx@example.com/",
+		"":                                    "",
+		"not a url":                           "not a url",
+	} {
+		if got := redactURL(in); got != want {
+			t.Errorf("redactURL(%q) = %q, want %q", in, got, want)
+		}
+	}
 }

@@ -171,7 +171,7 @@ func checkWebhook(rawURL string, events []EventType, status WebhookStatus, versi
 		}
 	}
 	for _, e := range events {
-		if !e.Known() {
+		if e != EventAll && !e.Known() {
 			return invalid("EventTypes", "must be *, factor.created, factor.verified, factor.deleted, challenge.approved or challenge.denied")
 		}
 	}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 )
@@ -22,6 +24,14 @@ import (
 //	500 fn returned an error: Twilio's retry reaches fn again
 //	503 the client left while another delivery of the same uuid was handled
 //	204 fn succeeded
+//
+// A refusal's body is one fixed text per reason (for 403, 413 and 400 the
+// sentinel's text, such as "verify: webhook signature invalid"), never the
+// detail, which would tell an unsigned sender about the configuration.
+//
+// Every refused delivery (403, 413, 400; not a 405, which is not
+// Twilio's) is passed to cfg.OnReject, if set, with the reason the answer
+// leaves out.
 //
 // An event counts as handled only once fn returned nil; if fn panics, the
 // event is not handled and the panic goes on to net/http, which drops the
@@ -43,8 +53,42 @@ func NewWebhookHandler(cfg WebhookConfig, fn func(context.Context, *Event) error
 	if err := cfg.check(); err != nil {
 		panic(err.Error())
 	}
-	cfg.AuthTokens = append([]string(nil), cfg.AuthTokens...)
+	cfg.AuthTokens = slices.Clone(cfg.AuthTokens)
 	return &webhookHandler{cfg: cfg, fn: fn, seen: newReplayGuard(cfg.replayWindow(), maxReplayEntries, time.Now)}
+}
+
+// WebhookRejection is a delivery NewWebhookHandler refused, as
+// WebhookConfig.OnReject receives it. A wrong auth token or a PublicURL
+// other than the URL Twilio signs makes every delivery a 403 that Twilio
+// sees and you do not, and every Wait falls back to its safety poll;
+// OnReject is where that shows.
+//
+// It holds no secret: never the signature, the body or a token. It prints
+// as its fields, and log/slog gets status, reason and url.
+type WebhookRejection struct {
+	// Status is what the handler answered: 403, 413 or 400.
+	Status int
+	// Err is why, matching one of ErrWebhookSignature (403: no signature,
+	// a wrong token, or a URL other than the one Twilio signed; its text
+	// says which it looks like, and names the URL the signature is for when
+	// it verifies for another URL the request came to), ErrWebhookTooLarge
+	// (413), ErrWebhookStale or ErrWebhookMalformed (400); or an error
+	// reading the body (400). Its text quotes no body value or token.
+	Err error
+	// CheckedURL is the URL the signature was checked against: PublicURL,
+	// or the URL rebuilt from the request, with bodySHA256 for a JSON
+	// delivery, and any password in it as xxxxx. Compare it with the
+	// webhook's URL at Twilio.
+	CheckedURL string
+}
+
+// LogValue gives log/slog the rejection as status, reason and url.
+func (r WebhookRejection) LogValue() slog.Value {
+	reason := ""
+	if r.Err != nil {
+		reason = r.Err.Error()
+	}
+	return slog.GroupValue(slog.Int("status", r.Status), slog.String("reason", reason), slog.String("url", r.CheckedURL))
 }
 
 type webhookHandler struct {
@@ -64,16 +108,13 @@ func (h *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "verify webhook: only POST is accepted", http.StatusMethodNotAllowed)
 		return
 	}
-	ev, err := parseEvent(r, h.cfg, h.seen.now())
-	switch {
-	case errors.Is(err, ErrWebhookTooLarge):
-		http.Error(w, err.Error(), http.StatusRequestEntityTooLarge)
-		return
-	case errors.Is(err, ErrWebhookSignature):
-		http.Error(w, err.Error(), http.StatusForbidden)
-		return
-	case err != nil:
-		http.Error(w, err.Error(), http.StatusBadRequest)
+	ev, checked, err := parseSigned(r, h.cfg, h.seen.now())
+	if err != nil {
+		status, text := refusal(err)
+		http.Error(w, text, status)
+		if h.cfg.OnReject != nil {
+			h.cfg.OnReject(r, &WebhookRejection{Status: status, Err: err, CheckedURL: redactURL(checked)})
+		}
 		return
 	}
 	ctx := r.Context()
@@ -93,6 +134,27 @@ func (h *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// refusal is the status and the text the handler answers a refused request
+// with: one fixed text per reason, the sentinel's own, so that the answer
+// says nothing of the configuration (how many tokens, PublicURL, the size
+// cap, MaxEventAge) or of how far an unsigned body was read.
+func refusal(err error) (status int, text string) {
+	for _, r := range []struct {
+		sentinel error
+		status   int
+	}{
+		{ErrWebhookTooLarge, http.StatusRequestEntityTooLarge},
+		{ErrWebhookSignature, http.StatusForbidden},
+		{ErrWebhookStale, http.StatusBadRequest},
+		{ErrWebhookMalformed, http.StatusBadRequest},
+	} {
+		if errors.Is(err, r.sentinel) {
+			return r.status, r.sentinel.Error()
+		}
+	}
+	return http.StatusBadRequest, "verify webhook: the body could not be read"
 }
 
 // call runs fn and records the outcome, a panic counting as a failure.

@@ -2,9 +2,11 @@ package verify
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -72,7 +74,7 @@ func (s *hookServer) post(method, query, contentType, body string, header http.H
 // postForm delivers form signed with token for the server's own URL.
 func (s *hookServer) postForm(form url.Values, token string) (int, string) {
 	s.t.Helper()
-	sig := SignWebhook(token, s.srv.URL+"/hooks/verify", form)
+	sig := signWebhook(token, s.srv.URL+"/hooks/verify", form)
 	return s.post(http.MethodPost, "", "application/x-www-form-urlencoded", form.Encode(), http.Header{SignatureHeader: {sig}})
 }
 
@@ -132,7 +134,7 @@ func TestWebhookHandlerStatusCodes(t *testing.T) {
 }
 
 func (s *hookServer) postFormMethod(method string, form url.Values) (int, string) {
-	sig := SignWebhook(testToken, s.srv.URL+"/hooks/verify", form)
+	sig := signWebhook(testToken, s.srv.URL+"/hooks/verify", form)
 	return s.post(method, "", "application/x-www-form-urlencoded", form.Encode(), http.Header{SignatureHeader: {sig}})
 }
 
@@ -144,37 +146,37 @@ func TestWebhookHandlerBehindProxies(t *testing.T) {
 
 	// PublicURL: the proxy changed scheme, host and path; the signature is
 	// over the registered URL.
-	s := newHookServer(t, WebhookConfig{AuthTokens: []string{testToken}, PublicURL: public}, ok)
-	sig := SignWebhook(testToken, public, form)
+	s := newHookServer(t, WebhookConfig{AuthTokens: Secrets(testToken), PublicURL: public}, ok)
+	sig := signWebhook(testToken, public, form)
 	if st, body := s.post(http.MethodPost, "", "application/x-www-form-urlencoded", form.Encode(), http.Header{SignatureHeader: {sig}}); st != 204 {
 		t.Errorf("PublicURL, form: HTTP %d %q", st, body)
 	}
 	// A JSON delivery: Twilio added bodySHA256 to the registered URL; it
 	// reaches the server through the proxy with that query.
-	body := `{"uuid":"json-1","type":"challenge.denied","challenge_sid":"` + testChallenge + `"}`
-	delivery, jsig := SignWebhookJSON(testToken, public, []byte(body))
+	body := `{"uuid":"json-1","type":"challenge.denied","challenge_sid":"` + testChallenge + `","date_created":"` + testEventDate + `"}`
+	delivery, jsig := signWebhookJSON(testToken, public, []byte(body))
 	query := delivery[strings.Index(delivery, "?")+1:]
 	if st, b := s.post(http.MethodPost, query, "application/json", body, http.Header{SignatureHeader: {jsig}}); st != 204 {
 		t.Errorf("PublicURL, JSON: HTTP %d %q", st, b)
 	}
 	// Signed for the internal URL instead: refused.
-	internal := SignWebhook(testToken, s.srv.URL+"/hooks/verify", form)
+	internal := signWebhook(testToken, s.srv.URL+"/hooks/verify", form)
 	if st, _ := s.post(http.MethodPost, "", "application/x-www-form-urlencoded", form.Encode(), http.Header{SignatureHeader: {internal}}); st != 403 {
 		t.Errorf("PublicURL set, signed for the internal URL: HTTP %d, want 403", st)
 	}
 
 	// No PublicURL: X-Forwarded-Proto and -Host count only when trusted.
 	const forwarded = "https://hooks.example.com/hooks/verify"
-	fsig := SignWebhook(testToken, forwarded, form)
+	fsig := signWebhook(testToken, forwarded, form)
 	headers := http.Header{SignatureHeader: {fsig}, "X-Forwarded-Proto": {"https"}, "X-Forwarded-Host": {"hooks.example.com, proxy.internal"}}
 	for _, trust := range []bool{true, false} {
-		s := newHookServer(t, WebhookConfig{AuthTokens: []string{testToken}, TrustForwardedHeaders: trust}, ok)
+		s := newHookServer(t, WebhookConfig{AuthTokens: Secrets(testToken), TrustForwardedHeaders: trust}, ok)
 		want := map[bool]int{true: 204, false: 403}[trust]
 		if st, b := s.post(http.MethodPost, "", "application/x-www-form-urlencoded", form.Encode(), headers); st != want {
 			t.Errorf("forwarded headers, trusted=%v: HTTP %d %q, want %d", trust, st, b, want)
 		}
 		// Signed for the URL the server itself sees: accepted only when the headers are not trusted.
-		own := SignWebhook(testToken, s.srv.URL+"/hooks/verify", form)
+		own := signWebhook(testToken, s.srv.URL+"/hooks/verify", form)
 		want = map[bool]int{true: 403, false: 204}[trust]
 		if st, b := s.post(http.MethodPost, "", "application/x-www-form-urlencoded", form.Encode(),
 			http.Header{SignatureHeader: {own}, "X-Forwarded-Proto": {"https"}, "X-Forwarded-Host": {"hooks.example.com"}}); st != want {
@@ -358,8 +360,8 @@ func TestNewWebhookHandlerRefusesUselessConfig(t *testing.T) {
 		fn  func(context.Context, *Event) error
 	}{
 		"no tokens":   {WebhookConfig{}, func(context.Context, *Event) error { return nil }},
-		"empty token": {WebhookConfig{AuthTokens: []string{""}}, func(context.Context, *Event) error { return nil }},
-		"bad URL":     {WebhookConfig{AuthTokens: []string{testToken}, PublicURL: "example.com/hooks"}, func(context.Context, *Event) error { return nil }},
+		"empty token": {WebhookConfig{AuthTokens: Secrets("")}, func(context.Context, *Event) error { return nil }},
+		"bad URL":     {WebhookConfig{AuthTokens: Secrets(testToken), PublicURL: "example.com/hooks"}, func(context.Context, *Event) error { return nil }},
 		"nil fn":      {testConfig(), nil},
 	} {
 		func() {
@@ -383,7 +385,7 @@ func TestWebhookSignatureVectorsThroughTheHandler(t *testing.T) {
 	t.Parallel()
 	for _, v := range loadSignatureVectors(t) {
 		calls := 0
-		h := NewWebhookHandler(WebhookConfig{AuthTokens: v.Tokens, PublicURL: v.PublicURL},
+		h := NewWebhookHandler(WebhookConfig{AuthTokens: Secrets(v.Tokens...), PublicURL: v.PublicURL, MaxEventAge: -1},
 			func(context.Context, *Event) error { calls++; return nil })
 		want := []int{http.StatusForbidden}
 		if v.Valid {
@@ -416,7 +418,7 @@ func boolInt(b bool) int {
 
 func TestWebhookConfigAndHandlerNeverPrintTokens(t *testing.T) {
 	t.Parallel()
-	cfg := WebhookConfig{AuthTokens: []string{testToken, "another-token"}, PublicURL: hookURL, ReplayWindow: time.Minute}
+	cfg := WebhookConfig{AuthTokens: Secrets(testToken, "another-token"), PublicURL: hookURL, ReplayWindow: time.Minute}
 	h := NewWebhookHandler(cfg, func(context.Context, *Event) error { return nil })
 	for _, s := range []string{fmt.Sprintf("%v %+v %#v %s", cfg, cfg, cfg, cfg), fmt.Sprintf("%v %+v %#v", &cfg, h, h)} {
 		wantNoSecrets(t, "printed config", s)
@@ -429,5 +431,250 @@ func TestWebhookConfigAndHandlerNeverPrintTokens(t *testing.T) {
 	}
 	if g := NewWebhookHandler(testConfig(), func(context.Context, *Event) error { return nil }).(*webhookHandler).seen; g.window != 15*time.Minute {
 		t.Errorf("default replay window %v, want 15m", g.window)
+	}
+}
+
+// TestWebhookAnswersSayNothingOfTheConfig: what the handler answers a
+// refused request is one fixed text per status. An unsigned request cannot
+// learn how many tokens there are, whether PublicURL is set or whether its
+// body read as a form; a large one does not learn the cap; a stale one
+// does not learn MaxEventAge.
+func TestWebhookAnswersSayNothingOfTheConfig(t *testing.T) {
+	t.Parallel()
+	ok := func(context.Context, *Event) error { return nil }
+	configs := []WebhookConfig{
+		{AuthTokens: Secrets(testToken)},
+		{AuthTokens: Secrets(testToken, "another-token"), PublicURL: hookURL},
+		{AuthTokens: Secrets(testToken), PublicURL: hookURL, MaxBodyBytes: 1000, MaxEventAge: time.Minute},
+	}
+	unsigned := func(contentType, body, sig string) func() *http.Request {
+		return func() *http.Request {
+			r := httptest.NewRequest(http.MethodPost, hookURL, strings.NewReader(body))
+			r.Header.Set("Content-Type", contentType)
+			if sig != "" {
+				r.Header.Set(SignatureHeader, sig)
+			}
+			return r
+		}
+	}
+	big := eventForm()
+	big.Set("x_pad", strings.Repeat("p", DefaultWebhookMaxBodyBytes))
+	stale := eventForm()
+	stale.Set("date_created", time.Now().Add(-3*time.Hour).UTC().Format(time.RFC3339))
+	for _, tc := range []struct {
+		name   string
+		req    func() *http.Request
+		status int
+		body   string
+	}{
+		{"no signature", unsigned("application/x-www-form-urlencoded", eventForm().Encode(), ""), 403, "verify: webhook signature invalid"},
+		{"wrong signature", unsigned("application/x-www-form-urlencoded", eventForm().Encode(), "AAAA"), 403, "verify: webhook signature invalid"},
+		{"not a form", unsigned("application/x-www-form-urlencoded", "%zz", "AAAA"), 403, "verify: webhook signature invalid"},
+		{"JSON without bodySHA256", unsigned("application/json", `{"uuid":"u"}`, "AAAA"), 403, "verify: webhook signature invalid"},
+		{"over the cap", func() *http.Request { return formRequest(hookURL, big, testToken) }, 413, "verify: webhook body too large"},
+		{"stale", func() *http.Request { return formRequest(hookURL, stale, testToken) }, 400, "verify: webhook event too old"},
+	} {
+		for i, cfg := range configs {
+			rec := httptest.NewRecorder()
+			NewWebhookHandler(cfg, ok).ServeHTTP(rec, tc.req())
+			if got := strings.TrimSpace(rec.Body.String()); rec.Code != tc.status || got != tc.body {
+				t.Errorf("%s, config %d: %d %q; want %d %q", tc.name, i, rec.Code, got, tc.status, tc.body)
+			}
+		}
+	}
+}
+
+// TestWebhookConfigNeverShowsSecrets: a WebhookConfig prints, logs and
+// marshals its auth tokens redacted and PublicURL without a password,
+// alone, behind a pointer, or inside a caller's own struct, slice or map
+// (exported field or not), through every fmt verb, slog's text and JSON
+// handlers and encoding/json.
+func TestWebhookConfigNeverShowsSecrets(t *testing.T) {
+	t.Parallel()
+	const password = "pw-s3cret-in-url"
+	cfg := WebhookConfig{AuthTokens: Secrets(testToken, "another-tok3n-value"), PublicURL: "https://twilio:" + password + "@example.com/hooks/verify",
+		ReplayWindow: time.Minute, OnReject: func(*http.Request, *WebhookRejection) {}}
+	type holder struct {
+		Cfg  WebhookConfig
+		cfg  WebhookConfig
+		Cfgs []WebhookConfig
+		ByID map[string]WebhookConfig
+	}
+	clean := cfg
+	clean.PublicURL = hookURL // an unexported field prints as is: only the tokens hide there (check refuses a password in PublicURL)
+	values := map[string]any{
+		"value": cfg, "pointer": &cfg, "slice": []WebhookConfig{cfg}, "map": map[string]*WebhookConfig{"a": &cfg},
+		"struct":  holder{Cfg: cfg, cfg: clean, Cfgs: []WebhookConfig{cfg}, ByID: map[string]WebhookConfig{"a": cfg}},
+		"*struct": &holder{Cfg: cfg, cfg: clean},
+	}
+	leaks := func(where, out string) {
+		t.Helper()
+		for _, secret := range []string{testToken, "another-tok3n-value", password} {
+			if strings.Contains(out, secret) {
+				t.Errorf("%s holds %q:\n%s", where, secret, out)
+			}
+		}
+	}
+	for name, v := range values {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%d"} {
+			leaks(name+" "+verb, fmt.Sprintf(verb, v))
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Errorf("%s: json.Marshal: %v", name, err)
+		}
+		leaks(name+" JSON", string(b))
+		for _, mk := range []func(io.Writer) slog.Handler{
+			func(w io.Writer) slog.Handler { return slog.NewTextHandler(w, nil) },
+			func(w io.Writer) slog.Handler { return slog.NewJSONHandler(w, nil) },
+		} {
+			var buf strings.Builder
+			slog.New(mk(&buf)).Info("config", "cfg", v)
+			leaks(name+" slog", buf.String())
+		}
+	}
+	// What is not secret still shows.
+	var buf strings.Builder
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("config", "cfg", cfg)
+	for _, want := range []string{`"auth_tokens":2`, `"public_url":"https://twilio:xxxxx@example.com/hooks/verify"`, `"replay_window":"1m0s"`, `"on_reject":true`} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("slog JSON %s; want %s", buf.String(), want)
+		}
+	}
+	if s := fmt.Sprint(cfg); !strings.Contains(s, "AuthTokens: 2 redacted") || !strings.Contains(s, "https://twilio:xxxxx@example.com") {
+		t.Errorf("printed %s", s)
+	}
+}
+
+// rejections records what OnReject receives.
+type rejections struct {
+	mu  sync.Mutex
+	got []WebhookRejection
+}
+
+func (rs *rejections) record(r *http.Request, rej *WebhookRejection) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	rs.got = append(rs.got, *rej)
+}
+
+// take returns what was recorded since the last take.
+func (rs *rejections) take() []WebhookRejection {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	got := rs.got
+	rs.got = nil
+	return got
+}
+
+// TestWebhookRejectionsAreReported: every refused delivery reaches OnReject
+// once, with the status answered, an error matching the reason's sentinel
+// and saying which mistake it looks like (a wrong token, a wrong URL, a
+// stale or malformed event), and the URL that was checked; accepted
+// deliveries, duplicates and failed callbacks do not. Nothing it gets holds
+// the signature, the body or a token.
+func TestWebhookRejectionsAreReported(t *testing.T) {
+	t.Parallel()
+	var rs rejections
+	fail := atomic.Bool{}
+	cb := func(context.Context, *Event) error {
+		if fail.Load() {
+			return errors.New("callback failed")
+		}
+		return nil
+	}
+	s := newHookServer(t, WebhookConfig{AuthTokens: Secrets(testToken), OnReject: rs.record}, cb)
+	own := s.srv.URL + "/hooks/verify"
+	const wrongPublic = "https://login.example.com/twilio/hooks"
+	wrongURL := newHookServer(t, WebhookConfig{AuthTokens: Secrets(testToken), PublicURL: wrongPublic, OnReject: rs.record}, cb)
+
+	stale := eventForm()
+	stale.Set("uuid", "stale")
+	stale.Set("date_created", time.Now().Add(-3*time.Hour).UTC().Format(time.RFC3339))
+	glued := eventForm()
+	glued.Set("uuid", "glued")
+	glued.Del("date_created")
+	glued.Set("date_created"+testEventDate, "")
+	big := eventForm()
+	big.Set("x_pad", strings.Repeat("p", DefaultWebhookMaxBodyBytes))
+	form := func(uuid string) url.Values {
+		f := eventForm()
+		f.Set("uuid", uuid)
+		return f
+	}
+	postSigned := func(s *hookServer, f url.Values, token, signedFor string, header http.Header) (int, string) {
+		h := http.Header{SignatureHeader: {signWebhook(token, signedFor, f)}}
+		for k, v := range header {
+			h[k] = v
+		}
+		return s.post(http.MethodPost, "", "application/x-www-form-urlencoded", f.Encode(), h)
+	}
+	for _, tc := range []struct {
+		name    string
+		send    func() (int, string)
+		fail    bool
+		want    error  // nil: no rejection reported
+		status  int    // answered
+		says    string // in the reason
+		checked string
+	}{
+		{"accepted", func() (int, string) { return postSigned(s, form("ok"), testToken, own, nil) }, false, nil, 204, "", ""},
+		{"duplicate", func() (int, string) { return postSigned(s, form("ok"), testToken, own, nil) }, false, nil, 200, "", ""},
+		{"callback fails", func() (int, string) { return postSigned(s, form("fails"), testToken, own, nil) }, true, nil, 500, "", ""},
+		{"not a POST", func() (int, string) { return s.post(http.MethodGet, "", "", "", nil) }, false, nil, 405, "", ""},
+		{"no signature", func() (int, string) {
+			return s.post(http.MethodPost, "", "application/x-www-form-urlencoded", form("u").Encode(), nil)
+		}, false, ErrWebhookSignature, 403, "no X-Twilio-Signature header", own},
+		{"wrong token", func() (int, string) { return postSigned(s, form("u"), "another-token", own, nil) }, false,
+			ErrWebhookSignature, 403, "a wrong or outdated auth token", own},
+		{"PublicURL is not what Twilio signed", func() (int, string) {
+			return postSigned(wrongURL, form("u"), testToken, wrongURL.srv.URL+"/hooks/verify", nil)
+		}, false, ErrWebhookSignature, 403, "is for " + wrongURL.srv.URL + "/hooks/verify, not " + wrongPublic + ": the URL is wrong, not the token", wrongPublic},
+		{"forwarded headers not trusted", func() (int, string) {
+			return postSigned(s, form("u"), testToken, "https://hooks.example.com/hooks/verify",
+				http.Header{"X-Forwarded-Proto": {"https"}, "X-Forwarded-Host": {"hooks.example.com"}})
+		}, false, ErrWebhookSignature, 403, "is for https://hooks.example.com/hooks/verify, not " + own, own},
+		{"stale", func() (int, string) { return postSigned(s, stale, testToken, own, nil) }, false,
+			ErrWebhookStale, 400, "more than MaxEventAge (20m0s)", own},
+		{"glued", func() (int, string) { return postSigned(s, glued, testToken, own, nil) }, false,
+			ErrWebhookMalformed, 400, "date_created", own},
+		{"too large", func() (int, string) { return postSigned(s, big, testToken, own, nil) }, false,
+			ErrWebhookTooLarge, 413, "exceeds 65536 bytes", own},
+	} {
+		fail.Store(tc.fail)
+		status, body := tc.send()
+		got := rs.take()
+		if status != tc.status {
+			t.Errorf("%s: HTTP %d %q, want %d", tc.name, status, body, tc.status)
+		}
+		if tc.want == nil {
+			if len(got) != 0 {
+				t.Errorf("%s: reported %+v, want nothing", tc.name, got)
+			}
+			continue
+		}
+		if len(got) != 1 {
+			t.Errorf("%s: %d rejections reported, want 1: %+v", tc.name, len(got), got)
+			continue
+		}
+		rej := got[0]
+		if rej.Status != tc.status || !errors.Is(rej.Err, tc.want) || !strings.Contains(rej.Err.Error(), tc.says) || rej.CheckedURL != tc.checked {
+			t.Errorf("%s: rejection {%d, %v, %s}; want {%d, %v saying %q, %s}", tc.name, rej.Status, rej.Err, rej.CheckedURL,
+				tc.status, tc.want, tc.says, tc.checked)
+		}
+		var buf strings.Builder
+		slog.New(slog.NewJSONHandler(&buf, nil)).Info("webhook rejected", "rejection", &rej)
+		line := buf.String()
+		for _, want := range []string{fmt.Sprintf(`"status":%d`, tc.status), `"reason":"verify: webhook `, `"url":"` + tc.checked + `"`} {
+			if !strings.Contains(line, want) {
+				t.Errorf("%s: logged %s; want %s", tc.name, line, want)
+			}
+		}
+		wantNoSecrets(t, tc.name, line+fmt.Sprintf("%+v", rej))
+		for _, sig := range []string{signWebhook(testToken, own, form("u")), signWebhook("another-token", own, form("u"))} {
+			if strings.Contains(line, sig) {
+				t.Errorf("%s: the signature is in %s", tc.name, line)
+			}
+		}
 	}
 }

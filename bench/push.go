@@ -15,6 +15,7 @@ import (
 	"time"
 
 	verify "github.com/verifykit/verify-go"
+	"github.com/verifykit/verify-go/verifytest"
 )
 
 // The push role of the server: a service whose push challenges a phone
@@ -240,6 +241,7 @@ func (p *pushRole) answer(ch *pushChallenge) {
 			"challenge_sid":     {ch.sid},
 			"challenge_status":  {"approved"},
 			"challenge_details": {string(ch.details)},
+			"date_created":      {time.Now().UTC().Format(time.RFC3339)},
 		}
 		if p.deliver(u, form) {
 			ch.gen.delivered.Add(1)
@@ -256,7 +258,7 @@ func (p *pushRole) deliver(webhookURL string, form url.Values) bool {
 		return false
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set(verify.SignatureHeader, verify.SignWebhook(authToken, webhookURL, form))
+	req.Header.Set(verify.SignatureHeader, verifytest.SignWebhook(authToken, webhookURL, form))
 	resp, err := p.hc.Do(req)
 	if err != nil {
 		return false

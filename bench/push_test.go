@@ -57,7 +57,7 @@ func newPushLogin(tb testing.TB, mode string, onEvent func(*verify.Event)) *push
 	hub := verify.NewEventHub()
 	receiver := httptest.NewUnstartedServer(nil)
 	publicURL := "http://" + receiver.Listener.Addr().String() + "/hooks/verify"
-	receiver.Config.Handler = verify.NewWebhookHandler(verify.WebhookConfig{AuthTokens: []string{authToken}, PublicURL: publicURL},
+	receiver.Config.Handler = verify.NewWebhookHandler(verify.WebhookConfig{AuthTokens: verify.Secrets(authToken), PublicURL: publicURL},
 		func(ctx context.Context, ev *verify.Event) error {
 			if onEvent != nil {
 				onEvent(ev)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -87,6 +88,17 @@ func WithDeliveryPolicy(p DeliveryPolicy) Option {
 	return func(s *Server) { s.policy = p }
 }
 
+// WithDeliveryLogger logs each attempt to deliver an event to a webhook at
+// info level on l: "webhook delivered" (2xx), "webhook refused" (4xx, final:
+// check the receiver's auth token and URL) or "webhook delivery failed"
+// (anything else, or no answer, retried as DeliveryPolicy says), with the
+// webhook's SID and URL, the event's type, uuid, challenge or factor, the
+// attempt and the status or error. Nothing secret is logged: no signature,
+// no body. Without it deliveries are silent (Deliveries lists them).
+func WithDeliveryLogger(l *slog.Logger) Option {
+	return func(s *Server) { s.deliveryLog = l }
+}
+
 // WithJSONDeliveries sends webhook events as JSON bodies (application/json),
 // signed the way Twilio signs them: bodySHA256, the body's hex SHA-256,
 // added to the webhook's URL, and X-Twilio-Signature over that URL alone.
@@ -167,6 +179,7 @@ type deliverer struct {
 	duplicate int                    // deliveries DuplicateNextDelivery still has to double
 	delay     time.Duration          // DelayDeliveries
 	delaySet  chan struct{}          // closed and replaced when DelayDeliveries changes delay
+	log       *slog.Logger           // WithDeliveryLogger; nil: silent
 }
 
 func newDeliverer(authToken string, asJSON bool, policy DeliveryPolicy, now func() time.Time) *deliverer {
@@ -203,12 +216,12 @@ func (d *deliverer) prepare(webhookSID, rawURL string, ev *event) *outgoing {
 	o := &outgoing{webhookSID: webhookSID, ev: ev, queued: time.Now()}
 	if d.asJSON {
 		o.body = jsonEventBody(ev.fields)
-		o.url, o.signature = verify.SignWebhookJSON(d.authToken, rawURL, o.body)
+		o.url, o.signature = SignWebhookJSON(d.authToken, rawURL, o.body)
 		o.contentType = "application/json"
 		return o
 	}
 	o.body = []byte(ev.fields.Encode())
-	o.url, o.signature = rawURL, verify.SignWebhook(d.authToken, rawURL, ev.fields)
+	o.url, o.signature = rawURL, SignWebhook(d.authToken, rawURL, ev.fields)
 	o.contentType = "application/x-www-form-urlencoded"
 	return o
 }
@@ -287,6 +300,7 @@ func (d *deliverer) deliver(o *outgoing) {
 		if rec.Err != nil && d.ctx.Err() != nil {
 			return // cut short by Close: not an answer from the receiver
 		}
+		d.logAttempt(rec)
 		d.mu.Lock()
 		d.record(rec)
 		d.signal()
@@ -298,6 +312,34 @@ func (d *deliverer) deliver(o *outgoing) {
 			return
 		}
 	}
+}
+
+// logAttempt writes rec to the delivery log, if there is one.
+func (d *deliverer) logAttempt(rec Delivery) {
+	if d.log == nil {
+		return
+	}
+	msg, outcome := "webhook delivered", slog.Int("status", rec.StatusCode)
+	switch {
+	case rec.Err != nil:
+		msg, outcome = "webhook delivery failed", slog.String("error", rec.Err.Error())
+	case rec.StatusCode >= 400 && rec.StatusCode < 500:
+		msg = "webhook refused"
+	case rec.retryable():
+		msg = "webhook delivery failed"
+	}
+	attrs := []slog.Attr{slog.String("webhook", rec.WebhookSID), slog.String("url", rec.URL),
+		slog.String("type", string(rec.Type)), slog.String("uuid", rec.EventUUID)}
+	if rec.ChallengeSID != "" {
+		attrs = append(attrs, slog.String("challenge_sid", rec.ChallengeSID))
+	} else {
+		attrs = append(attrs, slog.String("factor_sid", rec.FactorSID))
+	}
+	attrs = append(attrs, slog.Int("attempt", rec.Attempt), outcome)
+	if rec.Duplicate {
+		attrs = append(attrs, slog.Bool("duplicate", true))
+	}
+	d.log.LogAttrs(d.ctx, slog.LevelInfo, msg, attrs...)
 }
 
 // record logs an attempt. The log keeps the last maxDeliveryRecords: once

@@ -1,11 +1,15 @@
 package verifytest_test
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
+	"log/slog"
 	"maps"
 	"net/http"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -149,7 +153,7 @@ func TestDeliversEveryEventType(t *testing.T) {
 	approved := events[4]
 	if approved.ChallengeDetails.Message != details.Message || !slices.Equal(approved.ChallengeDetails.Fields, details.Fields) ||
 		!approved.ChallengeDetails.Date.Equal(pushApproved.Details.Date) ||
-		!maps.Equal(approved.ChallengeHiddenDetails, verify.StringMap{"ip": "203.0.113.7"}) ||
+		!maps.Equal(approved.ChallengeHiddenDetails.Reveal(), map[string]string{"ip": "203.0.113.7"}) ||
 		approved.ChallengeMetadata["device"] != "simulated" {
 		t.Errorf("push approval's challenge fields: %+v", approved)
 	}
@@ -238,7 +242,7 @@ func TestDeliveryFollowsSubscriptions(t *testing.T) {
 
 // TestDeliveryPayloadIsExact reads the raw requests: POST, a form body that
 // is url.Values.Encode() of exactly the documented fields, signed with
-// verify.SignWebhook over the URL as registered, query included.
+// verifytest.SignWebhook over the URL as registered, query included.
 func TestDeliveryPayloadIsExact(t *testing.T) {
 	t.Parallel()
 	start := time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
@@ -289,7 +293,7 @@ func TestDeliveryPayloadIsExact(t *testing.T) {
 		if string(r.body) != r.form.Encode() {
 			t.Errorf("request %d: body %q is not url.Values.Encode() of its fields", i, r.body)
 		}
-		if sig := verify.SignWebhook(srv.AuthToken(), rc.hookURL, r.form); r.signature != sig {
+		if sig := verifytest.SignWebhook(srv.AuthToken(), rc.hookURL, r.form); r.signature != sig {
 			t.Errorf("request %d: X-Twilio-Signature %q, want %q (over the URL as registered)", i, r.signature, sig)
 		}
 		if !uuidShape.MatchString(r.form.Get("uuid")) {
@@ -344,7 +348,7 @@ func TestDeliveryPayloadIsExact(t *testing.T) {
 
 // TestJSONDeliveries: with WithJSONDeliveries the body is one JSON object
 // (the JSON fields nested), POSTed to the registered URL with bodySHA256
-// added, signed by verify.SignWebhookJSON; NewWebhookHandler verifies it.
+// added, signed by verifytest.SignWebhookJSON; NewWebhookHandler verifies it.
 func TestJSONDeliveries(t *testing.T) {
 	t.Parallel()
 	srv, c := newFake(t, []verifytest.Option{verifytest.WithJSONDeliveries()})
@@ -374,7 +378,7 @@ func TestJSONDeliveries(t *testing.T) {
 		t.Fatalf("%d requests, %d verified events, want 1 of each", len(requests), len(events))
 	}
 	r := requests[0]
-	wantURL, wantSig := verify.SignWebhookJSON(srv.AuthToken(), rc.hookURL, r.body)
+	wantURL, wantSig := verifytest.SignWebhookJSON(srv.AuthToken(), rc.hookURL, r.body)
 	if r.contentType != "application/json" || rc.URL+r.path != wantURL || r.signature != wantSig {
 		t.Errorf("request %s %q signed %q, want %s signed %q", r.path, r.contentType, r.signature, wantURL, wantSig)
 	}
@@ -389,10 +393,64 @@ func TestJSONDeliveries(t *testing.T) {
 	}
 	ev := events[0]
 	if ev.ChallengeSID != ch.SID || ev.ChallengeDetails.Message != "Log in?" || len(ev.ChallengeDetails.Fields) != 1 ||
-		ev.ChallengeHiddenDetails["ip"] != "203.0.113.7" || ev.ChallengeMetadata["os"] != "verifytest" {
+		ev.ChallengeHiddenDetails.Reveal()["ip"] != "203.0.113.7" || ev.ChallengeMetadata["os"] != "verifytest" {
 		t.Errorf("handler's event %+v", ev)
 	}
 	if d := srv.Deliveries(); len(d) != 1 || d[0].URL != wantURL || d[0].WebhookSID != sid || d[0].StatusCode != http.StatusNoContent {
 		t.Errorf("deliveries %+v", d)
+	}
+}
+
+// TestWithDeliveryLogger: each attempt is one info line that says whether
+// the receiver took the event, refused it (4xx, final) or failed (retried),
+// with the webhook, URL, event and status; never the signature or token.
+func TestWithDeliveryLogger(t *testing.T) {
+	// The handler serializes the delivery goroutines' writes, and
+	// WaitForDeliveries returns after the last of them: a plain builder.
+	var logs strings.Builder
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+		if a.Key == slog.TimeKey {
+			return slog.Attr{}
+		}
+		return a
+	}}))
+	srv := verifytest.NewServer(verifytest.WithDeliveryLogger(logger),
+		verifytest.WithDeliveryPolicy(verifytest.DeliveryPolicy{Attempts: 2, Backoff: time.Millisecond}))
+	defer srv.Close()
+	rc := newReceiver(t, srv, "/hooks/verify")
+	rc.front = func(n int, w http.ResponseWriter, r *http.Request) int {
+		return map[int]int{1: http.StatusInternalServerError, 3: http.StatusForbidden}[n] // 2: the handler's 204
+	}
+	hook, err := srv.WebhookURL(rc.hookURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev, err := srv.NewPushDevice(srv.ServiceSID(), "user-0001-logs") // factor.created, then factor.verified
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.WaitForDeliveries(ctx); err != nil {
+		t.Fatal(err)
+	}
+	d := srv.Deliveries()
+	if len(d) != 3 {
+		t.Fatalf("%d attempts, want 3: %+v", len(d), d)
+	}
+	line := func(msg string, rec verifytest.Delivery, outcome string) string {
+		return fmt.Sprintf("level=INFO msg=%q webhook=%s url=%s type=%s uuid=%s factor_sid=%s attempt=%d %s\n",
+			msg, hook, rc.hookURL, rec.Type, rec.EventUUID, dev.FactorSID, rec.Attempt, outcome)
+	}
+	want := line("webhook delivery failed", d[0], "status=500") + line("webhook delivered", d[1], "status=204") +
+		line("webhook refused", d[2], "status=403")
+	if got := logs.String(); got != want {
+		t.Errorf("delivery log:\n%s\nwant\n%s", got, want)
+	}
+	requests, _ := rc.got()
+	for _, secret := range []string{srv.AuthToken(), requests[0].signature} {
+		if strings.Contains(logs.String(), secret) {
+			t.Errorf("the log holds %q", secret)
+		}
 	}
 }

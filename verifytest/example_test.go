@@ -175,7 +175,7 @@ func ExampleServer_WebhookURL() {
 
 	var mu sync.Mutex
 	var got []string
-	hooks := httptest.NewServer(verify.NewWebhookHandler(verify.WebhookConfig{AuthTokens: []string{srv.AuthToken()}},
+	hooks := httptest.NewServer(verify.NewWebhookHandler(verify.WebhookConfig{AuthTokens: verify.Secrets(srv.AuthToken())},
 		func(_ context.Context, ev *verify.Event) error {
 			mu.Lock()
 			defer mu.Unlock()

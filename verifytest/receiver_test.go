@@ -119,7 +119,7 @@ func (rc *receiver) handler(authToken string) http.Handler {
 		}
 		once.Do(func() {
 			// MaxEventAge -1: some tests run the fake on a clock set in the past.
-			hook = verify.NewWebhookHandler(verify.WebhookConfig{AuthTokens: []string{authToken}, PublicURL: rc.hookURL, MaxEventAge: -1}, callback)
+			hook = verify.NewWebhookHandler(verify.WebhookConfig{AuthTokens: verify.Secrets(authToken), PublicURL: rc.hookURL, MaxEventAge: -1}, callback)
 		})
 		hook.ServeHTTP(w, r)
 	})

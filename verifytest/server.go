@@ -24,6 +24,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -50,6 +51,7 @@ type Server struct {
 
 	policy         DeliveryPolicy // WithDeliveryPolicy
 	jsonDeliveries bool           // WithJSONDeliveries
+	deliveryLog    *slog.Logger   // WithDeliveryLogger; nil: silent
 
 	mu         sync.Mutex
 	clock      func() time.Time
@@ -114,6 +116,7 @@ func NewServer(opts ...Option) *Server {
 		panic("verifytest: " + err.Error())
 	}
 	s.hooks = newDeliverer(s.authToken, s.jsonDeliveries, s.policy, s.Now)
+	s.hooks.log = s.deliveryLog
 	s.defaultSvc = s.NewService()
 	s.devices = newDeviceHTTP()
 	s.api = s.routes()

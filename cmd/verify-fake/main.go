@@ -12,7 +12,10 @@
 // answered by the simulated phone when -push-answer is approve or deny.
 // With -webhook URL it registers that URL as a webhook for every event
 // before enrolling, so the receiver there gets the factor events of the
-// enrollment, then the challenge events, signed with the printed auth token.
+// enrollment, then the challenge events, signed with the printed auth token;
+// each attempt is logged on stderr ("webhook delivered", "webhook refused"
+// for a 4xx, such as a receiver with another auth token, or "webhook
+// delivery failed", retried).
 // A busy port, or an -addr that is not on a loopback host, ends it with
 // exit status 1 and a message naming an address to pass instead.
 //
@@ -28,6 +31,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"os/signal"
@@ -46,6 +50,7 @@ type config struct {
 	answer   string        // approve, deny or none: what the phone does with push challenges
 	delay    time.Duration // how long the phone takes to answer
 	webhook  string        // a URL to register for every event; empty: none
+	log      *slog.Logger  // each webhook delivery attempt, at info level; nil: none
 }
 
 func main() {
@@ -63,6 +68,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "verify-fake: -push-answer must be approve, deny or none")
 		os.Exit(2)
 	}
+	cfg.log = slog.Default() // stderr, beside the banner on stdout
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Stdout, cfg); err != nil {
@@ -108,7 +114,11 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	if err != nil {
 		return err
 	}
-	srv := verifytest.NewServer(verifytest.WithListener(l))
+	opts := []verifytest.Option{verifytest.WithListener(l)}
+	if cfg.log != nil {
+		opts = append(opts, verifytest.WithDeliveryLogger(cfg.log))
+	}
+	srv := verifytest.NewServer(opts...)
 	defer srv.Close()
 	hook := ""
 	if cfg.webhook != "" {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -39,7 +40,7 @@ func TestWebhookFlagDeliversVerifiedEvents(t *testing.T) {
 			return
 		}
 		once.Do(func() {
-			hook = verify.NewWebhookHandler(verify.WebhookConfig{AuthTokens: []string{token}, PublicURL: hookURL},
+			hook = verify.NewWebhookHandler(verify.WebhookConfig{AuthTokens: verify.Secrets(token), PublicURL: hookURL},
 				func(ctx context.Context, ev *verify.Event) error {
 					select {
 					case events <- ev:
@@ -61,7 +62,8 @@ func TestWebhookFlagDeliversVerifiedEvents(t *testing.T) {
 	addr := l.Addr().String()
 	l.Close()
 	ctx := context.Background()
-	text := startFake(t, config{addr: addr, identity: "user-0001-hooks", answer: "approve", webhook: hookURL})
+	logs := newLogWatch()
+	text := startFake(t, config{addr: addr, identity: "user-0001-hooks", answer: "approve", webhook: hookURL, log: logs.logger()})
 	field := func(name string) string { return bannerField(t, text, name) }
 	if m := regexp.MustCompile(`webhook\s+(YW[0-9a-f]{32})\s+(\S+)`).FindStringSubmatch(text); m == nil || m[2] != hookURL {
 		t.Fatalf("webhook not printed with its URL %s:\n%s", hookURL, text)
@@ -107,6 +109,61 @@ func TestWebhookFlagDeliversVerifiedEvents(t *testing.T) {
 			if !seen[string(typ)+" "+f] {
 				t.Errorf("no %s event for %s before the approval; got %v", typ, f, seen)
 			}
+		}
+	}
+	// Each delivery is logged, the approval's too.
+	logs.wait(t, `level=INFO msg="webhook delivered" webhook=YW[0-9a-f]{32} url="?`+regexp.QuoteMeta(hookURL)+
+		`"? type=challenge.approved uuid=\S+ challenge_sid=`+ch.SID+` attempt=1 status=204\n`)
+	if strings.Contains(logs.String(), token) {
+		t.Errorf("the delivery log holds the auth token:\n%s", logs)
+	}
+}
+
+// TestWebhookFlagLogsRefusedDeliveries: a receiver checking with another
+// auth token refuses every delivery with 403, and each refusal is a
+// "webhook refused" line on the log: the fake's side of a wrong token.
+func TestWebhookFlagLogsRefusedDeliveries(t *testing.T) {
+	receiver := httptest.NewServer(verify.NewWebhookHandler(verify.WebhookConfig{AuthTokens: verify.Secrets("not-the-fake's-token")},
+		func(context.Context, *verify.Event) error { t.Error("an event got through another token"); return nil }))
+	t.Cleanup(receiver.Close)
+	hookURL := receiver.URL + "/hooks/verify"
+	logs := newLogWatch()
+	startFake(t, config{addr: "127.0.0.1:0", identity: "user-0001-hooks", answer: "none", webhook: hookURL, log: logs.logger()})
+	logs.wait(t, `level=INFO msg="webhook refused" webhook=YW[0-9a-f]{32} url="?`+regexp.QuoteMeta(hookURL)+
+		`"? type=factor.created uuid=\S+ factor_sid=YF[0-9a-f]{32} attempt=1 status=403\n`)
+}
+
+// logWatch is a log the tests wait on: each write wakes wait.
+type logWatch struct {
+	syncBuffer
+	wrote chan struct{} // gets a value after writes, at most one pending
+}
+
+func newLogWatch() *logWatch { return &logWatch{wrote: make(chan struct{}, 1)} }
+
+// logger writes text records to the watch.
+func (w *logWatch) logger() *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
+
+func (w *logWatch) Write(p []byte) (int, error) {
+	n, err := w.syncBuffer.Write(p)
+	select {
+	case w.wrote <- struct{}{}:
+	default:
+	}
+	return n, err
+}
+
+// wait returns once a line matches pattern, or fails the test after 30 s.
+func (w *logWatch) wait(t *testing.T, pattern string) {
+	t.Helper()
+	re := regexp.MustCompile(pattern)
+	guard := time.NewTimer(30 * time.Second)
+	defer guard.Stop()
+	for !re.MatchString(w.String()) {
+		select {
+		case <-w.wrote:
+		case <-guard.C:
+			t.Fatalf("no log line matching %s in:\n%s", pattern, w.String())
 		}
 	}
 }

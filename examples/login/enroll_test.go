@@ -247,7 +247,7 @@ func TestForgedFactorEventIsRefused(t *testing.T) {
 	forged := f.event(verify.EventFactorVerified, carol.identity, "YF"+strings.Repeat("0", 32))
 	for name, signature := range map[string]string{
 		"no signature":  "",
-		"another token": verify.SignWebhook("fedcba9876543210fedcba9876543210", f.hookURL, forged),
+		"another token": verifytest.SignWebhook("fedcba9876543210fedcba9876543210", f.hookURL, forged),
 	} {
 		if status, body := f.deliver(forged, signature); status != 403 || !strings.HasPrefix(body, "verify: webhook signature invalid") {
 			t.Errorf("%s: %d %q, want 403", name, status, body)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	verify "github.com/verifykit/verify-go"
+	"github.com/verifykit/verify-go/verifytest"
 )
 
 // TestPushEndsOnWebhook: an approved and a denied push each end the login
@@ -119,8 +120,8 @@ func TestForgedDeliveryIsRefused(t *testing.T) {
 	forged.Set("challenge_status", "approved")
 	for name, signature := range map[string]string{
 		"no signature":  "",
-		"another token": verify.SignWebhook("fedcba9876543210fedcba9876543210", f.hookURL, forged),
-		"another URL":   verify.SignWebhook(f.fake.AuthToken(), "https://login.example.com/hooks/verify", forged),
+		"another token": verifytest.SignWebhook("fedcba9876543210fedcba9876543210", f.hookURL, forged),
+		"another URL":   verifytest.SignWebhook(f.fake.AuthToken(), "https://login.example.com/hooks/verify", forged),
 	} {
 		status, body := f.deliver(forged, signature)
 		if status != 403 || !strings.HasPrefix(body, "verify: webhook signature invalid") {
@@ -138,7 +139,7 @@ func TestForgedDeliveryIsRefused(t *testing.T) {
 	}
 
 	other := f.event(verify.EventFactorDeleted, ada.identity, ada.phone.FactorSID) // harmless: the app ignores it
-	if status, body := f.deliver(other, verify.SignWebhook(f.fake.AuthToken(), f.hookURL, other)); status != 204 || body != "" {
+	if status, body := f.deliver(other, verifytest.SignWebhook(f.fake.AuthToken(), f.hookURL, other)); status != 204 || body != "" {
 		t.Errorf("a rightly signed event: %d %q, want 204", status, body)
 	}
 }
@@ -159,18 +160,19 @@ func TestWebhookTokenRotation(t *testing.T) {
 		t.Errorf("the login fetched its challenge %d times, want 2", n)
 	}
 	ev := f.event(verify.EventFactorDeleted, ada.identity, ada.phone.FactorSID)
-	if status, _ := f.deliver(ev, verify.SignWebhook(newAuthToken, f.hookURL, ev)); status != 204 {
+	if status, _ := f.deliver(ev, verifytest.SignWebhook(newAuthToken, f.hookURL, ev)); status != 204 {
 		t.Errorf("an event signed with the new token: %d, want 204", status)
 	}
 }
 
 // event is a webhook event's form as the fake would send it, with a fresh
-// uuid.
+// uuid, created now.
 func (f *fixture) event(typ verify.EventType, identity, factorSID string) url.Values {
 	return url.Values{
 		"uuid": {rand.Text()}, "type": {string(typ)}, "account_sid": {f.fake.AccountSID()},
 		"service_sid": {f.fake.ServiceSID()}, "entity_identity": {identity},
 		"factor_sid": {factorSID}, "factor_type": {"push"},
+		"date_created": {time.Now().UTC().Format(time.RFC3339)},
 	}
 }
 
@@ -192,4 +194,87 @@ func (f *fixture) deliver(form url.Values, signature string) (int, string) {
 		return 0, ""
 	}
 	return resp.StatusCode, strings.TrimSpace(string(body))
+}
+
+// TestWebhookDeliveriesAreLogged: each delivery the app gets is one info
+// line naming the event, and each one /hooks/verify refuses is one info
+// line with the status, why and the URL it checked; neither holds the auth
+// token or the signature.
+func TestWebhookDeliveriesAreLogged(t *testing.T) {
+	f := setup(t)
+	ada := f.addUser("ada", "user-0001-ada")
+	f.settle()
+	f.hookLogs.Reset()
+
+	b := f.login(ada)
+	if status, body := b.pushAnswered(ada.phone, true, nil); status != 200 || body != "welcome" {
+		t.Fatalf("approved push: %d %q", status, body)
+	}
+	f.settle()
+	want := fmt.Sprintf(`level=INFO msg="webhook event" event.type=challenge.approved event.uuid=%s event.challenge_sid=%s event.challenge_status=approved event.factor_sid=%s event.factor_type=push event.date_created=`,
+		f.lastUUID(verify.EventChallengeApproved), b.lastPush, ada.phone.FactorSID)
+	if got := f.hookLogs.String(); strings.Count(got, "\n") != 1 || !strings.HasPrefix(got, want) {
+		t.Errorf("log after an approved push:\n%s\nwant one line starting\n%s", got, want)
+	}
+
+	f.hookLogs.Reset()
+	forged := f.event(verify.EventChallengeApproved, ada.identity, ada.phone.FactorSID)
+	signature := verifytest.SignWebhook("fedcba9876543210fedcba9876543210", f.hookURL, forged)
+	if status, _ := f.deliver(forged, signature); status != 403 {
+		t.Fatalf("forged delivery: %d, want 403", status)
+	}
+	got := f.hookLogs.String()
+	want = `level=INFO msg="webhook rejected" rejection.status=403 rejection.reason="verify: webhook signature invalid: X-Twilio-Signature matches none of the 1 auth token(s) for PublicURL (` +
+		f.hookURL + `), nor for the URL the request came to: a wrong or outdated auth token`
+	if strings.Count(got, "\n") != 1 || !strings.HasPrefix(got, want) || !strings.HasSuffix(got, " rejection.url="+f.hookURL+"\n") {
+		t.Errorf("log after a forged delivery:\n%s\nwant one line starting\n%s\nand ending with its url", got, want)
+	}
+	for _, secret := range []string{f.fake.AuthToken(), signature} {
+		if strings.Contains(f.hookLogs.String(), secret) {
+			t.Errorf("the log holds %q", secret)
+		}
+	}
+}
+
+// lastUUID is the uuid of the last event of type typ the fake delivered.
+func (f *fixture) lastUUID(typ verify.EventType) string {
+	uuid := ""
+	for _, d := range f.fake.Deliveries() {
+		if d.Type == typ {
+			uuid = d.EventUUID
+		}
+	}
+	return uuid
+}
+
+// TestRecutFactorEventAttachesNothing: Twilio's signature cannot bind where
+// a free-text value ends, so a captured factor.verified for
+// user-0001-alex can be re-cut, with the same signature, into one for
+// user-0001-al beside an unknown key "ex". The app asks the API whether
+// the factor is al's before recording it: al, who has a push enrollment
+// pending, does not get alex's phone.
+func TestRecutFactorEventAttachesNothing(t *testing.T) {
+	f := setup(t)
+	alex := f.addUser("alex", "user-0001-alex")
+	al := f.addBareUser("al", "user-0001-al")
+	b := f.login(al)
+	f.pushToken(b)
+	f.settle()
+
+	captured := f.event(verify.EventFactorVerified, alex.identity, alex.phone.FactorSID)
+	recut := url.Values{}
+	for k, v := range captured {
+		recut[k] = v
+	}
+	recut.Set("entity_identity", al.identity)
+	recut.Set("ex", "")
+	if a, b := verifytest.SignWebhook(f.fake.AuthToken(), f.hookURL, captured), verifytest.SignWebhook(f.fake.AuthToken(), f.hookURL, recut); a != b {
+		t.Fatalf("the re-cut form is not signed alike: %s, %s", a, b)
+	}
+	if status, body := f.deliver(recut, verifytest.SignWebhook(f.fake.AuthToken(), f.hookURL, captured)); status != 204 {
+		t.Errorf("re-cut delivery: %d %q, want 204 (accepted, attached to no one)", status, body)
+	}
+	if status, body := b.post("/login/push", nil); status != 400 || body != "this account has no push factor; use /login/totp" {
+		t.Errorf("al's push after alex's re-cut event: %d %q, want 400: no push factor", status, body)
+	}
 }

@@ -48,6 +48,7 @@ import (
 	"errors"
 	"flag"
 	"log"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -70,6 +71,7 @@ type app struct {
 	waitOptions *verify.WaitOptions // {Events: hub} with webhooks; nil (poll every second) without
 	now         func() time.Time    // the clock of sessions, push limits and enrollments
 	log         *log.Logger         // errors the user cannot act on
+	hookLog     *slog.Logger        // each webhook delivery and each one refused, at info level
 }
 
 // newApp wires the handlers' state. hooks says how to check webhook
@@ -79,9 +81,10 @@ func newApp(client *verify.Client, serviceSID string, us *users, hooks verify.We
 	a := &app{
 		verify: client, serviceSID: serviceSID, users: us,
 		sessions: newSessions(now), pushes: newPushLimits(3, now),
-		pushTimeout: 60 * time.Second, hub: verify.NewEventHub(), now: now, log: log.Default(),
+		pushTimeout: 60 * time.Second, hub: verify.NewEventHub(), now: now, log: log.Default(), hookLog: slog.Default(),
 	}
 	if len(hooks.AuthTokens) > 0 {
+		hooks.OnReject = a.onReject
 		a.hooks = verify.NewWebhookHandler(hooks, a.onEvent)
 		a.waitOptions = &verify.WaitOptions{Events: a.hub} // polls only every 10 s, as a safety net
 	}
@@ -123,7 +126,7 @@ func main() {
 	if err := us.add(cfg.user, cfg.password, cfg.identity, cfg.pushFactor, cfg.totpFactor); err != nil {
 		log.Fatal(err)
 	}
-	a := newApp(client, cfg.serviceSID, us, verify.WebhookConfig{AuthTokens: cfg.authTokens, PublicURL: cfg.publicURL}, time.Now)
+	a := newApp(client, cfg.serviceSID, us, verify.WebhookConfig{AuthTokens: verify.Secrets(cfg.authTokens...), PublicURL: cfg.publicURL}, time.Now)
 	a.sessions.secure = !isLoopback(cfg.addr) // plain http is only for trying it on this machine
 	if a.hooks == nil {
 		log.Print("no TWILIO_AUTH_TOKEN to check webhooks with: /hooks/verify is off, push logins poll every second, and push enrollment ends with POST /enroll/push/done")

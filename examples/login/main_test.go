@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -39,15 +40,16 @@ var ctx = context.Background()
 // fixture is the login server wired to a fake Verify, reached over HTTP,
 // with the fake's webhook deliveries going to its /hooks/verify.
 type fixture struct {
-	t       *testing.T
-	fake    *verifytest.Server
-	look    *verify.Client // the test's own view of the fake
-	api     *apiLog        // every request the app sent to the fake
-	web     *httptest.Server
-	hookURL string // the login server's /hooks/verify, registered at the fake
-	app     *app
-	clock   *testClock
-	logs    *syncBuffer
+	t        *testing.T
+	fake     *verifytest.Server
+	look     *verify.Client // the test's own view of the fake
+	api      *apiLog        // every request the app sent to the fake
+	web      *httptest.Server
+	hookURL  string // the login server's /hooks/verify, registered at the fake
+	app      *app
+	clock    *testClock
+	logs     *syncBuffer
+	hookLogs *syncBuffer // the app's webhook log, as text without times
 }
 
 // setup starts a fixture whose app checks webhooks with the fake's auth token.
@@ -59,7 +61,7 @@ func setup(t *testing.T) *fixture { return newFixture(t, false) }
 func newFixture(t *testing.T, rotated bool) *fixture {
 	fake := verifytest.NewServer()
 	f := &fixture{
-		t: t, fake: fake, look: fake.Client(), clock: &testClock{now: time.Now()}, logs: &syncBuffer{},
+		t: t, fake: fake, look: fake.Client(), clock: &testClock{now: time.Now()}, logs: &syncBuffer{}, hookLogs: &syncBuffer{},
 		api: &apiLog{next: http.DefaultTransport.(*http.Transport).Clone(), grew: make(chan struct{})},
 	}
 	client := fake.Client(verify.WithHTTPClient(&http.Client{Transport: f.api}))
@@ -69,7 +71,7 @@ func newFixture(t *testing.T, rotated bool) *fixture {
 	if rotated {
 		tokens = []string{newAuthToken, fake.AuthToken()}
 	}
-	f.app = newApp(client, fake.ServiceSID(), newUsers(), verify.WebhookConfig{AuthTokens: tokens, PublicURL: f.hookURL}, f.clock.Now)
+	f.app = newApp(client, fake.ServiceSID(), newUsers(), verify.WebhookConfig{AuthTokens: verify.Secrets(tokens...), PublicURL: f.hookURL}, f.clock.Now)
 	// Logins wait on the hub with Wait's default safety net, a poll every
 	// 10 s (±20 %), and give up after 5 s: in these tests a push ends on its
 	// webhook or not at all, and a Fetch after the first is an event's.
@@ -78,6 +80,12 @@ func newFixture(t *testing.T, rotated bool) *fixture {
 	}
 	f.app.pushTimeout = 5 * time.Second
 	f.app.log = log.New(f.logs, "", 0)
+	f.app.hookLog = slog.New(slog.NewTextHandler(f.hookLogs, &slog.HandlerOptions{ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+		if a.Key == slog.TimeKey {
+			return slog.Attr{}
+		}
+		return a
+	}}))
 	f.web.Config.Handler = f.app.routes()
 	f.web.Start()
 	t.Cleanup(func() {
@@ -622,6 +630,13 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// Reset forgets what was written.
+func (b *syncBuffer) Reset() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf.Reset()
 }
 
 // apiLog is the app's transport to the fake: it records every request,

@@ -150,6 +150,15 @@ func (us *users) pendingPush(u *user, now time.Time) (since time.Time, ok bool) 
 	return p.since, now.Before(p.until)
 }
 
+// expectsPush reports whether the user with this identity has an access
+// token out at now: whether recordPush may record a factor for them.
+func (us *users) expectsPush(identity string, now time.Time) bool {
+	us.mu.RLock()
+	defer us.mu.RUnlock()
+	u := us.byIdentity[identity]
+	return u != nil && now.Before(u.pushEnroll.until)
+}
+
 // recordPush makes factorSID the push factor of the user with this
 // identity, replacing any other, and ends their pending enrollment. It
 // does nothing, and reports false, unless that user has an access token
