@@ -36,6 +36,7 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -53,6 +54,7 @@ var (
 	_ = errors.Is
 	_ = fmt.Sprint
 	_ = log.Print
+	_ = slog.Info
 	_ = http.Handle
 	_ = httptest.NewServer
 	_ = os.Getenv
