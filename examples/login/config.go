@@ -23,6 +23,10 @@ type config struct {
 	// each request).
 	authTokens []string
 	publicURL  string
+
+	// insecureCookie drops Secure from the session cookie, for plain http
+	// on a host other than localhost; a TLS proxy in front needs it Secure.
+	insecureCookie bool
 }
 
 // parseConfig reads args (without the program name) and the environment
@@ -38,6 +42,8 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 		"the webhook URL as registered at Twilio, e.g. https://example.com/hooks/verify (env VERIFY_WEBHOOK_PUBLIC_URL; empty: rebuilt from each request)")
 	fs.StringVar(&c.user, "user", "ada", "the demo user's name")
 	fs.StringVar(&c.password, "password", getenv("LOGIN_PASSWORD"), "the demo user's password (env LOGIN_PASSWORD)")
+	fs.BoolVar(&c.insecureCookie, "insecure-cookie", false,
+		"send the session cookie without Secure, for plain http on a host other than localhost (browsers and curl keep Secure cookies from http://localhost and 127.0.0.1)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}

@@ -48,7 +48,6 @@ import (
 	"errors"
 	"flag"
 	"log"
-	"net"
 	"net/http"
 	"os"
 	"time"
@@ -88,24 +87,6 @@ func newApp(client *verify.Client, serviceSID string, us *users, hooks verify.We
 	return a
 }
 
-// routes maps the endpoints to their handlers.
-func (a *app) routes() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /login/password", a.loginPassword)
-	mux.HandleFunc("POST /login/push", a.loginPush)
-	mux.HandleFunc("POST /login/totp", a.loginTOTP)
-	mux.HandleFunc("GET /me", a.me)
-	mux.HandleFunc("POST /enroll/totp", a.enrollTOTP)
-	mux.HandleFunc("GET /enroll/totp/qr.png", a.enrollTOTPQR)
-	mux.HandleFunc("POST /enroll/totp/verify", a.enrollTOTPVerify)
-	mux.HandleFunc("POST /enroll/push/token", a.enrollPushToken)
-	mux.HandleFunc("POST /enroll/push/done", a.enrollPushDone)
-	if a.hooks != nil {
-		mux.Handle("POST /hooks/verify", a.hooks)
-	}
-	return mux
-}
-
 // main serves the login until the listener fails.
 func main() {
 	cfg, err := parseConfig(os.Args[1:], os.Getenv, os.Stderr)
@@ -124,7 +105,7 @@ func main() {
 		log.Fatal(err)
 	}
 	a := newApp(client, cfg.serviceSID, us, verify.WebhookConfig{AuthTokens: cfg.authTokens, PublicURL: cfg.publicURL}, time.Now)
-	a.sessions.secure = !isLoopback(cfg.addr) // plain http is only for trying it on this machine
+	a.sessions.secure = !cfg.insecureCookie
 	if a.hooks == nil {
 		log.Print("no TWILIO_AUTH_TOKEN to check webhooks with: /hooks/verify is off, push logins poll every second, and push enrollment ends with POST /enroll/push/done")
 	}
@@ -145,14 +126,4 @@ func newVerifyClient(cfg config) (*verify.Client, error) {
 		opts = append(opts, verify.WithBaseURL(cfg.baseURL))
 	}
 	return verify.NewClient(opts...)
-}
-
-// isLoopback reports whether addr (host:port) listens only on this machine.
-func isLoopback(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return err == nil && ip != nil && ip.IsLoopback()
 }

@@ -24,13 +24,17 @@ import (
 	"github.com/verifykit/verify-go/verifytest"
 )
 
-// TestMain fails the tests if a goroutine outlives them.
+// TestMain fails the tests if a goroutine outlives them, and removes the
+// command built for the tests that run it (loginBinary).
 func TestMain(m *testing.M) {
 	if os.Getenv(runMainEnv) == "1" { // a child started by a test, to run the command itself
 		main()
 		os.Exit(0)
 	}
-	goleak.VerifyTestMain(m)
+	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
+		removeBuilt()
+		os.Exit(code)
+	}))
 }
 
 // ctx is the tests' context for calls to the fake.
@@ -132,13 +136,18 @@ func (f *fixture) addBareUser(name, identity string) *account {
 
 // browser is one visitor: it keeps the session cookie the server sets.
 type browser struct {
-	f        *fixture
+	t        *testing.T
+	base     string       // the login server's http://host:port
+	client   *http.Client // how it reaches the server
+	f        *fixture     // the in-process server's fixture; nil for a child's visitor
 	cookie   *http.Cookie
 	lastPush string // the challenge pushAnswered answered last
 }
 
 // browser is a new visitor without a session.
-func (f *fixture) browser() *browser { return &browser{f: f} }
+func (f *fixture) browser() *browser {
+	return &browser{t: f.t, base: f.web.URL, client: f.web.Client(), f: f}
+}
 
 // login is a browser past the password step for a.
 func (f *fixture) login(a *account) *browser {
@@ -154,10 +163,18 @@ func (f *fixture) login(a *account) *browser {
 // response with its whole body (nil after a failure, reported with
 // t.Error); safe to call from a goroutine other than the test's.
 func (b *browser) send(method, path string, form url.Values) (*http.Response, []byte) {
-	req, err := http.NewRequest(method, b.f.web.URL+path, strings.NewReader(form.Encode()))
+	return b.sendWith(method, path, form, nil)
+}
+
+// sendWith is send with the extra headers h.
+func (b *browser) sendWith(method, path string, form url.Values, h http.Header) (*http.Response, []byte) {
+	req, err := http.NewRequest(method, b.base+path, strings.NewReader(form.Encode()))
 	if err != nil {
-		b.f.t.Error(err)
+		b.t.Error(err)
 		return nil, nil
+	}
+	if h != nil {
+		req.Header = h.Clone()
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	if b.cookie != nil {
@@ -169,18 +186,18 @@ func (b *browser) send(method, path string, form url.Values) (*http.Response, []
 // sendRequest sends req as send does, and keeps the session cookie the
 // answer sets.
 func (b *browser) sendRequest(req *http.Request) (*http.Response, []byte) {
-	resp, err := b.f.web.Client().Do(req)
+	resp, err := b.client.Do(req)
 	if err != nil {
-		b.f.t.Error(err)
+		b.t.Error(err)
 		return nil, nil
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
-		b.f.t.Error(err)
+		b.t.Error(err)
 	}
 	for _, c := range resp.Cookies() {
-		if c.Name == sessionCookie {
+		if c.Name == sessionCookie || c.Name == insecureSessionCookie {
 			b.cookie = c
 		}
 	}
@@ -203,7 +220,7 @@ func (b *browser) post(path string, form url.Values) (int, string) { return b.do
 // decoded into a map, and the body as text. A 200 must be JSON that no
 // cache keeps.
 func (b *browser) postJSON(path string, form url.Values) (int, map[string]any, string) {
-	b.f.t.Helper()
+	b.t.Helper()
 	resp, body := b.send("POST", path, form)
 	if resp == nil {
 		return 0, nil, ""
@@ -213,11 +230,11 @@ func (b *browser) postJSON(path string, form url.Values) (int, map[string]any, s
 		return resp.StatusCode, nil, text
 	}
 	if ct, cc := resp.Header.Get("Content-Type"), resp.Header.Get("Cache-Control"); ct != "application/json" || cc != "no-store" {
-		b.f.t.Errorf("%s: Content-Type %q, Cache-Control %q; want application/json and no-store", path, ct, cc)
+		b.t.Errorf("%s: Content-Type %q, Cache-Control %q; want application/json and no-store", path, ct, cc)
 	}
 	var got map[string]any
 	if err := json.Unmarshal(body, &got); err != nil {
-		b.f.t.Errorf("%s: %v in %q", path, err, body)
+		b.t.Errorf("%s: %v in %q", path, err, body)
 	}
 	return resp.StatusCode, got, text
 }
@@ -392,7 +409,8 @@ func TestPushLoginApprovedAndDenied(t *testing.T) {
 	if status, body := b.do("GET", "/me", nil); status != 200 || body != "logged in as ada" {
 		t.Errorf("/me after login: %d %q", status, body)
 	}
-	old := &browser{f: f, cookie: &before}
+	old := f.browser()
+	old.cookie = &before
 	if status, _ := old.do("GET", "/me", nil); status != 401 {
 		t.Errorf("/me with the id from before the second factor: %d, want 401", status)
 	}
@@ -462,7 +480,7 @@ func TestSecondFactorNeedsALiveSession(t *testing.T) {
 	f.clock.Advance(secondFactorTTL)
 	for name, b := range map[string]*browser{
 		"no session": f.browser(),
-		"forged id":  {f: f, cookie: &http.Cookie{Name: sessionCookie, Value: "AAAAAAAAAAAAAAAAAAAAAAAAAA"}},
+		"forged id":  {t: t, base: f.web.URL, client: f.web.Client(), f: f, cookie: &http.Cookie{Name: sessionCookie, Value: "AAAAAAAAAAAAAAAAAAAAAAAAAA"}},
 		"expired":    expired,
 	} {
 		for route, form := range map[string]url.Values{

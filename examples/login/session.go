@@ -9,10 +9,16 @@ import (
 
 // Session settings.
 const (
-	sessionCookie   = "login_session"
-	secondFactorTTL = 5 * time.Minute // from the password to the second factor
-	loggedInTTL     = 12 * time.Hour  // after the second factor
-	maxWrongCodes   = 5               // then the session ends and the password is asked again
+	// sessionCookie is the cookie's name: with the __Host- prefix a
+	// browser takes it only when it is Secure, has Path=/ and no Domain, so
+	// no other host (a subdomain) can set or shadow it.
+	sessionCookie = "__Host-session"
+	// insecureSessionCookie is its name without Secure (-insecure-cookie),
+	// which the prefix does not allow.
+	insecureSessionCookie = "session"
+	secondFactorTTL       = 5 * time.Minute // from the password to the second factor
+	loggedInTTL           = 12 * time.Hour  // after the second factor
+	maxWrongCodes         = 5               // then the session ends and the password is asked again
 )
 
 // session is the server-side state behind a session cookie.
@@ -39,7 +45,7 @@ type sessions struct {
 	mu     sync.Mutex
 	byID   map[string]*session
 	now    func() time.Time
-	secure bool // cookies only over HTTPS; false only for http://127.0.0.1
+	secure bool // cookies only over HTTPS (and http://localhost); false only with -insecure-cookie
 }
 
 // newSessions returns an empty store that reads the time from now.
@@ -64,7 +70,7 @@ func (s *sessions) start(w http.ResponseWriter, u *user) {
 // lookup returns a copy of the session named by r's cookie, with its id;
 // ok is false when there is no cookie or the session is unknown or expired.
 func (s *sessions) lookup(r *http.Request) (id string, sess session, ok bool) {
-	c, err := r.Cookie(sessionCookie)
+	c, err := r.Cookie(s.cookieName())
 	if err != nil {
 		return "", session{}, false
 	}
@@ -134,13 +140,39 @@ func (s *sessions) wrongCode(id string) (ended bool) {
 	return false
 }
 
+// end deletes the session named by r's cookie, if any, and deletes the
+// cookie.
+func (s *sessions) end(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(s.cookieName()); err == nil {
+		s.mu.Lock()
+		delete(s.byID, c.Value)
+		s.mu.Unlock()
+	}
+	http.SetCookie(w, s.cookie("", -1))
+}
+
 // open stores sess under a new random id and sets its cookie; the caller
 // holds s.mu.
 func (s *sessions) open(w http.ResponseWriter, sess *session) {
 	id := rand.Text() // 128 random bits
 	s.byID[id] = sess
-	http.SetCookie(w, &http.Cookie{
-		Name: sessionCookie, Value: id, Path: "/", Expires: sess.expires,
+	c := s.cookie(id, 0)
+	c.Expires = sess.expires
+	http.SetCookie(w, c)
+}
+
+// cookie is the session cookie holding id; maxAge -1 deletes it.
+func (s *sessions) cookie(id string, maxAge int) *http.Cookie {
+	return &http.Cookie{
+		Name: s.cookieName(), Value: id, Path: "/", MaxAge: maxAge,
 		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteStrictMode,
-	})
+	}
+}
+
+// cookieName is the session cookie's name: __Host- only when Secure.
+func (s *sessions) cookieName() string {
+	if s.secure {
+		return sessionCookie
+	}
+	return insecureSessionCookie
 }
