@@ -113,9 +113,25 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	srv := &http.Server{Handler: a.routes(), ReadHeaderTimeout: 5 * time.Second}
+	srv := newServer(a.routes(), cfg.readTimeout, a.pushTimeout)
 	log.Printf("listening on http://%s, Verify API at %s", l.Addr(), client.BaseURL())
 	log.Fatal(srv.Serve(l))
+}
+
+// newServer is the HTTP server for h with every timeout set, so that
+// clients that send slowly or never read cannot hold connections: a client
+// has readTimeout to send its request, headers and body (a few KiB at
+// most); an answer may take the push's wait and 10 s more; an idle
+// connection is closed after a minute.
+func newServer(h http.Handler, readTimeout, pushTimeout time.Duration) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: readTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      pushTimeout + 10*time.Second,
+		IdleTimeout:       time.Minute,
+		MaxHeaderBytes:    16 << 10,
+	}
 }
 
 // newVerifyClient reads the Twilio credentials from the environment and

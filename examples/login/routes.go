@@ -1,9 +1,15 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"mime"
 	"net/http"
 )
+
+// maxFormBytes caps a request's body: the forms here hold a name, a
+// password or a code, well under 1 KiB.
+const maxFormBytes = 4 << 10
 
 // routes maps the endpoints to their handlers. The browser's endpoints are
 // behind http.CrossOriginProtection: a POST that a browser marks as
@@ -11,7 +17,8 @@ import (
 // refused with 403, so another site cannot make a visitor's browser log
 // in, enroll or log out; clients that send neither header, such as curl,
 // pass. The webhook is outside it: Twilio's POSTs come from no browser,
-// and their signature is what is checked.
+// and their signature is what is checked (the SDK's handler caps its body
+// at WebhookConfig.MaxBodyBytes). Every form is read by formsOnly.
 func (a *app) routes() http.Handler {
 	web := http.NewServeMux()
 	web.HandleFunc("POST /login/password", a.loginPassword)
@@ -26,7 +33,7 @@ func (a *app) routes() http.Handler {
 	web.HandleFunc("POST /enroll/push/done", a.enrollPushDone)
 
 	mux := http.NewServeMux()
-	mux.Handle("/", http.NewCrossOriginProtection().Handler(web))
+	mux.Handle("/", http.NewCrossOriginProtection().Handler(formsOnly(web)))
 	if a.hooks != nil {
 		mux.Handle("POST /hooks/verify", a.hooks)
 	}
@@ -38,4 +45,31 @@ func (a *app) routes() http.Handler {
 func (a *app) logout(w http.ResponseWriter, r *http.Request) {
 	a.sessions.end(w, r)
 	fmt.Fprintln(w, "logged out")
+}
+
+// formsOnly reads the request's form before h runs, and only a small
+// url-encoded one: a body over maxFormBytes is refused with 413 (and the
+// connection closed) once that much is read, and any other content type,
+// such as multipart/form-data, which net/http would spool to temporary
+// files, with 415 before a byte of it is read.
+func formsOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if ct := r.Header.Get("Content-Type"); ct != "" {
+			if media, _, err := mime.ParseMediaType(ct); err != nil || media != "application/x-www-form-urlencoded" {
+				http.Error(w, "send the form as application/x-www-form-urlencoded", http.StatusUnsupportedMediaType)
+				return
+			}
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+		if err := r.ParseForm(); err != nil {
+			var tooLarge *http.MaxBytesError
+			if errors.As(err, &tooLarge) {
+				http.Error(w, "the form is too large", http.StatusRequestEntityTooLarge)
+			} else {
+				http.Error(w, "cannot read the form", http.StatusBadRequest)
+			}
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
