@@ -4,20 +4,28 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 
 	verify "github.com/verifykit/verify-go"
 )
 
 // loginPassword is the first step: a right username and password open a
-// session that waits for the second factor.
+// session that waits for the second factor. Each try counts against the
+// client's address and the username (known or not, so that the answers do
+// not tell which names exist) before the password is checked.
 func (a *app) loginPassword(w http.ResponseWriter, r *http.Request) {
-	u := a.users.check(r.PostFormValue("username"), r.PostFormValue("password"))
+	name := r.PostFormValue("username")
+	charges := []charge{{"password addr " + a.addrKey(r), passwordsPerAddress}, {"password user " + name, passwordsPerUser}}
+	if wait, ok := a.attempts.try(charges...); !ok {
+		tooMany(w, wait)
+		return
+	}
+	u := a.users.check(name, r.PostFormValue("password"))
 	if u == nil {
 		http.Error(w, "wrong username or password", http.StatusUnauthorized)
 		return
 	}
+	a.attempts.refund(charges...)
 	a.sessions.start(w, u)
 	if a.users.factors(u).none() {
 		fmt.Fprintln(w, "password ok; now enroll a second factor: POST /enroll/totp or /enroll/push/token")
@@ -52,7 +60,7 @@ func (a *app) loginPush(w http.ResponseWriter, r *http.Request) {
 		FactorSID: push,
 		Details: &verify.Details{
 			Message: "Log in to Example as " + u.name + "?",
-			Fields:  []verify.Field{{Label: "IP", Value: clientIP(r)}},
+			Fields:  []verify.Field{{Label: "IP", Value: a.clientIP(r)}},
 		},
 	})
 	if err == nil {
@@ -135,14 +143,4 @@ func (a *app) fail(w http.ResponseWriter, r *http.Request, err error) {
 		a.log.Printf("%s: %v", r.URL.Path, err) // err starts with "verify:" and never holds credentials or payloads
 		http.Error(w, "second factor unavailable", http.StatusServiceUnavailable)
 	}
-}
-
-// clientIP is the address the request came from, shown on the phone.
-// Behind a proxy, take it from the proxy's header instead.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }

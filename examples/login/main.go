@@ -67,7 +67,9 @@ type app struct {
 	hub         *verify.EventHub    // challenge answers from the webhook, for Wait
 	hooks       http.Handler        // POST /hooks/verify; nil without an auth token
 	waitOptions *verify.WaitOptions // {Events: hub} with webhooks; nil (poll every second) without
-	now         func() time.Time    // the clock of sessions, push limits and enrollments
+	attempts    *attempts           // passwords and codes, by client address and by user
+	addrHeader  string              // the proxy's header with the client address; "": the connection's
+	now         func() time.Time    // the clock of sessions, limits and enrollments
 	log         *log.Logger         // errors the user cannot act on
 }
 
@@ -77,7 +79,7 @@ type app struct {
 func newApp(client *verify.Client, serviceSID string, us *users, hooks verify.WebhookConfig, now func() time.Time) *app {
 	a := &app{
 		verify: client, serviceSID: serviceSID, users: us,
-		sessions: newSessions(now), pushes: newPushLimits(3, now),
+		sessions: newSessions(now), attempts: newAttempts(now), pushes: newPushLimits(3, now),
 		pushTimeout: 60 * time.Second, hub: verify.NewEventHub(), now: now, log: log.Default(),
 	}
 	if len(hooks.AuthTokens) > 0 {
@@ -106,6 +108,7 @@ func main() {
 	}
 	a := newApp(client, cfg.serviceSID, us, verify.WebhookConfig{AuthTokens: cfg.authTokens, PublicURL: cfg.publicURL}, time.Now)
 	a.sessions.secure = !cfg.insecureCookie
+	a.addrHeader = cfg.addrHeader
 	if a.hooks == nil {
 		log.Print("no TWILIO_AUTH_TOKEN to check webhooks with: /hooks/verify is off, push logins poll every second, and push enrollment ends with POST /enroll/push/done")
 	}

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"container/list"
 	"crypto/rand"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 )
@@ -19,15 +21,18 @@ const (
 	secondFactorTTL       = 5 * time.Minute // from the password to the second factor
 	loggedInTTL           = 12 * time.Hour  // after the second factor
 	maxWrongCodes         = 5               // then the session ends and the password is asked again
+	sessionsPerUser       = 10              // of each kind, waiting for the second factor and logged in; past it the oldest ends
 )
 
 // session is the server-side state behind a session cookie.
 type session struct {
+	id         string
 	user       *user
 	expires    time.Time
 	loggedIn   bool // the second factor passed
 	wrongCodes int
-	totp       pendingTOTP // a TOTP factor being enrolled; zero when none
+	totp       pendingTOTP   // a TOTP factor being enrolled; zero when none
+	queued     *list.Element // its place in sessions.expiring
 }
 
 // pendingTOTP is a TOTP factor created for the session's user and not yet
@@ -39,18 +44,33 @@ type pendingTOTP struct {
 }
 
 // sessions keeps sessions in memory by their random id, safe for
-// concurrent use. A real application keeps them in a shared store with
-// expiry (a database, Redis) so that they survive restarts.
+// concurrent use. Each user has at most sessionsPerUser of each kind
+// (waiting for the second factor, logged in): a new one ends the user's
+// oldest of its kind, so that someone with the password can end the
+// user's half-done logins but never a logged-in session, and cannot fill
+// the memory. Sessions of a kind share a TTL, so a queue per kind holds
+// them in the order they expire, and each new session first removes the
+// expired ones at the front: no scan of the whole store. A real
+// application keeps them in a shared store with expiry (a database,
+// Redis) so that they survive restarts.
 type sessions struct {
-	mu     sync.Mutex
-	byID   map[string]*session
-	now    func() time.Time
-	secure bool // cookies only over HTTPS (and http://localhost); false only with -insecure-cookie
+	mu       sync.Mutex
+	byID     map[string]*session
+	byUser   map[userKind][]*session // oldest first
+	expiring [2]list.List            // of *session, soonest first; [0] waiting for the second factor, [1] logged in
+	now      func() time.Time
+	secure   bool // cookies only over HTTPS (and http://localhost); false only with -insecure-cookie
+}
+
+// userKind is a user's sessions of one kind.
+type userKind struct {
+	user     *user
+	loggedIn bool
 }
 
 // newSessions returns an empty store that reads the time from now.
 func newSessions(now func() time.Time) *sessions {
-	return &sessions{byID: map[string]*session{}, now: now, secure: true}
+	return &sessions{byID: map[string]*session{}, byUser: map[userKind][]*session{}, now: now, secure: true}
 }
 
 // start opens a session for u after its password checked out, waiting for
@@ -58,13 +78,7 @@ func newSessions(now func() time.Time) *sessions {
 func (s *sessions) start(w http.ResponseWriter, u *user) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.now()
-	for id, old := range s.byID { // forget expired sessions
-		if !now.Before(old.expires) {
-			delete(s.byID, id)
-		}
-	}
-	s.open(w, &session{user: u, expires: now.Add(secondFactorTTL)})
+	s.open(w, &session{user: u, expires: s.now().Add(secondFactorTTL)})
 }
 
 // lookup returns a copy of the session named by r's cookie, with its id;
@@ -78,7 +92,6 @@ func (s *sessions) lookup(r *http.Request) (id string, sess session, ok bool) {
 	defer s.mu.Unlock()
 	p := s.live(c.Value)
 	if p == nil {
-		delete(s.byID, c.Value)
 		return "", session{}, false
 	}
 	return c.Value, *p, true
@@ -94,7 +107,7 @@ func (s *sessions) promote(w http.ResponseWriter, id string) bool {
 	if p == nil {
 		return false
 	}
-	delete(s.byID, id)
+	s.remove(p)
 	s.open(w, &session{user: p.user, expires: s.now().Add(loggedInTTL), loggedIn: true})
 	return true
 }
@@ -134,7 +147,7 @@ func (s *sessions) wrongCode(id string) (ended bool) {
 	}
 	p.wrongCodes++
 	if p.wrongCodes >= maxWrongCodes {
-		delete(s.byID, id)
+		s.remove(p)
 		return true
 	}
 	return false
@@ -145,20 +158,57 @@ func (s *sessions) wrongCode(id string) (ended bool) {
 func (s *sessions) end(w http.ResponseWriter, r *http.Request) {
 	if c, err := r.Cookie(s.cookieName()); err == nil {
 		s.mu.Lock()
-		delete(s.byID, c.Value)
+		if p := s.byID[c.Value]; p != nil {
+			s.remove(p)
+		}
 		s.mu.Unlock()
 	}
 	http.SetCookie(w, s.cookie("", -1))
 }
 
-// open stores sess under a new random id and sets its cookie; the caller
-// holds s.mu.
+// open removes the expired sessions, and the user's oldest of sess's kind
+// if it has sessionsPerUser, then stores sess under a new random id and
+// sets its cookie; the caller holds s.mu.
 func (s *sessions) open(w http.ResponseWriter, sess *session) {
-	id := rand.Text() // 128 random bits
-	s.byID[id] = sess
-	c := s.cookie(id, 0)
+	now := s.now()
+	for i := range s.expiring {
+		q := &s.expiring[i]
+		for q.Len() > 0 && !now.Before(q.Front().Value.(*session).expires) {
+			s.remove(q.Front().Value.(*session))
+		}
+	}
+	kind := userKind{sess.user, sess.loggedIn}
+	if mine := s.byUser[kind]; len(mine) >= sessionsPerUser {
+		s.remove(mine[0])
+	}
+	sess.id = rand.Text() // 128 random bits
+	s.byID[sess.id] = sess
+	s.byUser[kind] = append(s.byUser[kind], sess)
+	sess.queued = s.expiring[kindIndex(sess.loggedIn)].PushBack(sess)
+	c := s.cookie(sess.id, 0)
 	c.Expires = sess.expires
 	http.SetCookie(w, c)
+}
+
+// remove forgets sess; the caller holds s.mu.
+func (s *sessions) remove(sess *session) {
+	delete(s.byID, sess.id)
+	s.expiring[kindIndex(sess.loggedIn)].Remove(sess.queued)
+	kind := userKind{sess.user, sess.loggedIn}
+	if mine := slices.DeleteFunc(s.byUser[kind], func(o *session) bool { return o == sess }); len(mine) > 0 {
+		s.byUser[kind] = mine
+	} else {
+		delete(s.byUser, kind)
+	}
+}
+
+// kindIndex is the index in sessions.expiring of a session that is
+// loggedIn or not.
+func kindIndex(loggedIn bool) int {
+	if loggedIn {
+		return 1
+	}
+	return 0
 }
 
 // cookie is the session cookie holding id; maxAge -1 deletes it.
@@ -175,4 +225,11 @@ func (s *sessions) cookieName() string {
 		return sessionCookie
 	}
 	return insecureSessionCookie
+}
+
+// count is the number of sessions stored, live or not yet removed.
+func (s *sessions) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.byID)
 }

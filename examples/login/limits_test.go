@@ -1,0 +1,100 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+)
+
+// from is the header that says a request came from the client address ip,
+// for an app that trusts X-Forwarded-For (trustProxy).
+func from(ip string) http.Header { return http.Header{"X-Forwarded-For": {"192.0.2.1, " + ip}} }
+
+// trustProxy makes f's app take client addresses from X-Forwarded-For.
+func (f *fixture) trustProxy() { f.app.addrHeader = "X-Forwarded-For" }
+
+// TestPasswordGuessingIsSlowed: wrong passwords are counted per client
+// address and per user. Past 10 from one address, that address waits
+// before each next try, 1 s, then 2 s, even with the right password; the
+// user, from another address, is not slowed by them. Past 20 for the user
+// from any addresses, every address waits for that user.
+func TestPasswordGuessingIsSlowed(t *testing.T) {
+	f := setup(t)
+	f.trustProxy()
+	ada := f.addUser("ada", "user-0001-ada")
+	wrong := url.Values{"username": {"ada"}, "password": {"guess"}}
+	right := url.Values{"username": {"ada"}, "password": {ada.password}}
+	attacker := f.browser()
+	for i := 1; i <= passwordsPerAddress.free+1; i++ {
+		if status, body := attacker.postWith("/login/password", wrong, from("203.0.113.7")); status != 401 {
+			t.Fatalf("wrong password %d: %d %q, want 401", i, status, body)
+		}
+	}
+	for _, form := range []url.Values{wrong, right} {
+		if status, body := attacker.postWith("/login/password", form, from("203.0.113.7")); status != 429 || body != "too many attempts; try again in 1s" {
+			t.Errorf("password %d from that address: %d %q, want 429, try again in 1s", passwordsPerAddress.free+2, status, body)
+		}
+	}
+	if status, body := f.browser().postWith("/login/password", right, from("198.51.100.1")); status != 200 {
+		t.Errorf("ada from her own address: %d %q, want 200", status, body)
+	}
+	f.clock.Advance(time.Second)
+	if status, body := attacker.postWith("/login/password", wrong, from("203.0.113.7")); status != 401 {
+		t.Errorf("a wrong password 1 s later: %d %q, want 401", status, body)
+	}
+	if status, body := attacker.postWith("/login/password", wrong, from("203.0.113.7")); status != 429 || body != "too many attempts; try again in 2s" {
+		t.Errorf("at once after it: %d %q, want 429, try again in 2s", status, body)
+	}
+
+	// From many addresses, one each: past 20 failures for ada, every
+	// address waits for her, ada too.
+	refused := false
+	for i := 0; i < passwordsPerUser.free && !refused; i++ {
+		status, body := f.browser().postWith("/login/password", wrong, from(fmt.Sprintf("203.0.113.%d", 100+i)))
+		if refused = status == 429; status != 401 && !refused {
+			t.Fatalf("wrong password from address %d: %d %q, want 401 or 429", i, status, body)
+		}
+	}
+	if !refused {
+		t.Errorf("%d more wrong passwords for ada, from as many addresses, were all checked; want a wait past %d", passwordsPerUser.free, passwordsPerUser.free)
+	}
+	if status, body := f.browser().postWith("/login/password", right, from("198.51.100.1")); status != 429 {
+		t.Errorf("ada after that: %d %q, want 429", status, body)
+	}
+	f.clock.Advance(passwordsPerUser.most)
+	if status, body := f.browser().postWith("/login/password", right, from("198.51.100.1")); status != 200 {
+		t.Errorf("ada %s later: %d %q, want 200", passwordsPerUser.most, status, body)
+	}
+}
+
+// TestSessionsPerUserAreCapped: 100 password logins keep only the user's
+// newest 10 sessions waiting for a second factor, and never end a session
+// that is logged in; expired sessions are dropped as new ones open.
+func TestSessionsPerUserAreCapped(t *testing.T) {
+	f := setup(t)
+	ada := f.addUser("ada", "user-0001-ada")
+	in := f.login(ada)
+	if status, body := in.post("/login/totp", url.Values{"code": {ada.totp.Code()}}); status != 200 {
+		t.Fatalf("TOTP login: %d %q", status, body)
+	}
+	first := f.login(ada)
+	for range 99 {
+		f.login(ada)
+	}
+	if n := f.app.sessions.count(); n != sessionsPerUser+1 {
+		t.Errorf("%d sessions after 100 password logins and one full login, want %d", n, sessionsPerUser+1)
+	}
+	if status, body := first.post("/login/totp", url.Values{"code": {ada.totp.Code()}}); status != 401 || body != "log in with your password first" {
+		t.Errorf("the oldest half-done login: %d %q, want 401", status, body)
+	}
+	if status, body := in.do("GET", "/me", nil); status != 200 {
+		t.Errorf("the logged-in session: %d %q, want 200", status, body)
+	}
+	f.clock.Advance(secondFactorTTL)
+	f.login(ada)
+	if n := f.app.sessions.count(); n != 2 {
+		t.Errorf("%d sessions once the half-done ones expired, want 2", n)
+	}
+}
