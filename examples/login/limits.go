@@ -26,6 +26,8 @@ type limit struct {
 var (
 	passwordsPerAddress = limit{free: 10, first: time.Second, most: 15 * time.Minute}
 	passwordsPerUser    = limit{free: 20, first: time.Second, most: time.Minute}
+	codesPerAddress     = limit{free: 5, first: time.Second, most: time.Hour}
+	codesPerUser        = limit{free: 10, first: time.Second, most: time.Hour}
 )
 
 // wait is how long after the n-th counted attempt the key waits.

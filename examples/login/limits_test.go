@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
+	"sync"
 	"testing"
 	"time"
 )
@@ -96,5 +98,60 @@ func TestSessionsPerUserAreCapped(t *testing.T) {
 	f.login(ada)
 	if n := f.app.sessions.count(); n != 2 {
 		t.Errorf("%d sessions once the half-done ones expired, want 2", n)
+	}
+}
+
+// TestTOTPGuessesAreCountedBeforeVerify: 50 wrong codes at once in one
+// session reach Verify at most maxWrongCodes times; new sessions (the
+// attacker has the password) and new client addresses get no fresh tries:
+// past 10 wrong codes for the user, each next one waits, 1 s, then twice
+// as long, up to an hour. Over a day of the app's clock that is fewer than
+// 50 codes checked. Ada's push login is not held up by it.
+func TestTOTPGuessesAreCountedBeforeVerify(t *testing.T) {
+	f := setup(t)
+	f.trustProxy()
+	ada := f.addUser("ada", "user-0001-ada")
+	wrong := url.Values{"code": {wrongCode(ada.totp.Code())}}
+	b := f.login(ada)
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Go(func() { b.post("/login/totp", wrong) })
+	}
+	wg.Wait()
+	if n := f.challenges(ada.identity); n > maxWrongCodes {
+		t.Errorf("50 wrong codes at once in one session: Verify checked %d, want at most %d", n, maxWrongCodes)
+	}
+
+	checked, refused := 0, 0
+	start := f.clock.Now()
+	for i := 0; f.clock.Now().Sub(start) < 24*time.Hour && i < 200; i++ {
+		addr := fmt.Sprintf("203.0.%d.%d", i/250, i%250+1) // a new address, and a new session, for each guess
+		g := f.browser()
+		if status, body := g.postWith("/login/password", url.Values{"username": {ada.name}, "password": {ada.password}}, from(addr)); status != 200 {
+			t.Fatalf("password from %s: %d %q", addr, status, body)
+		}
+		resp, body := g.sendWith("POST", "/login/totp", wrong, from(addr))
+		switch {
+		case resp == nil:
+			t.FailNow()
+		case resp.StatusCode == 401:
+			checked++
+		case resp.StatusCode == 429:
+			refused++
+			wait, err := strconv.Atoi(resp.Header.Get("Retry-After"))
+			if err != nil || wait < 1 || wait > 3600 {
+				t.Fatalf("429 %q with Retry-After %q, want 1 to 3600 s", body, resp.Header.Get("Retry-After"))
+			}
+			f.clock.Advance(time.Duration(wait) * time.Second)
+		default:
+			t.Fatalf("a wrong code: %d %q", resp.StatusCode, body)
+		}
+	}
+	t.Logf("a day of guessing from a new address and session each time: %d codes checked, %d refused", checked, refused)
+	if checked > 50 || refused == 0 {
+		t.Errorf("%d wrong codes checked in a day (%d refused), want at most 50", checked, refused)
+	}
+	if status, body := f.login(ada).pushAnswered(ada.phone, true, nil); status != 200 || body != "welcome" {
+		t.Errorf("ada's push meanwhile: %d %q, want 200 welcome", status, body)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	verify "github.com/verifykit/verify-go"
 )
@@ -77,6 +78,10 @@ func (a *app) loginPush(w http.ResponseWriter, r *http.Request) {
 }
 
 // loginTOTP checks a code from the session user's authenticator app.
+// Guessing a code takes the password, and then as many sessions and
+// addresses as the guesser likes, so each code counts against the
+// session, the client's address and the user, before Verify checks it:
+// attempts made at once cannot outrun the count.
 func (a *app) loginTOTP(w http.ResponseWriter, r *http.Request) {
 	id, sess, ok := a.sessions.lookup(r)
 	if !ok {
@@ -91,6 +96,19 @@ func (a *app) loginTOTP(w http.ResponseWriter, r *http.Request) {
 	case code == "":
 		http.Error(w, "enter the code from your authenticator app", http.StatusBadRequest)
 		return
+	case !isCode(code): // a typo, answered without counting
+		http.Error(w, "that is not a valid code", http.StatusBadRequest)
+		return
+	}
+	charges := []charge{{"code addr " + a.addrKey(r), codesPerAddress}, {"code user " + u.name, codesPerUser}}
+	if wait, ok := a.attempts.try(charges...); !ok {
+		tooMany(w, wait)
+		return
+	}
+	if !a.sessions.tryCode(id) {
+		a.attempts.refund(charges...) // not checked
+		http.Error(w, "log in with your password first", http.StatusUnauthorized)
+		return
 	}
 	ch, err := a.verify.Challenges.Create(r.Context(), a.serviceSID, u.identity, &verify.CreateChallengeParams{
 		FactorSID: totp, AuthPayload: verify.NewSecret(code),
@@ -99,12 +117,21 @@ func (a *app) loginTOTP(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		a.fail(w, r, err)
 	case ch.Status.IsApproved():
+		a.attempts.refund(charges...)
 		a.loggedIn(w, id)
-	case a.sessions.wrongCode(id):
+	case a.sessions.endAtWrongCodes(id):
 		http.Error(w, "too many wrong codes; log in with your password again", http.StatusUnauthorized)
 	default:
 		http.Error(w, "wrong code", http.StatusUnauthorized)
 	}
+}
+
+// isCode reports whether code can be a TOTP code: 3 to 8 digits.
+func isCode(code string) bool {
+	if len(code) < verify.MinTOTPCodeLength || len(code) > verify.MaxTOTPCodeLength {
+		return false
+	}
+	return strings.Trim(code, "0123456789") == ""
 }
 
 // me is the page behind the login: only a fully logged-in session sees it.

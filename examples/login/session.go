@@ -136,16 +136,30 @@ func (s *sessions) live(id string) *session {
 	return p
 }
 
-// wrongCode counts a wrong TOTP code; it ends the session and reports true
-// at the maxWrongCodes-th.
-func (s *sessions) wrongCode(id string) (ended bool) {
+// tryCode counts a code about to be checked in the session as a wrong
+// one, before it is checked, and reports true; past maxWrongCodes it
+// counts nothing and reports false. A right code ends the session anyway
+// (promote), so nothing is given back.
+func (s *sessions) tryCode(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.live(id)
+	if p == nil || p.wrongCodes >= maxWrongCodes {
+		return false
+	}
+	p.wrongCodes++
+	return true
+}
+
+// endAtWrongCodes ends the session if it has used up its maxWrongCodes
+// codes, and reports whether it did (or the session had ended already).
+func (s *sessions) endAtWrongCodes(id string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p := s.byID[id]
 	if p == nil {
 		return true
 	}
-	p.wrongCodes++
 	if p.wrongCodes >= maxWrongCodes {
 		s.remove(p)
 		return true
