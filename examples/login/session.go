@@ -32,6 +32,7 @@ type session struct {
 	loggedIn   bool // the second factor passed
 	wrongCodes int
 	totp       pendingTOTP   // a TOTP factor being enrolled; zero when none
+	push       pendingPush   // the access token given to the session's app; zero when none
 	queued     *list.Element // its place in sessions.expiring
 }
 
@@ -41,6 +42,14 @@ type session struct {
 type pendingTOTP struct {
 	factorSID string // YF…
 	uri       string // otpauth://totp/…?secret=…
+}
+
+// pendingPush is the access token given to the session's app. The push
+// factor it enrolls was created in Verify from since, when Verify created
+// the token, to since+ttl, when the token expired.
+type pendingPush struct {
+	since time.Time
+	ttl   time.Duration
 }
 
 // sessions keeps sessions in memory by their random id, safe for
@@ -112,17 +121,16 @@ func (s *sessions) promote(w http.ResponseWriter, id string) bool {
 	return true
 }
 
-// setTOTP keeps p as the session's pending TOTP enrollment, replacing any
-// other; the zero pendingTOTP ends it. It reports false if the session
-// ended meanwhile.
-func (s *sessions) setTOTP(id string, p pendingTOTP) bool {
+// update applies change to the session stored under id and reports
+// true, or reports false if the session ended meanwhile.
+func (s *sessions) update(id string, change func(*session)) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	sess := s.live(id)
 	if sess == nil {
 		return false
 	}
-	sess.totp = p
+	change(sess)
 	return true
 }
 
