@@ -9,34 +9,37 @@ import (
 )
 
 // A limit says how many attempts a key (a user, a client address) may
-// fail before it has to wait, and how the wait grows: past free failures,
-// the next attempt comes first later, the one after it twice as long
-// later, and so on up to most, which is then the lock-out: one attempt per
-// most. The README's security notes explain the numbers.
+// make at once, and how long it waits after them: after the free-th
+// counted attempt the next one waits first, after the one after it twice
+// as long, and so on up to most, which is then the lock-out: one attempt
+// per most. The README's security notes explain the numbers.
 type limit struct {
 	free  int
 	first time.Duration
 	most  time.Duration
 }
 
-// The limits on passwords and TOTP codes, per client address and per
-// user. An address is slowed sooner and for longer than a user, so that
-// one address cannot slow the user much: the user's own limit is for
-// guessing spread over many addresses.
+// The limits, per client address and per user. An address is slowed
+// sooner and for longer than a user, so that one address cannot hold the
+// user up much: the user's own limit is for guessing spread over many
+// addresses. Pushes count per address (all users) and per user and UTC
+// day; a push the user approves is given back.
 var (
 	passwordsPerAddress = limit{free: 10, first: time.Second, most: 15 * time.Minute}
 	passwordsPerUser    = limit{free: 20, first: time.Second, most: time.Minute}
 	codesPerAddress     = limit{free: 5, first: time.Second, most: time.Hour}
 	codesPerUser        = limit{free: 10, first: time.Second, most: time.Hour}
+	pushesPerAddress    = limit{free: 3, first: time.Minute, most: 6 * time.Hour}
+	pushesPerUserDaily  = limit{free: 30, first: 24 * time.Hour, most: 24 * time.Hour}
 )
 
 // wait is how long after the n-th counted attempt the key waits.
 func (l limit) wait(n int) time.Duration {
-	if n <= l.free {
+	if n < l.free {
 		return 0
 	}
 	d := l.first
-	for i := l.free + 1; i < n && d < l.most; i++ {
+	for i := l.free; i < n && d < l.most; i++ {
 		d *= 2
 	}
 	return min(d, l.most)
@@ -104,7 +107,7 @@ func (a *attempts) try(charges ...charge) (wait time.Duration, ok bool) {
 }
 
 // refund gives back an attempt that try counted and that turned out
-// right: it no longer counts, and a key back within its free attempts
+// right: it no longer counts, and a key back under its free attempts
 // waits no more.
 func (a *attempts) refund(charges ...charge) {
 	a.mu.Lock()
@@ -112,7 +115,7 @@ func (a *attempts) refund(charges ...charge) {
 	for _, c := range charges {
 		if t := a.keys[c.key]; t != nil && t.n > 0 {
 			t.n--
-			if t.n <= c.limit.free {
+			if t.n < c.limit.free {
 				t.next = time.Time{}
 			}
 		}

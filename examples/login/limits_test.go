@@ -18,10 +18,10 @@ func from(ip string) http.Header { return http.Header{"X-Forwarded-For": {"192.0
 func (f *fixture) trustProxy() { f.app.addrHeader = "X-Forwarded-For" }
 
 // TestPasswordGuessingIsSlowed: wrong passwords are counted per client
-// address and per user. Past 10 from one address, that address waits
+// address and per user. After 10 from one address, that address waits
 // before each next try, 1 s, then 2 s, even with the right password; the
-// user, from another address, is not slowed by them. Past 20 for the user
-// from any addresses, every address waits for that user.
+// user, from another address, is not slowed by them. After 20 for the
+// user from any addresses, every address waits for that user.
 func TestPasswordGuessingIsSlowed(t *testing.T) {
 	f := setup(t)
 	f.trustProxy()
@@ -29,14 +29,14 @@ func TestPasswordGuessingIsSlowed(t *testing.T) {
 	wrong := url.Values{"username": {"ada"}, "password": {"guess"}}
 	right := url.Values{"username": {"ada"}, "password": {ada.password}}
 	attacker := f.browser()
-	for i := 1; i <= passwordsPerAddress.free+1; i++ {
+	for i := 1; i <= passwordsPerAddress.free; i++ {
 		if status, body := attacker.postWith("/login/password", wrong, from("203.0.113.7")); status != 401 {
 			t.Fatalf("wrong password %d: %d %q, want 401", i, status, body)
 		}
 	}
 	for _, form := range []url.Values{wrong, right} {
 		if status, body := attacker.postWith("/login/password", form, from("203.0.113.7")); status != 429 || body != "too many attempts; try again in 1s" {
-			t.Errorf("password %d from that address: %d %q, want 429, try again in 1s", passwordsPerAddress.free+2, status, body)
+			t.Errorf("password %d from that address: %d %q, want 429, try again in 1s", passwordsPerAddress.free+1, status, body)
 		}
 	}
 	if status, body := f.browser().postWith("/login/password", right, from("198.51.100.1")); status != 200 {
@@ -50,7 +50,7 @@ func TestPasswordGuessingIsSlowed(t *testing.T) {
 		t.Errorf("at once after it: %d %q, want 429, try again in 2s", status, body)
 	}
 
-	// From many addresses, one each: past 20 failures for ada, every
+	// From many addresses, one each: after 20 failures for ada, every
 	// address waits for her, ada too.
 	refused := false
 	for i := 0; i < passwordsPerUser.free && !refused; i++ {
@@ -104,7 +104,7 @@ func TestSessionsPerUserAreCapped(t *testing.T) {
 // TestTOTPGuessesAreCountedBeforeVerify: 50 wrong codes at once in one
 // session reach Verify at most maxWrongCodes times; new sessions (the
 // attacker has the password) and new client addresses get no fresh tries:
-// past 10 wrong codes for the user, each next one waits, 1 s, then twice
+// after 10 wrong codes for the user, each next one waits, 1 s, then twice
 // as long, up to an hour. Over a day of the app's clock that is fewer than
 // 50 codes checked. Ada's push login is not held up by it.
 func TestTOTPGuessesAreCountedBeforeVerify(t *testing.T) {

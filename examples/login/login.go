@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	verify "github.com/verifykit/verify-go"
 )
@@ -37,7 +38,10 @@ func (a *app) loginPassword(w http.ResponseWriter, r *http.Request) {
 
 // loginPush sends a push to the session user's phone and waits for the
 // answer: with webhooks, Wait ends as soon as the answer's event arrives.
-// Who and which factor come from the session, never the request.
+// Who and which factor come from the session, never the request. The
+// challenge expires when the login stops waiting, and until then the
+// user's push slot stays taken, even if the client hangs up. A push counts
+// against the client's address and the user's day unless it is approved.
 func (a *app) loginPush(w http.ResponseWriter, r *http.Request) {
 	id, sess, ok := a.sessions.lookup(r)
 	if !ok {
@@ -49,16 +53,26 @@ func (a *app) loginPush(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "this account has no push factor; use /login/totp", http.StatusBadRequest)
 		return
 	}
-	if err := a.pushes.begin(u.name); err != nil {
-		http.Error(w, err.Error(), http.StatusTooManyRequests)
+	now := a.now()
+	charges := []charge{{"push addr " + a.addrKey(r), pushesPerAddress},
+		{"push user " + u.name + " " + now.UTC().Format(time.DateOnly), pushesPerUserDaily}}
+	if wait, ok := a.attempts.try(charges...); !ok {
+		tooMany(w, wait)
 		return
 	}
-	defer a.pushes.end(u.name)
+	if !a.pushes.take(u.name, now.Add(a.pushTimeout)) {
+		a.attempts.refund(charges...) // nothing sent
+		http.Error(w, errPushPending, http.StatusTooManyRequests)
+		return
+	}
 
 	ctx, cancel := context.WithTimeout(r.Context(), a.pushTimeout)
 	defer cancel()
 	ch, err := a.verify.Challenges.Create(ctx, a.serviceSID, u.identity, &verify.CreateChallengeParams{
 		FactorSID: push,
+		// On Verify's clock, which is the wall clock (the SDK checks it
+		// against time.Now), not the app's.
+		ExpirationDate: time.Now().Add(a.pushTimeout),
 		Details: &verify.Details{
 			Message: "Log in to Example as " + u.name + "?",
 			Fields:  []verify.Field{{Label: "IP", Value: a.clientIP(r)}},
@@ -67,10 +81,14 @@ func (a *app) loginPush(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		ch, err = a.verify.Challenges.Wait(ctx, a.serviceSID, u.identity, ch.SID, a.waitOptions)
 	}
+	if err == nil && ch.Status != verify.StatusPending {
+		a.pushes.free(u.name) // answered or expired: nothing left on the phone
+	}
 	switch {
 	case err != nil:
 		a.fail(w, r, err)
 	case ch.Status.IsApproved():
+		a.attempts.refund(charges...)
 		a.loggedIn(w, id)
 	default:
 		http.Error(w, "push "+string(ch.Status), http.StatusUnauthorized)

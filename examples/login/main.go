@@ -62,7 +62,7 @@ type app struct {
 	serviceSID  string
 	users       *users
 	sessions    *sessions
-	pushes      *pushLimits
+	pushes      *pushSlots
 	pushTimeout time.Duration       // how long a login waits for the phone
 	hub         *verify.EventHub    // challenge answers from the webhook, for Wait
 	hooks       http.Handler        // POST /hooks/verify; nil without an auth token
@@ -79,7 +79,7 @@ type app struct {
 func newApp(client *verify.Client, serviceSID string, us *users, hooks verify.WebhookConfig, now func() time.Time) *app {
 	a := &app{
 		verify: client, serviceSID: serviceSID, users: us,
-		sessions: newSessions(now), attempts: newAttempts(now), pushes: newPushLimits(3, now),
+		sessions: newSessions(now), attempts: newAttempts(now), pushes: newPushSlots(now),
 		pushTimeout: 60 * time.Second, hub: verify.NewEventHub(), now: now, log: log.Default(),
 	}
 	if len(hooks.AuthTokens) > 0 {

@@ -1,62 +1,46 @@
 package main
 
 import (
-	"errors"
 	"sync"
 	"time"
 )
 
-// Why a push is refused; the text is shown to the user.
-var (
-	errPushPending   = errors.New("a push is already waiting on your phone")
-	errTooManyPushes = errors.New("too many pushes, try again in a minute")
-)
+// errPushPending's text is shown to a user whose phone already shows a
+// prompt.
+const errPushPending = "a push is already waiting on your phone"
 
-// pushLimits guards users against push fatigue, where an attacker who has
-// the password sends prompt after prompt until the user taps approve to
-// make them stop: one push per user at a time, and at most perMinute in
-// any minute. Safe for concurrent use.
-type pushLimits struct {
-	mu        sync.Mutex
-	perMinute int
-	now       func() time.Time
-	pending   map[string]bool        // by user name
-	recent    map[string][]time.Time // by user name: when pushes began
+// pushSlots guards users against push fatigue, where someone who has the
+// password sends prompt after prompt until the user taps approve to make
+// them stop: a user has one push at a time, from its sending until it is
+// answered or its challenge expires, whether or not the login that sent it
+// still waits. Safe for concurrent use. How many pushes there are is
+// limited by attempts (pushesPerAddress, pushesPerUserDaily).
+type pushSlots struct {
+	mu    sync.Mutex
+	now   func() time.Time
+	until map[string]time.Time // by user name: when the pending push expires
 }
 
-// newPushLimits allows perMinute pushes per user in any minute, on the
-// clock now.
-func newPushLimits(perMinute int, now func() time.Time) *pushLimits {
-	return &pushLimits{perMinute: perMinute, now: now, pending: map[string]bool{}, recent: map[string][]time.Time{}}
+// newPushSlots returns free slots on the clock now.
+func newPushSlots(now func() time.Time) *pushSlots {
+	return &pushSlots{now: now, until: map[string]time.Time{}}
 }
 
-// begin reserves a push for the user, or returns errPushPending or
-// errTooManyPushes and reserves nothing. Call end when the push is over.
-func (l *pushLimits) begin(name string) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.pending[name] {
-		return errPushPending
+// take reserves the user's slot until then, or reports false if a push is
+// pending.
+func (p *pushSlots) take(name string, until time.Time) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.now().Before(p.until[name]) {
+		return false
 	}
-	now := l.now()
-	recent := l.recent[name][:0]
-	for _, t := range l.recent[name] {
-		if now.Sub(t) < time.Minute {
-			recent = append(recent, t)
-		}
-	}
-	if len(recent) >= l.perMinute {
-		l.recent[name] = recent
-		return errTooManyPushes
-	}
-	l.recent[name] = append(recent, now)
-	l.pending[name] = true
-	return nil
+	p.until[name] = until
+	return true
 }
 
-// end releases the user's pending push.
-func (l *pushLimits) end(name string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.pending, name)
+// free gives the slot back once the push was answered.
+func (p *pushSlots) free(name string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.until, name)
 }
