@@ -7,13 +7,15 @@ import (
 )
 
 // onEvent gets each webhook event that NewWebhookHandler verified (signed
-// with our auth token, not seen before). A challenge's answer goes to the
-// hub, which ends the Wait of the push login at once. Other events are
+// with our auth token, not seen before). A challenge's answer frees the
+// user's push slot, even if the login that sent it hung up, and goes to
+// the hub, which ends the Wait of the push login at once. Other events are
 // answered and ignored: a factor.verified event names an identity, not
 // the session whose token made the factor, so a new phone is recorded
 // only by /enroll/push/done in the session that asked for the token.
 func (a *app) onEvent(ctx context.Context, ev *verify.Event) error {
 	if ev.Type == verify.EventChallengeApproved || ev.Type == verify.EventChallengeDenied {
+		a.pushes.answered(ev.EntityIdentity, ev.ChallengeSID)
 		return a.hub.Publish(ctx, ev)
 	}
 	return nil

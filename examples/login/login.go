@@ -60,7 +60,7 @@ func (a *app) loginPush(w http.ResponseWriter, r *http.Request) {
 		tooMany(w, wait)
 		return
 	}
-	if !a.pushes.take(u.name, now.Add(a.pushTimeout)) {
+	if !a.pushes.take(u.identity, now.Add(a.pushTimeout)) {
 		a.attempts.refund(charges...) // nothing sent
 		http.Error(w, errPushPending, http.StatusTooManyRequests)
 		return
@@ -79,10 +79,11 @@ func (a *app) loginPush(w http.ResponseWriter, r *http.Request) {
 		},
 	})
 	if err == nil {
+		a.pushes.sent(u.identity, ch.SID)
 		ch, err = a.verify.Challenges.Wait(ctx, a.serviceSID, u.identity, ch.SID, a.waitOptions)
 	}
 	if err == nil && ch.Status != verify.StatusPending {
-		a.pushes.free(u.name) // answered or expired: nothing left on the phone
+		a.pushes.answered(u.identity, ch.SID) // or expired: nothing left on the phone
 	}
 	switch {
 	case err != nil:

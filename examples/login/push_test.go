@@ -12,11 +12,42 @@ import (
 // TestHangingUpKeepsThePushSlot: the push's challenge expires when the
 // login stops waiting for it, not 5 minutes later; a client that hangs up
 // does not free the one-push-at-a-time slot while the prompt is still on
-// the phone; once the wait is over, the next push goes out.
+// the phone. The slot is free again once the phone answers (the webhook
+// says so) or the wait is over.
 func TestHangingUpKeepsThePushSlot(t *testing.T) {
 	f := setup(t)
 	ada := f.addUser("ada", "user-0001-ada")
-	b := f.login(ada)
+	sid := f.pushHungUp(ada)
+	ch, err := f.look.Challenges.Fetch(ctx, f.fake.ServiceSID(), ada.identity, sid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if life := ch.ExpirationDate.Sub(ch.DateCreated); life > f.app.pushTimeout+time.Second {
+		t.Errorf("the challenge expires %s after it was made, want the login's wait, %s", life, f.app.pushTimeout)
+	}
+	if status, body := f.login(ada).post("/login/push", nil); status != 429 || body != "a push is already waiting on your phone" {
+		t.Errorf("a push after the first one's client hung up: %d %q, want 429", status, body)
+	}
+	if _, err := ada.phone.Deny(ctx, sid); err != nil {
+		t.Fatal(err)
+	}
+	f.settle()
+	if status, body := f.login(ada).pushAnswered(ada.phone, true, nil); status != 200 || body != "welcome" {
+		t.Errorf("a push once the phone denied the first one: %d %q, want 200 welcome", status, body)
+	}
+
+	f.pushHungUp(ada)
+	f.clock.Advance(f.app.pushTimeout)
+	if status, body := f.login(ada).pushAnswered(ada.phone, true, nil); status != 200 || body != "welcome" {
+		t.Errorf("a push once an unanswered one's wait is over: %d %q, want 200 welcome", status, body)
+	}
+}
+
+// pushHungUp starts a push login for a and hangs up once it waits for
+// the phone; it returns the push's challenge.
+func (f *fixture) pushHungUp(a *account) string {
+	f.t.Helper()
+	b := f.login(a)
 	from := f.api.mark()
 	hangUp, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
@@ -31,25 +62,12 @@ func TestHangingUpKeepsThePushSlot(t *testing.T) {
 		}
 		done <- err
 	}()
-	sid := f.pushWaiting(from, ada.identity)
+	sid := f.pushWaiting(from, a.identity)
 	cancel()
 	if err := <-done; err == nil {
-		t.Fatal("the hung-up request got an answer")
+		f.t.Fatal("the hung-up request got an answer")
 	}
-	ch, err := f.look.Challenges.Fetch(ctx, f.fake.ServiceSID(), ada.identity, sid)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if life := ch.ExpirationDate.Sub(ch.DateCreated); life > f.app.pushTimeout+time.Second {
-		t.Errorf("the challenge expires %s after it was made, want the login's wait, %s", life, f.app.pushTimeout)
-	}
-	if status, body := f.login(ada).post("/login/push", nil); status != 429 || body != "a push is already waiting on your phone" {
-		t.Errorf("a push after the first one's client hung up: %d %q, want 429", status, body)
-	}
-	f.clock.Advance(f.app.pushTimeout)
-	if status, body := f.login(ada).pushAnswered(ada.phone, true, nil); status != 200 || body != "welcome" {
-		t.Errorf("a push once the first one's wait is over: %d %q, want 200 welcome", status, body)
-	}
+	return sid
 }
 
 // TestPushBudgets: someone with ada's password, from one address, gets a
