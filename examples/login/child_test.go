@@ -6,6 +6,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
 	"net/url"
 	"os"
 	"os/exec"
@@ -16,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	verify "github.com/verifykit/verify-go"
 	"github.com/verifykit/verify-go/verifytest"
 )
 
@@ -68,7 +71,8 @@ func removeBuilt() {
 type child struct {
 	t      *testing.T
 	fake   *verifytest.Server
-	base   string // http://host:port of the child
+	api    *apiLog // every request the child sent to the fake
+	base   string  // http://host:port of the child
 	cmd    *exec.Cmd
 	stderr *syncBuffer
 	ada    *account
@@ -82,9 +86,16 @@ func startChild(t *testing.T, args ...string) *child {
 	t.Helper()
 	bin := loginBinary(t)
 	fake := verifytest.NewServer()
-	c := &child{t: t, fake: fake, stderr: &syncBuffer{}, tmp: t.TempDir()}
+	c := &child{t: t, fake: fake, stderr: &syncBuffer{}, tmp: t.TempDir(),
+		api: &apiLog{next: http.DefaultTransport.(*http.Transport).Clone(), grew: make(chan struct{})}}
+	target, err := url.Parse(fake.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target) // to the fake, through c.api
+	proxy.Transport = c.api
+	front := httptest.NewServer(proxy)
 	ada := &account{name: "ada", password: "pw-of-ada", identity: "user-0001-ada"}
-	var err error
 	if ada.phone, err = fake.NewPushDevice(fake.ServiceSID(), ada.identity); err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +103,7 @@ func startChild(t *testing.T, args ...string) *child {
 		t.Fatal(err)
 	}
 	c.ada = ada
-	c.cmd = exec.Command(bin, append([]string{"-addr", "127.0.0.1:0", "-base-url", fake.URL, "-user", ada.name, "-password", ada.password}, args...)...)
+	c.cmd = exec.Command(bin, append([]string{"-addr", "127.0.0.1:0", "-base-url", front.URL, "-user", ada.name, "-password", ada.password}, args...)...)
 	c.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "TMPDIR=" + c.tmp,
 		"TWILIO_ACCOUNT_SID=" + fake.AccountSID(), "TWILIO_AUTH_TOKEN=" + fake.AuthToken(),
 		"VERIFY_SERVICE_SID=" + fake.ServiceSID(), "VERIFY_IDENTITY=" + ada.identity,
@@ -124,6 +135,8 @@ func startChild(t *testing.T, args ...string) *child {
 		_ = c.cmd.Process.Kill()
 		_ = c.cmd.Wait()
 		<-copied
+		front.Close()
+		c.api.CloseIdleConnections()
 		fake.Close()
 	})
 	select {
@@ -197,3 +210,83 @@ func (c *child) postRaw(ctx context.Context, client *http.Client, path, contentT
 
 // form is a url-encoded body.
 func form(v url.Values) io.Reader { return strings.NewReader(v.Encode()) }
+
+// flood runs fn in 16 workers, each a visitor from ip with its own
+// session, for 2 s, and returns how many answers had each status (0: the
+// request failed or was hung up); it logs the rate.
+func (c *child) flood(name, ip string, fn func(*browser) (int, string)) map[int]int {
+	c.t.Helper()
+	var mu sync.Mutex
+	counts := map[int]int{}
+	end := time.Now().Add(2 * time.Second)
+	var wg sync.WaitGroup
+	for range 16 {
+		b := c.visitor(ip)
+		b.hangUp = time.Second // a push waits for the phone: hang up
+		wg.Go(func() {
+			for time.Now().Before(end) {
+				status, _ := fn(b)
+				mu.Lock()
+				counts[status]++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	total := 0
+	for _, n := range counts {
+		total += n
+	}
+	c.t.Logf("%s from %s: %d requests in 2 s (%d/s), by status %v", name, ip, total, total/2, counts)
+	return counts
+}
+
+// logsIn logs a in from ip with the password, then with a TOTP code or a
+// push that a's phone approves, and checks /me.
+func (c *child) logsIn(a *account, ip, how string) {
+	c.t.Helper()
+	b := c.visitor(ip)
+	if status, body := b.post("/login/password", url.Values{"username": {a.name}, "password": {a.password}}); status != 200 {
+		c.t.Fatalf("%s's password from %s: %d %q, want 200", a.name, ip, status, body)
+	}
+	var status int
+	var body string
+	if how == "totp" {
+		status, body = b.post("/login/totp", url.Values{"code": {a.totp.Code()}})
+	} else {
+		from := c.api.mark()
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			status, body = b.post("/login/push", nil)
+		}()
+		if sid := c.api.pushWaiting(from, a.identity); sid == "" {
+			c.t.Errorf("no push to %s's phone", a.name)
+		} else if _, err := a.phone.Approve(c.t.Context(), sid); err != nil {
+			c.t.Error(err)
+		}
+		<-done
+	}
+	if status != 200 || body != "welcome" {
+		c.t.Errorf("%s's %s login from %s: %d %q, want 200 welcome", a.name, how, ip, status, body)
+	}
+	if status, body := b.do("GET", "/me", nil); status != 200 {
+		c.t.Errorf("%s's /me: %d %q, want 200", a.name, status, body)
+	}
+}
+
+// challenges lists the challenges of factorSID of identity's on the fake
+// with status ("": any).
+func (c *child) challenges(identity, factorSID string, status verify.ChallengeStatus) []string {
+	c.t.Helper()
+	look := c.fake.Client()
+	defer look.CloseIdleConnections()
+	var sids []string
+	for ch, err := range look.Challenges.List(c.t.Context(), c.fake.ServiceSID(), identity, &verify.ListChallengesParams{FactorSID: factorSID, Status: status}) {
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		sids = append(sids, ch.SID)
+	}
+	return sids
+}

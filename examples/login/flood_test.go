@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	verify "github.com/verifykit/verify-go"
 )
 
 // TestLargeFormsAreRefused: 20 clients at once post 2 MB forms; each is
@@ -100,4 +102,69 @@ func TestStalledBodiesAreCut(t *testing.T) {
 // the client was still sending.
 func isReset(err error) bool {
 	return err != nil && (strings.Contains(err.Error(), "connection reset") || strings.Contains(err.Error(), "broken pipe"))
+}
+
+// TestLoadCheck: 16 workers flood the built command from one address with
+// wrong passwords, then (with the password) wrong TOTP codes, then
+// pushes, for 2 s each; the right user, from another address, logs in
+// after each flood. Rates, what reached the checks, and memory are
+// logged for the README's security notes.
+func TestLoadCheck(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a 6 s load check")
+	}
+	c := startChild(t)
+	ada := c.ada
+	before := c.rss()
+	right := url.Values{"username": {ada.name}, "password": {ada.password}}
+
+	counts := c.flood("wrong passwords", "127.0.0.1", func(b *browser) (int, string) {
+		return b.post("/login/password", url.Values{"username": {ada.name}, "password": {"guess"}})
+	})
+	if n := counts[401]; n > passwordsPerAddress.free+2 {
+		t.Errorf("%d wrong passwords checked in 2 s from one address, want at most %d", n, passwordsPerAddress.free+2)
+	}
+	if status, body := c.visitor("127.0.0.1").post("/login/password", right); status != 429 {
+		t.Errorf("the right password from the flooding address: %d %q, want 429", status, body)
+	}
+	c.logsIn(ada, "127.0.0.2", "totp")
+
+	counts = c.flood("wrong TOTP codes", "127.0.0.3", func(b *browser) (int, string) {
+		if b.cookie == nil {
+			if status, body := b.post("/login/password", right); status != 200 {
+				return status, body
+			}
+		}
+		status, body := b.post("/login/totp", url.Values{"code": {wrongCode(ada.totp.Code())}})
+		if status == 401 && body != "wrong code" {
+			b.cookie = nil // the session ended: log in again
+		}
+		return status, body
+	})
+	if n := len(c.challenges(ada.identity, ada.totp.SID, "")); n > codesPerAddress.free+2 {
+		t.Errorf("%d wrong codes reached Verify in 2 s from one address, want at most %d", n, codesPerAddress.free+2)
+	}
+	c.logsIn(ada, "127.0.0.4", "totp")
+
+	before = min(before, c.rss())
+	counts = c.flood("pushes", "127.0.0.5", func(b *browser) (int, string) {
+		if b.cookie == nil {
+			if status, body := b.post("/login/password", right); status != 200 {
+				return status, body
+			}
+		}
+		return b.post("/login/push", nil)
+	})
+	t.Logf("after the floods: %d MB, was %d MB", c.rss()>>20, before>>20)
+	sids := c.challenges(ada.identity, ada.phone.FactorSID, verify.StatusPending)
+	if len(sids) != 1 {
+		t.Fatalf("%d pushes pending on ada's phone after the flood, want 1", len(sids))
+	}
+	if _, err := ada.phone.Deny(t.Context(), sids[0]); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.fake.WaitForDeliveries(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	c.logsIn(ada, "127.0.0.6", "push")
 }
