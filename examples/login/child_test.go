@@ -208,9 +208,6 @@ func (c *child) postRaw(ctx context.Context, client *http.Client, path, contentT
 	return resp.StatusCode, nil
 }
 
-// form is a url-encoded body.
-func form(v url.Values) io.Reader { return strings.NewReader(v.Encode()) }
-
 // flood runs fn in 16 workers, each a visitor from ip with its own
 // session, for 2 s, and returns how many answers had each status (0: the
 // request failed or was hung up); it logs the rate.

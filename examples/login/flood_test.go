@@ -129,7 +129,7 @@ func TestLoadCheck(t *testing.T) {
 	}
 	c.logsIn(ada, "127.0.0.2", "totp")
 
-	counts = c.flood("wrong TOTP codes", "127.0.0.3", func(b *browser) (int, string) {
+	c.flood("wrong TOTP codes", "127.0.0.3", func(b *browser) (int, string) {
 		if b.cookie == nil {
 			if status, body := b.post("/login/password", right); status != 200 {
 				return status, body
@@ -147,7 +147,7 @@ func TestLoadCheck(t *testing.T) {
 	c.logsIn(ada, "127.0.0.4", "totp")
 
 	before = min(before, c.rss())
-	counts = c.flood("pushes", "127.0.0.5", func(b *browser) (int, string) {
+	c.flood("pushes", "127.0.0.5", func(b *browser) (int, string) {
 		if b.cookie == nil {
 			if status, body := b.post("/login/password", right); status != 200 {
 				return status, body

@@ -78,6 +78,10 @@ func (a *app) loginPush(w http.ResponseWriter, r *http.Request) {
 			Fields:  []verify.Field{{Label: "IP", Value: a.clientIP(r)}},
 		},
 	})
+	if err != nil && !errors.Is(err, verify.ErrOutcomeUnknown) { // refused: nothing on the phone
+		a.pushes.release(u.identity)
+		a.attempts.refund(charges...)
+	}
 	if err == nil {
 		a.pushes.sent(u.identity, ch.SID)
 		ch, err = a.verify.Challenges.Wait(ctx, a.serviceSID, u.identity, ch.SID, a.waitOptions)

@@ -1,9 +1,9 @@
 // Command login is a small web server with a two-step login: a password,
 // then a second factor through Verify, either a push it waits on or a code
 // from an authenticator app. It also enrolls those factors, and learns of
-// answers and new phones from Verify's webhooks. Who is logging in or
-// enrolling, and with which factor, comes from the server-side session
-// opened by the password step, never from the request.
+// push answers from Verify's webhooks. Who is logging in or enrolling,
+// and with which factor, comes from the server-side session opened by the
+// password step, never from the request.
 //
 //	TWILIO_ACCOUNT_SID=AC… TWILIO_AUTH_TOKEN=… VERIFY_SERVICE_SID=VA… \
 //	VERIFY_IDENTITY=… VERIFY_PUSH_FACTOR_SID=YF… VERIFY_TOTP_FACTOR_SID=YF… \
@@ -13,35 +13,51 @@
 //	curl -b jar -c jar -X POST 127.0.0.1:8080/login/push       # or:
 //	curl -b jar -c jar -d code=123456 127.0.0.1:8080/login/totp
 //	curl -b jar 127.0.0.1:8080/me
+//	curl -b jar -c jar -X POST 127.0.0.1:8080/logout
 //
 // Endpoints:
 //
 //	POST /login/password      username, password: opens a session
 //	POST /login/push          sends a push and waits for its answer
 //	POST /login/totp          code: checks a TOTP code
+//	POST /logout              ends the session
 //	GET  /me                  only for a session past both steps
 //	POST /enroll/totp         a new TOTP factor: JSON {factor_sid, uri, qr}
 //	GET  /enroll/totp/qr.png  the pending factor's URI as a QR code
 //	POST /enroll/totp/verify  code: the app's first code verifies the factor
 //	POST /enroll/push/token   name: JSON {token, identity, service_sid, …} for the phone's app
-//	POST /enroll/push/done    records the new phone without webhooks
+//	POST /enroll/push/done    records the phone that this session's token enrolled
 //	POST /hooks/verify        Verify's webhook (when TWILIO_AUTH_TOKEN is set)
 //
 // A session past the password alone may enroll a user's first factor; a
-// user who has one needs a full login to add another. The webhook ends a
-// waiting push at once (pushes are otherwise polled every 10 s, as a
-// safety net) and records a new phone when its factor.verified event
-// arrives for a user whose app was given a token. Register
+// user who has one needs a full login to add another. A phone is recorded
+// only by /enroll/push/done in the session that asked for its token, and
+// a logged-in session gets no token while one given past the password
+// alone may still be live. The webhook ends a waiting push at once (pushes
+// are otherwise polled every 10 s, as a safety net). Register
 // https://<your host>/hooks/verify with client.Webhooks.Create, or in the
-// Console under Verify → Services → Webhooks, for challenge.approved,
-// challenge.denied and factor.verified; behind a proxy, pass that exact
-// URL as -public-url (or VERIFY_WEBHOOK_PUBLIC_URL). During an auth token
-// rotation, put the old token in TWILIO_AUTH_TOKEN_PREVIOUS.
+// Console under Verify → Services → Webhooks, for challenge.approved and
+// challenge.denied; behind a proxy, pass that exact URL as -public-url (or
+// VERIFY_WEBHOOK_PUBLIC_URL). During an auth token rotation, put the old
+// token in TWILIO_AUTH_TOKEN_PREVIOUS.
+//
+// What it defends against, with the numbers in limits.go: password and
+// TOTP guessing (each try is counted per client address and per user
+// before it is checked, then waits grow from 1 s up to a lock-out of one
+// try per 15 min, 1 min or 1 h), push bombing (one prompt at a time, which
+// expires when the login stops waiting; unapproved pushes per address and
+// per user and day), floods (read, write and idle timeouts, forms of 4 KiB
+// at most, no multipart; at most 10 sessions of each kind per user),
+// cross-site requests (http.CrossOriginProtection) and a session cookie
+// sent over plain http (Secure, named __Host-session). -insecure-cookie
+// drops Secure for plain http on a host other than localhost;
+// -trust-proxy-header names a proxy's header with the client address;
+// -read-timeout is how long a client may take to send a request.
 //
 // -base-url (or VERIFY_BASE_URL) points it at another API, such as
 // go run ./cmd/verify-fake -webhook http://127.0.0.1:8080/hooks/verify.
 // The tests drive every step end to end against verifytest, with its real
-// webhook deliveries.
+// webhook deliveries, and the floods against the built command.
 package main
 
 import (

@@ -160,6 +160,16 @@ func (f *fixture) login(a *account) *browser {
 	return b
 }
 
+// loggedIn is a browser past both steps for a, with a TOTP code.
+func (f *fixture) loggedIn(a *account) *browser {
+	f.t.Helper()
+	b := f.login(a)
+	if status, body := b.post("/login/totp", url.Values{"code": {a.totp.Code()}}); status != 200 {
+		f.t.Fatalf("TOTP login for %s: %d %q", a.name, status, body)
+	}
+	return b
+}
+
 // send makes one request with the browser's cookie and returns the
 // response with its whole body (nil after a failure, reported with
 // t.Error); safe to call from a goroutine other than the test's.

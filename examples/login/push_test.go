@@ -105,3 +105,18 @@ func TestPushBudgets(t *testing.T) {
 		t.Errorf("ada's push after %d unapproved ones: %d %q, want 429", unapproved, status, body)
 	}
 }
+
+// TestFailedPushFreesTheSlot: a push that Verify refused put nothing on
+// the phone, so it neither holds the slot nor counts.
+func TestFailedPushFreesTheSlot(t *testing.T) {
+	f := setup(t)
+	ada := f.addUser("ada", "user-0001-ada")
+	b := f.login(ada)
+	f.fake.FailNext(1, 404, 0)
+	if status, body := b.post("/login/push", nil); status != 503 {
+		t.Errorf("a push Verify refused with a bare 404: %d %q, want 503", status, body)
+	}
+	if status, body := b.pushAnswered(ada.phone, true, nil); status != 200 || body != "welcome" {
+		t.Errorf("the next push: %d %q, want 200 welcome", status, body)
+	}
+}

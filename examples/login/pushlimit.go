@@ -63,3 +63,10 @@ func (p *pushSlots) answered(identity, challengeSID string) {
 		delete(p.pending, identity)
 	}
 }
+
+// release frees identity's slot, taken for a push that was never sent.
+func (p *pushSlots) release(identity string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.pending, identity)
+}

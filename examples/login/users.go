@@ -16,8 +16,8 @@ import (
 // factors live in Verify. The handlers take the identity and factor SIDs
 // from here, never from a request. name, identity, salt and hash never
 // change once the user is added, so handlers may keep a *user and read
-// them freely; the factors and the pending push enrollment change as the
-// user enrolls, under users.mu, so read them only through users' methods.
+// them freely; the factors and firstTokenUntil change as the user
+// enrolls, under users.mu, so read them only through users' methods.
 type user struct {
 	name     string
 	identity string // the Verify entity: an opaque id, not the name or an email
