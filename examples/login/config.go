@@ -5,6 +5,7 @@ import (
 	"flag"
 	"io"
 	"net/url"
+	"time"
 )
 
 // config is what main reads from its flags and the environment.
@@ -23,6 +24,17 @@ type config struct {
 	// each request).
 	authTokens []string
 	publicURL  string
+
+	// insecureCookie drops Secure from the session cookie, for plain http
+	// on a host other than localhost; a TLS proxy in front needs it Secure.
+	insecureCookie bool
+
+	// readTimeout is how long a client may take to send a request.
+	readTimeout time.Duration
+
+	// addrHeader names the header in which a proxy in front passes the
+	// client's address ("": the connection's address is the client's).
+	addrHeader string
 }
 
 // parseConfig reads args (without the program name) and the environment
@@ -38,6 +50,11 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 		"the webhook URL as registered at Twilio, e.g. https://example.com/hooks/verify (env VERIFY_WEBHOOK_PUBLIC_URL; empty: rebuilt from each request)")
 	fs.StringVar(&c.user, "user", "ada", "the demo user's name")
 	fs.StringVar(&c.password, "password", getenv("LOGIN_PASSWORD"), "the demo user's password (env LOGIN_PASSWORD)")
+	fs.DurationVar(&c.readTimeout, "read-timeout", 10*time.Second, "how long a client may take to send a request, headers and body")
+	fs.StringVar(&c.addrHeader, "trust-proxy-header", "",
+		"take the client address, which limits count by, from the last address in this header (e.g. X-Forwarded-For); only behind a proxy that always sets it (empty: the connection's address)")
+	fs.BoolVar(&c.insecureCookie, "insecure-cookie", false,
+		"send the session cookie without Secure, for plain http on a host other than localhost (browsers and curl keep Secure cookies from http://localhost and 127.0.0.1)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}

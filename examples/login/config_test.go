@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestBaseURLFlagWinsOverEnvironment: -base-url, else VERIFY_BASE_URL,
@@ -102,5 +103,21 @@ func TestWebhookConfig(t *testing.T) {
 		case cfg.pushFactor != "" || cfg.totpFactor != "":
 			t.Errorf("%s: factors %q %q from nowhere", tc.name, cfg.pushFactor, cfg.totpFactor)
 		}
+	}
+}
+
+// TestSecurityFlags: by default the session cookie is Secure, clients have
+// 10 s to send a request, and the client address is the connection's;
+// each flag changes one of them.
+func TestSecurityFlags(t *testing.T) {
+	env := map[string]string{"VERIFY_SERVICE_SID": "VA00000000000000000000000000000000", "VERIFY_IDENTITY": "user-0001-ada", "LOGIN_PASSWORD": "pw"}
+	getenv := func(k string) string { return env[k] }
+	cfg, err := parseConfig(nil, getenv, io.Discard)
+	if err != nil || cfg.insecureCookie || cfg.readTimeout != 10*time.Second || cfg.addrHeader != "" {
+		t.Errorf("defaults: insecure cookie %t, read timeout %s, address header %q (%v)", cfg.insecureCookie, cfg.readTimeout, cfg.addrHeader, err)
+	}
+	cfg, err = parseConfig([]string{"-insecure-cookie", "-read-timeout", "3s", "-trust-proxy-header", "X-Forwarded-For"}, getenv, io.Discard)
+	if err != nil || !cfg.insecureCookie || cfg.readTimeout != 3*time.Second || cfg.addrHeader != "X-Forwarded-For" {
+		t.Errorf("flags: insecure cookie %t, read timeout %s, address header %q (%v)", cfg.insecureCookie, cfg.readTimeout, cfg.addrHeader, err)
 	}
 }

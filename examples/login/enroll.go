@@ -20,12 +20,12 @@ const (
 	qrSize = 256                   // the QR code's pixels a side
 
 	// pushTokenTTL is how long the app has to enroll with its access
-	// token, in seconds (the API allows 60–300).
+	// token (the API allows 60 s to 5 minutes).
 	pushTokenTTL = 5 * time.Minute
-	// pushEnrollWindow is how long a push factor enrolled with the token
-	// still counts: the token's 5 minutes, then time for Twilio to retry
-	// the factor.verified webhook.
-	pushEnrollWindow = 15 * time.Minute
+	// dateSlack covers the API's dates, which have whole seconds: a
+	// token's expiry and a factor's creation may look a second apart
+	// from what they were.
+	dateSlack = time.Second
 )
 
 // totpEnrollment is the answer to POST /enroll/totp.
@@ -64,7 +64,7 @@ func (a *app) enrollTOTP(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	if !a.sessions.setTOTP(id, pendingTOTP{factorSID: f.SID, uri: f.Binding.URI.Reveal()}) {
+	if !a.sessions.update(id, func(s *session) { s.totp = pendingTOTP{factorSID: f.SID, uri: f.Binding.URI.Reveal()} }) {
 		http.Error(w, "your session ended; log in with your password again", http.StatusUnauthorized)
 		return
 	}
@@ -117,23 +117,31 @@ func (a *app) enrollTOTPVerify(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 	case f.Status != verify.FactorStatusVerified:
 		http.Error(w, "wrong code", http.StatusUnauthorized) // still pending: try the next code
-	case !a.users.setTOTP(u, f.SID, sess.loggedIn):
+	case !a.users.setFactor(u, verify.FactorTypeTOTP, f.SID, sess.loggedIn):
 		http.Error(w, notYourFirstFactor, http.StatusForbidden) // another session enrolled one meanwhile
 	default:
-		a.sessions.setTOTP(id, pendingTOTP{})
+		a.sessions.update(id, func(s *session) { s.totp = pendingTOTP{} })
 		fmt.Fprintln(w, "TOTP factor enrolled")
 	}
 }
 
 // enrollPushToken gives the session user's app an access token to enroll
-// a push factor with. The factor counts once the factor.verified webhook
-// (or /enroll/push/done) reports it, within pushEnrollWindow.
+// a push factor with; the session keeps it, and its /enroll/push/done
+// records the factor made with it. A factor names its identity, not the
+// token it was made with, so a logged-in session gets no token while one
+// given past the password alone (when the user had no factor, perhaps to
+// someone who stole the password) may still be live: a phone enrolled
+// with that one would look like the user's.
 func (a *app) enrollPushToken(w http.ResponseWriter, r *http.Request) {
-	_, sess, ok := a.enrollSession(w, r)
+	id, sess, ok := a.enrollSession(w, r)
 	if !ok {
 		return
 	}
 	u, name := sess.user, r.PostFormValue("name")
+	if wait := a.users.firstTokenWait(u, a.now()); sess.loggedIn && wait > 0 {
+		http.Error(w, "a push enrollment begun before your first factor may still be open; try again in "+wait.Round(time.Second).String(), http.StatusConflict)
+		return
+	}
 	if name == "" {
 		name = u.name + "'s phone"
 	}
@@ -144,50 +152,49 @@ func (a *app) enrollPushToken(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "name the phone in at most 64 characters", http.StatusBadRequest)
 	case err != nil:
 		a.fail(w, r, err)
-	case !a.users.expectPush(u, tok.DateCreated, a.now().Add(pushEnrollWindow), sess.loggedIn):
+	case !a.users.expectPush(u, sess.loggedIn, a.now().Add(tok.TTL+2*dateSlack)):
 		http.Error(w, notYourFirstFactor, http.StatusForbidden) // the token is not handed out
+	case !a.sessions.update(id, func(s *session) { s.push = pendingPush{since: tok.DateCreated, ttl: tok.TTL} }):
+		http.Error(w, "your session ended; log in with your password again", http.StatusUnauthorized)
 	default:
 		writeJSON(w, pushToken{Token: tok.Token.Reveal(), Identity: tok.EntityIdentity, ServiceSID: tok.ServiceSID,
 			FactorFriendlyName: tok.FactorFriendlyName, TTL: int(tok.TTL / time.Second)})
 	}
 }
 
-// enrollPushDone is the way to finish a push enrollment without webhooks
-// (or when a delivery is lost): it lists the user's factors and records
-// the newest verified push factor made since the token, other than the
-// one the user has. When nothing is
-// pending it answers the push factor the user has, if any, since the
-// webhook usually got there first.
+// enrollPushDone records the push factor that this session's access token
+// enrolled: the newest verified push factor of the user created while the
+// token was live, other than the one the user has. Only the session that
+// asked for the token can, once the app has enrolled.
 func (a *app) enrollPushDone(w http.ResponseWriter, r *http.Request) {
-	_, sess, ok := a.sessions.lookup(r)
+	id, sess, ok := a.enrollSession(w, r)
 	if !ok {
-		http.Error(w, "log in with your password first", http.StatusUnauthorized)
 		return
 	}
 	u := sess.user
-	if since, pending := a.users.pendingPush(u, a.now()); pending {
-		sid, err := a.newestPushFactor(r.Context(), u.identity, since, a.users.factors(u).push)
-		switch {
-		case err != nil:
-			a.fail(w, r, err)
-			return
-		case sid == "":
-			http.Error(w, "no new push factor yet; finish enrolling in the app, then try again", http.StatusConflict)
-			return
-		}
-		a.users.recordPush(u.identity, sid, a.now()) // refused if the rule no longer allows it
-	}
-	if push := a.users.factors(u).push; push != "" {
-		writeJSON(w, enrolledPush{FactorSID: push})
+	if sess.push.since.IsZero() {
+		http.Error(w, "no push enrollment pending; POST /enroll/push/token first", http.StatusNotFound)
 		return
 	}
-	http.Error(w, "no push enrollment pending; POST /enroll/push/token first", http.StatusNotFound)
+	sid, err := a.tokensPushFactor(r.Context(), u.identity, sess.push, a.users.factors(u).push)
+	switch {
+	case err != nil:
+		a.fail(w, r, err)
+	case sid == "":
+		http.Error(w, "no new push factor yet; finish enrolling in the app, then try again", http.StatusConflict)
+	case !a.users.setFactor(u, verify.FactorTypePush, sid, sess.loggedIn):
+		http.Error(w, notYourFirstFactor, http.StatusForbidden) // another session enrolled one meanwhile
+	default:
+		a.sessions.update(id, func(s *session) { s.push = pendingPush{} })
+		writeJSON(w, enrolledPush{FactorSID: sid})
+	}
 }
 
-// newestPushFactor returns the SID of identity's newest verified push
-// factor created at or after since, other than old, or "" if there is
-// none. API dates have whole seconds, so old is skipped by its SID.
-func (a *app) newestPushFactor(ctx context.Context, identity string, since time.Time, old string) (string, error) {
+// tokensPushFactor returns the SID of identity's newest verified push
+// factor created while the token p was live, other than old, or "" if
+// there is none. API dates have whole seconds, so old is skipped by its
+// SID, and the token's end is a second later.
+func (a *app) tokensPushFactor(ctx context.Context, identity string, p pendingPush, old string) (string, error) {
 	var newest *verify.Factor
 	for f, err := range a.verify.Factors.List(ctx, a.serviceSID, identity, nil) {
 		switch {
@@ -196,7 +203,8 @@ func (a *app) newestPushFactor(ctx context.Context, identity string, since time.
 		case err != nil:
 			return "", err
 		case f.FactorType == verify.FactorTypePush && f.Status == verify.FactorStatusVerified && f.SID != old &&
-			!f.DateCreated.Before(since) && (newest == nil || f.DateCreated.After(newest.DateCreated)):
+			!f.DateCreated.Before(p.since) && !f.DateCreated.After(p.since.Add(p.ttl+dateSlack)) &&
+			(newest == nil || f.DateCreated.After(newest.DateCreated)):
 			newest = f
 		}
 	}

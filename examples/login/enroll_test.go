@@ -124,13 +124,17 @@ func (f *fixture) checkQR(b *browser, key *otp.Key) {
 }
 
 // TestPushEnrollment: past the password, a user without factors gets an
-// access token; the phone enrolls with it; the factor.verified webhook
-// records the factor, and the phone approves the next login.
+// access token; the phone enrolls with it. Its factor.verified webhook is
+// answered but records nothing: /enroll/push/done in the session that
+// asked records the phone (409 before the phone enrolled), and the phone
+// approves the next login.
 func TestPushEnrollment(t *testing.T) {
 	f := setup(t)
 	carol := f.addBareUser("carol", "user-0003-carol")
 	b := f.login(carol)
-
+	if status, body := b.post("/enroll/push/done", nil); status != 404 || body != "no push enrollment pending; POST /enroll/push/token first" {
+		t.Errorf("done before a token: %d %q, want 404", status, body)
+	}
 	if status, body := b.post("/enroll/push/token", url.Values{"name": {strings.Repeat("x", 65)}}); status != 400 || body != "name the phone in at most 64 characters" {
 		t.Errorf("a 65-character name: %d %q, want 400", status, body)
 	}
@@ -144,43 +148,14 @@ func TestPushEnrollment(t *testing.T) {
 	if token == "" || fmt.Sprint(tok) != fmt.Sprint(want) {
 		t.Fatalf("/enroll/push/token answered %v, want %v with a token", tok, want)
 	}
+	if status, body := b.post("/enroll/push/done", nil); status != 409 || body != "no new push factor yet; finish enrolling in the app, then try again" {
+		t.Errorf("done before the phone enrolled: %d %q, want 409", status, body)
+	}
 
 	phone := f.enrollPhone(carol.identity, token)
 	f.settle()
 	if got, want := f.deliveries(verify.EventFactorVerified), []string{"factor.verified " + phone.FactorSID + " attempt 1: 204"}; !slices.Equal(got, want) {
 		t.Errorf("deliveries %q, want %q", got, want)
-	}
-	if status, body := b.pushAnswered(phone, true, nil); status != 200 || body != "welcome" {
-		t.Fatalf("push to the new phone: %d %q, want 200 welcome", status, body)
-	}
-	if status, got, text := b.postJSON("/enroll/push/done", nil); status != 200 || fmt.Sprint(got) != fmt.Sprint(map[string]any{"factor_sid": phone.FactorSID}) {
-		t.Errorf("/enroll/push/done after the webhook: %d %v %q, want the phone's factor", status, got, text)
-	}
-	if want := []string{phone.FactorSID + " push verified Carol's phone"}; !slices.Equal(f.factors(carol.identity), want) {
-		t.Errorf("factors on the fake: %q, want %q", f.factors(carol.identity), want)
-	}
-}
-
-// TestPushEnrollmentWithoutWebhook: the factor's events are lost, so the
-// app learns of the phone from /enroll/push/done, which lists the factors.
-func TestPushEnrollmentWithoutWebhook(t *testing.T) {
-	f := setup(t)
-	carol := f.addBareUser("carol", "user-0003-carol")
-	b := f.login(carol)
-	if status, body := b.post("/enroll/push/done", nil); status != 404 || body != "no push enrollment pending; POST /enroll/push/token first" {
-		t.Errorf("done before a token: %d %q, want 404", status, body)
-	}
-	token := f.pushToken(b)
-	if status, body := b.post("/enroll/push/done", nil); status != 409 || body != "no new push factor yet; finish enrolling in the app, then try again" {
-		t.Errorf("done before the phone enrolled: %d %q, want 409", status, body)
-	}
-
-	f.fake.DropNextDelivery() // factor.created
-	f.fake.DropNextDelivery() // factor.verified
-	phone := f.enrollPhone(carol.identity, token)
-	f.settle()
-	if got := f.deliveries(verify.EventFactorVerified); len(got) != 0 {
-		t.Fatalf("deliveries %q, want none", got)
 	}
 	if status, body := b.post("/login/push", nil); status != 400 || body != "this account has no push factor; use /login/totp" {
 		t.Errorf("push before done: %d %q, want 400", status, body)
@@ -188,50 +163,42 @@ func TestPushEnrollmentWithoutWebhook(t *testing.T) {
 	if status, got, text := b.postJSON("/enroll/push/done", nil); status != 200 || fmt.Sprint(got) != fmt.Sprint(map[string]any{"factor_sid": phone.FactorSID}) {
 		t.Fatalf("done: %d %v %q, want the phone's factor", status, got, text)
 	}
+	if status, body := b.post("/enroll/push/done", nil); status != 403 || body != notYourFirstFactor {
+		t.Errorf("done again, now that carol has a factor: %d %q, want 403", status, body)
+	}
 	if status, body := b.pushAnswered(phone, true, nil); status != 200 || body != "welcome" {
-		t.Errorf("push to the new phone: %d %q, want 200 welcome", status, body)
+		t.Fatalf("push to the new phone: %d %q, want 200 welcome", status, body)
+	}
+	if want := []string{phone.FactorSID + " push verified Carol's phone"}; !slices.Equal(f.factors(carol.identity), want) {
+		t.Errorf("factors on the fake: %q, want %q", f.factors(carol.identity), want)
 	}
 }
 
-// TestStrayFactorEventAttachesNothing: a push factor verified on a user's
-// identity counts only if the app handed that user's app a token, and
-// only for a while.
-func TestStrayFactorEventAttachesNothing(t *testing.T) {
+// TestStrayFactorAttachesNothing: /enroll/push/done takes only a factor
+// made while the session's token was live: not one made with a token the
+// app never handed out before it, nor one made after it expired.
+func TestStrayFactorAttachesNothing(t *testing.T) {
 	f := setup(t)
 	carol := f.addBareUser("carol", "user-0003-carol")
-	dave := f.addBareUser("dave", "user-0004-dave")
-
-	// A token the app never handed out (here, made by the test itself).
-	tok, err := f.look.AccessTokens.Create(ctx, f.fake.ServiceSID(), carol.identity, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stray := f.enrollPhone(carol.identity, tok.Token.Reveal())
-
-	// A token the app handed out, whose phone enrolls too late.
-	db := f.login(dave)
-	token := f.pushToken(db)
-	f.clock.Advance(pushEnrollWindow)
-	late := f.enrollPhone(dave.identity, token)
-
-	f.settle()
-	want := []string{"factor.verified " + stray.FactorSID + " attempt 1: 204", "factor.verified " + late.FactorSID + " attempt 1: 204"}
-	if got := f.deliveries(verify.EventFactorVerified); !slices.Equal(got, want) {
-		t.Errorf("deliveries %q, want %q", got, want)
-	}
-	for _, a := range []*account{carol, dave} {
-		b := f.login(a)
-		if status, body := b.post("/login/push", nil); status != 400 || body != "this account has no push factor; use /login/totp" {
-			t.Errorf("%s: push after a stray factor: %d %q, want 400", a.name, status, body)
+	stray := func() *verifytest.Device { // a phone enrolled with a token the app never handed out
+		tok, err := f.look.AccessTokens.Create(ctx, f.fake.ServiceSID(), carol.identity, nil)
+		if err != nil {
+			t.Fatal(err)
 		}
+		return f.enrollPhone(carol.identity, tok.Token.Reveal())
 	}
-
-	// Nor does /enroll/push/done take the stray factor, older than carol's token.
+	stray()
 	f.fake.Advance(time.Second) // API dates have whole seconds
-	cb := f.login(carol)
-	f.pushToken(cb)
-	if status, body := cb.post("/enroll/push/done", nil); status != 409 || body != "no new push factor yet; finish enrolling in the app, then try again" {
-		t.Errorf("done with only a stray factor: %d %q, want 409", status, body)
+	b := f.login(carol)
+	f.pushToken(b)
+	f.fake.Advance(pushTokenTTL + 2*time.Second)
+	stray()
+	f.settle()
+	if status, body := b.post("/enroll/push/done", nil); status != 409 || body != "no new push factor yet; finish enrolling in the app, then try again" {
+		t.Errorf("done with only stray factors: %d %q, want 409", status, body)
+	}
+	if status, body := b.post("/login/push", nil); status != 400 || body != "this account has no push factor; use /login/totp" {
+		t.Errorf("push after stray factors: %d %q, want 400", status, body)
 	}
 }
 
@@ -257,7 +224,9 @@ func TestForgedFactorEventIsRefused(t *testing.T) {
 		t.Errorf("push after forged events: %d %q, want 400", status, body)
 	}
 	phone := f.enrollPhone(carol.identity, token)
-	f.settle()
+	if status, body := b.post("/enroll/push/done", nil); status != 200 {
+		t.Errorf("done: %d %q, want 200", status, body)
+	}
 	if status, body := b.pushAnswered(phone, true, nil); status != 200 || body != "welcome" {
 		t.Errorf("push to the real phone: %d %q, want 200 welcome", status, body)
 	}
@@ -296,7 +265,9 @@ func TestAddingAFactorNeedsAFullLogin(t *testing.T) {
 		t.Errorf("done before the new phone enrolled: %d %q, want 409, not the old phone", status, body)
 	}
 	phone := f.enrollPhone(ada.identity, token)
-	f.settle()
+	if status, body := b.post("/enroll/push/done", nil); status != 200 {
+		t.Errorf("done: %d %q, want 200", status, body)
+	}
 
 	// The new factors replace the old ones at the next login.
 	b = f.login(ada)
@@ -373,10 +344,9 @@ func TestOneFirstFactorPerPassword(t *testing.T) {
 	if status, body := second.post("/enroll/totp/verify", url.Values{"code": {secondApp.Code()}}); status != 403 || body != notYourFirstFactor {
 		t.Errorf("second session's TOTP: %d %q, want 403", status, body)
 	}
-	phone := f.enrollPhone(carol.identity, token)
-	f.settle()
-	if got := f.deliveries(verify.EventFactorVerified); !slices.Contains(got, "factor.verified "+phone.FactorSID+" attempt 1: 204") {
-		t.Errorf("deliveries %q, want the phone's factor.verified answered 204", got)
+	f.enrollPhone(carol.identity, token)
+	if status, body := second.post("/enroll/push/done", nil); status != 403 || body != notYourFirstFactor {
+		t.Errorf("done in the second session: %d %q, want 403", status, body)
 	}
 	if status, body := second.post("/login/push", nil); status != 400 || body != "this account has no push factor; use /login/totp" {
 		t.Errorf("push with the second session's phone: %d %q, want 400", status, body)
@@ -418,4 +388,64 @@ func (f *fixture) totpApp(identity, sid string) *verifytest.TOTPFactor {
 		f.t.Fatal(err)
 	}
 	return app
+}
+
+// TestOldPushTokenCannotAttachAPhone: someone with carol's password alone
+// takes a push token while she has no factor. She then enrolls TOTP, logs
+// in with it and asks for a push token: refused while the old token may
+// still be live, so a phone he enrolls with it, even with its
+// factor.verified delivered, is nobody's. Once the old token has expired,
+// her session gets a token, and its /enroll/push/done records the phone
+// made with it, not his; another session of hers, which asked for no
+// token, records nothing.
+func TestOldPushTokenCannotAttachAPhone(t *testing.T) {
+	f := setup(t)
+	carol := f.addBareUser("carol", "user-0003-carol")
+	thief := f.login(carol)
+	oldToken := f.pushToken(thief)
+
+	cb := f.login(carol)
+	_, got, _ := cb.postJSON("/enroll/totp", nil)
+	app := f.totpApp(carol.identity, got["factor_sid"].(string))
+	if status, body := cb.post("/enroll/totp/verify", url.Values{"code": {app.Code()}}); status != 200 {
+		t.Fatalf("TOTP enrollment: %d %q", status, body)
+	}
+	if status, body := cb.post("/login/totp", url.Values{"code": {app.Code()}}); status != 200 {
+		t.Fatalf("TOTP login: %d %q", status, body)
+	}
+	status, body := cb.post("/enroll/push/token", nil)
+	if want := "a push enrollment begun before your first factor may still be open; try again in 5m2s"; status != 409 || body != want {
+		t.Errorf("carol's push token while the old one may be live: %d %q, want 409 %q", status, body, want)
+	}
+	stolen := f.enrollPhone(carol.identity, oldToken)
+	f.settle()
+	if got := f.deliveries(verify.EventFactorVerified); !slices.Contains(got, "factor.verified "+stolen.FactorSID+" attempt 1: 204") {
+		t.Errorf("deliveries %q, want the thief's factor.verified answered", got)
+	}
+	if status, body := f.login(carol).post("/login/push", nil); status != 400 || body != "this account has no push factor; use /login/totp" {
+		t.Errorf("push login after the thief enrolled: %d %q, want 400", status, body)
+	}
+	if status, body := thief.post("/enroll/push/done", nil); status != 403 || body != notYourFirstFactor {
+		t.Errorf("done in the thief's session: %d %q, want 403", status, body)
+	}
+	if status, body := cb.post("/enroll/push/done", nil); status != 404 {
+		t.Errorf("done in carol's session, whose token was refused: %d %q, want 404", status, body)
+	}
+
+	f.clock.Advance(pushTokenTTL + 2*time.Second)
+	f.fake.Advance(pushTokenTTL + 2*time.Second)
+	other := f.login(carol)
+	if status, body := other.post("/login/totp", url.Values{"code": {app.Code()}}); status != 200 {
+		t.Fatalf("TOTP login: %d %q", status, body)
+	}
+	phone := f.enrollPhone(carol.identity, f.pushToken(cb))
+	if status, body := other.post("/enroll/push/done", nil); status != 404 || body != "no push enrollment pending; POST /enroll/push/token first" {
+		t.Errorf("done in a session without a token: %d %q, want 404", status, body)
+	}
+	if status, got, text := cb.postJSON("/enroll/push/done", nil); status != 200 || got["factor_sid"] != phone.FactorSID {
+		t.Fatalf("done in the session that asked: %d %q, want her phone %s (the thief's is %s)", status, text, phone.FactorSID, stolen.FactorSID)
+	}
+	if got := f.app.users.factors(f.app.users.byName["carol"]).push; got != phone.FactorSID {
+		t.Errorf("carol's push factor is %s, want her phone's, %s", got, phone.FactorSID)
+	}
 }

@@ -188,8 +188,7 @@ func (f *fixture) deliver(form url.Values, signature string) (int, string) {
 	if signature != "" {
 		req.Header.Set(verify.SignatureHeader, signature)
 	}
-	b := &browser{f: f}
-	resp, body := b.sendRequest(req)
+	resp, body := f.browser().sendRequest(req)
 	if resp == nil {
 		return 0, ""
 	}

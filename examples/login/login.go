@@ -4,20 +4,30 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
+	"strings"
+	"time"
 
 	verify "github.com/verifykit/verify-go"
 )
 
 // loginPassword is the first step: a right username and password open a
-// session that waits for the second factor.
+// session that waits for the second factor. Each try counts against the
+// client's address and the username (known or not, so that the answers do
+// not tell which names exist) before the password is checked.
 func (a *app) loginPassword(w http.ResponseWriter, r *http.Request) {
-	u := a.users.check(r.PostFormValue("username"), r.PostFormValue("password"))
+	name := r.PostFormValue("username")
+	charges := []charge{{"password addr " + a.addrKey(r), passwordsPerAddress}, {"password user " + name, passwordsPerUser}}
+	if wait, ok := a.attempts.try(charges...); !ok {
+		tooMany(w, wait)
+		return
+	}
+	u := a.users.check(name, r.PostFormValue("password"))
 	if u == nil {
 		http.Error(w, "wrong username or password", http.StatusUnauthorized)
 		return
 	}
+	a.attempts.refund(charges...)
 	a.sessions.start(w, u)
 	if a.users.factors(u).none() {
 		fmt.Fprintln(w, "password ok; now enroll a second factor: POST /enroll/totp or /enroll/push/token")
@@ -28,7 +38,10 @@ func (a *app) loginPassword(w http.ResponseWriter, r *http.Request) {
 
 // loginPush sends a push to the session user's phone and waits for the
 // answer: with webhooks, Wait ends as soon as the answer's event arrives.
-// Who and which factor come from the session, never the request.
+// Who and which factor come from the session, never the request. The
+// challenge expires when the login stops waiting, and until then the
+// user's push slot stays taken, even if the client hangs up. A push counts
+// against the client's address and the user's day unless it is approved.
 func (a *app) loginPush(w http.ResponseWriter, r *http.Request) {
 	id, sess, ok := a.sessions.lookup(r)
 	if !ok {
@@ -40,28 +53,47 @@ func (a *app) loginPush(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "this account has no push factor; use /login/totp", http.StatusBadRequest)
 		return
 	}
-	if err := a.pushes.begin(u.name); err != nil {
-		http.Error(w, err.Error(), http.StatusTooManyRequests)
+	now := a.now()
+	charges := []charge{{"push addr " + a.addrKey(r), pushesPerAddress},
+		{"push user " + u.name + " " + now.UTC().Format(time.DateOnly), pushesPerUserDaily}}
+	if wait, ok := a.attempts.try(charges...); !ok {
+		tooMany(w, wait)
 		return
 	}
-	defer a.pushes.end(u.name)
+	if !a.pushes.take(u.identity, now.Add(a.pushTimeout)) {
+		a.attempts.refund(charges...) // nothing sent
+		http.Error(w, errPushPending, http.StatusTooManyRequests)
+		return
+	}
 
 	ctx, cancel := context.WithTimeout(r.Context(), a.pushTimeout)
 	defer cancel()
 	ch, err := a.verify.Challenges.Create(ctx, a.serviceSID, u.identity, &verify.CreateChallengeParams{
 		FactorSID: push,
+		// On Verify's clock, which is the wall clock (the SDK checks it
+		// against time.Now), not the app's.
+		ExpirationDate: time.Now().Add(a.pushTimeout),
 		Details: &verify.Details{
 			Message: "Log in to Example as " + u.name + "?",
-			Fields:  []verify.Field{{Label: "IP", Value: clientIP(r)}},
+			Fields:  []verify.Field{{Label: "IP", Value: a.clientIP(r)}},
 		},
 	})
+	if err != nil && !errors.Is(err, verify.ErrOutcomeUnknown) { // refused: nothing on the phone
+		a.pushes.release(u.identity)
+		a.attempts.refund(charges...)
+	}
 	if err == nil {
+		a.pushes.sent(u.identity, ch.SID)
 		ch, err = a.verify.Challenges.Wait(ctx, a.serviceSID, u.identity, ch.SID, a.waitOptions)
+	}
+	if err == nil && ch.Status != verify.StatusPending {
+		a.pushes.answered(u.identity, ch.SID) // or expired: nothing left on the phone
 	}
 	switch {
 	case err != nil:
 		a.fail(w, r, err)
 	case ch.Status.IsApproved():
+		a.attempts.refund(charges...)
 		a.loggedIn(w, id)
 	default:
 		http.Error(w, "push "+string(ch.Status), http.StatusUnauthorized)
@@ -69,6 +101,10 @@ func (a *app) loginPush(w http.ResponseWriter, r *http.Request) {
 }
 
 // loginTOTP checks a code from the session user's authenticator app.
+// Guessing a code takes the password, and then as many sessions and
+// addresses as the guesser likes, so each code counts against the
+// session, the client's address and the user, before Verify checks it:
+// attempts made at once cannot outrun the count.
 func (a *app) loginTOTP(w http.ResponseWriter, r *http.Request) {
 	id, sess, ok := a.sessions.lookup(r)
 	if !ok {
@@ -83,6 +119,19 @@ func (a *app) loginTOTP(w http.ResponseWriter, r *http.Request) {
 	case code == "":
 		http.Error(w, "enter the code from your authenticator app", http.StatusBadRequest)
 		return
+	case !isCode(code): // a typo, answered without counting
+		http.Error(w, "that is not a valid code", http.StatusBadRequest)
+		return
+	}
+	charges := []charge{{"code addr " + a.addrKey(r), codesPerAddress}, {"code user " + u.name, codesPerUser}}
+	if wait, ok := a.attempts.try(charges...); !ok {
+		tooMany(w, wait)
+		return
+	}
+	if !a.sessions.tryCode(id) {
+		a.attempts.refund(charges...) // not checked
+		http.Error(w, "log in with your password first", http.StatusUnauthorized)
+		return
 	}
 	ch, err := a.verify.Challenges.Create(r.Context(), a.serviceSID, u.identity, &verify.CreateChallengeParams{
 		FactorSID: totp, AuthPayload: verify.NewSecret(code),
@@ -91,12 +140,21 @@ func (a *app) loginTOTP(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		a.fail(w, r, err)
 	case ch.Status.IsApproved():
+		a.attempts.refund(charges...)
 		a.loggedIn(w, id)
-	case a.sessions.wrongCode(id):
+	case a.sessions.endAtWrongCodes(id):
 		http.Error(w, "too many wrong codes; log in with your password again", http.StatusUnauthorized)
 	default:
 		http.Error(w, "wrong code", http.StatusUnauthorized)
 	}
+}
+
+// isCode reports whether code can be a TOTP code: 3 to 8 digits.
+func isCode(code string) bool {
+	if len(code) < verify.MinTOTPCodeLength || len(code) > verify.MaxTOTPCodeLength {
+		return false
+	}
+	return strings.Trim(code, "0123456789") == ""
 }
 
 // me is the page behind the login: only a fully logged-in session sees it.
@@ -135,14 +193,4 @@ func (a *app) fail(w http.ResponseWriter, r *http.Request, err error) {
 		a.log.Printf("%s: %v", r.URL.Path, err) // err starts with "verify:" and never holds credentials or payloads
 		http.Error(w, "second factor unavailable", http.StatusServiceUnavailable)
 	}
-}
-
-// clientIP is the address the request came from, shown on the phone.
-// Behind a proxy, take it from the proxy's header instead.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }

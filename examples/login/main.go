@@ -1,9 +1,9 @@
 // Command login is a small web server with a two-step login: a password,
 // then a second factor through Verify, either a push it waits on or a code
 // from an authenticator app. It also enrolls those factors, and learns of
-// answers and new phones from Verify's webhooks. Who is logging in or
-// enrolling, and with which factor, comes from the server-side session
-// opened by the password step, never from the request.
+// push answers from Verify's webhooks. Who is logging in or enrolling,
+// and with which factor, comes from the server-side session opened by the
+// password step, never from the request.
 //
 //	TWILIO_ACCOUNT_SID=AC… TWILIO_AUTH_TOKEN=… VERIFY_SERVICE_SID=VA… \
 //	VERIFY_IDENTITY=… VERIFY_PUSH_FACTOR_SID=YF… VERIFY_TOTP_FACTOR_SID=YF… \
@@ -13,35 +13,51 @@
 //	curl -b jar -c jar -X POST 127.0.0.1:8080/login/push       # or:
 //	curl -b jar -c jar -d code=123456 127.0.0.1:8080/login/totp
 //	curl -b jar 127.0.0.1:8080/me
+//	curl -b jar -c jar -X POST 127.0.0.1:8080/logout
 //
 // Endpoints:
 //
 //	POST /login/password      username, password: opens a session
 //	POST /login/push          sends a push and waits for its answer
 //	POST /login/totp          code: checks a TOTP code
+//	POST /logout              ends the session
 //	GET  /me                  only for a session past both steps
 //	POST /enroll/totp         a new TOTP factor: JSON {factor_sid, uri, qr}
 //	GET  /enroll/totp/qr.png  the pending factor's URI as a QR code
 //	POST /enroll/totp/verify  code: the app's first code verifies the factor
 //	POST /enroll/push/token   name: JSON {token, identity, service_sid, …} for the phone's app
-//	POST /enroll/push/done    records the new phone without webhooks
+//	POST /enroll/push/done    records the phone that this session's token enrolled
 //	POST /hooks/verify        Verify's webhook (when TWILIO_AUTH_TOKEN is set)
 //
 // A session past the password alone may enroll a user's first factor; a
-// user who has one needs a full login to add another. The webhook ends a
-// waiting push at once (pushes are otherwise polled every 10 s, as a
-// safety net) and records a new phone when its factor.verified event
-// arrives for a user whose app was given a token. Register
+// user who has one needs a full login to add another. A phone is recorded
+// only by /enroll/push/done in the session that asked for its token, and
+// a logged-in session gets no token while one given past the password
+// alone may still be live. The webhook ends a waiting push at once (pushes
+// are otherwise polled every 10 s, as a safety net). Register
 // https://<your host>/hooks/verify with client.Webhooks.Create, or in the
-// Console under Verify → Services → Webhooks, for challenge.approved,
-// challenge.denied and factor.verified; behind a proxy, pass that exact
-// URL as -public-url (or VERIFY_WEBHOOK_PUBLIC_URL). During an auth token
-// rotation, put the old token in TWILIO_AUTH_TOKEN_PREVIOUS.
+// Console under Verify → Services → Webhooks, for challenge.approved and
+// challenge.denied; behind a proxy, pass that exact URL as -public-url (or
+// VERIFY_WEBHOOK_PUBLIC_URL). During an auth token rotation, put the old
+// token in TWILIO_AUTH_TOKEN_PREVIOUS.
+//
+// What it defends against, with the numbers in limits.go: password and
+// TOTP guessing (each try is counted per client address and per user
+// before it is checked, then waits grow from 1 s up to a lock-out of one
+// try per 15 min, 1 min or 1 h), push bombing (one prompt at a time, which
+// expires when the login stops waiting; unapproved pushes per address and
+// per user and day), floods (read, write and idle timeouts, forms of 4 KiB
+// at most, no multipart; at most 10 sessions of each kind per user),
+// cross-site requests (http.CrossOriginProtection) and a session cookie
+// sent over plain http (Secure, named __Host-session). -insecure-cookie
+// drops Secure for plain http on a host other than localhost;
+// -trust-proxy-header names a proxy's header with the client address;
+// -read-timeout is how long a client may take to send a request.
 //
 // -base-url (or VERIFY_BASE_URL) points it at another API, such as
 // go run ./cmd/verify-fake -webhook http://127.0.0.1:8080/hooks/verify.
 // The tests drive every step end to end against verifytest, with its real
-// webhook deliveries.
+// webhook deliveries, and the floods against the built command.
 package main
 
 import (
@@ -49,7 +65,6 @@ import (
 	"flag"
 	"log"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"time"
@@ -64,12 +79,14 @@ type app struct {
 	serviceSID  string
 	users       *users
 	sessions    *sessions
-	pushes      *pushLimits
+	pushes      *pushSlots
 	pushTimeout time.Duration       // how long a login waits for the phone
 	hub         *verify.EventHub    // challenge answers from the webhook, for Wait
 	hooks       http.Handler        // POST /hooks/verify; nil without an auth token
 	waitOptions *verify.WaitOptions // {Events: hub} with webhooks; nil (poll every second) without
-	now         func() time.Time    // the clock of sessions, push limits and enrollments
+	attempts    *attempts           // passwords and codes, by client address and by user
+	addrHeader  string              // the proxy's header with the client address; "": the connection's
+	now         func() time.Time    // the clock of sessions, limits and enrollments
 	log         *log.Logger         // errors the user cannot act on
 	hookLog     *slog.Logger        // each webhook delivery and each one refused, at info level
 }
@@ -80,7 +97,7 @@ type app struct {
 func newApp(client *verify.Client, serviceSID string, us *users, hooks verify.WebhookConfig, now func() time.Time) *app {
 	a := &app{
 		verify: client, serviceSID: serviceSID, users: us,
-		sessions: newSessions(now), pushes: newPushLimits(3, now),
+		sessions: newSessions(now), attempts: newAttempts(now), pushes: newPushSlots(now),
 		pushTimeout: 60 * time.Second, hub: verify.NewEventHub(), now: now, log: log.Default(), hookLog: slog.Default(),
 	}
 	if len(hooks.AuthTokens) > 0 {
@@ -89,24 +106,6 @@ func newApp(client *verify.Client, serviceSID string, us *users, hooks verify.We
 		a.waitOptions = &verify.WaitOptions{Events: a.hub} // polls only every 10 s, as a safety net
 	}
 	return a
-}
-
-// routes maps the endpoints to their handlers.
-func (a *app) routes() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /login/password", a.loginPassword)
-	mux.HandleFunc("POST /login/push", a.loginPush)
-	mux.HandleFunc("POST /login/totp", a.loginTOTP)
-	mux.HandleFunc("GET /me", a.me)
-	mux.HandleFunc("POST /enroll/totp", a.enrollTOTP)
-	mux.HandleFunc("GET /enroll/totp/qr.png", a.enrollTOTPQR)
-	mux.HandleFunc("POST /enroll/totp/verify", a.enrollTOTPVerify)
-	mux.HandleFunc("POST /enroll/push/token", a.enrollPushToken)
-	mux.HandleFunc("POST /enroll/push/done", a.enrollPushDone)
-	if a.hooks != nil {
-		mux.Handle("POST /hooks/verify", a.hooks)
-	}
-	return mux
 }
 
 // main serves the login until the listener fails.
@@ -127,7 +126,8 @@ func main() {
 		log.Fatal(err)
 	}
 	a := newApp(client, cfg.serviceSID, us, verify.WebhookConfig{AuthTokens: verify.Secrets(cfg.authTokens...), PublicURL: cfg.publicURL}, time.Now)
-	a.sessions.secure = !isLoopback(cfg.addr) // plain http is only for trying it on this machine
+	a.sessions.secure = !cfg.insecureCookie
+	a.addrHeader = cfg.addrHeader
 	if a.hooks == nil {
 		log.Print("no TWILIO_AUTH_TOKEN to check webhooks with: /hooks/verify is off, push logins poll every second, and push enrollment ends with POST /enroll/push/done")
 	}
@@ -135,9 +135,25 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	srv := &http.Server{Handler: a.routes(), ReadHeaderTimeout: 5 * time.Second}
+	srv := newServer(a.routes(), cfg.readTimeout, a.pushTimeout)
 	log.Printf("listening on http://%s, Verify API at %s", l.Addr(), client.BaseURL())
 	log.Fatal(srv.Serve(l))
+}
+
+// newServer is the HTTP server for h with every timeout set, so that
+// clients that send slowly or never read cannot hold connections: a client
+// has readTimeout to send its request, headers and body (a few KiB at
+// most); an answer may take the push's wait and 10 s more; an idle
+// connection is closed after a minute.
+func newServer(h http.Handler, readTimeout, pushTimeout time.Duration) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: readTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      pushTimeout + 10*time.Second,
+		IdleTimeout:       time.Minute,
+		MaxHeaderBytes:    16 << 10,
+	}
 }
 
 // newVerifyClient reads the Twilio credentials from the environment and
@@ -148,14 +164,4 @@ func newVerifyClient(cfg config) (*verify.Client, error) {
 		opts = append(opts, verify.WithBaseURL(cfg.baseURL))
 	}
 	return verify.NewClient(opts...)
-}
-
-// isLoopback reports whether addr (host:port) listens only on this machine.
-func isLoopback(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return err == nil && ip != nil && ip.IsLoopback()
 }

@@ -25,13 +25,17 @@ import (
 	"github.com/verifykit/verify-go/verifytest"
 )
 
-// TestMain fails the tests if a goroutine outlives them.
+// TestMain fails the tests if a goroutine outlives them, and removes the
+// command built for the tests that run it (loginBinary).
 func TestMain(m *testing.M) {
 	if os.Getenv(runMainEnv) == "1" { // a child started by a test, to run the command itself
 		main()
 		os.Exit(0)
 	}
-	goleak.VerifyTestMain(m)
+	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
+		removeBuilt()
+		os.Exit(code)
+	}))
 }
 
 // ctx is the tests' context for calls to the fake.
@@ -140,13 +144,19 @@ func (f *fixture) addBareUser(name, identity string) *account {
 
 // browser is one visitor: it keeps the session cookie the server sets.
 type browser struct {
-	f        *fixture
+	t        *testing.T
+	base     string        // the login server's http://host:port
+	client   *http.Client  // how it reaches the server
+	f        *fixture      // the in-process server's fixture; nil for a child's visitor
+	hangUp   time.Duration // when set, it hangs up after this long: status 0, and no test error
 	cookie   *http.Cookie
 	lastPush string // the challenge pushAnswered answered last
 }
 
 // browser is a new visitor without a session.
-func (f *fixture) browser() *browser { return &browser{f: f} }
+func (f *fixture) browser() *browser {
+	return &browser{t: f.t, base: f.web.URL, client: f.web.Client(), f: f}
+}
 
 // login is a browser past the password step for a.
 func (f *fixture) login(a *account) *browser {
@@ -158,14 +168,38 @@ func (f *fixture) login(a *account) *browser {
 	return b
 }
 
+// loggedIn is a browser past both steps for a, with a TOTP code.
+func (f *fixture) loggedIn(a *account) *browser {
+	f.t.Helper()
+	b := f.login(a)
+	if status, body := b.post("/login/totp", url.Values{"code": {a.totp.Code()}}); status != 200 {
+		f.t.Fatalf("TOTP login for %s: %d %q", a.name, status, body)
+	}
+	return b
+}
+
 // send makes one request with the browser's cookie and returns the
 // response with its whole body (nil after a failure, reported with
 // t.Error); safe to call from a goroutine other than the test's.
 func (b *browser) send(method, path string, form url.Values) (*http.Response, []byte) {
-	req, err := http.NewRequest(method, b.f.web.URL+path, strings.NewReader(form.Encode()))
+	return b.sendWith(method, path, form, nil)
+}
+
+// sendWith is send with the extra headers h.
+func (b *browser) sendWith(method, path string, form url.Values, h http.Header) (*http.Response, []byte) {
+	reqCtx := ctx
+	if b.hangUp > 0 {
+		var cancel context.CancelFunc
+		reqCtx, cancel = context.WithTimeout(ctx, b.hangUp)
+		defer cancel()
+	}
+	req, err := http.NewRequestWithContext(reqCtx, method, b.base+path, strings.NewReader(form.Encode()))
 	if err != nil {
-		b.f.t.Error(err)
+		b.t.Error(err)
 		return nil, nil
+	}
+	if h != nil {
+		req.Header = h.Clone()
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	if b.cookie != nil {
@@ -177,18 +211,20 @@ func (b *browser) send(method, path string, form url.Values) (*http.Response, []
 // sendRequest sends req as send does, and keeps the session cookie the
 // answer sets.
 func (b *browser) sendRequest(req *http.Request) (*http.Response, []byte) {
-	resp, err := b.f.web.Client().Do(req)
+	resp, err := b.client.Do(req)
 	if err != nil {
-		b.f.t.Error(err)
+		if req.Context().Err() == nil { // not hung up
+			b.t.Error(err)
+		}
 		return nil, nil
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		b.f.t.Error(err)
+	if err != nil && req.Context().Err() == nil {
+		b.t.Error(err)
 	}
 	for _, c := range resp.Cookies() {
-		if c.Name == sessionCookie {
+		if c.Name == sessionCookie || c.Name == insecureSessionCookie {
 			b.cookie = c
 		}
 	}
@@ -211,7 +247,7 @@ func (b *browser) post(path string, form url.Values) (int, string) { return b.do
 // decoded into a map, and the body as text. A 200 must be JSON that no
 // cache keeps.
 func (b *browser) postJSON(path string, form url.Values) (int, map[string]any, string) {
-	b.f.t.Helper()
+	b.t.Helper()
 	resp, body := b.send("POST", path, form)
 	if resp == nil {
 		return 0, nil, ""
@@ -221,11 +257,11 @@ func (b *browser) postJSON(path string, form url.Values) (int, map[string]any, s
 		return resp.StatusCode, nil, text
 	}
 	if ct, cc := resp.Header.Get("Content-Type"), resp.Header.Get("Cache-Control"); ct != "application/json" || cc != "no-store" {
-		b.f.t.Errorf("%s: Content-Type %q, Cache-Control %q; want application/json and no-store", path, ct, cc)
+		b.t.Errorf("%s: Content-Type %q, Cache-Control %q; want application/json and no-store", path, ct, cc)
 	}
 	var got map[string]any
 	if err := json.Unmarshal(body, &got); err != nil {
-		b.f.t.Errorf("%s: %v in %q", path, err, body)
+		b.t.Errorf("%s: %v in %q", path, err, body)
 	}
 	return resp.StatusCode, got, text
 }
@@ -234,6 +270,17 @@ func (b *browser) postJSON(path string, form url.Values) (int, map[string]any, s
 // (approve or deny) once the login waits on it, and returns the login's
 // response.
 func (b *browser) pushAnswered(phone *verifytest.Device, approve bool, form url.Values) (int, string) {
+	return b.pushAnsweredWith(phone, approve, form, nil)
+}
+
+// pushAnsweredFrom is pushAnswered from the client address ip, for an app
+// that trusts X-Forwarded-For (fixture.trustProxy).
+func (b *browser) pushAnsweredFrom(phone *verifytest.Device, approve bool, ip string) (int, string) {
+	return b.pushAnsweredWith(phone, approve, nil, from(ip))
+}
+
+// pushAnsweredWith is pushAnswered with the extra headers h.
+func (b *browser) pushAnsweredWith(phone *verifytest.Device, approve bool, form url.Values, h http.Header) (int, string) {
 	type result struct {
 		status int
 		body   string
@@ -241,7 +288,7 @@ func (b *browser) pushAnswered(phone *verifytest.Device, approve bool, form url.
 	from := b.f.api.mark()
 	done := make(chan result, 1)
 	go func() {
-		status, body := b.post("/login/push", form)
+		status, body := b.postWith("/login/push", form, h)
 		done <- result{status, body}
 	}()
 	answer := phone.Deny
@@ -264,11 +311,21 @@ func (b *browser) pushAnswered(phone *verifytest.Device, approve bool, form url.
 // an answer's webhook ends it. "" (and a test error) after 5 s.
 func (f *fixture) pushWaiting(from int, identity string) string {
 	f.t.Helper()
-	r, ok := f.api.waitFor(from, func(r string) bool {
+	sid := f.api.pushWaiting(from, identity)
+	if sid == "" {
+		f.t.Errorf("no login waits on a push to %s", identity)
+	}
+	return sid
+}
+
+// pushWaiting waits up to 5 s for the first Fetch, from request from on,
+// of a challenge of identity, and returns the challenge's SID ("" if none
+// came).
+func (l *apiLog) pushWaiting(from int, identity string) string {
+	r, ok := l.waitFor(from, func(r string) bool {
 		return strings.HasPrefix(r, "GET ") && strings.Contains(r, "/Entities/"+identity+"/Challenges/YC")
 	})
 	if !ok {
-		f.t.Errorf("no login waits on a push to %s", identity)
 		return ""
 	}
 	return path.Base(r)
@@ -400,7 +457,8 @@ func TestPushLoginApprovedAndDenied(t *testing.T) {
 	if status, body := b.do("GET", "/me", nil); status != 200 || body != "logged in as ada" {
 		t.Errorf("/me after login: %d %q", status, body)
 	}
-	old := &browser{f: f, cookie: &before}
+	old := f.browser()
+	old.cookie = &before
 	if status, _ := old.do("GET", "/me", nil); status != 401 {
 		t.Errorf("/me with the id from before the second factor: %d, want 401", status)
 	}
@@ -445,6 +503,7 @@ func TestTOTPLogin(t *testing.T) {
 			t.Fatalf("wrong code %d: %d %q", i, status, body)
 		}
 	}
+	f.clock.Advance(codesPerAddress.first) // this address has had its 5 codes at once (limits_test.go)
 	if status, body := b.post("/login/totp", url.Values{"code": {wrong}}); status != 401 || body != "too many wrong codes; log in with your password again" {
 		t.Errorf("wrong code %d: %d %q, want the session ended", maxWrongCodes, status, body)
 	}
@@ -470,7 +529,7 @@ func TestSecondFactorNeedsALiveSession(t *testing.T) {
 	f.clock.Advance(secondFactorTTL)
 	for name, b := range map[string]*browser{
 		"no session": f.browser(),
-		"forged id":  {f: f, cookie: &http.Cookie{Name: sessionCookie, Value: "AAAAAAAAAAAAAAAAAAAAAAAAAA"}},
+		"forged id":  {t: t, base: f.web.URL, client: f.web.Client(), f: f, cookie: &http.Cookie{Name: sessionCookie, Value: "AAAAAAAAAAAAAAAAAAAAAAAAAA"}},
 		"expired":    expired,
 	} {
 		for route, form := range map[string]url.Values{
@@ -531,7 +590,8 @@ func TestRequestCannotChooseWhoLogsIn(t *testing.T) {
 }
 
 // TestPushLimits: one pending push per user, even from two sessions, and
-// at most three a minute; a refused push creates no challenge.
+// three unapproved pushes at once from an address, then a minute's wait;
+// a refused push creates no challenge.
 func TestPushLimits(t *testing.T) {
 	f := setup(t)
 	ada := f.addUser("ada", "user-0001-ada")
@@ -562,7 +622,7 @@ func TestPushLimits(t *testing.T) {
 			t.Fatalf("push %d in a minute: %d %q", i, status, body)
 		}
 	}
-	if status, body := second.post("/login/push", nil); status != 429 || body != "too many pushes, try again in a minute" {
+	if status, body := second.post("/login/push", nil); status != 429 || body != "too many attempts; try again in 1m0s" {
 		t.Errorf("fourth push in a minute: %d %q, want 429", status, body)
 	}
 	if n := f.challenges(ada.identity); n != 3 {

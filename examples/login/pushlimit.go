@@ -1,62 +1,72 @@
 package main
 
 import (
-	"errors"
 	"sync"
 	"time"
 )
 
-// Why a push is refused; the text is shown to the user.
-var (
-	errPushPending   = errors.New("a push is already waiting on your phone")
-	errTooManyPushes = errors.New("too many pushes, try again in a minute")
-)
+// errPushPending's text is shown to a user whose phone already shows a
+// prompt.
+const errPushPending = "a push is already waiting on your phone"
 
-// pushLimits guards users against push fatigue, where an attacker who has
-// the password sends prompt after prompt until the user taps approve to
-// make them stop: one push per user at a time, and at most perMinute in
-// any minute. Safe for concurrent use.
-type pushLimits struct {
-	mu        sync.Mutex
-	perMinute int
-	now       func() time.Time
-	pending   map[string]bool        // by user name
-	recent    map[string][]time.Time // by user name: when pushes began
+// pushSlots guards users against push fatigue, where someone who has the
+// password sends prompt after prompt until the user taps approve to make
+// them stop: a user has one push at a time, from its sending until it is
+// answered (the login's Wait or the webhook says so) or its challenge
+// expires, whether or not the login that sent it still waits. Safe for
+// concurrent use. How many pushes there are is limited by attempts
+// (pushesPerAddress, pushesPerUserDaily).
+type pushSlots struct {
+	mu      sync.Mutex
+	now     func() time.Time
+	pending map[string]pendingPrompt // by identity
 }
 
-// newPushLimits allows perMinute pushes per user in any minute, on the
-// clock now.
-func newPushLimits(perMinute int, now func() time.Time) *pushLimits {
-	return &pushLimits{perMinute: perMinute, now: now, pending: map[string]bool{}, recent: map[string][]time.Time{}}
+// pendingPrompt is a push on the user's phone.
+type pendingPrompt struct {
+	until        time.Time // when its challenge expires
+	challengeSID string    // "" until it is created
 }
 
-// begin reserves a push for the user, or returns errPushPending or
-// errTooManyPushes and reserves nothing. Call end when the push is over.
-func (l *pushLimits) begin(name string) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.pending[name] {
-		return errPushPending
-	}
-	now := l.now()
-	recent := l.recent[name][:0]
-	for _, t := range l.recent[name] {
-		if now.Sub(t) < time.Minute {
-			recent = append(recent, t)
-		}
-	}
-	if len(recent) >= l.perMinute {
-		l.recent[name] = recent
-		return errTooManyPushes
-	}
-	l.recent[name] = append(recent, now)
-	l.pending[name] = true
-	return nil
+// newPushSlots returns free slots on the clock now.
+func newPushSlots(now func() time.Time) *pushSlots {
+	return &pushSlots{now: now, pending: map[string]pendingPrompt{}}
 }
 
-// end releases the user's pending push.
-func (l *pushLimits) end(name string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.pending, name)
+// take reserves identity's slot until then, or reports false if a push
+// is pending.
+func (p *pushSlots) take(identity string, until time.Time) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.now().Before(p.pending[identity].until) {
+		return false
+	}
+	p.pending[identity] = pendingPrompt{until: until}
+	return true
+}
+
+// sent names the challenge of identity's pending push.
+func (p *pushSlots) sent(identity, challengeSID string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if pp, ok := p.pending[identity]; ok {
+		pp.challengeSID = challengeSID
+		p.pending[identity] = pp
+	}
+}
+
+// answered frees identity's slot if its pending push is challengeSID.
+func (p *pushSlots) answered(identity, challengeSID string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if challengeSID != "" && p.pending[identity].challengeSID == challengeSID {
+		delete(p.pending, identity)
+	}
+}
+
+// release frees identity's slot, taken for a push that was never sent.
+func (p *pushSlots) release(identity string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.pending, identity)
 }

@@ -16,16 +16,18 @@ import (
 // factors live in Verify. The handlers take the identity and factor SIDs
 // from here, never from a request. name, identity, salt and hash never
 // change once the user is added, so handlers may keep a *user and read
-// them freely; the factors and the pending push enrollment change as the
-// user enrolls, under users.mu, so read them only through users' methods.
+// them freely; the factors and firstTokenUntil change as the user
+// enrolls, under users.mu, so read them only through users' methods.
 type user struct {
 	name     string
 	identity string // the Verify entity: an opaque id, not the name or an email
 	salt     []byte
 	hash     [sha256.Size]byte
 
-	factors    factors        // guarded by users.mu
-	pushEnroll pushEnrollment // guarded by users.mu; zero when none is pending
+	factors factors // guarded by users.mu
+	// firstTokenUntil is when the last access token given to a session past
+	// the password alone is surely expired; guarded by users.mu.
+	firstTokenUntil time.Time
 }
 
 // factors are a user's second factors in Verify, one of each kind at most.
@@ -43,19 +45,11 @@ func (f factors) none() bool { return f.push == "" && f.totp == "" }
 // to add the thief's authenticator.
 func (f factors) mayAdd(loggedIn bool) bool { return loggedIn || f.none() }
 
-// pushEnrollment is an access token handed to the user's app, waiting for
-// the push factor it enrolls.
-type pushEnrollment struct {
-	since     time.Time // when the API created the token: the factor is no older
-	until     time.Time // on the app's clock; later, the token's factor is not taken
-	firstOnly bool      // granted to a session past the password alone: void once the user has a factor
-}
-
 // users is an in-memory user store, safe for concurrent use.
 type users struct {
 	mu         sync.RWMutex
 	byName     map[string]*user
-	byIdentity map[string]*user // webhook events name the identity
+	byIdentity map[string]*user // identities are unique
 	nobody     user             // checked instead of an unknown name, so that it takes as long
 }
 
@@ -115,69 +109,46 @@ func (us *users) factors(u *user) factors {
 	return u.factors
 }
 
-// setTOTP records a verified TOTP factor for u, replacing any other, if
-// the enrollment rule (factors.mayAdd) still allows it: another session
-// may have enrolled a first factor meanwhile.
-func (us *users) setTOTP(u *user, factorSID string, loggedIn bool) bool {
+// setFactor records a verified factor of kind (push or TOTP) for u,
+// replacing any other of that kind, if the enrollment rule
+// (factors.mayAdd) still allows it: another session may have enrolled a
+// first factor meanwhile.
+func (us *users) setFactor(u *user, kind verify.FactorType, factorSID string, loggedIn bool) bool {
 	us.mu.Lock()
 	defer us.mu.Unlock()
 	if !u.factors.mayAdd(loggedIn) {
 		return false
 	}
-	u.factors.totp = factorSID
+	if kind == verify.FactorTypePush {
+		u.factors.push = factorSID
+	} else {
+		u.factors.totp = factorSID
+	}
 	return true
 }
 
-// expectPush records that u's app got an access token, replacing an
-// earlier one, if the enrollment rule allows it: only then does the push
-// factor the token enrolls count (recordPush).
-func (us *users) expectPush(u *user, since, until time.Time, loggedIn bool) bool {
+// expectPush records that a session of u, logged in or past the password
+// alone, hands its app an access token, if the enrollment rule
+// (factors.mayAdd) allows it; a token given past the password alone is
+// surely expired at until.
+func (us *users) expectPush(u *user, loggedIn bool, until time.Time) bool {
 	us.mu.Lock()
 	defer us.mu.Unlock()
 	if !u.factors.mayAdd(loggedIn) {
 		return false
 	}
-	u.pushEnroll = pushEnrollment{since: since, until: until, firstOnly: !loggedIn}
+	if !loggedIn {
+		u.firstTokenUntil = until
+	}
 	return true
 }
 
-// pendingPush reports whether u has an access token out at now, and when
-// the API created it.
-func (us *users) pendingPush(u *user, now time.Time) (since time.Time, ok bool) {
+// firstTokenWait is how long from now an access token given to a session
+// of u past the password alone may still be live.
+func (us *users) firstTokenWait(u *user, now time.Time) time.Duration {
 	us.mu.RLock()
 	defer us.mu.RUnlock()
-	p := u.pushEnroll
-	return p.since, now.Before(p.until)
-}
-
-// expectsPush reports whether the user with this identity has an access
-// token out at now: whether recordPush may record a factor for them.
-func (us *users) expectsPush(identity string, now time.Time) bool {
-	us.mu.RLock()
-	defer us.mu.RUnlock()
-	u := us.byIdentity[identity]
-	return u != nil && now.Before(u.pushEnroll.until)
-}
-
-// recordPush makes factorSID the push factor of the user with this
-// identity, replacing any other, and ends their pending enrollment. It
-// does nothing, and reports false, unless that user has an access token
-// out (expectPush) that the rule still honours: a verified push factor
-// nobody asked for attaches to no one.
-func (us *users) recordPush(identity, factorSID string, now time.Time) bool {
-	us.mu.Lock()
-	defer us.mu.Unlock()
-	u := us.byIdentity[identity]
-	if u == nil || !now.Before(u.pushEnroll.until) {
-		return false
-	}
-	p := u.pushEnroll
-	u.pushEnroll = pushEnrollment{}
-	if p.firstOnly && !u.factors.none() {
-		return false
-	}
-	u.factors.push = factorSID
-	return true
+	return max(u.firstTokenUntil.Sub(now), 0)
 }
 
 // hashPassword is salted SHA-256 so that this example needs no dependency.
