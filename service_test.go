@@ -74,7 +74,7 @@ var everyServiceForm = url.Values{
 	"Totp.Issuer": {"Example"}, "Totp.TimeStep": {"45"}, "Totp.CodeLength": {"8"}, "Totp.Skew": {"0"},
 	"Whatsapp.MsgServiceSid": {testMsgService}, "Whatsapp.From": {"+15017122661"},
 	"Passkeys.RelyingParty.Id": {"example.com"}, "Passkeys.RelyingParty.Name": {"Example"},
-	"Passkeys.RelyingParty.Origins": {"https://example.com,https://login.example.com"},
+	"Passkeys.RelyingParty.Origins":    {"https://example.com,https://login.example.com"},
 	"Passkeys.AuthenticatorAttachment": {"cross-platform"}, "Passkeys.DiscoverableCredentials": {"required"},
 	"Passkeys.UserVerification": {"preferred"},
 }

@@ -378,7 +378,9 @@ func TestServiceAndVerificationValidation(t *testing.T) {
 			svc(func(p *svcP) { p.WhatsApp = &WhatsAppSettings{MsgServiceSID: testService} })},
 		{"passkey origins without commas", "Passkeys.RelyingParty.Origins[1]",
 			passkeys(func(s *PasskeySettings) { s.RelyingParty.Origins = []string{"https://a.example", "https://b.example"} }),
-			passkeys(func(s *PasskeySettings) { s.RelyingParty.Origins = []string{"https://a.example", "https://b.example,https://c.example"} })},
+			passkeys(func(s *PasskeySettings) {
+				s.RelyingParty.Origins = []string{"https://a.example", "https://b.example,https://c.example"}
+			})},
 		{"passkey origins not empty", "Passkeys.RelyingParty.Origins[0]",
 			passkeys(func(s *PasskeySettings) { s.RelyingParty.Origins = []string{"example.com"} }),
 			passkeys(func(s *PasskeySettings) { s.RelyingParty.Origins = []string{""} })},
@@ -408,7 +410,7 @@ func TestServiceAndVerificationValidation(t *testing.T) {
 		{"to E.164 at most 15 digits", "To", ver(func(p *verP) { p.To = "+" + n("1", 15) }), ver(func(p *verP) { p.To = "+" + n("1", 16) })},
 		{"to E.164 for call", "To", ver(func(p *verP) { p.Channel = ChannelCall }), ver(func(p *verP) { p.Channel, p.To = ChannelCall, "15017122661" })},
 		{"to E.164 for whatsapp", "To",
-			ver(func(p *verP) { p.Channel = ChannelWhatsApp }), ver(func(p *verP) { p.Channel, p.To = ChannelWhatsApp, "whatsapp:" + testPhone })},
+			ver(func(p *verP) { p.Channel = ChannelWhatsApp }), ver(func(p *verP) { p.Channel, p.To = ChannelWhatsApp, "whatsapp:"+testPhone })},
 		{"to E.164 for sna", "To", ver(func(p *verP) { p.Channel = ChannelSNA }), ver(func(p *verP) { p.Channel, p.To = ChannelSNA, "ada@example.com" })},
 		{"to an address for email", "To", email(func(p *verP) {}), email(func(p *verP) { p.To = testPhone })},
 		{"to a bare address", "To", email(func(p *verP) { p.To = "ada.l+login@example.co.uk" }), email(func(p *verP) { p.To = "Ada <ada@example.com>" })},
@@ -436,7 +438,9 @@ func TestServiceAndVerificationValidation(t *testing.T) {
 			email(func(p *verP) { p.ChannelConfiguration = JSONObject{"substitutions": map[string]any{"n": 1.5}} }),
 			email(func(p *verP) { p.ChannelConfiguration = JSONObject{"substitutions": map[string]any{"n": math.NaN()}} })},
 		{"channel configuration from is an address", "ChannelConfiguration",
-			email(func(p *verP) { p.ChannelConfiguration = JSONObject{"from": "login@example.com", "from_name": "Example"} }),
+			email(func(p *verP) {
+				p.ChannelConfiguration = JSONObject{"from": "login@example.com", "from_name": "Example"}
+			}),
 			email(func(p *verP) { p.ChannelConfiguration = JSONObject{"from": "Example"} })},
 		{"verification SID", "Sid", fetchVerification(testVerification), fetchVerification("VA" + testVerification[2:])},
 		{"verification SID escaped", "Sid", fetchVerification(testVerification), fetchVerification("../" + testVerification[3:])},
