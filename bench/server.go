@@ -27,6 +27,10 @@ const (
 	missingSID = "YC0bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb" // a challenge the server answers 404 for
 	listPath   = "/v2/Services/" + serviceSID + "/Entities/" + identity + "/Challenges"
 	factorPath = "/v2/Services/" + serviceSID + "/Entities/" + identity + "/Factors"
+	verifyPath = "/v2/Services/" + serviceSID + "/Verifications"
+	checkPath  = "/v2/Services/" + serviceSID + "/VerificationCheck"
+	phone      = "+15017122661" // the number the SMS logins verify
+	smsCode    = "804213"       // the code they check
 
 	listTotal    = 1000 // challenges, and factors, behind each list endpoint
 	listPageSize = 100
@@ -40,7 +44,8 @@ var notFound = []byte(`{"code":20404,"message":"The requested resource ` + listP
 	` was not found","more_info":"https://www.twilio.com/docs/errors/20404","status":404}`)
 
 // badFactor is the answer to a factor create without FactorType=totp and
-// the expected FriendlyName, so a contender that sends less fails.
+// the expected FriendlyName, or a verification or check without the
+// expected To, Channel or Code, so a contender that sends less fails.
 var badFactor = []byte(`{"code":60200,"message":"Invalid parameter","more_info":"https://www.twilio.com/docs/errors/60200","status":400}`)
 
 // serve runs the benchmark server: the API on one port, connection counts
@@ -55,6 +60,7 @@ func serve(testdata string) error {
 		return bytes.TrimSpace(b)
 	}
 	created, fetched, updated := read("create_push.json"), read("fetch.json"), read("update_push.json")
+	verificationSent, checked := read("verification.json"), read("verification_check.json")
 	item := string(fetched)
 	spec := read("verify_v2_enrollment.json")
 	factorCreated, err := specExample(spec, factorPath, "post", "201", "createTotp")
@@ -113,6 +119,24 @@ func serve(testdata string) error {
 				}
 				w.WriteHeader(http.StatusCreated)
 				_, _ = w.Write(factorCreated)
+			case r.Method == http.MethodPost && r.URL.Path == verifyPath:
+				_ = r.ParseForm()
+				if r.PostForm.Get("To") != phone || r.PostForm.Get("Channel") != "sms" {
+					w.WriteHeader(http.StatusBadRequest)
+					_, _ = w.Write(badFactor)
+					return
+				}
+				w.WriteHeader(http.StatusCreated)
+				_, _ = w.Write(verificationSent)
+			case r.Method == http.MethodPost && r.URL.Path == checkPath:
+				_ = r.ParseForm()
+				if r.PostForm.Get("To") != phone || r.PostForm.Get("Code") != smsCode {
+					w.WriteHeader(http.StatusBadRequest)
+					_, _ = w.Write(badFactor)
+					return
+				}
+				w.WriteHeader(http.StatusCreated)
+				_, _ = w.Write(checked)
 			case r.Method == http.MethodGet && r.URL.Path == listPath+"/"+missingSID:
 				w.WriteHeader(http.StatusNotFound)
 				_, _ = w.Write(notFound)
