@@ -142,29 +142,26 @@ func (e *APIError) Is(target error) bool {
 		return e.Code == codeTooManyRequests || e.finalLimit() || e.Status == 429
 	case ErrInvalidRequest:
 		return e.Code == codeInvalidRequest || e.Code == codeInvalidParameter
-	case ErrFactorNotVerified:
-		return e.Code == codeFactorNotVerified
-	case ErrChallengeAlreadyResponded:
-		return e.Code == codeAlreadyResponded
-	case ErrChallengeExpired:
-		return e.Code == codeExpired
 	case ErrVerificationFailed:
 		return e.Code == codeVerifyFailed || e.Code == codeFactorVerifyFailed
-	case ErrMaxSendAttempts:
-		return e.Code == codeMaxSendAttempts
-	case ErrMaxCheckAttempts:
-		return e.Code == codeMaxCheckAttempts
-	case ErrLandline:
-		return e.Code == codeLandline
-	case ErrTooManyConcurrentRequests:
-		return e.Code == codeConcurrentRequests
-	case ErrFraudBlocked:
-		return e.Code == codeFraudBlocked
 	case ErrOutcomeUnknown:
 		// A POST answered with a 5xx may have been applied before the failure.
 		return e.method == "POST" && e.Status >= 500
 	}
-	return false
+	code, ok := sentinelCodes[target]
+	return ok && e.Code == code
+}
+
+// sentinelCodes are the sentinels that stand for one Twilio code each.
+var sentinelCodes = map[error]int{
+	ErrFactorNotVerified:         codeFactorNotVerified,
+	ErrChallengeAlreadyResponded: codeAlreadyResponded,
+	ErrChallengeExpired:          codeExpired,
+	ErrMaxSendAttempts:           codeMaxSendAttempts,
+	ErrMaxCheckAttempts:          codeMaxCheckAttempts,
+	ErrLandline:                  codeLandline,
+	ErrTooManyConcurrentRequests: codeConcurrentRequests,
+	ErrFraudBlocked:              codeFraudBlocked,
 }
 
 // notFound reports Twilio's 20404, or a 404 without a code.

@@ -48,7 +48,12 @@ func (m StringMap) EncodeValues(key string, v *url.Values) error {
 	if len(m) == 0 {
 		return nil
 	}
-	s, err := compactJSON(map[string]string(m))
+	return setJSON(v, key, map[string]string(m))
+}
+
+// setJSON sets key to value's compact JSON, encoded once.
+func setJSON(v *url.Values, key string, value any) error {
+	s, err := compactJSON(value)
 	if err != nil {
 		return err
 	}

@@ -201,12 +201,7 @@ func (o JSONObject) EncodeValues(key string, v *url.Values) error {
 	if len(o) == 0 {
 		return nil
 	}
-	s, err := compactJSON(map[string]any(o))
-	if err != nil {
-		return err
-	}
-	v.Set(key, s)
-	return nil
+	return setJSON(v, key, map[string]any(o))
 }
 
 // VerificationService starts, fetches and ends verifications: codes sent by

@@ -114,16 +114,25 @@ type floorFactorPage struct {
 	} `json:"meta"`
 }
 
+// floorVerified holds the fields a verification and its check share.
+type floorVerified struct {
+	SID         string    `json:"sid"`
+	ServiceSID  string    `json:"service_sid"`
+	AccountSID  string    `json:"account_sid"`
+	To          string    `json:"to"`
+	Channel     string    `json:"channel"`
+	Status      string    `json:"status"`
+	Valid       bool      `json:"valid"`
+	Amount      string    `json:"amount"`
+	Payee       string    `json:"payee"`
+	DateCreated time.Time `json:"date_created"`
+	DateUpdated time.Time `json:"date_updated"`
+}
+
 // floorVerification decodes the same fields as verify.Verification.
 type floorVerification struct {
-	SID        string `json:"sid"`
-	ServiceSID string `json:"service_sid"`
-	AccountSID string `json:"account_sid"`
-	To         string `json:"to"`
-	Channel    string `json:"channel"`
-	Status     string `json:"status"`
-	Valid      bool   `json:"valid"`
-	Lookup     struct {
+	floorVerified
+	Lookup struct {
 		Carrier struct {
 			Name              string `json:"name"`
 			Type              string `json:"type"`
@@ -132,8 +141,6 @@ type floorVerification struct {
 			ErrorCode         int    `json:"error_code"`
 		} `json:"carrier"`
 	} `json:"lookup"`
-	Amount           string `json:"amount"`
-	Payee            string `json:"payee"`
 	SendCodeAttempts []struct {
 		Time       time.Time `json:"time"`
 		Channel    string    `json:"channel"`
@@ -142,28 +149,16 @@ type floorVerification struct {
 	SNA struct {
 		URL string `json:"url"`
 	} `json:"sna"`
-	DateCreated time.Time `json:"date_created"`
-	DateUpdated time.Time `json:"date_updated"`
-	URL         string    `json:"url"`
+	URL string `json:"url"`
 }
 
 // floorCheck decodes the same fields as verify.VerificationCheck.
 type floorCheck struct {
-	SID                   string `json:"sid"`
-	ServiceSID            string `json:"service_sid"`
-	AccountSID            string `json:"account_sid"`
-	To                    string `json:"to"`
-	Channel               string `json:"channel"`
-	Status                string `json:"status"`
-	Valid                 bool   `json:"valid"`
-	Amount                string `json:"amount"`
-	Payee                 string `json:"payee"`
+	floorVerified
 	SNAAttemptsErrorCodes []struct {
 		AttemptSID string `json:"attempt_sid"`
 		Code       int    `json:"code"`
 	} `json:"sna_attempts_error_codes"`
-	DateCreated time.Time `json:"date_created"`
-	DateUpdated time.Time `json:"date_updated"`
 }
 
 // floorError is a non-2xx answer with Twilio's error JSON.

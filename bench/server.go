@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -80,6 +81,17 @@ func serve(testdata string) error {
 		return fmt.Errorf("the spec's readFullTotp factor has another sid; the list would repeat one SID")
 	}
 
+	// creates are the POSTs answered 201 with body when their form holds
+	// want, and 400 otherwise.
+	creates := map[string]struct {
+		want url.Values
+		body []byte
+	}{
+		factorPath: {url.Values{"FactorType": {"totp"}, "FriendlyName": {friendlyName}}, factorCreated},
+		verifyPath: {url.Values{"To": {phone}, "Channel": {"sms"}}, verificationSent},
+		checkPath:  {url.Values{"To": {phone}, "Code": {smsCode}}, checked},
+	}
+
 	var conns atomic.Int64
 	push := newPushRole()
 	api := &http.Server{
@@ -110,33 +122,18 @@ func serve(testdata string) error {
 			case r.Method == http.MethodGet && (r.URL.Path == listPath || r.URL.Path == factorPath):
 				offset, _ := strconv.Atoi(r.URL.Query().Get("PageToken"))
 				_, _ = w.Write(pages[r.Host+r.URL.Path+"|"+strconv.Itoa(offset)])
-			case r.Method == http.MethodPost && r.URL.Path == factorPath:
+			case r.Method == http.MethodPost && creates[r.URL.Path].body != nil:
+				create := creates[r.URL.Path]
 				_ = r.ParseForm()
-				if r.PostForm.Get("FactorType") != "totp" || r.PostForm.Get("FriendlyName") != friendlyName {
-					w.WriteHeader(http.StatusBadRequest)
-					_, _ = w.Write(badFactor)
-					return
+				for key := range create.want {
+					if r.PostForm.Get(key) != create.want.Get(key) {
+						w.WriteHeader(http.StatusBadRequest)
+						_, _ = w.Write(badFactor)
+						return
+					}
 				}
 				w.WriteHeader(http.StatusCreated)
-				_, _ = w.Write(factorCreated)
-			case r.Method == http.MethodPost && r.URL.Path == verifyPath:
-				_ = r.ParseForm()
-				if r.PostForm.Get("To") != phone || r.PostForm.Get("Channel") != "sms" {
-					w.WriteHeader(http.StatusBadRequest)
-					_, _ = w.Write(badFactor)
-					return
-				}
-				w.WriteHeader(http.StatusCreated)
-				_, _ = w.Write(verificationSent)
-			case r.Method == http.MethodPost && r.URL.Path == checkPath:
-				_ = r.ParseForm()
-				if r.PostForm.Get("To") != phone || r.PostForm.Get("Code") != smsCode {
-					w.WriteHeader(http.StatusBadRequest)
-					_, _ = w.Write(badFactor)
-					return
-				}
-				w.WriteHeader(http.StatusCreated)
-				_, _ = w.Write(checked)
+				_, _ = w.Write(create.body)
 			case r.Method == http.MethodGet && r.URL.Path == listPath+"/"+missingSID:
 				w.WriteHeader(http.StatusNotFound)
 				_, _ = w.Write(notFound)
