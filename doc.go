@@ -2,7 +2,9 @@
 // and TOTP second-factor logins: challenges (create, answer, wait, list),
 // enrollment (entities, TOTP and push factors, access tokens for the mobile
 // SDK) and webhooks (configured through the API, received with
-// NewWebhookHandler).
+// NewWebhookHandler); and for the rest of a login: Services, one-time codes
+// by SMS, call, email or WhatsApp (Verifications) and their checks
+// (VerificationChecks).
 //
 // Create a Client once and share it between goroutines:
 //
@@ -14,7 +16,7 @@
 // Every call takes a context, validates its input before sending anything,
 // retries only what is safe to retry, and returns *APIError,
 // *ValidationError or an error matching one of the package's sentinels.
-// Secrets (codes, TOTP seeds, access tokens, hidden details) are Secret
+// Secrets (codes, custom codes, TOTP seeds, access tokens, hidden details) are Secret
 // values, which never print or log; Reveal gives the value.
 //
 // To learn of answers without polling, register NewWebhookHandler at your

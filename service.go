@@ -12,7 +12,7 @@ import (
 // Limits on services the API enforces; the SDK checks them before sending.
 const (
 	MaxServiceNameLength = 30 // FriendlyName, in characters
-	MinCodeLength        = 4  // digits of the codes Verifications send
+	MinCodeLength        = 4  // characters of a code: CodeLength, CustomCode and a checked Code
 	MaxCodeLength        = 10
 )
 

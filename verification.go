@@ -326,12 +326,12 @@ func (s *VerificationCheckService) Create(ctx context.Context, serviceSID string
 
 // Limits on verifications the API enforces; the SDK checks them before sending.
 const (
-	MaxTags           = 10  // Tags per verification
-	MaxTagLength      = 128 // characters of a tag's key and of its value
-	MaxE164Digits     = 15  // digits of a phone number in E.164 form, after the +
-	MinCustomCodeSize = 4   // characters of a CustomCode and of a checked Code
-	MaxCustomCodeSize = 10
+	MaxTags      = 10  // Tags per verification
+	MaxTagLength = 128 // characters of a tag's key and of its value
 )
+
+// e164MaxDigits is how many digits E.164 allows after the +.
+const e164MaxDigits = 15
 
 // supportedLocales are the language tags Verify documents for Locale
 // (https://www.twilio.com/docs/verify/supported-languages); the API answers
@@ -361,7 +361,7 @@ func (p *CreateVerificationParams) Validate() error {
 		return invalid("To", "must be a phone number in E.164 form, such as +15017122661, for the %s channel", p.Channel)
 	case p.Locale != "" && !supportedLocales[strings.ToLower(p.Locale)]:
 		return invalid("Locale", "must be one of the language tags Verify supports, such as en, es or pt-BR (see docs/verifications.md)")
-	case !p.CustomCode.IsZero() && !runesBetween(p.CustomCode.Reveal(), MinCustomCodeSize, MaxCustomCodeSize):
+	case !p.CustomCode.IsZero() && !runesBetween(p.CustomCode.Reveal(), MinCodeLength, MaxCodeLength):
 		return invalid("CustomCode", "must be 4 to 10 characters")
 	case strings.ContainsFunc(p.SendDigits, func(r rune) bool { return !strings.ContainsRune("0123456789#*wW", r) }):
 		return invalid("SendDigits", "must hold only the digits 0–9, #, * and w (wait half a second)")
@@ -410,7 +410,7 @@ func (p *CheckVerificationParams) Validate() error {
 		return invalid("VerificationSid", "must not be set with To: name the verification by one of them")
 	case p.To != "" && !isE164(p.To) && !isEmailAddress(p.To):
 		return invalid("To", "must be a phone number in E.164 form, such as +15017122661, or an email address")
-	case !p.Code.IsZero() && !runesBetween(p.Code.Reveal(), MinCustomCodeSize, MaxCustomCodeSize):
+	case !p.Code.IsZero() && !runesBetween(p.Code.Reveal(), MinCodeLength, MaxCodeLength):
 		return invalid("Code", "must be 4 to 10 characters")
 	}
 	return checkOptionalSID("VerificationSid", p.VerificationSID, "VE")
@@ -432,7 +432,7 @@ func (o JSONObject) validate(field string) error {
 
 // isE164 reports whether s is + and 2 to 15 digits, the first not 0.
 func isE164(s string) bool {
-	if len(s) < 3 || len(s) > 1+MaxE164Digits || s[0] != '+' || s[1] == '0' {
+	if len(s) < 3 || len(s) > 1+e164MaxDigits || s[0] != '+' || s[1] == '0' {
 		return false
 	}
 	for i := 1; i < len(s); i++ {
