@@ -16,8 +16,15 @@
 // Every call takes a context, validates its input before sending anything,
 // retries only what is safe to retry, and returns *APIError,
 // *ValidationError or an error matching one of the package's sentinels.
-// Secrets (codes, custom codes, TOTP seeds, access tokens, hidden details) are Secret
+// Secrets (codes, TOTP seeds, access tokens, hidden details) are Secret
 // values, which never print or log; Reveal gives the value.
+//
+// An SMS login sends a code, then checks what the user typed; a wrong code
+// is a pending check, not an error:
+//
+//	v, err := c.Verifications.Create(ctx, serviceSID, &verify.CreateVerificationParams{To: phone, Channel: verify.ChannelSMS})
+//	chk, err := c.VerificationChecks.Create(ctx, serviceSID, &verify.CheckVerificationParams{VerificationSID: v.SID, Code: verify.NewSecret(code)})
+//	if err == nil && chk.Approved() { … }
 //
 // To learn of answers without polling, register NewWebhookHandler at your
 // webhook URL with an EventHub's Publish as its callback, and pass the hub
