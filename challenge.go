@@ -251,12 +251,9 @@ func postValid[T, P any, PP interface {
 // value pairs (such as FactorType for a factor), sends them to path and
 // decodes the T the API returns.
 func postForm[T any](ctx context.Context, c *Client, path string, params any, fixed ...string) (*T, error) {
-	form, err := formValues(params)
+	form, err := encodeForm(params)
 	if err != nil {
 		return nil, err
-	}
-	if extra, ok := params.(formExtras); ok {
-		extra.addForm(form)
 	}
 	for i := 0; i+1 < len(fixed); i += 2 {
 		form.Set(fixed[i], fixed[i+1])

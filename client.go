@@ -43,6 +43,13 @@ type Client struct {
 	AccessTokens *AccessTokenService
 	// Webhooks configures where Verify sends its events.
 	Webhooks *WebhookService
+	// Services creates, fetches, updates, deletes and lists Verify services.
+	Services *ServiceService
+	// Verifications sends one-time codes by SMS, call, email or WhatsApp, and
+	// starts Silent Network Auth.
+	Verifications *VerificationService
+	// VerificationChecks checks the codes users type.
+	VerificationChecks *VerificationCheckService
 
 	accountSID string
 	baseURL    string   // scheme://host[/prefix], no trailing slash
@@ -140,6 +147,9 @@ func NewClient(opts ...Option) (*Client, error) {
 	c.Factors = &FactorService{client: c}
 	c.AccessTokens = &AccessTokenService{client: c}
 	c.Webhooks = &WebhookService{client: c}
+	c.Services = &ServiceService{client: c}
+	c.Verifications = &VerificationService{client: c}
+	c.VerificationChecks = &VerificationCheckService{client: c}
 	return c, nil
 }
 
@@ -423,6 +433,7 @@ func (c *Client) finalError(ctx context.Context, st *callState, err error) error
 func (c *Client) describe(st *callState, err error) error {
 	var apiErr *APIError
 	if errors.As(err, &apiErr) {
+		apiErr.onVerification = namesVerification(st.path)
 		return apiErr
 	}
 	var urlErr *url.Error
@@ -430,6 +441,12 @@ func (c *Client) describe(st *callState, err error) error {
 		err = urlErr.Err // its text repeats the whole URL, query included
 	}
 	return &transportError{method: st.method, path: st.path, err: err, unknown: st.method == http.MethodPost && st.mayHaveSent}
+}
+
+// namesVerification reports whether path is a code check or names one
+// verification, where a 404 means the verification is no longer pending.
+func namesVerification(path string) bool {
+	return strings.HasSuffix(path, "/VerificationCheck") || strings.Contains(path, "/Verifications/")
 }
 
 // lastAttempt hands back what the final attempt produced: the decoded

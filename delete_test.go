@@ -29,6 +29,9 @@ func deleteOps() []deleteOp {
 		{"Webhooks.Delete", pathWebhook, func(ctx context.Context, c *Client) error {
 			return c.Webhooks.Delete(ctx, testService, testWebhook)
 		}},
+		{"Services.Delete", pathService, func(ctx context.Context, c *Client) error {
+			return c.Services.Delete(ctx, testService)
+		}},
 	}
 }
 

@@ -2,7 +2,9 @@
 // and TOTP second-factor logins: challenges (create, answer, wait, list),
 // enrollment (entities, TOTP and push factors, access tokens for the mobile
 // SDK) and webhooks (configured through the API, received with
-// NewWebhookHandler).
+// NewWebhookHandler); and for the rest of a login: Services, one-time codes
+// by SMS, call, email or WhatsApp (Verifications) and their checks
+// (VerificationChecks).
 //
 // Create a Client once and share it between goroutines:
 //
@@ -16,6 +18,13 @@
 // *ValidationError or an error matching one of the package's sentinels.
 // Secrets (codes, TOTP seeds, access tokens, hidden details) are Secret
 // values, which never print or log; Reveal gives the value.
+//
+// An SMS login sends a code, then checks what the user typed; a wrong code
+// is a pending check, not an error:
+//
+//	v, err := c.Verifications.Create(ctx, serviceSID, &verify.CreateVerificationParams{To: phone, Channel: verify.ChannelSMS})
+//	chk, err := c.VerificationChecks.Create(ctx, serviceSID, &verify.CheckVerificationParams{VerificationSID: v.SID, Code: verify.NewSecret(code)})
+//	if err == nil && chk.Approved() { … }
 //
 // To learn of answers without polling, register NewWebhookHandler at your
 // webhook URL with an EventHub's Publish as its callback, and pass the hub

@@ -92,7 +92,7 @@ var (
 	accountSID, authToken, serviceSID, identity, challengeSID string
 	factorSID, pushFactorSID, totpFactorSID, clientIP         string
 	code, codeFromUser, firstCode                             string
-	service, sid                                              string
+	service, sid, verificationSID                             string
 	params                                                    *verify.UpdateChallengeParams
 )
 

@@ -277,6 +277,14 @@ func TestEnrollmentOperations(t *testing.T) {
 			},
 			[]Webhook{goldenWebhookValue}),
 	}
+	runCases(t, cases)
+}
+
+// runCases sends each call once against a contract-checked harness that
+// answers with the case's golden body, and checks the exact method, path,
+// query and whole form, then the whole decoded result.
+func runCases(t *testing.T, cases []enrollCase) {
+	t.Helper()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

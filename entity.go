@@ -101,12 +101,19 @@ func (s *EntityService) List(ctx context.Context, serviceSID string, params *Lis
 	})
 }
 
-// servicePath is /v2/Services/{serviceSID}/{rest}, with the SID validated.
-func servicePath(serviceSID, rest string) (string, error) {
+// serviceSIDPath is one service's path, /v2/Services/{serviceSID}, with
+// the SID validated.
+func serviceSIDPath(serviceSID string) (string, error) {
 	if err := checkSID("ServiceSid", serviceSID, "VA"); err != nil {
 		return "", err
 	}
-	return "/v2/Services/" + url.PathEscape(serviceSID) + "/" + rest, nil
+	return "/v2/Services/" + url.PathEscape(serviceSID), nil
+}
+
+// servicePath is /v2/Services/{serviceSID}/{rest}, with the SID validated.
+func servicePath(serviceSID, rest string) (string, error) {
+	path, err := serviceSIDPath(serviceSID)
+	return path + "/" + rest, err
 }
 
 // entityPath is one entity's path, with every segment validated and escaped.

@@ -11,14 +11,15 @@ import (
 // Sentinels for errors.Is. An *APIError matches the sentinel for its Twilio
 // error code (and, for ErrNotFound and ErrRateLimited, its HTTP status).
 var (
-	// ErrNotFound: the service, entity, factor or challenge does not exist (20404, HTTP 404).
+	// ErrNotFound: the service, entity, factor, challenge or verification does not exist (20404, HTTP 404).
 	ErrNotFound = errors.New("verify: resource not found")
 	// ErrUnauthorized: the credentials were refused (HTTP 401 or 403 with code 20003).
 	ErrUnauthorized = errors.New("verify: credentials refused")
 	// ErrRateLimited: too many requests or attempts (any HTTP 429: 20429,
-	// 60308, 60309, 60310, 60312, 60328, …). The per-challenge and per-factor
-	// limits (60308, 60309, 60310, 60312) are final and never retried; the
-	// others are retried (see APIError.Temporary).
+	// 60202, 60203, 60212, 60308, 60309, 60310, 60312, 60328, …). The
+	// per-number, per-verification, per-challenge and per-factor limits
+	// (60202, 60203, 60212, 60308, 60309, 60310, 60312) are final and never
+	// retried; the others are retried (see APIError.Temporary).
 	ErrRateLimited = errors.New("verify: rate limited")
 	// ErrInvalidRequest: the API rejected a parameter (60306, 60200).
 	ErrInvalidRequest = errors.New("verify: invalid request")
@@ -31,6 +32,27 @@ var (
 	// ErrVerificationFailed: the AuthPayload did not verify (60324 for a
 	// challenge, 60311 for a factor).
 	ErrVerificationFailed = errors.New("verify: verification failed")
+
+	// ErrMaxSendAttempts: a verification was started too often for one
+	// phone number or address without being checked (60203, HTTP 429). Check
+	// or cancel the pending one, or wait until it expires (10 minutes).
+	ErrMaxSendAttempts = errors.New("verify: too many codes sent to this number or address")
+	// ErrMaxCheckAttempts: a verification's code was checked too often (60202,
+	// HTTP 429, after 5 checks). Start a new verification once it expires.
+	ErrMaxCheckAttempts = errors.New("verify: too many code checks for this verification")
+	// ErrVerificationNotFound: a check, fetch or update found no pending
+	// verification (20404, HTTP 404): Verify forgets one once it is approved,
+	// canceled, expired or out of attempts. Start a new one. It matches
+	// ErrNotFound too.
+	ErrVerificationNotFound = errors.New("verify: no pending verification")
+	// ErrLandline: the service skips SMS to landlines and To is one (60205, HTTP 403).
+	ErrLandline = errors.New("verify: the number is a landline and cannot receive SMS")
+	// ErrTooManyConcurrentRequests: many verifications were started at once
+	// for one phone number (60212, HTTP 429).
+	ErrTooManyConcurrentRequests = errors.New("verify: too many concurrent verifications for this number")
+	// ErrFraudBlocked: Fraud Guard blocked SMS to the number's prefix for up
+	// to 12 hours (60410). Offer another channel, such as call or email.
+	ErrFraudBlocked = errors.New("verify: delivery blocked by fraud prevention")
 
 	// ErrOutcomeUnknown marks a POST that may or may not have been applied:
 	// the request reached the server but no usable answer came back. Fetch or
@@ -48,6 +70,11 @@ const (
 	codeAuthenticate       = 20003
 	codeTooManyRequests    = 20429
 	codeInvalidParameter   = 60200
+	codeMaxCheckAttempts   = 60202
+	codeMaxSendAttempts    = 60203
+	codeLandline           = 60205
+	codeConcurrentRequests = 60212
+	codeFraudBlocked       = 60410
 	codeInvalidRequest     = 60306
 	codeMaxAttempts        = 60308
 	codeMaxNotifications   = 60309
@@ -72,6 +99,9 @@ type APIError struct {
 	RetryAfter time.Duration  // parsed Retry-After header; 0 when absent
 
 	method string // the request's method, to tell whether a 5xx POST may have been applied
+	// onVerification: the request named one verification (a check, fetch or
+	// update), so a 404 means it is no longer pending.
+	onVerification bool
 }
 
 // Error describes the failure with the status, code and request id.
@@ -103,38 +133,51 @@ func (e *APIError) Error() string {
 func (e *APIError) Is(target error) bool {
 	switch target {
 	case ErrNotFound:
-		return e.Code == codeNotFound || (e.Code == 0 && e.Status == 404)
+		return e.notFound()
+	case ErrVerificationNotFound:
+		return e.onVerification && e.notFound()
 	case ErrUnauthorized:
 		return e.Status == 401 || e.Code == codeAuthenticate
 	case ErrRateLimited:
-		switch e.Code {
-		case codeTooManyRequests, codeMaxAttempts, codeMaxNotifications, codeMaxFactorAttempts, codeRateLimitExceeded:
-			return true
-		}
-		return e.Status == 429
+		return e.Code == codeTooManyRequests || e.finalLimit() || e.Status == 429
 	case ErrInvalidRequest:
 		return e.Code == codeInvalidRequest || e.Code == codeInvalidParameter
-	case ErrFactorNotVerified:
-		return e.Code == codeFactorNotVerified
-	case ErrChallengeAlreadyResponded:
-		return e.Code == codeAlreadyResponded
-	case ErrChallengeExpired:
-		return e.Code == codeExpired
 	case ErrVerificationFailed:
 		return e.Code == codeVerifyFailed || e.Code == codeFactorVerifyFailed
 	case ErrOutcomeUnknown:
 		// A POST answered with a 5xx may have been applied before the failure.
 		return e.method == "POST" && e.Status >= 500
 	}
-	return false
+	code, ok := sentinelCodes[target]
+	return ok && e.Code == code
+}
+
+// sentinelCodes are the sentinels that stand for one Twilio code each.
+var sentinelCodes = map[error]int{
+	ErrFactorNotVerified:         codeFactorNotVerified,
+	ErrChallengeAlreadyResponded: codeAlreadyResponded,
+	ErrChallengeExpired:          codeExpired,
+	ErrMaxSendAttempts:           codeMaxSendAttempts,
+	ErrMaxCheckAttempts:          codeMaxCheckAttempts,
+	ErrLandline:                  codeLandline,
+	ErrTooManyConcurrentRequests: codeConcurrentRequests,
+	ErrFraudBlocked:              codeFraudBlocked,
+}
+
+// notFound reports Twilio's 20404, or a 404 without a code.
+func (e *APIError) notFound() bool {
+	return e.Code == codeNotFound || (e.Code == 0 && e.Status == 404)
 }
 
 // Temporary reports whether the same request may succeed soon without
-// changes: rate limits and server-side failures. The per-challenge and
-// per-factor limits (60308 too many attempts on a challenge, 60309 too many
-// notifications, 60310 too many attempts to verify a factor, 60312 too many
-// challenges for a factor) are not: they last until the challenge ends or
-// for hours, so the SDK does not retry them either.
+// changes: rate limits and server-side failures. The per-number,
+// per-verification, per-challenge and per-factor limits (60202 too many
+// checks of a verification, 60203 too many codes sent to a number, 60212 too
+// many verifications at once for a number, 60308 too many attempts on a
+// challenge, 60309 too many notifications, 60310 too many attempts to
+// verify a factor, 60312 too many challenges for a factor) are not: they
+// last until the verification or challenge ends or for hours, so the SDK
+// does not retry them either.
 func (e *APIError) Temporary() bool {
 	if e.finalLimit() {
 		return false
@@ -145,7 +188,8 @@ func (e *APIError) Temporary() bool {
 // finalLimit reports a rate limit that waiting seconds cannot lift.
 func (e *APIError) finalLimit() bool {
 	switch e.Code {
-	case codeMaxAttempts, codeMaxNotifications, codeMaxFactorAttempts, codeRateLimitExceeded:
+	case codeMaxCheckAttempts, codeMaxSendAttempts, codeConcurrentRequests,
+		codeMaxAttempts, codeMaxNotifications, codeMaxFactorAttempts, codeRateLimitExceeded:
 		return true
 	}
 	return false

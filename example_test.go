@@ -310,3 +310,61 @@ func ExampleEntityService_Delete() {
 	// <nil>
 	// true
 }
+
+func ExampleVerificationCheckService_Create() {
+	verifications := "/v2/Services/" + exampleService + "/Verifications"
+	check := "/v2/Services/" + exampleService + "/VerificationCheck"
+	client := exampleClient(map[string][]answer{
+		"POST " + verifications: {{201, "verification.json"}},
+		"POST " + check:         {{201, "verification_check.json"}, {404, ""}},
+	})
+	ctx := context.Background()
+
+	// 1. Send a code by SMS.
+	v, err := client.Verifications.Create(ctx, exampleService, &verify.CreateVerificationParams{
+		To: "+15017122661", Channel: verify.ChannelSMS,
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(v) // the summary leaves the number out
+
+	// 2. Check what the user typed. A wrong code would come back pending, not as an error.
+	chk, err := client.VerificationChecks.Create(ctx, exampleService, &verify.CheckVerificationParams{
+		VerificationSID: v.SID, Code: verify.NewSecret("123456"),
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(chk.Approved())
+
+	// 3. Once approved, Verify forgets the verification: a second check finds nothing.
+	_, err = client.VerificationChecks.Create(ctx, exampleService, &verify.CheckVerificationParams{
+		VerificationSID: v.SID, Code: verify.NewSecret("123456"),
+	})
+	fmt.Println(errors.Is(err, verify.ErrVerificationNotFound))
+	// Output:
+	// verification VEaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa sms pending (1 send)
+	// true
+	// true
+}
+
+func ExampleServiceService_Update() {
+	client := exampleClient(map[string][]answer{
+		"POST /v2/Services/" + exampleService: {{200, "service_update.json"}},
+	})
+
+	// Only what is set is sent: here Totp.Skew=0 and LookupEnabled=false.
+	svc, err := client.Services.Update(context.Background(), exampleService, &verify.UpdateServiceParams{
+		LookupEnabled: verify.Ptr(false),
+		TOTP:          &verify.TOTPSettings{Skew: verify.Ptr(0)},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(svc, svc.TOTP.Issuer, svc.TOTP.TimeStep, *svc.TOTP.Skew)
+	// Output: service VAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa "name" test-issuer 30s 2
+}

@@ -19,6 +19,19 @@ func formValues(params any) (url.Values, error) {
 	return v, nil
 }
 
+// encodeForm encodes params with their url tags and, for a params type
+// that has them, the fields formExtras adds.
+func encodeForm(params any) (url.Values, error) {
+	form, err := formValues(params)
+	if err != nil {
+		return nil, err
+	}
+	if extra, ok := params.(formExtras); ok {
+		extra.addForm(form)
+	}
+	return form, nil
+}
+
 // formExtras is a params type with fields go-querystring cannot encode as
 // the API wants, such as durations sent in whole seconds.
 type formExtras interface {
@@ -35,7 +48,12 @@ func (m StringMap) EncodeValues(key string, v *url.Values) error {
 	if len(m) == 0 {
 		return nil
 	}
-	s, err := compactJSON(map[string]string(m))
+	return setJSON(v, key, map[string]string(m))
+}
+
+// setJSON sets key to value's compact JSON, encoded once.
+func setJSON(v *url.Values, key string, value any) error {
+	s, err := compactJSON(value)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -68,6 +69,9 @@ func FuzzDecodePage(f *testing.F) {
 		}
 		decodeFuzzed[listBody[Entity]](t, body)
 		decodeFuzzed[listBody[Webhook]](t, body)
+		if p, ok := decodeFuzzed[listBody[Service]](t, body); ok && p.Meta.Key == "services" && len(p.items()) != len(p.Services) {
+			t.Fatalf("a page of key services yielded %d items of %d", len(p.items()), len(p.Services))
+		}
 	})
 }
 
@@ -431,6 +435,183 @@ func FuzzCreateWebhookForm(f *testing.F) {
 		want := url.Values{"FriendlyName": {name}, "WebhookUrl": {rawURL}, "EventTypes": {event1, event2}}
 		setIf(want, "Status", status)
 		setIf(want, "Version", version)
+		wantFormWithMetadata(t, form, want, nil)
+	})
+}
+
+// FuzzDecodeService decodes any answer as a service: the nested settings
+// read back into the params' types, and TOTP settings whose time step is
+// whole seconds marshal back as the API writes them and decode unchanged.
+func FuzzDecodeService(f *testing.F) {
+	f.Fuzz(func(t *testing.T, body string) {
+		s, ok := decodeFuzzed[Service](t, body)
+		if !ok {
+			return
+		}
+		_ = s.Passkeys.AuthenticatorAttachment.Known() || s.Passkeys.UserVerification.Known()
+		if step := s.TOTP.TimeStep; step%time.Second != 0 || step < -time.Hour || step > time.Hour {
+			return // time_step beyond what a Duration holds in whole seconds
+		}
+		b, err := json.Marshal(s.TOTP)
+		if err != nil {
+			t.Fatalf("TOTPSettings %+v do not marshal: %v", s.TOTP, err)
+		}
+		var back TOTPSettings
+		if err := json.Unmarshal(b, &back); err != nil || !reflect.DeepEqual(back, s.TOTP) {
+			t.Fatalf("TOTPSettings round trip: %s gave %+v, want %+v (%v)", b, back, s.TOTP, err)
+		}
+	})
+}
+
+// FuzzDecodeVerification decodes any answer as a verification and as a
+// check: channels decode in lower case, and the one-line summaries never
+// show the number or address verified.
+func FuzzDecodeVerification(f *testing.F) {
+	f.Fuzz(func(t *testing.T, body string) {
+		if v, ok := decodeFuzzed[Verification](t, body); ok {
+			channels := []Channel{v.Channel}
+			for _, a := range v.SendCodeAttempts {
+				channels = append(channels, a.Channel)
+			}
+			for _, c := range channels {
+				if string(c) != strings.ToLower(string(c)) {
+					t.Fatalf("channel %q decoded with upper case", c)
+				}
+			}
+			assertSummaryHides(t, v.String(), v.To, v.SID, string(v.Channel), string(v.Status))
+		}
+		if c, ok := decodeFuzzed[VerificationCheck](t, body); ok {
+			if c.Approved() != (c.Status == VerificationApproved) {
+				t.Fatalf("Approved() = %v for status %q", c.Approved(), c.Status)
+			}
+			assertSummaryHides(t, c.String(), c.To, c.SID, string(c.Channel), string(c.Status))
+		}
+	})
+}
+
+// assertSummaryHides fails when summary shows to, unless to is short or
+// part of what the summary is made of.
+func assertSummaryHides(t *testing.T, summary, to string, parts ...string) {
+	t.Helper()
+	if len(to) < 6 || strings.Contains("verification check (sends)"+strings.Join(parts, " "), to) {
+		return
+	}
+	if strings.Contains(summary, to) {
+		t.Fatalf("summary %q shows the number or address %q", summary, to)
+	}
+}
+
+var (
+	e164Ref  = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
+	vesidRef = regexp.MustCompile(`^VE[0-9a-fA-F]{32}$`)
+)
+
+// FuzzCreateVerificationForm: a verification that passes validation reaches
+// the API as exactly the fields the caller set, the JSON ones each one
+// object encoded once, with To in the form its channel takes.
+func FuzzCreateVerificationForm(f *testing.F) {
+	f.Fuzz(func(t *testing.T, to, channel, locale, customCode, tagKey, tagValue, configFrom, deviceIP string) {
+		p := &CreateVerificationParams{To: to, Channel: Channel(channel), Locale: locale, CustomCode: NewSecret(customCode),
+			Tags: StringMap{tagKey: tagValue}, DeviceIP: deviceIP}
+		if configFrom != "" {
+			p.ChannelConfiguration = JSONObject{"from": configFrom, "substitutions": map[string]string{tagKey: tagValue}}
+		}
+		form := sentForm(t, "verification.json", customCode, func(c *Client) error {
+			_, err := c.Verifications.Create(context.Background(), testService, p)
+			return err
+		})
+		if form == nil {
+			return
+		}
+		if Channel(channel) == ChannelEmail && !strings.Contains(to, "@") || Channel(channel) != ChannelEmail && !e164Ref.MatchString(to) {
+			t.Fatalf("To %q was sent for channel %q", to, channel)
+		}
+		if locale != "" && !supportedLocales[strings.ToLower(locale)] {
+			t.Fatalf("Locale %q was sent", locale)
+		}
+		var tags map[string]string
+		if len(form["Tags"]) != 1 || json.Unmarshal([]byte(form.Get("Tags")), &tags) != nil || !maps.Equal(tags, p.Tags) {
+			t.Fatalf("Tags sent as %q, want one JSON object of %v", form["Tags"], p.Tags)
+		}
+		delete(form, "Tags")
+		if configFrom != "" {
+			var config struct {
+				From          string            `json:"from"`
+				Substitutions map[string]string `json:"substitutions"`
+			}
+			if len(form["ChannelConfiguration"]) != 1 || json.Unmarshal([]byte(form.Get("ChannelConfiguration")), &config) != nil ||
+				config.From != configFrom || config.Substitutions[tagKey] != tagValue {
+				t.Fatalf("ChannelConfiguration sent as %q", form["ChannelConfiguration"])
+			}
+			delete(form, "ChannelConfiguration")
+		}
+		want := url.Values{"To": {to}, "Channel": {channel}}
+		setIf(want, "Locale", locale)
+		setIf(want, "CustomCode", customCode)
+		setIf(want, "DeviceIp", deviceIP)
+		wantFormWithMetadata(t, form, want, nil)
+	})
+}
+
+// FuzzCheckVerificationForm: a check that passes validation names the
+// verification once, by To or by VerificationSid, and sends the code as
+// typed.
+func FuzzCheckVerificationForm(f *testing.F) {
+	f.Fuzz(func(t *testing.T, to, sid, code string) {
+		form := sentForm(t, "verification_check.json", code, func(c *Client) error {
+			_, err := c.VerificationChecks.Create(context.Background(), testService,
+				&CheckVerificationParams{To: to, VerificationSID: sid, Code: NewSecret(code)})
+			return err
+		})
+		if form == nil {
+			return
+		}
+		if (to == "") == (sid == "") || sid != "" && !vesidRef.MatchString(sid) {
+			t.Fatalf("To %q and VerificationSid %q were sent", to, sid)
+		}
+		want := url.Values{}
+		setIf(want, "To", to)
+		setIf(want, "VerificationSid", sid)
+		setIf(want, "Code", code)
+		wantFormWithMetadata(t, form, want, nil)
+	})
+}
+
+// FuzzServiceForm: service settings that pass validation reach the API as
+// dotted names with exactly what the caller set: false and 0 when set,
+// nothing when not, and the origins as one comma-separated value.
+func FuzzServiceForm(f *testing.F) {
+	f.Fuzz(func(t *testing.T, name, issuer, origin1, origin2 string, timeStep, skew int, skewSet, lookup, lookupSet bool) {
+		p := &UpdateServiceParams{FriendlyName: name, TOTP: &TOTPSettings{Issuer: issuer, TimeStep: time.Duration(timeStep) * time.Second},
+			Passkeys: &PasskeySettings{RelyingParty: PasskeyRelyingParty{Origins: []string{origin1, origin2}}}}
+		if skewSet {
+			p.TOTP.Skew = &skew
+		}
+		if lookupSet {
+			p.LookupEnabled = &lookup
+		}
+		form := sentForm(t, "service_update.json", "", func(c *Client) error {
+			_, err := c.Services.Update(context.Background(), testService, p)
+			return err
+		})
+		if form == nil {
+			return
+		}
+		if strings.Contains(origin1+origin2, ",") || origin1 == "" || origin2 == "" {
+			t.Fatalf("origins %q and %q were sent", origin1, origin2)
+		}
+		want := url.Values{"Passkeys.RelyingParty.Origins": {origin1 + "," + origin2}}
+		setIf(want, "FriendlyName", name)
+		setIf(want, "Totp.Issuer", issuer)
+		if timeStep != 0 {
+			want.Set("Totp.TimeStep", strconv.Itoa(timeStep))
+		}
+		if skewSet {
+			want.Set("Totp.Skew", strconv.Itoa(skew))
+		}
+		if lookupSet {
+			want.Set("LookupEnabled", strconv.FormatBool(lookup))
+		}
 		wantFormWithMetadata(t, form, want, nil)
 	})
 }

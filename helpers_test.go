@@ -75,6 +75,8 @@ func newHarness(t *testing.T, opts ...Option) *harness {
 var specPaths = []string{
 	filepath.Join("testdata", "verify_v2_challenges.json"),
 	filepath.Join("testdata", "verify_v2_enrollment.json"),
+	filepath.Join("testdata", "verify_v2_services.json"),
+	filepath.Join("testdata", "verify_v2_verifications.json"),
 }
 
 // RoundTrip checks the request against the spec, records it, and answers

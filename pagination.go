@@ -14,7 +14,7 @@ import (
 // Page is one page of a list: the items and the API's paging information.
 // Every List and ListPage in the SDK returns this type.
 type Page[T any] struct {
-	Items []T      // the page's challenges, entities, factors or webhooks
+	Items []T      // the page's challenges, entities, factors, webhooks or services
 	Meta  PageMeta // where the page sits, and the link to the next one
 
 	client *Client
@@ -39,6 +39,7 @@ type listBody[T any] struct {
 	Entities   []T      `json:"entities"`
 	Factors    []T      `json:"factors"`
 	Webhooks   []T      `json:"webhooks"`
+	Services   []T      `json:"services"`
 	Meta       PageMeta `json:"meta"`
 }
 
@@ -52,8 +53,10 @@ func (b *listBody[T]) items() []T {
 		return b.Webhooks
 	case "challenges":
 		return b.Challenges
+	case "services":
+		return b.Services
 	}
-	for _, items := range [][]T{b.Challenges, b.Entities, b.Factors, b.Webhooks} {
+	for _, items := range [][]T{b.Challenges, b.Entities, b.Factors, b.Webhooks, b.Services} {
 		if len(items) > 0 {
 			return items
 		}

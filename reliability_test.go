@@ -200,6 +200,21 @@ func socketOps() []socketOp {
 				_, err := c.Factors.Verify(ctx, testService, testIdentity, testFactor, &VerifyFactorParams{AuthPayload: NewSecret(secretTOTP)})
 				return err
 			}},
+		// Verifications: a Create that sends a message and carries a custom
+		// code, and a check that uses up an attempt and carries the code.
+		{name: "VerificationCreate", post: true,
+			isTarget: func(r *http.Request) bool { return r.Method == "POST" && r.URL.Path == pathVerifications },
+			success:  func(t *testing.T, _ *rawServer) string { return golden(t, "verification.json") },
+			call: func(ctx context.Context, c *Client) error {
+				return errOf(c.Verifications.Create(ctx, testService, &CreateVerificationParams{To: testPhone, Channel: ChannelSMS,
+					CustomCode: NewSecret(secretCustom), CustomMessage: NewSecret(secretMessage)}))
+			}},
+		{name: "VerificationCheck", post: true,
+			isTarget: func(r *http.Request) bool { return r.Method == "POST" && r.URL.Path == pathCheck },
+			success:  func(t *testing.T, _ *rawServer) string { return golden(t, "verification_check.json") },
+			call: func(ctx context.Context, c *Client) error {
+				return errOf(c.VerificationChecks.Create(ctx, testService, &CheckVerificationParams{To: testPhone, Code: NewSecret(secretCode)}))
+			}},
 		{name: "EntityDelete", noBody: true,
 			isTarget: func(r *http.Request) bool { return r.Method == "DELETE" && r.URL.Path == pathEntity },
 			success:  func(*testing.T, *rawServer) string { return "" },
@@ -339,17 +354,10 @@ func faultCases(foreign *rawServer) []faultCase {
 			serve: func(conn net.Conn, _ int, _ *rawServer, _ socketOp) {
 				writeRaw(conn, 429, jsonHeader+"Retry-After: 2\r\n", `{"code":20429,"message":"Too many requests","status":429}`)
 			}},
-		{name: "429 per-challenge limit 60308", hits: once,
-			check: func(t *testing.T, op socketOp, err error) {
-				apiStatus(429)(t, op, err)
-				var apiErr *APIError
-				if errors.As(err, &apiErr); apiErr.Code != 60308 || apiErr.Temporary() {
-					t.Errorf("APIError = %+v; want code 60308, not temporary", apiErr)
-				}
-			},
-			serve: func(conn net.Conn, _ int, _ *rawServer, _ socketOp) {
-				writeRaw(conn, 429, jsonHeader+"Retry-After: 0\r\n", `{"code":60308,"message":"Max check attempts reached","status":429}`)
-			}},
+		finalLimit(60308, "Max check attempts reached"),   // per challenge
+		finalLimit(60203, "Max send attempts reached"),    // per number
+		finalLimit(60212, "Too many concurrent requests"), // per number
+		finalLimit(60202, "Max check attempts reached"),   // per verification
 		{name: "429 Retry-After 1h", hits: always, check: apiStatus(429),
 			serve: func(conn net.Conn, _ int, _ *rawServer, _ socketOp) {
 				writeRaw(conn, 429, jsonHeader+"Retry-After: 3600\r\n", `{"code":20429,"message":"Too many requests","status":429}`)
@@ -376,6 +384,22 @@ func faultCases(foreign *rawServer) []faultCase {
 				writeRaw(conn, 200, jsonHeader, op.success(srv.t, srv))
 			}},
 	}
+}
+
+// finalLimit is a 429 that waiting cannot lift: it is read once, never
+// retried, and not Temporary, for a POST as for a GET.
+func finalLimit(code int, message string) faultCase {
+	return faultCase{name: fmt.Sprintf("429 final limit %d", code), hits: once,
+		check: func(t *testing.T, op socketOp, err error) {
+			var apiErr *APIError
+			if !errors.As(err, &apiErr) || apiErr.Status != 429 || apiErr.Code != code || apiErr.Temporary() ||
+				errors.Is(err, ErrOutcomeUnknown) || !errors.Is(err, ErrRateLimited) {
+				t.Fatalf("err = %v; want the 429 with code %d, rate limited, not temporary", err, code)
+			}
+		},
+		serve: func(conn net.Conn, _ int, _ *rawServer, _ socketOp) {
+			writeRaw(conn, 429, jsonHeader+"Retry-After: 0\r\n", fmt.Sprintf(`{"code":%d,"message":%q,"status":429}`, code, message))
+		}}
 }
 
 // wantDeleted: a DELETE that got a 2xx is done, whatever its body was.
@@ -410,7 +434,7 @@ func (c *captureLog) String() string {
 func assertNoSecrets(t *testing.T, where, s string) {
 	t.Helper()
 	for _, secret := range []string{testToken, "key-secret-value", secretTOTP, secretJWT, "SECRET-PUSH", secretHidden, "Basic ",
-		goldenBindingSecret, goldenAccessToken} {
+		goldenBindingSecret, goldenAccessToken, secretCode, secretCustom, secretMessage} {
 		for _, piece := range secretPieces(secret) {
 			if strings.Contains(s, piece) {
 				t.Errorf("%s holds the secret %q:\n%s", where, piece, s)

@@ -68,6 +68,21 @@ func operations() []operation {
 				return nil
 			},
 			ok: func(t *testing.T) httpmock.Responder { return bodyResponder(200, pageBody(2, 1, "")) }},
+		{name: "VerificationCreate", method: "POST", target: apiBase + pathVerifications,
+			call: func(ctx context.Context, c *Client) error {
+				return errOf(c.Verifications.Create(ctx, testService, &CreateVerificationParams{To: testPhone, Channel: ChannelSMS}))
+			},
+			ok: func(t *testing.T) httpmock.Responder { return jsonResponder(t, 201, "verification.json") }},
+		{name: "VerificationCheck", method: "POST", target: apiBase + pathCheck,
+			call: func(ctx context.Context, c *Client) error {
+				return errOf(c.VerificationChecks.Create(ctx, testService, &CheckVerificationParams{To: testPhone, Code: NewSecret(secretCode)}))
+			},
+			ok: func(t *testing.T) httpmock.Responder { return jsonResponder(t, 201, "verification_check.json") }},
+		{name: "VerificationFetch", method: "GET", target: apiBase + pathVerification,
+			call: func(ctx context.Context, c *Client) error {
+				return errOf(c.Verifications.Fetch(ctx, testService, testVerification))
+			},
+			ok: func(t *testing.T) httpmock.Responder { return jsonResponder(t, 200, "verification_fetch.json") }},
 	}
 	for _, d := range deleteOps() { // retried like a GET: deleting twice deletes once
 		ops = append(ops, operation{name: d.name, method: "DELETE", target: apiBase + d.path, call: d.call,
@@ -292,9 +307,14 @@ func TestBackoffBounds(t *testing.T) {
 	}
 }
 
+// finalLimitCodes are the 429s that waiting seconds cannot lift: per
+// verification (60202), per number (60203, 60212), per challenge (60308,
+// 60309) and per factor (60310, 60312).
+var finalLimitCodes = []int{60202, 60203, 60212, 60308, 60309, 60310, 60312}
+
 func TestPerChallengeLimitsAreFinal(t *testing.T) {
 	t.Parallel()
-	for _, code := range []int{60308, 60309, 60310, 60312} {
+	for _, code := range finalLimitCodes {
 		for _, op := range operations() {
 			t.Run(op.name+"/"+strconv.Itoa(code), func(t *testing.T) {
 				t.Parallel()

@@ -108,3 +108,26 @@ func (c FactorConfig) MarshalJSON() ([]byte, error) {
 		TimeStep int64 `json:"time_step"`
 	}{plain(c), int64(c.TimeStep / time.Second)})
 }
+
+// UnmarshalJSON reads a service's TOTP settings, time_step in seconds (null: 0).
+func (s *TOTPSettings) UnmarshalJSON(b []byte) error {
+	type plain TOTPSettings
+	w := struct {
+		*plain
+		TimeStep int64 `json:"time_step"`
+	}{plain: (*plain)(s)}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	s.TimeStep = time.Duration(w.TimeStep) * time.Second
+	return nil
+}
+
+// MarshalJSON writes the settings as the API does, time_step in seconds.
+func (s TOTPSettings) MarshalJSON() ([]byte, error) {
+	type plain TOTPSettings
+	return json.Marshal(struct {
+		plain
+		TimeStep int64 `json:"time_step"`
+	}{plain(s), int64(s.TimeStep / time.Second)})
+}

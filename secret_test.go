@@ -150,6 +150,10 @@ func TestSecretsNeverPrinted(t *testing.T) {
 		{"CreateTOTPFactorParams", CreateTOTPFactorParams{FriendlyName: "Ada's phone", Secret: NewSecret(goldenBindingSecret), Skew: Ptr(1)}, "Ada's phone"},
 		{"UpdateFactorParams", UpdateFactorParams{AuthPayload: NewSecret(secretTOTP), FriendlyName: "Ada's phone"}, "Ada's phone"},
 		{"VerifyFactorParams", VerifyFactorParams{AuthPayload: NewSecret(secretTOTP)}, "[redacted]"},
+		{"CreateVerificationParams", CreateVerificationParams{To: testPhone, Channel: ChannelSMS, CustomCode: NewSecret(secretCustom),
+			CustomMessage: NewSecret(secretMessage), Tags: StringMap{"flow": "login"}}, testPhone},
+		{"CheckVerificationParams", CheckVerificationParams{VerificationSID: testVerification, Code: NewSecret(secretCode),
+			SNAClientToken: NewSecret(secretJWT)}, testVerification},
 	}
 	for _, tc := range values {
 		ptr := pointerTo(tc.v)
@@ -202,6 +206,10 @@ func pointerTo(v any) any {
 		return &v
 	case VerifyFactorParams:
 		return &v
+	case CreateVerificationParams:
+		return &v
+	case CheckVerificationParams:
+		return &v
 	}
 	panic(fmt.Sprintf("pointerTo: add %T", v))
 }
@@ -231,7 +239,8 @@ func renderEverywhere(v any) map[string]string {
 func assertNoSecretAnyForm(t *testing.T, where, s string) {
 	t.Helper()
 	assertNoSecrets(t, where, s)
-	for _, secret := range []string{secretTOTP, secretJWT, secretHidden, goldenBindingSecret, goldenAccessToken} {
+	for _, secret := range []string{secretTOTP, secretJWT, secretHidden, goldenBindingSecret, goldenAccessToken,
+		secretCode, secretCustom, secretMessage} {
 		for _, form := range []string{hex.EncodeToString([]byte(secret)), strings.ToUpper(hex.EncodeToString([]byte(secret))),
 			url.QueryEscape(secret)} {
 			if strings.Contains(s, form[:min(len(form), 32)]) {

@@ -141,10 +141,8 @@ func (p *UpdateChallengeParams) Validate() error {
 
 // Validate checks the List filters and bounds; the error is a *ValidationError.
 func (p *ListChallengesParams) Validate() error {
-	if p.FactorSID != "" {
-		if err := checkSID("FactorSid", p.FactorSID, "YF"); err != nil {
-			return err
-		}
+	if err := checkOptionalSID("FactorSid", p.FactorSID, "YF"); err != nil {
+		return err
 	}
 	if p.Status != "" && !p.Status.Known() {
 		return invalid("Status", "must be pending, expired, approved or denied")
@@ -160,10 +158,8 @@ func checkJSONMap(field string, m StringMap) error {
 	if len(m) == 0 {
 		return nil
 	}
-	for k, v := range m {
-		if !utf8.ValidString(k) || !utf8.ValidString(v) {
-			return invalid(field, "keys and values must be valid UTF-8")
-		}
+	if err := checkUTF8Map(field, m); err != nil {
+		return err
 	}
 	n := 0
 	if err := withJSON(map[string]string(m), func(b []byte) { n = utf8.RuneCount(b) }); err != nil {
@@ -171,6 +167,17 @@ func checkJSONMap(field string, m StringMap) error {
 	}
 	if n > MaxJSONMapLength {
 		return invalid(field, "must be at most 1024 characters as JSON")
+	}
+	return nil
+}
+
+// checkUTF8Map requires the keys and values to be valid UTF-8, which
+// encoding/json would otherwise change.
+func checkUTF8Map(field string, m StringMap) error {
+	for k, v := range m {
+		if !utf8.ValidString(k) || !utf8.ValidString(v) {
+			return invalid(field, "keys and values must be valid UTF-8")
+		}
 	}
 	return nil
 }

@@ -35,7 +35,7 @@ func (p *CreateTOTPFactorParams) Validate() error {
 	if !p.Secret.IsZero() && !isBase32(p.Secret.Reveal()) {
 		return invalid("Binding.Secret", "must be base32 (letters A–Z and digits 2–7), as authenticator apps take it")
 	}
-	if err := checkTOTPConfig(p.TimeStep, p.Skew, p.CodeLength, p.Alg); err != nil {
+	if err := checkTOTPConfig("Config", p.TimeStep, p.Skew, p.CodeLength, p.Alg); err != nil {
 		return err
 	}
 	return checkJSONMap("Metadata", p.Metadata)
@@ -79,7 +79,7 @@ func (p *UpdateFactorParams) Validate() error {
 	if err := checkNotification(p.NotificationPlatform, p.NotificationToken, false); err != nil {
 		return err
 	}
-	return checkTOTPConfig(p.TimeStep, p.Skew, p.CodeLength, p.Alg)
+	return checkTOTPConfig("Config", p.TimeStep, p.Skew, p.CodeLength, p.Alg)
 }
 
 // Validate checks the factor name and the TTL.
@@ -114,33 +114,40 @@ func (p *UpdateWebhookParams) Validate() error {
 
 // checkFriendlyName bounds a friendly name; required says whether it may be empty.
 func checkFriendlyName(field, name string, required bool) error {
+	return checkText(field, name, MaxFriendlyNameLength, required)
+}
+
+// checkText requires valid UTF-8 of at most maxLen characters; required
+// says whether it may be empty.
+func checkText(field, text string, maxLen int, required bool) error {
 	switch {
-	case name == "" && required:
-		return invalid(field, "is required, up to 64 characters")
-	case !utf8.ValidString(name):
+	case text == "" && required:
+		return invalid(field, "is required, up to %d characters", maxLen)
+	case !utf8.ValidString(text):
 		return invalid(field, "must be valid UTF-8")
-	case utf8.RuneCountInString(name) > MaxFriendlyNameLength:
-		return invalid(field, "must be at most 64 characters")
+	case utf8.RuneCountInString(text) > maxLen:
+		return invalid(field, "must be at most %d characters", maxLen)
 	}
 	return nil
 }
 
-// checkTOTPConfig bounds the TOTP settings; zero (nil for skew) is not sent.
-func checkTOTPConfig(timeStep time.Duration, skew *int, codeLength int, alg TOTPAlgorithm) error {
-	if err := checkSeconds("Config.TimeStep", nonZero(timeStep), MinTOTPTimeStep, MaxTOTPTimeStep); err != nil {
+// checkTOTPConfig bounds the TOTP settings of a factor (prefix "Config")
+// or a service ("Totp"); zero (nil for skew) is not sent.
+func checkTOTPConfig(prefix string, timeStep time.Duration, skew *int, codeLength int, alg TOTPAlgorithm) error {
+	if err := checkSeconds(prefix+".TimeStep", nonZero(timeStep), MinTOTPTimeStep, MaxTOTPTimeStep); err != nil {
 		return err
 	}
 	switch {
 	case skew != nil && (*skew < 0 || *skew > MaxTOTPSkew):
-		return invalid("Config.Skew", "must be 0, 1 or 2 steps")
+		return invalid(prefix+".Skew", "must be 0, 1 or 2 steps")
 	case codeLength != 0 && (codeLength < MinTOTPCodeLength || codeLength > MaxTOTPCodeLength):
-		return invalid("Config.CodeLength", "must be between 3 and 8 digits")
+		return invalid(prefix+".CodeLength", "must be between 3 and 8 digits")
 	}
 	switch alg {
 	case "", TOTPAlgorithmSHA1, TOTPAlgorithmSHA256, TOTPAlgorithmSHA512:
 		return nil
 	}
-	return invalid("Config.Alg", "must be sha1, sha256 or sha512")
+	return invalid(prefix+".Alg", "must be sha1, sha256 or sha512")
 }
 
 // checkNotification checks the push platform and token; onCreate requires

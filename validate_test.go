@@ -8,6 +8,8 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"errors"
+	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -112,11 +114,7 @@ func TestValidationTable(t *testing.T) {
 	n := strings.Repeat
 
 	now := time.Now()
-	rules := []struct {
-		rule       string
-		field      string
-		pass, fail func(*Client) error
-	}{
+	runRules(t, []validationRule{
 		{"service SID prefix", "ServiceSid",
 			fetchAt(testService, testIdentity, testChallenge), fetchAt("VB"+testService[2:], testIdentity, testChallenge)},
 		{"service SID hex", "ServiceSid",
@@ -317,7 +315,178 @@ func TestValidationTable(t *testing.T) {
 			listFactors(func(p *ListParams) { p.PageSize = 1 }), listFactors(func(p *ListParams) { p.PageSize = -1 })},
 		{"webhooks limit ≥ 0", "Limit",
 			listWebhooks(func(p *ListParams) { p.Limit = 0 }), listWebhooks(func(p *ListParams) { p.Limit = -1 })},
+	})
+}
+
+// TestServiceAndVerificationValidation is the validation table of Services,
+// Verifications and VerificationChecks: a passing and a failing value per
+// rule, the failure naming the field as the API does.
+func TestServiceAndVerificationValidation(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	type (
+		svcP    = CreateServiceParams
+		svcUpdP = UpdateServiceParams
+		verP    = CreateVerificationParams
+		chkP    = CheckVerificationParams
+	)
+	n := strings.Repeat
+	svc := variant(svcP{FriendlyName: "Example"}, func(c *Client, p *svcP) error { return errOf(c.Services.Create(ctx, p)) })
+	svcUpdate := variant(svcUpdP{}, func(c *Client, p *svcUpdP) error { return errOf(c.Services.Update(ctx, testService, p)) })
+	totp := func(edit func(*TOTPSettings)) func(*Client) error {
+		return svc(func(p *svcP) { p.TOTP = &TOTPSettings{}; edit(p.TOTP) })
 	}
+	passkeys := func(edit func(*PasskeySettings)) func(*Client) error {
+		return svc(func(p *svcP) { p.Passkeys = &PasskeySettings{}; edit(p.Passkeys) })
+	}
+	fetchService := func(sid string) func(*Client) error {
+		return func(c *Client) error { return errOf(c.Services.Fetch(ctx, sid)) }
+	}
+	listServices := variant(ListParams{}, func(c *Client, p *ListParams) error { return errOf(c.Services.ListPage(ctx, p)) })
+	ver := variant(verP{To: testPhone, Channel: ChannelSMS}, func(c *Client, p *verP) error {
+		return errOf(c.Verifications.Create(ctx, testService, p))
+	})
+	email := func(edit func(*verP)) func(*Client) error {
+		return ver(func(p *verP) { p.To, p.Channel = "ada@example.com", ChannelEmail; edit(p) })
+	}
+	tags := func(count, keyLen int) StringMap {
+		m := StringMap{}
+		for i := range count {
+			m[fmt.Sprintf("%0*d", keyLen, i)] = "v"
+		}
+		return m
+	}
+	fetchVerification := func(sid string) func(*Client) error {
+		return func(c *Client) error { return errOf(c.Verifications.Fetch(ctx, testService, sid)) }
+	}
+	updateVerification := func(status VerificationStatus) func(*Client) error {
+		return func(c *Client) error {
+			return errOf(c.Verifications.Update(ctx, testService, testVerification, &UpdateVerificationParams{Status: status}))
+		}
+	}
+	check := variant(chkP{To: testPhone, Code: NewSecret("123456")}, func(c *Client, p *chkP) error {
+		return errOf(c.VerificationChecks.Create(ctx, testService, p))
+	})
+	runRules(t, []validationRule{
+		// Services.
+		{"service name required", "FriendlyName", svc(func(p *svcP) {}), svc(func(p *svcP) { p.FriendlyName = "" })},
+		{"service name ≤ 30", "FriendlyName", svc(func(p *svcP) { p.FriendlyName = n("é", 30) }), svc(func(p *svcP) { p.FriendlyName = n("a", 31) })},
+		{"service name UTF-8", "FriendlyName", svc(func(p *svcP) { p.FriendlyName = "Café" }), svc(func(p *svcP) { p.FriendlyName = "Caf\xe9" })},
+		{"code length ≥ 4", "CodeLength", svc(func(p *svcP) { p.CodeLength = 4 }), svc(func(p *svcP) { p.CodeLength = 3 })},
+		{"code length ≤ 10", "CodeLength", svc(func(p *svcP) { p.CodeLength = 10 }), svc(func(p *svcP) { p.CodeLength = 11 })},
+		{"default template SID", "DefaultTemplateSid",
+			svc(func(p *svcP) { p.DefaultTemplateSID = testTemplate }), svc(func(p *svcP) { p.DefaultTemplateSID = "HX" + testTemplate[2:] })},
+		{"APN credential SID", "Push.ApnCredentialSid",
+			svc(func(p *svcP) { p.Push = &PushSettings{APNCredentialSID: testAPNCred} }), svc(func(p *svcP) { p.Push = &PushSettings{APNCredentialSID: "CR123"} })},
+		{"FCM credential SID", "Push.FcmCredentialSid",
+			svc(func(p *svcP) { p.Push = &PushSettings{FCMCredentialSID: testFCMCred} }), svc(func(p *svcP) { p.Push = &PushSettings{FCMCredentialSID: testMsgService} })},
+		{"service TOTP time step ≥ 20", "Totp.TimeStep",
+			totp(func(s *TOTPSettings) { s.TimeStep = 20 * time.Second }), totp(func(s *TOTPSettings) { s.TimeStep = 19 * time.Second })},
+		{"service TOTP time step in whole seconds", "Totp.TimeStep",
+			totp(func(s *TOTPSettings) { s.TimeStep = 60 * time.Second }), totp(func(s *TOTPSettings) { s.TimeStep = 59500 * time.Millisecond })},
+		{"service TOTP skew 0–2, 0 sendable", "Totp.Skew", totp(func(s *TOTPSettings) { s.Skew = Ptr(0) }), totp(func(s *TOTPSettings) { s.Skew = Ptr(3) })},
+		{"service TOTP code length 3–8", "Totp.CodeLength",
+			totp(func(s *TOTPSettings) { s.CodeLength = 3 }), totp(func(s *TOTPSettings) { s.CodeLength = 9 })},
+		{"WhatsApp messaging service SID", "Whatsapp.MsgServiceSid",
+			svc(func(p *svcP) { p.WhatsApp = &WhatsAppSettings{MsgServiceSID: testMsgService} }),
+			svc(func(p *svcP) { p.WhatsApp = &WhatsAppSettings{MsgServiceSID: testService} })},
+		{"passkey origins without commas", "Passkeys.RelyingParty.Origins[1]",
+			passkeys(func(s *PasskeySettings) { s.RelyingParty.Origins = []string{"https://a.example", "https://b.example"} }),
+			passkeys(func(s *PasskeySettings) {
+				s.RelyingParty.Origins = []string{"https://a.example", "https://b.example,https://c.example"}
+			})},
+		{"passkey origins not empty", "Passkeys.RelyingParty.Origins[0]",
+			passkeys(func(s *PasskeySettings) { s.RelyingParty.Origins = []string{"example.com"} }),
+			passkeys(func(s *PasskeySettings) { s.RelyingParty.Origins = []string{""} })},
+		{"authenticator attachment", "Passkeys.AuthenticatorAttachment",
+			passkeys(func(s *PasskeySettings) { s.AuthenticatorAttachment = AuthenticatorAny }),
+			passkeys(func(s *PasskeySettings) { s.AuthenticatorAttachment = "roaming" })},
+		{"discoverable credentials", "Passkeys.DiscoverableCredentials",
+			passkeys(func(s *PasskeySettings) { s.DiscoverableCredentials = PasskeyDiscouraged }),
+			passkeys(func(s *PasskeySettings) { s.DiscoverableCredentials = "always" })},
+		{"user verification", "Passkeys.UserVerification",
+			passkeys(func(s *PasskeySettings) { s.UserVerification = PasskeyRequired }),
+			passkeys(func(s *PasskeySettings) { s.UserVerification = "Required" })},
+		{"update service name optional, ≤ 30", "FriendlyName",
+			svcUpdate(func(p *svcUpdP) {}), svcUpdate(func(p *svcUpdP) { p.FriendlyName = n("u", 31) })},
+		{"update service TOTP skew", "Totp.Skew",
+			svcUpdate(func(p *svcUpdP) { p.TOTP = &TOTPSettings{Skew: Ptr(2)} }), svcUpdate(func(p *svcUpdP) { p.TOTP = &TOTPSettings{Skew: Ptr(-1)} })},
+		{"service SID", "ServiceSid", fetchService(testService), fetchService("VE" + testService[2:])},
+		{"services page size", "PageSize",
+			listServices(func(p *ListParams) { p.PageSize = 1000 }), listServices(func(p *ListParams) { p.PageSize = 1001 })},
+
+		// Verifications.Create.
+		{"channel required", "Channel", ver(func(p *verP) {}), ver(func(p *verP) { p.Channel = "" })},
+		{"channel known", "Channel", ver(func(p *verP) { p.Channel = ChannelWhatsApp }), ver(func(p *verP) { p.Channel = "SMS" })},
+		{"to required", "To", ver(func(p *verP) {}), ver(func(p *verP) { p.To = "" })},
+		{"to E.164 for sms", "To", ver(func(p *verP) { p.To = "+442071838750" }), ver(func(p *verP) { p.To = "+44 20 7183 8750" })},
+		{"to E.164 without a national 0", "To", ver(func(p *verP) { p.To = "+12" }), ver(func(p *verP) { p.To = "+0442071838750" })},
+		{"to E.164 at most 15 digits", "To", ver(func(p *verP) { p.To = "+" + n("1", 15) }), ver(func(p *verP) { p.To = "+" + n("1", 16) })},
+		{"to E.164 for call", "To", ver(func(p *verP) { p.Channel = ChannelCall }), ver(func(p *verP) { p.Channel, p.To = ChannelCall, "15017122661" })},
+		{"to E.164 for whatsapp", "To",
+			ver(func(p *verP) { p.Channel = ChannelWhatsApp }), ver(func(p *verP) { p.Channel, p.To = ChannelWhatsApp, "whatsapp:"+testPhone })},
+		{"to E.164 for sna", "To", ver(func(p *verP) { p.Channel = ChannelSNA }), ver(func(p *verP) { p.Channel, p.To = ChannelSNA, "ada@example.com" })},
+		{"to an address for email", "To", email(func(p *verP) {}), email(func(p *verP) { p.To = testPhone })},
+		{"to a bare address", "To", email(func(p *verP) { p.To = "ada.l+login@example.co.uk" }), email(func(p *verP) { p.To = "Ada <ada@example.com>" })},
+		{"locale documented", "Locale", ver(func(p *verP) { p.Locale = "pt-BR" }), ver(func(p *verP) { p.Locale = "pt-PT" })},
+		{"locale any case", "Locale", ver(func(p *verP) { p.Locale = "ZH-hk" }), ver(func(p *verP) { p.Locale = "klingon" })},
+		{"custom code ≥ 4", "CustomCode", ver(func(p *verP) { p.CustomCode = NewSecret("1234") }), ver(func(p *verP) { p.CustomCode = NewSecret("123") })},
+		{"custom code ≤ 10", "CustomCode",
+			ver(func(p *verP) { p.CustomCode = NewSecret("ABCDEFGHIJ") }), ver(func(p *verP) { p.CustomCode = NewSecret("ABCDEFGHIJK") })},
+		{"send digits", "SendDigits", ver(func(p *verP) { p.SendDigits = "ww1234#*" }), ver(func(p *verP) { p.SendDigits = "1234 ext" })},
+		{"device IP", "DeviceIp", ver(func(p *verP) { p.DeviceIP = "203.0.113.7" }), ver(func(p *verP) { p.DeviceIP = "203.0.113.256" })},
+		{"device IP without a zone", "DeviceIp", ver(func(p *verP) { p.DeviceIP = "fe80::1" }), ver(func(p *verP) { p.DeviceIP = "fe80::1%eth0" })},
+		{"risk check", "RiskCheck", ver(func(p *verP) { p.RiskCheck = RiskCheckEnable }), ver(func(p *verP) { p.RiskCheck = "off" })},
+		{"template SID", "TemplateSid", ver(func(p *verP) { p.TemplateSID = testTemplate }), ver(func(p *verP) { p.TemplateSID = testTemplate + "a" })},
+		{"tags ≤ 10", "Tags", ver(func(p *verP) { p.Tags = tags(10, 1) }), ver(func(p *verP) { p.Tags = tags(11, 2) })},
+		{"tag key ≤ 128", "Tags", ver(func(p *verP) { p.Tags = tags(1, 128) }), ver(func(p *verP) { p.Tags = tags(1, 129) })},
+		{"tag value ≤ 128", "Tags",
+			ver(func(p *verP) { p.Tags = StringMap{"k": n("é", 128)} }), ver(func(p *verP) { p.Tags = StringMap{"k": n("v", 129)} })},
+		{"tags UTF-8", "Tags", ver(func(p *verP) { p.Tags = StringMap{"k": "∞"} }), ver(func(p *verP) { p.Tags = StringMap{"k": "\xff"} })},
+		{"rate limits UTF-8", "RateLimits",
+			ver(func(p *verP) { p.RateLimits = StringMap{"ip": "203.0.113.7"} }), ver(func(p *verP) { p.RateLimits = StringMap{"\xfe": "1"} })},
+		{"template substitutions UTF-8", "TemplateCustomSubstitutions",
+			ver(func(p *verP) { p.TemplateCustomSubstitutions = StringMap{"name": "Zoë"} }),
+			ver(func(p *verP) { p.TemplateCustomSubstitutions = StringMap{"name": "Zo\xeb"} })},
+		{"channel configuration is JSON", "ChannelConfiguration",
+			email(func(p *verP) { p.ChannelConfiguration = JSONObject{"substitutions": map[string]any{"n": 1.5}} }),
+			email(func(p *verP) { p.ChannelConfiguration = JSONObject{"substitutions": map[string]any{"n": math.NaN()}} })},
+		{"channel configuration from is an address", "ChannelConfiguration",
+			email(func(p *verP) {
+				p.ChannelConfiguration = JSONObject{"from": "login@example.com", "from_name": "Example"}
+			}),
+			email(func(p *verP) { p.ChannelConfiguration = JSONObject{"from": "Example"} })},
+		{"verification SID", "Sid", fetchVerification(testVerification), fetchVerification("VA" + testVerification[2:])},
+		{"verification SID escaped", "Sid", fetchVerification(testVerification), fetchVerification("../" + testVerification[3:])},
+		{"update status canceled or approved", "Status", updateVerification(VerificationApproved), updateVerification(VerificationExpired)},
+		{"update status required", "Status", updateVerification(VerificationCanceled), updateVerification("")},
+
+		// VerificationChecks.Create.
+		{"check names a verification", "To", check(func(p *chkP) {}), check(func(p *chkP) { p.To = "" })},
+		{"check by SID", "VerificationSid",
+			check(func(p *chkP) { p.To, p.VerificationSID = "", testVerification }), check(func(p *chkP) { p.To, p.VerificationSID = "", testService })},
+		{"check by To or SID, not both", "VerificationSid",
+			check(func(p *chkP) { p.To, p.VerificationSID = "", testVerification }), check(func(p *chkP) { p.VerificationSID = testVerification })},
+		{"check To a number or an address", "To", check(func(p *chkP) { p.To = "ada@example.com" }), check(func(p *chkP) { p.To = "5017122661" })},
+		{"check code ≥ 4", "Code", check(func(p *chkP) { p.Code = NewSecret("0000") }), check(func(p *chkP) { p.Code = NewSecret("000") })},
+		{"check code ≤ 10", "Code", check(func(p *chkP) { p.Code = NewSecret(n("9", 10)) }), check(func(p *chkP) { p.Code = NewSecret(n("9", 11)) })},
+		{"check code UTF-8", "Code", check(func(p *chkP) { p.Code = NewSecret("ÄÖÜß") }), check(func(p *chkP) { p.Code = NewSecret("12\xff34") })},
+	})
+}
+
+// validationRule is one limit: a call that keeps it and one that breaks it
+// on field.
+type validationRule struct {
+	rule       string
+	field      string
+	pass, fail func(*Client) error
+}
+
+// runRules sends each rule's passing call, which must be sent once, and its
+// failing call, which must fail with a *ValidationError naming the field and
+// send nothing.
+func runRules(t *testing.T, rules []validationRule) {
+	t.Helper()
 	for _, r := range rules {
 		t.Run(r.rule, func(t *testing.T) {
 			t.Parallel()
@@ -410,6 +579,17 @@ func TestValidationErrorsNeverHoldSecrets(t *testing.T) {
 	if err == nil || strings.Contains(err.Error(), "SECRET") {
 		t.Errorf("err = %.80v", err)
 	}
+	// A custom code and a typed code over their caps.
+	_, err = h.client.Verifications.Create(context.Background(), testService,
+		&CreateVerificationParams{To: testPhone, Channel: ChannelSMS, CustomCode: NewSecret("SECRET-CODE"), CustomMessage: NewSecret(secret)})
+	if err == nil || strings.Contains(err.Error(), "SECRET") {
+		t.Errorf("err = %.80v", err)
+	}
+	_, err = h.client.VerificationChecks.Create(context.Background(), testService,
+		&CheckVerificationParams{To: testPhone, Code: NewSecret("SECRET-CODE")})
+	if err == nil || strings.Contains(err.Error(), "SECRET") {
+		t.Errorf("err = %.80v", err)
+	}
 	if n := len(h.requests()); n != 0 {
 		t.Errorf("invalid secrets sent %d requests", n)
 	}
@@ -462,6 +642,13 @@ func TestNilParamsNameTheMissingField(t *testing.T) {
 			return err
 		}},
 		{"FriendlyName", func() error { _, err := h.client.Webhooks.Create(ctx, testService, nil); return err }},
+		{"FriendlyName", func() error { _, err := h.client.Services.Create(ctx, nil); return err }},
+		{"Channel", func() error { _, err := h.client.Verifications.Create(ctx, testService, nil); return err }},
+		{"Status", func() error {
+			_, err := h.client.Verifications.Update(ctx, testService, testVerification, nil)
+			return err
+		}},
+		{"To", func() error { _, err := h.client.VerificationChecks.Create(ctx, testService, nil); return err }},
 		{"AuthPayload", func() error {
 			_, err := h.client.Challenges.Update(ctx, testService, testIdentity, testChallenge, nil)
 			return err

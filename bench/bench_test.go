@@ -100,7 +100,9 @@ type contender struct {
 	list         func(context.Context) (int, error)
 	createFactor func(context.Context) (secret string, err error) // a TOTP factor; returns its binding secret
 	listFactors  func(context.Context) (int, error)
-	close        func() // closes idle connections
+	sendCode     func(context.Context) error                      // an SMS verification of phone
+	checkCode    func(context.Context) (approved bool, err error) // its code, answered approved
+	close        func()                                           // closes idle connections
 }
 
 func floorContender() contender {
@@ -120,7 +122,12 @@ func floorContender() contender {
 			return nf.Binding.Secret, err
 		},
 		listFactors: f.listFactors,
-		close:       f.hc.CloseIdleConnections,
+		sendCode:    func(ctx context.Context) error { _, err := f.sendCode(ctx); return err },
+		checkCode: func(ctx context.Context) (bool, error) {
+			c, err := f.checkCode(ctx)
+			return c.Status == "approved", err
+		},
+		close: f.hc.CloseIdleConnections,
 	}
 }
 
@@ -182,30 +189,49 @@ func verifyContender() contender {
 			}
 			return n, nil
 		},
+		sendCode: func(ctx context.Context) error {
+			_, err := c.Verifications.Create(ctx, serviceSID, &verify.CreateVerificationParams{To: phone, Channel: verify.ChannelSMS})
+			return err
+		},
+		checkCode: func(ctx context.Context) (bool, error) {
+			chk, err := c.VerificationChecks.Create(ctx, serviceSID, &verify.CheckVerificationParams{To: phone, Code: verify.NewSecret(smsCode)})
+			if err != nil {
+				return false, err
+			}
+			return chk.Approved(), nil
+		},
 		close: c.CloseIdleConnections,
 	}
 }
 
-// loopback sends twilio-go's requests for its fixed host to the local server.
-type loopback struct{ next http.RoundTripper }
+// loopback sends twilio-go's requests for its fixed host to a local server at addr.
+type loopback struct {
+	addr string
+	next http.RoundTripper
+}
 
 func (l loopback) RoundTrip(req *http.Request) (*http.Response, error) {
 	r := req.Clone(req.Context())
-	r.URL.Scheme, r.URL.Host = "http", apiAddr
+	r.URL.Scheme, r.URL.Host = "http", l.addr
 	return l.next.RoundTrip(r)
 }
 
-func twilioContender() contender {
+// newTwilioGo is a twilio-go client whose requests go to the server at addr.
+func newTwilioGo(addr string) *twilio.RestClient {
 	tc := &twclient.Client{
 		Credentials: twclient.NewCredentials(accountSID, authToken),
 		HTTPClient: &http.Client{
-			Transport:     loopback{http.DefaultTransport},
+			Transport:     loopback{addr, http.DefaultTransport},
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 			Timeout:       10 * time.Second,
 		},
 	}
 	tc.SetAccountSid(accountSID)
-	c := twilio.NewRestClientWithParams(twilio.ClientParams{Client: tc})
+	return twilio.NewRestClientWithParams(twilio.ClientParams{Client: tc})
+}
+
+func twilioContender() contender {
+	c := newTwilioGo(apiAddr)
 	return contender{name: "twiliogo",
 		create: func(context.Context) error {
 			p := &twverify.CreateChallengeParams{}
@@ -265,6 +291,23 @@ func twilioContender() contender {
 			p.SetPageSize(listPageSize)
 			all, err := c.VerifyV2.ListFactor(serviceSID, identity, p)
 			return len(all), err
+		},
+		sendCode: func(context.Context) error {
+			p := &twverify.CreateVerificationParams{}
+			p.SetTo(phone)
+			p.SetChannel("sms")
+			_, err := c.VerifyV2.CreateVerification(serviceSID, p)
+			return err
+		},
+		checkCode: func(context.Context) (bool, error) {
+			p := &twverify.CreateVerificationCheckParams{}
+			p.SetTo(phone)
+			p.SetCode(smsCode)
+			chk, err := c.VerifyV2.CreateVerificationCheck(serviceSID, p)
+			if err != nil {
+				return false, err
+			}
+			return chk.Status != nil && *chk.Status == "approved", nil
 		},
 		close: http.DefaultTransport.(*http.Transport).CloseIdleConnections,
 	}
@@ -338,6 +381,25 @@ func BenchmarkFactorList1000(b *testing.B) {
 			n, err := c.listFactors(ctx)
 			if err == nil && n != listTotal {
 				err = fmt.Errorf("listed %d factors, want %d", n, listTotal)
+			}
+			return err
+		}
+	})
+}
+
+// BenchmarkVerificationCreate starts an SMS verification: the first half
+// of a code login.
+func BenchmarkVerificationCreate(b *testing.B) {
+	benchOp(b, func(c contender) func(context.Context) error { return c.sendCode })
+}
+
+// BenchmarkVerificationCheck checks the code, answered approved: the second half.
+func BenchmarkVerificationCheck(b *testing.B) {
+	benchOp(b, func(c contender) func(context.Context) error {
+		return func(ctx context.Context) error {
+			approved, err := c.checkCode(ctx)
+			if err == nil && !approved {
+				err = errors.New("the check was not approved")
 			}
 			return err
 		}
@@ -443,6 +505,12 @@ func TestContendersAgree(t *testing.T) {
 		}
 		if n, err := c.listFactors(ctx); err != nil || n != listTotal {
 			t.Errorf("%s list factors: %d, %v", c.name, n, err)
+		}
+		if err := c.sendCode(ctx); err != nil {
+			t.Errorf("%s send code: %v", c.name, err)
+		}
+		if approved, err := c.checkCode(ctx); err != nil || !approved {
+			t.Errorf("%s check code: approved %v, %v", c.name, approved, err)
 		}
 	}
 	if !strings.Contains(apiAddr, "127.0.0.1") {

@@ -114,6 +114,53 @@ type floorFactorPage struct {
 	} `json:"meta"`
 }
 
+// floorVerified holds the fields a verification and its check share.
+type floorVerified struct {
+	SID         string    `json:"sid"`
+	ServiceSID  string    `json:"service_sid"`
+	AccountSID  string    `json:"account_sid"`
+	To          string    `json:"to"`
+	Channel     string    `json:"channel"`
+	Status      string    `json:"status"`
+	Valid       bool      `json:"valid"`
+	Amount      string    `json:"amount"`
+	Payee       string    `json:"payee"`
+	DateCreated time.Time `json:"date_created"`
+	DateUpdated time.Time `json:"date_updated"`
+}
+
+// floorVerification decodes the same fields as verify.Verification.
+type floorVerification struct {
+	floorVerified
+	Lookup struct {
+		Carrier struct {
+			Name              string `json:"name"`
+			Type              string `json:"type"`
+			MobileCountryCode string `json:"mobile_country_code"`
+			MobileNetworkCode string `json:"mobile_network_code"`
+			ErrorCode         int    `json:"error_code"`
+		} `json:"carrier"`
+	} `json:"lookup"`
+	SendCodeAttempts []struct {
+		Time       time.Time `json:"time"`
+		Channel    string    `json:"channel"`
+		AttemptSID string    `json:"attempt_sid"`
+	} `json:"send_code_attempts"`
+	SNA struct {
+		URL string `json:"url"`
+	} `json:"sna"`
+	URL string `json:"url"`
+}
+
+// floorCheck decodes the same fields as verify.VerificationCheck.
+type floorCheck struct {
+	floorVerified
+	SNAAttemptsErrorCodes []struct {
+		AttemptSID string `json:"attempt_sid"`
+		Code       int    `json:"code"`
+	} `json:"sna_attempts_error_codes"`
+}
+
 // floorError is a non-2xx answer with Twilio's error JSON.
 type floorError struct {
 	Status   int    // from the status line
@@ -236,4 +283,16 @@ func (f *floorClient) listFactors(ctx context.Context) (int, error) {
 		next = p.Meta.NextPageURL
 	}
 	return n, nil
+}
+
+// sendCode starts an SMS verification of the benchmark's phone.
+func (f *floorClient) sendCode(ctx context.Context) (*floorVerification, error) {
+	var v floorVerification
+	return &v, f.do(ctx, http.MethodPost, f.base+verifyPath, url.Values{"To": {phone}, "Channel": {"sms"}}, &v)
+}
+
+// checkCode checks the code the phone received.
+func (f *floorClient) checkCode(ctx context.Context) (*floorCheck, error) {
+	var c floorCheck
+	return &c, f.do(ctx, http.MethodPost, f.base+checkPath, url.Values{"To": {phone}, "Code": {smsCode}}, &c)
 }

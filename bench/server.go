@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -27,6 +28,10 @@ const (
 	missingSID = "YC0bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb" // a challenge the server answers 404 for
 	listPath   = "/v2/Services/" + serviceSID + "/Entities/" + identity + "/Challenges"
 	factorPath = "/v2/Services/" + serviceSID + "/Entities/" + identity + "/Factors"
+	verifyPath = "/v2/Services/" + serviceSID + "/Verifications"
+	checkPath  = "/v2/Services/" + serviceSID + "/VerificationCheck"
+	phone      = "+15017122661" // the number the SMS logins verify
+	smsCode    = "804213"       // the code they check
 
 	listTotal    = 1000 // challenges, and factors, behind each list endpoint
 	listPageSize = 100
@@ -40,7 +45,8 @@ var notFound = []byte(`{"code":20404,"message":"The requested resource ` + listP
 	` was not found","more_info":"https://www.twilio.com/docs/errors/20404","status":404}`)
 
 // badFactor is the answer to a factor create without FactorType=totp and
-// the expected FriendlyName, so a contender that sends less fails.
+// the expected FriendlyName, or a verification or check without the
+// expected To, Channel or Code, so a contender that sends less fails.
 var badFactor = []byte(`{"code":60200,"message":"Invalid parameter","more_info":"https://www.twilio.com/docs/errors/60200","status":400}`)
 
 // serve runs the benchmark server: the API on one port, connection counts
@@ -55,6 +61,7 @@ func serve(testdata string) error {
 		return bytes.TrimSpace(b)
 	}
 	created, fetched, updated := read("create_push.json"), read("fetch.json"), read("update_push.json")
+	verificationSent, checked := read("verification.json"), read("verification_check.json")
 	item := string(fetched)
 	spec := read("verify_v2_enrollment.json")
 	factorCreated, err := specExample(spec, factorPath, "post", "201", "createTotp")
@@ -72,6 +79,17 @@ func serve(testdata string) error {
 	factorItem := string(listed.Factors[0])
 	if !strings.Contains(factorItem, `"sid":"YFaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"`) {
 		return fmt.Errorf("the spec's readFullTotp factor has another sid; the list would repeat one SID")
+	}
+
+	// creates are the POSTs answered 201 with body when their form holds
+	// want, and 400 otherwise.
+	creates := map[string]struct {
+		want url.Values
+		body []byte
+	}{
+		factorPath: {url.Values{"FactorType": {"totp"}, "FriendlyName": {friendlyName}}, factorCreated},
+		verifyPath: {url.Values{"To": {phone}, "Channel": {"sms"}}, verificationSent},
+		checkPath:  {url.Values{"To": {phone}, "Code": {smsCode}}, checked},
 	}
 
 	var conns atomic.Int64
@@ -104,15 +122,18 @@ func serve(testdata string) error {
 			case r.Method == http.MethodGet && (r.URL.Path == listPath || r.URL.Path == factorPath):
 				offset, _ := strconv.Atoi(r.URL.Query().Get("PageToken"))
 				_, _ = w.Write(pages[r.Host+r.URL.Path+"|"+strconv.Itoa(offset)])
-			case r.Method == http.MethodPost && r.URL.Path == factorPath:
+			case r.Method == http.MethodPost && creates[r.URL.Path].body != nil:
+				create := creates[r.URL.Path]
 				_ = r.ParseForm()
-				if r.PostForm.Get("FactorType") != "totp" || r.PostForm.Get("FriendlyName") != friendlyName {
-					w.WriteHeader(http.StatusBadRequest)
-					_, _ = w.Write(badFactor)
-					return
+				for key := range create.want {
+					if r.PostForm.Get(key) != create.want.Get(key) {
+						w.WriteHeader(http.StatusBadRequest)
+						_, _ = w.Write(badFactor)
+						return
+					}
 				}
 				w.WriteHeader(http.StatusCreated)
-				_, _ = w.Write(factorCreated)
+				_, _ = w.Write(create.body)
 			case r.Method == http.MethodGet && r.URL.Path == listPath+"/"+missingSID:
 				w.WriteHeader(http.StatusNotFound)
 				_, _ = w.Write(notFound)

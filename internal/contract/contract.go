@@ -94,7 +94,15 @@ func loadRouter(path string) (routers.Router, error) {
 // leaves them untyped (or an array of untyped items), which kin-openapi
 // cannot decode from a form, so they are typed as the strings they are on
 // the wire; CheckRequest then checks the JSON inside them.
-var jsonFormFields = map[string]bool{"Details.Fields": true, "HiddenDetails": true, "Metadata": true}
+var jsonFormFields = map[string]bool{"Details.Fields": true, "HiddenDetails": true, "Metadata": true,
+	"RateLimits": true, "ChannelConfiguration": true}
+
+// jsonStringMaps are the form fields that hold one JSON object of strings;
+// jsonObjects those that hold one JSON object of any values.
+var (
+	jsonStringMaps = []string{"HiddenDetails", "Metadata", "RateLimits", "TemplateCustomSubstitutions", "Tags"}
+	jsonObjects    = []string{"ChannelConfiguration"}
+)
 
 func typeJSONFormFields(op *openapi3.Operation) {
 	if op.RequestBody == nil || op.RequestBody.Value == nil {
@@ -119,7 +127,7 @@ func typeJSONFormFields(op *openapi3.Operation) {
 
 // checkJSONForm checks the JSON inside the stringified form fields: each
 // Details.Fields value one {"label","value"} object, each map one object of
-// strings, none encoded twice.
+// strings (ChannelConfiguration one object), none encoded twice.
 func checkJSONForm(form url.Values) error {
 	for _, v := range form["Details.Fields"] {
 		var f map[string]any
@@ -133,16 +141,30 @@ func checkJSONForm(form url.Values) error {
 			return fmt.Errorf("Details.Fields value %q must be {\"label\":…,\"value\":…}", v)
 		}
 	}
-	for _, key := range []string{"HiddenDetails", "Metadata"} {
-		vals := form[key]
-		if len(vals) > 1 {
-			return fmt.Errorf("%s sent %d times, want one JSON object", key, len(vals))
+	for _, key := range jsonStringMaps {
+		if err := checkJSONObject[map[string]string](form, key); err != nil {
+			return err
 		}
-		for _, v := range vals {
-			var m map[string]string
-			if err := json.Unmarshal([]byte(v), &m); err != nil {
-				return fmt.Errorf("%s value %q is not one JSON object of strings: %w", key, v, err)
-			}
+	}
+	for _, key := range jsonObjects {
+		if err := checkJSONObject[map[string]any](form, key); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkJSONObject requires key, when sent, to be sent once and to hold one
+// JSON object that decodes into an M.
+func checkJSONObject[M any](form url.Values, key string) error {
+	vals := form[key]
+	if len(vals) > 1 {
+		return fmt.Errorf("%s sent %d times, want one JSON object", key, len(vals))
+	}
+	for _, v := range vals {
+		var m M
+		if err := json.Unmarshal([]byte(v), &m); err != nil || v == "null" {
+			return fmt.Errorf("%s value %q is not one JSON object of the right values: %v", key, v, err)
 		}
 	}
 	return nil

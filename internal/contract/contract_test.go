@@ -51,6 +51,36 @@ func TestContractRejectsWhatTheSpecForbids(t *testing.T) {
 	}
 }
 
+// TestContractChecksVerificationJSONFields: the JSON-valued parameters of
+// a verification are each one object, encoded once.
+func TestContractChecksVerificationJSONFields(t *testing.T) {
+	spec, err := Load("../../testdata/verify_v2_verifications.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const verifications = "https://verify.twilio.com/v2/Services/VAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/Verifications"
+	with := func(key, value string) *http.Request {
+		return post(t, verifications, url.Values{"To": {"+15017122661"}, "Channel": {"email"}, key: {value}})
+	}
+	for _, key := range []string{"RateLimits", "TemplateCustomSubstitutions", "Tags", "ChannelConfiguration"} {
+		if err := spec.CheckRequest(with(key, `{"k":"v"}`)); err != nil {
+			t.Errorf("%s as one object rejected: %v", key, err)
+		}
+		for name, value := range map[string]string{"double-encoded": `"{\"k\":\"v\"}"`, "not JSON": `{k:v}`, "null": `null`, "a list": `["k"]`} {
+			if err := spec.CheckRequest(with(key, value)); err == nil {
+				t.Errorf("%s %s accepted", key, name)
+			}
+		}
+	}
+	nested := with("ChannelConfiguration", `{"substitutions":{"name":"Ada"},"n":1}`)
+	if err := spec.CheckRequest(nested); err != nil {
+		t.Errorf("nested ChannelConfiguration rejected: %v", err)
+	}
+	if err := spec.CheckRequest(with("Tags", `{"n":1}`)); err == nil {
+		t.Error("Tags with a number value accepted")
+	}
+}
+
 func mustGet(t *testing.T, u string) *http.Request {
 	req, err := http.NewRequest("GET", u, nil)
 	if err != nil {
