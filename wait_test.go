@@ -192,10 +192,13 @@ func TestWaitPollsThroughResetsOverRealSockets(t *testing.T) {
 
 // switchResponder serves the challenge with whatever status *status holds,
 // expiring in a minute.
-func switchResponder(status *atomic.Value) httpmock.Responder {
+func switchResponder(status *atomic.Value, served *atomic.Int32) httpmock.Responder {
 	expires := time.Now().Add(time.Minute).UTC().Format(time.RFC3339)
 	return func(*http.Request) (*http.Response, error) {
 		body := `{"sid":"` + testChallenge + `","status":"` + status.Load().(string) + `","expiration_date":"` + expires + `"}`
+		if served != nil {
+			served.Add(1) // counted once the status is read, so a test can change it after
+		}
 		return httpmock.NewStringResponse(200, body), nil
 	}
 }
@@ -233,13 +236,14 @@ func TestWaitWithEventsFetchesOnceWhenTheEventArrives(t *testing.T) {
 		h := newHarness(t)
 		var status atomic.Value
 		status.Store("pending")
-		h.mock.RegisterResponder("GET", oneURL, switchResponder(&status))
+		var served atomic.Int32
+		h.mock.RegisterResponder("GET", oneURL, switchResponder(&status, &served))
 		hub := NewEventHub()
 		// Polls an hour apart: only the event can end it; ctx only stops a broken test.
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		done := startWait(h, ctx, &WaitOptions{Events: hub, Interval: time.Hour})
-		waitFor(t, "the first Fetch", func() bool { return h.mock.GetTotalCallCount() == 1 })
+		waitFor(t, "the first Fetch", func() bool { return served.Load() == 1 })
 		status.Store(final)
 		_ = hub.Publish(context.Background(), approvedEvent(testChallenge, "ev-1"))
 		r := <-done
@@ -289,7 +293,7 @@ func TestWaitWithEventsRechecksWhenTheAPIStillReadsPending(t *testing.T) {
 	var status atomic.Value
 	status.Store("pending")
 	var fetches atomic.Int32
-	base := switchResponder(&status)
+	base := switchResponder(&status, nil)
 	h.mock.RegisterResponder("GET", oneURL, func(req *http.Request) (*http.Response, error) {
 		if fetches.Add(1) == 3 { // the event raced ahead: the API catches up on the re-check
 			status.Store("approved")
@@ -326,12 +330,13 @@ func TestWaitWithEventsIgnoresOtherEventsAndSurvivesTheSource(t *testing.T) {
 	h := newHarness(t)
 	var status atomic.Value
 	status.Store("pending")
-	h.mock.RegisterResponder("GET", oneURL, switchResponder(&status))
+	var served atomic.Int32
+	h.mock.RegisterResponder("GET", oneURL, switchResponder(&status, &served))
 	src := &chanSource{ch: make(chan *Event, 8)}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // only stops a broken test
 	defer cancel()
 	done := startWait(h, ctx, &WaitOptions{Events: src, Interval: time.Hour})
-	waitFor(t, "the first Fetch", func() bool { return h.mock.GetTotalCallCount() == 1 })
+	waitFor(t, "the first Fetch", func() bool { return served.Load() == 1 })
 	src.ch <- approvedEvent("YC03bbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", "other challenge")
 	src.ch <- &Event{UUID: "factor", Type: EventFactorVerified, ChallengeSID: testChallenge}
 	src.ch <- nil
