@@ -14,6 +14,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/verifykit/verify-go/internal/twiliosig"
 )
 
 // EventType names what happened in a Verify event, and what a webhook
@@ -356,7 +358,10 @@ var eventFields = slices.Concat(stringFields, jsonFields, []string{"date_created
 // (application/x-www-form-urlencoded, the fields signed with the URL) or a
 // JSON body (application/json, signed through bodySHA256 in the URL).
 // Nothing about the body is judged before the signature is: an unsigned
-// request only ever learns that its signature is wrong.
+// request only ever learns that its signature is wrong. A request without
+// a signature, with a header that is not one (the base64 of 20 bytes), or
+// with a wrong one for a URL with bodySHA256 is refused before its body is
+// read.
 //
 // What the signature binds: the URL and the bytes of each key glued to its
 // value, keys sorted, with no separator; not where one key or value ends.
@@ -405,23 +410,31 @@ func parseSigned(r *http.Request, cfg WebhookConfig, now time.Time) (ev *Event, 
 	return ev, signed, err
 }
 
-// parseAt verifies r against the signed URL and decodes it.
+// parseAt verifies r against the signed URL and decodes it. What can be
+// refused without the body is refused before it is read: no signature, a
+// header that is not one, and a wrong one for a JSON delivery, which Twilio
+// signs through the URL alone.
 func parseAt(r *http.Request, cfg WebhookConfig, now time.Time, signed string) (*Event, error) {
 	sig := r.Header.Get(SignatureHeader)
 	if sig == "" {
 		return nil, fmt.Errorf("%w: no %s header; the request did not come from Twilio, or a proxy dropped the header", ErrWebhookSignature, SignatureHeader)
+	}
+	mac, ok := twiliosig.Decode(sig)
+	if !ok {
+		return nil, fmt.Errorf("%w: %s is not a signature (the base64 of a 20-byte HMAC-SHA1); the request did not come from Twilio", ErrWebhookSignature, SignatureHeader)
+	}
+	_, bodyHash, hashed := rawQueryParam(queryOf(signed), bodyHashParam)
+	if hashed && !checkSignature(cfg.AuthTokens, mac, signed, nil) {
+		// Twilio signed the URL alone; the body is bound to it by the hash
+		// in that signed URL, and need not be read.
+		return nil, signatureMismatch(r, cfg, mac, signed, nil)
 	}
 	body, err := readWebhookBody(r, cfg.maxBody())
 	if err != nil {
 		return nil, err
 	}
 	var form url.Values
-	if _, bodyHash, ok := rawQueryParam(queryOf(signed), bodyHashParam); ok {
-		// Twilio signed the URL alone; the body is bound to it by the hash
-		// in that signed URL.
-		if !checkSignature(cfg.AuthTokens, sig, signed, nil) {
-			return nil, signatureMismatch(r, cfg, sig, signed, nil)
-		}
+	if hashed {
 		if !checkBodyHash(bodyHash, body) {
 			return nil, fmt.Errorf("%w: the body's SHA-256 is not the bodySHA256 in the URL; the body was changed on the way", ErrWebhookSignature)
 		}
@@ -429,8 +442,9 @@ func parseAt(r *http.Request, cfg WebhookConfig, now time.Time, signed string) (
 		if form, err = url.ParseQuery(string(body)); err != nil {
 			return nil, fmt.Errorf("%w: the body is neither a form the signature could cover nor bound by a bodySHA256 in the URL", ErrWebhookSignature)
 		}
-		if !checkSignature(cfg.AuthTokens, sig, signed, form) {
-			err := signatureMismatch(r, cfg, sig, signed, form)
+		data := twiliosig.FormData(form)
+		if !checkSignature(cfg.AuthTokens, mac, signed, data) {
+			err := signatureMismatch(r, cfg, mac, signed, data)
 			if strings.Contains(r.Header.Get("Content-Type"), "json") {
 				err = fmt.Errorf("%w (a JSON body is signed through a bodySHA256 in the URL, and the URL has none)", err)
 			}
@@ -527,17 +541,17 @@ func checkOneReading(form url.Values) error {
 	return nil
 }
 
-// signatureMismatch says what to check when no token verifies sig for the
+// signatureMismatch says what to check when no token verifies mac for the
 // signed URL. When one verifies it for another URL the request may have
 // been meant for (rebuilt from the request, with or without the forwarded
 // headers, or with the other scheme), the URL is what is wrong, and the
 // error names the URL the signature is for; such a URL is only ever a
 // diagnosis, never accepted. Otherwise the token is the likelier culprit.
-func signatureMismatch(r *http.Request, cfg WebhookConfig, sig, signed string, form url.Values) error {
+func signatureMismatch(r *http.Request, cfg WebhookConfig, mac []byte, signed string, data []byte) error {
 	for _, other := range []string{
 		signedURL(r, "", true), signedURL(r, "", false), otherScheme(signed),
 	} {
-		if other != signed && other != "" && checkSignature(cfg.AuthTokens, sig, other, form) {
+		if other != signed && other != "" && checkSignature(cfg.AuthTokens, mac, other, data) {
 			return fmt.Errorf("%w: X-Twilio-Signature is for %s, not %s: the URL is wrong, not the token; set PublicURL to the URL registered at Twilio (or TrustForwardedHeaders behind a proxy that sets X-Forwarded-Proto and X-Forwarded-Host)",
 				ErrWebhookSignature, redactURL(other), redactURL(signed))
 		}

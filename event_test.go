@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -24,6 +25,10 @@ import (
 )
 
 const hookURL = "https://example.com/hooks/verify"
+
+// wrongSignature has the shape of a signature, the base64 of 20 bytes, and
+// verifies nothing.
+const wrongSignature = "AAAAAAAAAAAAAAAAAAAAAAAAAAA="
 
 // Values that must never show up in an error or a response.
 const (
@@ -288,13 +293,13 @@ func TestParseEventRefusals(t *testing.T) {
 		{"bad form escape", func() *http.Request {
 			r := httptest.NewRequest(http.MethodPost, hookURL, strings.NewReader("uuid=%zz"+hookSecretHidden))
 			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			r.Header.Set(SignatureHeader, "AAAA")
+			r.Header.Set(SignatureHeader, wrongSignature)
 			return r
 		}, testConfig(), ErrWebhookSignature, "neither a form the signature could cover"}, // unsigned: 403, whatever the body
 		{"unsigned body of another type", func() *http.Request {
 			r := httptest.NewRequest(http.MethodPost, hookURL, strings.NewReader(hookSecretHidden))
 			r.Header.Set("Content-Type", "text/plain; =")
-			r.Header.Set(SignatureHeader, "AAAA")
+			r.Header.Set(SignatureHeader, wrongSignature)
 			return r
 		}, testConfig(), ErrWebhookSignature, "matches none"},
 		{"stale event", func() *http.Request {
@@ -714,4 +719,45 @@ func FuzzSignedFormReadings(f *testing.F) {
 			t.Fatalf("the form %q reads as\n%+v\nnot as sent:\n%+v", forged.Encode(), got, want)
 		}
 	})
+}
+
+// untouchable is a body that fails the test if anything reads it.
+type untouchable struct {
+	t    *testing.T
+	name string
+}
+
+func (u untouchable) Read([]byte) (int, error) {
+	u.t.Errorf("%s: the body was read", u.name)
+	return 0, io.EOF
+}
+
+// TestSignatureRefusedBeforeTheBodyIsRead: a request that cannot be signed
+// is refused without reading its body, which a flood could send at any
+// pace: no X-Twilio-Signature, a header that is not the base64 of a 20-byte
+// HMAC-SHA1, or a wrong signature over a URL with bodySHA256, which Twilio
+// signs alone.
+func TestSignatureRefusedBeforeTheBodyIsRead(t *testing.T) {
+	t.Parallel()
+	jsonURL, _ := signWebhookJSON(testToken, hookURL, []byte(`{"uuid":"u"}`))
+	for _, tc := range []struct{ name, target, sig, says string }{
+		{"no signature", hookURL, "", "no X-Twilio-Signature header"},
+		{"too short", hookURL, "AAAA", "is not a signature"},
+		{"not base64", hookURL, "!!!!!!!!!!!!!!!!!!!!!!!!!!!=", "is not a signature"},
+		{"base64 of 32 bytes", hookURL, base64.StdEncoding.EncodeToString(make([]byte, 32)), "is not a signature"},
+		{"unpadded", hookURL, strings.TrimSuffix(wrongSignature, "="), "is not a signature"},
+		{"wrong, for a URL with bodySHA256", jsonURL, wrongSignature, "matches none"},
+	} {
+		r := httptest.NewRequest(http.MethodPost, tc.target, nil)
+		r.Body = io.NopCloser(untouchable{t, tc.name})
+		r.ContentLength = 1000
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if tc.sig != "" {
+			r.Header.Set(SignatureHeader, tc.sig)
+		}
+		_, err := ParseEvent(r, testConfig())
+		if !errors.Is(err, ErrWebhookSignature) || !strings.Contains(err.Error(), tc.says) {
+			t.Errorf("%s: %v, want ErrWebhookSignature saying %q", tc.name, err, tc.says)
+		}
+	}
 }

@@ -468,9 +468,9 @@ func TestWebhookAnswersSayNothingOfTheConfig(t *testing.T) {
 		body   string
 	}{
 		{"no signature", unsigned("application/x-www-form-urlencoded", eventForm().Encode(), ""), 403, "verify: webhook signature invalid"},
-		{"wrong signature", unsigned("application/x-www-form-urlencoded", eventForm().Encode(), "AAAA"), 403, "verify: webhook signature invalid"},
-		{"not a form", unsigned("application/x-www-form-urlencoded", "%zz", "AAAA"), 403, "verify: webhook signature invalid"},
-		{"JSON without bodySHA256", unsigned("application/json", `{"uuid":"u"}`, "AAAA"), 403, "verify: webhook signature invalid"},
+		{"wrong signature", unsigned("application/x-www-form-urlencoded", eventForm().Encode(), wrongSignature), 403, "verify: webhook signature invalid"},
+		{"not a form", unsigned("application/x-www-form-urlencoded", "%zz", wrongSignature), 403, "verify: webhook signature invalid"},
+		{"JSON without bodySHA256", unsigned("application/json", `{"uuid":"u"}`, wrongSignature), 403, "verify: webhook signature invalid"},
 		{"over the cap", func() *http.Request { return formRequest(hookURL, big, testToken) }, 413, "verify: webhook body too large"},
 		{"stale", func() *http.Request { return formRequest(hookURL, stale, testToken) }, 400, "verify: webhook event too old"},
 	} {
