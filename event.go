@@ -48,6 +48,10 @@ const (
 	DefaultReplayWindow        = 15 * time.Minute // how long a handled uuid is remembered
 )
 
+// maxFormFields caps the fields of a form body, counted before its
+// signature is computed: a Verify event has about 15.
+const maxFormFields = 64
+
 // maxReplayEntries caps how many handled uuids a webhook handler remembers,
 // whatever the window: the oldest are forgotten first.
 const maxReplayEntries = 10_000
@@ -57,7 +61,8 @@ var (
 	// ErrWebhookSignature: X-Twilio-Signature is missing or does not match
 	// the URL, the body and any of the auth tokens (HTTP 403 from the handler).
 	ErrWebhookSignature = errors.New("verify: webhook signature invalid")
-	// ErrWebhookTooLarge: the body is over WebhookConfig.MaxBodyBytes (HTTP 413).
+	// ErrWebhookTooLarge: the body is over WebhookConfig.MaxBodyBytes, or a
+	// form body has more than 64 fields (HTTP 413).
 	ErrWebhookTooLarge = errors.New("verify: webhook body too large")
 	// ErrWebhookMalformed: the body was signed but is not a Verify event:
 	// not a form or JSON object, no uuid or type, no date_created while
@@ -357,9 +362,11 @@ var eventFields = slices.Concat(stringFields, jsonFields, []string{"date_created
 // against cfg.AuthTokens in constant time, and accepts a form body
 // (application/x-www-form-urlencoded, the fields signed with the URL) or a
 // JSON body (application/json, signed through bodySHA256 in the URL).
-// Nothing about the body is judged before the signature is: an unsigned
-// request only ever learns that its signature is wrong. A request without
-// a signature, with a header that is not one (the base64 of 20 bytes), or
+// Nothing about the body is judged before the signature is but its size:
+// an unsigned request only ever learns that its signature is wrong, or
+// that its body is over MaxBodyBytes or, for a form, over 64 fields, which
+// are counted before any signature is computed. A request without a
+// signature, with a header that is not one (the base64 of 20 bytes), or
 // with a wrong one for a URL with bodySHA256 is refused before its body is
 // read.
 //
@@ -413,7 +420,8 @@ func parseSigned(r *http.Request, cfg WebhookConfig, now time.Time) (ev *Event, 
 // parseAt verifies r against the signed URL and decodes it. What can be
 // refused without the body is refused before it is read: no signature, a
 // header that is not one, and a wrong one for a JSON delivery, which Twilio
-// signs through the URL alone.
+// signs through the URL alone. A form's fields are counted before its
+// signature is computed.
 func parseAt(r *http.Request, cfg WebhookConfig, now time.Time, signed string) (*Event, error) {
 	sig := r.Header.Get(SignatureHeader)
 	if sig == "" {
@@ -439,6 +447,9 @@ func parseAt(r *http.Request, cfg WebhookConfig, now time.Time, signed string) (
 			return nil, fmt.Errorf("%w: the body's SHA-256 is not the bodySHA256 in the URL; the body was changed on the way", ErrWebhookSignature)
 		}
 	} else {
+		if n := bytes.Count(body, []byte("&")) + 1; n > maxFormFields {
+			return nil, fmt.Errorf("%w: a form of %d fields, more than the %d a delivery may have (a Verify event has about 15)", ErrWebhookTooLarge, n, maxFormFields)
+		}
 		if form, err = url.ParseQuery(string(body)); err != nil {
 			return nil, fmt.Errorf("%w: the body is neither a form the signature could cover nor bound by a bodySHA256 in the URL", ErrWebhookSignature)
 		}

@@ -16,7 +16,7 @@ import (
 // and answers so that Twilio retries only what may succeed later:
 //
 //	405 not a POST
-//	413 body over cfg.MaxBodyBytes
+//	413 body over cfg.MaxBodyBytes, or a form of more than 64 fields
 //	403 signature missing or wrong (whatever the body holds)
 //	400 signed, but not a Verify event (or the body could not be read), or
 //	    older than cfg.MaxEventAge (ErrWebhookStale): fn is not called
