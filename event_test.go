@@ -264,12 +264,12 @@ func TestParseEventRefusals(t *testing.T) {
 			return r
 		}, testConfig(), ErrWebhookSignature, "SHA-256"},
 		{"Content-Length over the cap", func() *http.Request { return formRequest(hookURL, big, testToken) },
-			testConfig(), ErrWebhookTooLarge, "exceeds 65536 bytes"},
+			testConfig(), ErrWebhookTooLarge, "exceeds 32768 bytes"},
 		{"chunked body over the cap", func() *http.Request {
 			r := formRequest(hookURL, big, testToken)
 			r.ContentLength = -1
 			return r
-		}, testConfig(), ErrWebhookTooLarge, "more than 65536 bytes"},
+		}, testConfig(), ErrWebhookTooLarge, "more than 32768 bytes"},
 		{"body over a smaller cap", func() *http.Request { return formRequest(hookURL, eventForm(), testToken) },
 			WebhookConfig{AuthTokens: Secrets(testToken), MaxBodyBytes: 100}, ErrWebhookTooLarge, "exceeds 100 bytes"},
 		{"no uuid", func() *http.Request { return formRequest(hookURL, without("uuid"), testToken) },

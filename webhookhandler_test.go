@@ -639,7 +639,7 @@ func TestWebhookRejectionsAreReported(t *testing.T) {
 		{"glued", func() (int, string) { return postSigned(s, glued, testToken, own, nil) }, false,
 			ErrWebhookMalformed, 400, "date_created", own},
 		{"too large", func() (int, string) { return postSigned(s, big, testToken, own, nil) }, false,
-			ErrWebhookTooLarge, 413, "exceeds 65536 bytes", own},
+			ErrWebhookTooLarge, 413, "exceeds 32768 bytes", own},
 	} {
 		fail.Store(tc.fail)
 		status, body := tc.send()
