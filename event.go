@@ -54,7 +54,10 @@ const (
 	// (52 KB in CJK, 69 KB in emoji): set MaxBodyBytes to 96 << 10 if your
 	// challenges carry that much.
 	DefaultWebhookMaxBodyBytes = 32 << 10
-	DefaultReplayWindow        = 15 * time.Minute // how long a handled uuid is remembered
+	// DefaultWebhookBodyReadTimeout bounds how long NewWebhookHandler waits
+	// for a delivery's body; Twilio sends its few kilobytes at once.
+	DefaultWebhookBodyReadTimeout = 5 * time.Second
+	DefaultReplayWindow           = 15 * time.Minute // how long a handled uuid is remembered
 )
 
 // maxFormFields caps the fields of a form body, counted before its
@@ -120,6 +123,17 @@ type WebhookConfig struct {
 	// MaxBodyBytes caps the body; zero or less means 32 KiB
 	// (DefaultWebhookMaxBodyBytes, which says what fits).
 	MaxBodyBytes int64
+	// BodyReadTimeout bounds how long NewWebhookHandler waits for a
+	// delivery's body once the handler starts: a sender that trickles it
+	// gets 408 instead of holding a connection, a goroutine and a buffer.
+	// Zero means 5 s (DefaultWebhookBodyReadTimeout); negative means none
+	// of the handler's own, the http.Server's ReadTimeout alone. The
+	// handler sets it as a read deadline through http.ResponseController;
+	// where the ResponseWriter takes none (httptest.ResponseRecorder, a
+	// middleware's wrapper without an Unwrap method), and for ParseEvent,
+	// which has no ResponseWriter, the server's ReadTimeout is the only
+	// bound: see "Server settings" in docs/webhooks.md.
+	BodyReadTimeout time.Duration
 	// ReplayWindow is how long NewWebhookHandler remembers a handled event's
 	// uuid to answer Twilio's retries without calling back again (at most
 	// 10,000 uuids; the oldest go first). Zero or less means 15 minutes.
@@ -163,8 +177,8 @@ func Secrets(values ...string) []Secret {
 // Format prints the configuration with its auth tokens counted, never
 // shown, and PublicURL's password as "xxxxx", whatever the verb.
 func (c WebhookConfig) Format(f fmt.State, _ rune) {
-	fmt.Fprintf(f, "verify.WebhookConfig{AuthTokens: %d redacted, PublicURL: %q, TrustForwardedHeaders: %v, MaxBodyBytes: %d, ReplayWindow: %v, MaxEventAge: %v, OnReject: %v}",
-		len(c.AuthTokens), redactURL(c.PublicURL), c.TrustForwardedHeaders, c.MaxBodyBytes, c.ReplayWindow, c.MaxEventAge, c.OnReject != nil)
+	fmt.Fprintf(f, "verify.WebhookConfig{AuthTokens: %d redacted, PublicURL: %q, TrustForwardedHeaders: %v, MaxBodyBytes: %d, BodyReadTimeout: %v, ReplayWindow: %v, MaxEventAge: %v, OnReject: %v}",
+		len(c.AuthTokens), redactURL(c.PublicURL), c.TrustForwardedHeaders, c.MaxBodyBytes, c.BodyReadTimeout, c.ReplayWindow, c.MaxEventAge, c.OnReject != nil)
 }
 
 // shownWebhookConfig is what the configuration shows of itself to log/slog and
@@ -174,6 +188,7 @@ type shownWebhookConfig struct {
 	PublicURL             string `json:"public_url"`  // its password as xxxxx
 	TrustForwardedHeaders bool   `json:"trust_forwarded_headers"`
 	MaxBodyBytes          int64  `json:"max_body_bytes"`
+	BodyReadTimeout       string `json:"body_read_timeout"`
 	ReplayWindow          string `json:"replay_window"`
 	MaxEventAge           string `json:"max_event_age"`
 	OnReject              bool   `json:"on_reject"` // whether set
@@ -181,7 +196,7 @@ type shownWebhookConfig struct {
 
 func (c WebhookConfig) shown() shownWebhookConfig {
 	return shownWebhookConfig{len(c.AuthTokens), redactURL(c.PublicURL), c.TrustForwardedHeaders, c.MaxBodyBytes,
-		c.ReplayWindow.String(), c.MaxEventAge.String(), c.OnReject != nil}
+		c.BodyReadTimeout.String(), c.ReplayWindow.String(), c.MaxEventAge.String(), c.OnReject != nil}
 }
 
 // LogValue gives log/slog the configuration as Format shows it.
@@ -189,7 +204,7 @@ func (c WebhookConfig) LogValue() slog.Value {
 	s := c.shown()
 	return slog.GroupValue(slog.Int("auth_tokens", s.AuthTokens), slog.String("public_url", s.PublicURL),
 		slog.Bool("trust_forwarded_headers", s.TrustForwardedHeaders), slog.Int64("max_body_bytes", s.MaxBodyBytes),
-		slog.String("replay_window", s.ReplayWindow), slog.String("max_event_age", s.MaxEventAge), slog.Bool("on_reject", s.OnReject))
+		slog.String("body_read_timeout", s.BodyReadTimeout), slog.String("replay_window", s.ReplayWindow), slog.String("max_event_age", s.MaxEventAge), slog.Bool("on_reject", s.OnReject))
 }
 
 // MarshalJSON writes the configuration as Format shows it: the tokens
@@ -224,6 +239,14 @@ func (c *WebhookConfig) maxBody() int64 {
 		return c.MaxBodyBytes
 	}
 	return DefaultWebhookMaxBodyBytes
+}
+
+// bodyReadTimeout is BodyReadTimeout with its default; negative means none.
+func (c *WebhookConfig) bodyReadTimeout() time.Duration {
+	if c.BodyReadTimeout != 0 {
+		return c.BodyReadTimeout
+	}
+	return DefaultWebhookBodyReadTimeout
 }
 
 func (c *WebhookConfig) replayWindow() time.Duration {
@@ -378,7 +401,9 @@ var eventFields = slices.Concat(stringFields, jsonFields, []string{"date_created
 // are counted before any signature is computed. A request without a
 // signature, with a header that is not one (the base64 of 20 bytes), or
 // with a wrong one for a URL with bodySHA256 is refused before its body is
-// read.
+// read. ParseEvent sets no read deadline (it has no ResponseWriter): in
+// your own handler, set one with http.ResponseController first, as
+// NewWebhookHandler does with cfg.BodyReadTimeout.
 //
 // What the signature binds: the URL and the bytes of each key glued to its
 // value, keys sorted, with no separator; not where one key or value ends.
