@@ -14,6 +14,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/verifykit/verify-go/internal/twiliosig"
 )
 
 // EventType names what happened in a Verify event, and what a webhook
@@ -42,9 +44,25 @@ func (t EventType) Known() bool {
 
 // Defaults of WebhookConfig.
 const (
-	DefaultWebhookMaxBodyBytes = 64 << 10         // a Verify event is well under 4 KiB
-	DefaultReplayWindow        = 15 * time.Minute // how long a handled uuid is remembered
+	// DefaultWebhookMaxBodyBytes caps a delivery's body. A usual event is
+	// 1–2 KB. With every limit filled (a 64-character identity and factor
+	// name, a 256-character message, 20 fields of 36 and 128 characters,
+	// hidden details and metadata of 1,024 characters as JSON) one is 7.3 KB
+	// as a form of plain ASCII, 29 KB as a form of quotes (escaped in JSON,
+	// then percent-encoded) and at most 24 KB as JSON, whatever the text.
+	// Only a form whose every limit is filled with non-ASCII text is larger
+	// (52 KB in CJK, 69 KB in emoji): set MaxBodyBytes to 96 << 10 if your
+	// challenges carry that much.
+	DefaultWebhookMaxBodyBytes = 32 << 10
+	// DefaultWebhookBodyReadTimeout bounds how long NewWebhookHandler waits
+	// for a delivery's body; Twilio sends its few kilobytes at once.
+	DefaultWebhookBodyReadTimeout = 5 * time.Second
+	DefaultReplayWindow           = 15 * time.Minute // how long a handled uuid is remembered
 )
+
+// maxFormFields caps the fields of a form body, counted before its
+// signature is computed: a Verify event has about 15.
+const maxFormFields = 64
 
 // maxReplayEntries caps how many handled uuids a webhook handler remembers,
 // whatever the window: the oldest are forgotten first.
@@ -55,7 +73,8 @@ var (
 	// ErrWebhookSignature: X-Twilio-Signature is missing or does not match
 	// the URL, the body and any of the auth tokens (HTTP 403 from the handler).
 	ErrWebhookSignature = errors.New("verify: webhook signature invalid")
-	// ErrWebhookTooLarge: the body is over WebhookConfig.MaxBodyBytes (HTTP 413).
+	// ErrWebhookTooLarge: the body is over WebhookConfig.MaxBodyBytes, or a
+	// form body has more than 64 fields (HTTP 413).
 	ErrWebhookTooLarge = errors.New("verify: webhook body too large")
 	// ErrWebhookMalformed: the body was signed but is not a Verify event:
 	// not a form or JSON object, no uuid or type, no date_created while
@@ -101,8 +120,20 @@ type WebhookConfig struct {
 	// replace the request's scheme and Host when PublicURL is empty. Set it
 	// only behind a proxy that overwrites those headers.
 	TrustForwardedHeaders bool
-	// MaxBodyBytes caps the body; zero or less means 64 KiB.
+	// MaxBodyBytes caps the body; zero or less means 32 KiB
+	// (DefaultWebhookMaxBodyBytes, which says what fits).
 	MaxBodyBytes int64
+	// BodyReadTimeout bounds how long NewWebhookHandler waits for a
+	// delivery's body once the handler starts: a sender that trickles it
+	// gets 408 instead of holding a connection, a goroutine and a buffer.
+	// Zero means 5 s (DefaultWebhookBodyReadTimeout); negative means none
+	// of the handler's own, the http.Server's ReadTimeout alone. The
+	// handler sets it as a read deadline through http.ResponseController;
+	// where the ResponseWriter takes none (httptest.ResponseRecorder, a
+	// middleware's wrapper without an Unwrap method), and for ParseEvent,
+	// which has no ResponseWriter, the server's ReadTimeout is the only
+	// bound: see "Server settings" in docs/webhooks.md.
+	BodyReadTimeout time.Duration
 	// ReplayWindow is how long NewWebhookHandler remembers a handled event's
 	// uuid to answer Twilio's retries without calling back again (at most
 	// 10,000 uuids; the oldest go first). Zero or less means 15 minutes.
@@ -146,8 +177,8 @@ func Secrets(values ...string) []Secret {
 // Format prints the configuration with its auth tokens counted, never
 // shown, and PublicURL's password as "xxxxx", whatever the verb.
 func (c WebhookConfig) Format(f fmt.State, _ rune) {
-	fmt.Fprintf(f, "verify.WebhookConfig{AuthTokens: %d redacted, PublicURL: %q, TrustForwardedHeaders: %v, MaxBodyBytes: %d, ReplayWindow: %v, MaxEventAge: %v, OnReject: %v}",
-		len(c.AuthTokens), redactURL(c.PublicURL), c.TrustForwardedHeaders, c.MaxBodyBytes, c.ReplayWindow, c.MaxEventAge, c.OnReject != nil)
+	fmt.Fprintf(f, "verify.WebhookConfig{AuthTokens: %d redacted, PublicURL: %q, TrustForwardedHeaders: %v, MaxBodyBytes: %d, BodyReadTimeout: %v, ReplayWindow: %v, MaxEventAge: %v, OnReject: %v}",
+		len(c.AuthTokens), redactURL(c.PublicURL), c.TrustForwardedHeaders, c.MaxBodyBytes, c.BodyReadTimeout, c.ReplayWindow, c.MaxEventAge, c.OnReject != nil)
 }
 
 // shownWebhookConfig is what the configuration shows of itself to log/slog and
@@ -157,6 +188,7 @@ type shownWebhookConfig struct {
 	PublicURL             string `json:"public_url"`  // its password as xxxxx
 	TrustForwardedHeaders bool   `json:"trust_forwarded_headers"`
 	MaxBodyBytes          int64  `json:"max_body_bytes"`
+	BodyReadTimeout       string `json:"body_read_timeout"`
 	ReplayWindow          string `json:"replay_window"`
 	MaxEventAge           string `json:"max_event_age"`
 	OnReject              bool   `json:"on_reject"` // whether set
@@ -164,7 +196,7 @@ type shownWebhookConfig struct {
 
 func (c WebhookConfig) shown() shownWebhookConfig {
 	return shownWebhookConfig{len(c.AuthTokens), redactURL(c.PublicURL), c.TrustForwardedHeaders, c.MaxBodyBytes,
-		c.ReplayWindow.String(), c.MaxEventAge.String(), c.OnReject != nil}
+		c.BodyReadTimeout.String(), c.ReplayWindow.String(), c.MaxEventAge.String(), c.OnReject != nil}
 }
 
 // LogValue gives log/slog the configuration as Format shows it.
@@ -172,7 +204,7 @@ func (c WebhookConfig) LogValue() slog.Value {
 	s := c.shown()
 	return slog.GroupValue(slog.Int("auth_tokens", s.AuthTokens), slog.String("public_url", s.PublicURL),
 		slog.Bool("trust_forwarded_headers", s.TrustForwardedHeaders), slog.Int64("max_body_bytes", s.MaxBodyBytes),
-		slog.String("replay_window", s.ReplayWindow), slog.String("max_event_age", s.MaxEventAge), slog.Bool("on_reject", s.OnReject))
+		slog.String("body_read_timeout", s.BodyReadTimeout), slog.String("replay_window", s.ReplayWindow), slog.String("max_event_age", s.MaxEventAge), slog.Bool("on_reject", s.OnReject))
 }
 
 // MarshalJSON writes the configuration as Format shows it: the tokens
@@ -207,6 +239,14 @@ func (c *WebhookConfig) maxBody() int64 {
 		return c.MaxBodyBytes
 	}
 	return DefaultWebhookMaxBodyBytes
+}
+
+// bodyReadTimeout is BodyReadTimeout with its default; negative means none.
+func (c *WebhookConfig) bodyReadTimeout() time.Duration {
+	if c.BodyReadTimeout != 0 {
+		return c.BodyReadTimeout
+	}
+	return DefaultWebhookBodyReadTimeout
 }
 
 func (c *WebhookConfig) replayWindow() time.Duration {
@@ -355,8 +395,15 @@ var eventFields = slices.Concat(stringFields, jsonFields, []string{"date_created
 // against cfg.AuthTokens in constant time, and accepts a form body
 // (application/x-www-form-urlencoded, the fields signed with the URL) or a
 // JSON body (application/json, signed through bodySHA256 in the URL).
-// Nothing about the body is judged before the signature is: an unsigned
-// request only ever learns that its signature is wrong.
+// Nothing about the body is judged before the signature is but its size:
+// an unsigned request only ever learns that its signature is wrong, or
+// that its body is over MaxBodyBytes or, for a form, over 64 fields, which
+// are counted before any signature is computed. A request without a
+// signature, with a header that is not one (the base64 of 20 bytes), or
+// with a wrong one for a URL with bodySHA256 is refused before its body is
+// read. ParseEvent sets no read deadline (it has no ResponseWriter): in
+// your own handler, set one with http.ResponseController first, as
+// NewWebhookHandler does with cfg.BodyReadTimeout.
 //
 // What the signature binds: the URL and the bytes of each key glued to its
 // value, keys sorted, with no separator; not where one key or value ends.
@@ -405,32 +452,45 @@ func parseSigned(r *http.Request, cfg WebhookConfig, now time.Time) (ev *Event, 
 	return ev, signed, err
 }
 
-// parseAt verifies r against the signed URL and decodes it.
+// parseAt verifies r against the signed URL and decodes it. What can be
+// refused without the body is refused before it is read: no signature, a
+// header that is not one, and a wrong one for a JSON delivery, which Twilio
+// signs through the URL alone. A form's fields are counted before its
+// signature is computed.
 func parseAt(r *http.Request, cfg WebhookConfig, now time.Time, signed string) (*Event, error) {
 	sig := r.Header.Get(SignatureHeader)
 	if sig == "" {
 		return nil, fmt.Errorf("%w: no %s header; the request did not come from Twilio, or a proxy dropped the header", ErrWebhookSignature, SignatureHeader)
+	}
+	mac, ok := twiliosig.Decode(sig)
+	if !ok {
+		return nil, fmt.Errorf("%w: %s is not a signature (the base64 of a 20-byte HMAC-SHA1); the request did not come from Twilio", ErrWebhookSignature, SignatureHeader)
+	}
+	_, bodyHash, hashed := rawQueryParam(queryOf(signed), bodyHashParam)
+	if hashed && !checkSignature(cfg.AuthTokens, mac, signed, nil) {
+		// Twilio signed the URL alone; the body is bound to it by the hash
+		// in that signed URL, and need not be read.
+		return nil, signatureMismatch(r, cfg, mac, signed, nil)
 	}
 	body, err := readWebhookBody(r, cfg.maxBody())
 	if err != nil {
 		return nil, err
 	}
 	var form url.Values
-	if _, bodyHash, ok := rawQueryParam(queryOf(signed), bodyHashParam); ok {
-		// Twilio signed the URL alone; the body is bound to it by the hash
-		// in that signed URL.
-		if !checkSignature(cfg.AuthTokens, sig, signed, nil) {
-			return nil, signatureMismatch(r, cfg, sig, signed, nil)
-		}
+	if hashed {
 		if !checkBodyHash(bodyHash, body) {
 			return nil, fmt.Errorf("%w: the body's SHA-256 is not the bodySHA256 in the URL; the body was changed on the way", ErrWebhookSignature)
 		}
 	} else {
+		if n := bytes.Count(body, []byte("&")) + 1; n > maxFormFields {
+			return nil, fmt.Errorf("%w: a form of %d fields, more than the %d a delivery may have (a Verify event has about 15)", ErrWebhookTooLarge, n, maxFormFields)
+		}
 		if form, err = url.ParseQuery(string(body)); err != nil {
 			return nil, fmt.Errorf("%w: the body is neither a form the signature could cover nor bound by a bodySHA256 in the URL", ErrWebhookSignature)
 		}
-		if !checkSignature(cfg.AuthTokens, sig, signed, form) {
-			err := signatureMismatch(r, cfg, sig, signed, form)
+		data := twiliosig.FormData(form)
+		if !checkSignature(cfg.AuthTokens, mac, signed, data) {
+			err := signatureMismatch(r, cfg, mac, signed, data)
 			if strings.Contains(r.Header.Get("Content-Type"), "json") {
 				err = fmt.Errorf("%w (a JSON body is signed through a bodySHA256 in the URL, and the URL has none)", err)
 			}
@@ -527,17 +587,17 @@ func checkOneReading(form url.Values) error {
 	return nil
 }
 
-// signatureMismatch says what to check when no token verifies sig for the
+// signatureMismatch says what to check when no token verifies mac for the
 // signed URL. When one verifies it for another URL the request may have
 // been meant for (rebuilt from the request, with or without the forwarded
 // headers, or with the other scheme), the URL is what is wrong, and the
 // error names the URL the signature is for; such a URL is only ever a
 // diagnosis, never accepted. Otherwise the token is the likelier culprit.
-func signatureMismatch(r *http.Request, cfg WebhookConfig, sig, signed string, form url.Values) error {
+func signatureMismatch(r *http.Request, cfg WebhookConfig, mac []byte, signed string, data []byte) error {
 	for _, other := range []string{
 		signedURL(r, "", true), signedURL(r, "", false), otherScheme(signed),
 	} {
-		if other != signed && other != "" && checkSignature(cfg.AuthTokens, sig, other, form) {
+		if other != signed && other != "" && checkSignature(cfg.AuthTokens, mac, other, data) {
 			return fmt.Errorf("%w: X-Twilio-Signature is for %s, not %s: the URL is wrong, not the token; set PublicURL to the URL registered at Twilio (or TrustForwardedHeaders behind a proxy that sets X-Forwarded-Proto and X-Forwarded-Host)",
 				ErrWebhookSignature, redactURL(other), redactURL(signed))
 		}

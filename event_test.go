@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -11,10 +12,12 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"reflect"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -24,6 +27,10 @@ import (
 )
 
 const hookURL = "https://example.com/hooks/verify"
+
+// wrongSignature has the shape of a signature, the base64 of 20 bytes, and
+// verifies nothing.
+const wrongSignature = "AAAAAAAAAAAAAAAAAAAAAAAAAAA="
 
 // Values that must never show up in an error or a response.
 const (
@@ -257,12 +264,12 @@ func TestParseEventRefusals(t *testing.T) {
 			return r
 		}, testConfig(), ErrWebhookSignature, "SHA-256"},
 		{"Content-Length over the cap", func() *http.Request { return formRequest(hookURL, big, testToken) },
-			testConfig(), ErrWebhookTooLarge, "exceeds 65536 bytes"},
+			testConfig(), ErrWebhookTooLarge, "exceeds 32768 bytes"},
 		{"chunked body over the cap", func() *http.Request {
 			r := formRequest(hookURL, big, testToken)
 			r.ContentLength = -1
 			return r
-		}, testConfig(), ErrWebhookTooLarge, "more than 65536 bytes"},
+		}, testConfig(), ErrWebhookTooLarge, "more than 32768 bytes"},
 		{"body over a smaller cap", func() *http.Request { return formRequest(hookURL, eventForm(), testToken) },
 			WebhookConfig{AuthTokens: Secrets(testToken), MaxBodyBytes: 100}, ErrWebhookTooLarge, "exceeds 100 bytes"},
 		{"no uuid", func() *http.Request { return formRequest(hookURL, without("uuid"), testToken) },
@@ -288,13 +295,13 @@ func TestParseEventRefusals(t *testing.T) {
 		{"bad form escape", func() *http.Request {
 			r := httptest.NewRequest(http.MethodPost, hookURL, strings.NewReader("uuid=%zz"+hookSecretHidden))
 			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			r.Header.Set(SignatureHeader, "AAAA")
+			r.Header.Set(SignatureHeader, wrongSignature)
 			return r
 		}, testConfig(), ErrWebhookSignature, "neither a form the signature could cover"}, // unsigned: 403, whatever the body
 		{"unsigned body of another type", func() *http.Request {
 			r := httptest.NewRequest(http.MethodPost, hookURL, strings.NewReader(hookSecretHidden))
 			r.Header.Set("Content-Type", "text/plain; =")
-			r.Header.Set(SignatureHeader, "AAAA")
+			r.Header.Set(SignatureHeader, wrongSignature)
 			return r
 		}, testConfig(), ErrWebhookSignature, "matches none"},
 		{"stale event", func() *http.Request {
@@ -632,8 +639,9 @@ func TestEventNeverShowsHiddenDetails(t *testing.T) {
 // key and value glued, keys sorted) into keys and values at the positions
 // the fuzzer picks: each such form carries Twilio's signature for the
 // original. ParseEvent may refuse it (ErrWebhookMalformed, never a
-// signature error), and whatever it accepts has the original's uuid, type,
-// SIDs, status and date: a re-cut form can neither forge nor hide those.
+// signature error; ErrWebhookTooLarge for more than 64 fields), and
+// whatever it accepts has the original's uuid, type, SIDs, status and
+// date: a re-cut form can neither forge nor hide those.
 // (Free-text fields, entity_identity and factor_friendly_name, and
 // factor_type can lose their tail to a new key: see ParseEvent.)
 func FuzzSignedFormReadings(f *testing.F) {
@@ -698,6 +706,9 @@ func FuzzSignedFormReadings(f *testing.F) {
 		r.Header.Set(SignatureHeader, sig)
 		ev, err := ParseEvent(r, testConfig())
 		if err != nil {
+			if errors.Is(err, ErrWebhookTooLarge) && strings.Count(forged.Encode(), "&") >= maxFormFields {
+				return // more fields than any delivery has, refused by their count
+			}
 			if !errors.Is(err, ErrWebhookMalformed) {
 				t.Fatalf("a re-cut form refused with %v, want ErrWebhookMalformed", err)
 			}
@@ -714,4 +725,129 @@ func FuzzSignedFormReadings(f *testing.F) {
 			t.Fatalf("the form %q reads as\n%+v\nnot as sent:\n%+v", forged.Encode(), got, want)
 		}
 	})
+}
+
+// untouchable is a body that fails the test if anything reads it.
+type untouchable struct {
+	t    *testing.T
+	name string
+}
+
+func (u untouchable) Read([]byte) (int, error) {
+	u.t.Errorf("%s: the body was read", u.name)
+	return 0, io.EOF
+}
+
+// TestSignatureRefusedBeforeTheBodyIsRead: a request that cannot be signed
+// is refused without reading its body, which a flood could send at any
+// pace: no X-Twilio-Signature, a header that is not the base64 of a 20-byte
+// HMAC-SHA1, or a wrong signature over a URL with bodySHA256, which Twilio
+// signs alone.
+func TestSignatureRefusedBeforeTheBodyIsRead(t *testing.T) {
+	t.Parallel()
+	jsonURL, _ := signWebhookJSON(testToken, hookURL, []byte(`{"uuid":"u"}`))
+	for _, tc := range []struct{ name, target, sig, says string }{
+		{"no signature", hookURL, "", "no X-Twilio-Signature header"},
+		{"too short", hookURL, "AAAA", "is not a signature"},
+		{"not base64", hookURL, "!!!!!!!!!!!!!!!!!!!!!!!!!!!=", "is not a signature"},
+		{"base64 of 32 bytes", hookURL, base64.StdEncoding.EncodeToString(make([]byte, 32)), "is not a signature"},
+		{"unpadded", hookURL, strings.TrimSuffix(wrongSignature, "="), "is not a signature"},
+		{"wrong, for a URL with bodySHA256", jsonURL, wrongSignature, "matches none"},
+	} {
+		r := httptest.NewRequest(http.MethodPost, tc.target, nil)
+		r.Body = io.NopCloser(untouchable{t, tc.name})
+		r.ContentLength = 1000
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if tc.sig != "" {
+			r.Header.Set(SignatureHeader, tc.sig)
+		}
+		_, err := ParseEvent(r, testConfig())
+		if !errors.Is(err, ErrWebhookSignature) || !strings.Contains(err.Error(), tc.says) {
+			t.Errorf("%s: %v, want ErrWebhookSignature saying %q", tc.name, err, tc.says)
+		}
+	}
+}
+
+// paddedForm is eventForm with filler fields up to n fields.
+func paddedForm(n int) url.Values {
+	f := eventForm()
+	for i := 0; len(f) < n; i++ {
+		f.Set(fmt.Sprintf("x_pad%02d", i), "p")
+	}
+	return f
+}
+
+// TestFormFieldsAreCapped: a form of more than 64 fields, four times a
+// Verify event's, is refused as too large (413) before its signature is
+// computed, signed or not; 64 pass.
+func TestFormFieldsAreCapped(t *testing.T) {
+	t.Parallel()
+	if _, err := ParseEvent(formRequest(hookURL, paddedForm(64), testToken), testConfig()); err != nil {
+		t.Errorf("64 fields: %v", err)
+	}
+	for _, token := range []string{testToken, "another-token"} {
+		_, err := ParseEvent(formRequest(hookURL, paddedForm(65), token), testConfig())
+		if !errors.Is(err, ErrWebhookTooLarge) || !strings.Contains(err.Error(), "a form of 65 fields, more than the 64") {
+			t.Errorf("65 fields signed with %s: %v, want ErrWebhookTooLarge", token, err)
+		}
+	}
+	rec := httptest.NewRecorder()
+	NewWebhookHandler(testConfig(), func(context.Context, *Event) error { return nil }).ServeHTTP(rec, formRequest(hookURL, paddedForm(65), testToken))
+	if rec.Code != http.StatusRequestEntityTooLarge {
+		t.Errorf("65 fields through the handler: HTTP %d, want 413", rec.Code)
+	}
+}
+
+// TestRefusingABogusFormIsCheap: what a refused flood costs. A 64 KiB form
+// of thousands of small fields is refused from its count of fields, before
+// it is parsed; one of 64 fields of 1 KiB is parsed once and its signed
+// bytes glued once, for every URL variant and token, instead of once per
+// variant.
+func TestRefusingABogusFormIsCheap(t *testing.T) {
+	if raceDetector {
+		t.Skip("the race detector's allocations are not ParseEvent's")
+	}
+	cfg := WebhookConfig{AuthTokens: Secrets(testToken, "another-token"), MaxBodyBytes: 64 << 10}
+	for _, tc := range []struct {
+		name       string
+		body       string
+		want       error
+		maxAllocs  float64
+		maxPerByte float64 // bytes allocated per byte of body
+	}{
+		{"6,000 fields", bogusForm(64<<10, 10), ErrWebhookTooLarge, 40, 3},
+		{"64 fields of 1 KiB", bogusForm(64<<10, 1<<10), ErrWebhookSignature, 250, 5},
+	} {
+		body := []byte(tc.body)
+		r := httptest.NewRequest(http.MethodPost, hookURL, nil)
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		r.Header.Set(SignatureHeader, wrongSignature)
+		r.ContentLength = int64(len(body))
+		var err error
+		parse := func() {
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			_, err = ParseEvent(r, cfg)
+		}
+		// The least of three rounds: other goroutines of the process
+		// allocate too, and can only add.
+		allocs, perByte := math.Inf(1), math.Inf(1)
+		for range 3 {
+			allocs = min(allocs, testing.AllocsPerRun(20, parse))
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			const runs = 20
+			for range runs {
+				parse()
+			}
+			runtime.ReadMemStats(&after)
+			perByte = min(perByte, float64(after.TotalAlloc-before.TotalAlloc)/runs/float64(len(body)))
+		}
+		if !errors.Is(err, tc.want) {
+			t.Fatalf("%s: %v, want %v", tc.name, err, tc.want)
+		}
+		if allocs > tc.maxAllocs || perByte > tc.maxPerByte {
+			t.Errorf("%s: %.0f allocations and %.1f bytes allocated per byte of body; want at most %.0f and %.1f",
+				tc.name, allocs, perByte, tc.maxAllocs, tc.maxPerByte)
+		}
+	}
 }

@@ -16,16 +16,16 @@ const SignatureHeader = "X-Twilio-Signature"
 // with a JSON body: the hex SHA-256 of the raw body.
 const bodyHashParam = twiliosig.BodyHashParam
 
-// checkSignature reports whether signature is what one of tokens gives for
-// rawURL, or for rawURL with its scheme's default port added or removed, and
-// form. Every comparison runs in constant time.
-func checkSignature(tokens []Secret, signature, rawURL string, form url.Values) bool {
-	got := []byte(signature)
+// checkSignature reports whether mac, the decoded signature, is what one of
+// tokens gives for rawURL, or for rawURL with its scheme's default port
+// added or removed, followed by data: a form's twiliosig.FormData, computed
+// once for every URL checked, or nil for a JSON delivery. Every comparison
+// runs in constant time.
+func checkSignature(tokens []Secret, mac []byte, rawURL string, data []byte) bool {
 	ok := false
 	for _, u := range urlVariants(rawURL) {
-		data := twiliosig.SignedData(u, form)
 		for _, tok := range tokens {
-			if hmac.Equal(got, []byte(twiliosig.SignData(tok.Reveal(), data))) {
+			if hmac.Equal(mac, twiliosig.MAC(tok.Reveal(), u, data)) {
 				ok = true
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"slices"
 	"sync"
 	"time"
@@ -16,8 +17,9 @@ import (
 // and answers so that Twilio retries only what may succeed later:
 //
 //	405 not a POST
-//	413 body over cfg.MaxBodyBytes
+//	413 body over cfg.MaxBodyBytes, or a form of more than 64 fields
 //	403 signature missing or wrong (whatever the body holds)
+//	408 the body did not arrive within cfg.BodyReadTimeout
 //	400 signed, but not a Verify event (or the body could not be read), or
 //	    older than cfg.MaxEventAge (ErrWebhookStale): fn is not called
 //	200 a duplicate: fn already succeeded for this uuid
@@ -29,9 +31,15 @@ import (
 // sentinel's text, such as "verify: webhook signature invalid"), never the
 // detail, which would tell an unsigned sender about the configuration.
 //
-// Every refused delivery (403, 413, 400; not a 405, which is not
+// Every refused delivery (403, 413, 408, 400; not a 405, which is not
 // Twilio's) is passed to cfg.OnReject, if set, with the reason the answer
-// leaves out.
+// leaves out. A refusal closes the connection.
+//
+// The body is read within cfg.BodyReadTimeout (5 s by default), a read
+// deadline set through http.ResponseController; a request without a
+// signature, or with a header that is not one, is refused before its body
+// is read. Give the http.Server the timeouts of "Server settings" in
+// docs/webhooks.md too: the handler runs only once the headers are in.
 //
 // An event counts as handled only once fn returned nil; if fn panics, the
 // event is not handled and the panic goes on to net/http, which drops the
@@ -66,14 +74,16 @@ func NewWebhookHandler(cfg WebhookConfig, fn func(context.Context, *Event) error
 // It holds no secret: never the signature, the body or a token. It prints
 // as its fields, and log/slog gets status, reason and url.
 type WebhookRejection struct {
-	// Status is what the handler answered: 403, 413 or 400.
+	// Status is what the handler answered: 403, 413, 408 or 400.
 	Status int
 	// Err is why, matching one of ErrWebhookSignature (403: no signature,
 	// a wrong token, or a URL other than the one Twilio signed; its text
 	// says which it looks like, and names the URL the signature is for when
 	// it verifies for another URL the request came to), ErrWebhookTooLarge
 	// (413), ErrWebhookStale or ErrWebhookMalformed (400); or an error
-	// reading the body (400). Its text quotes no body value or token.
+	// reading the body: one matching os.ErrDeadlineExceeded when it did not
+	// arrive within BodyReadTimeout (408), another (400). Its text quotes
+	// no body value or token.
 	Err error
 	// CheckedURL is the URL the signature was checked against: PublicURL,
 	// or the URL rebuilt from the request, with bodySHA256 for a JSON
@@ -105,13 +115,13 @@ func (h *webhookHandler) Format(f fmt.State, _ rune) {
 func (h *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		http.Error(w, "verify webhook: only POST is accepted", http.StatusMethodNotAllowed)
+		refuse(w, http.StatusMethodNotAllowed, "verify webhook: only POST is accepted")
 		return
 	}
-	ev, checked, err := parseSigned(r, h.cfg, h.seen.now())
+	ev, checked, err := h.parse(w, r)
 	if err != nil {
 		status, text := refusal(err)
-		http.Error(w, text, status)
+		refuse(w, status, text)
 		if h.cfg.OnReject != nil {
 			h.cfg.OnReject(r, &WebhookRejection{Status: status, Err: err, CheckedURL: redactURL(checked)})
 		}
@@ -136,6 +146,37 @@ func (h *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// parse is parseSigned with the body's read bounded by cfg.BodyReadTimeout,
+// a read deadline on the connection. Where w takes none
+// (http.ErrNotSupported) the http.Server's ReadTimeout is the only bound.
+// A body read to its end lifts the deadline (net/http does too, on HTTP/1),
+// so that it cannot cut a slow callback short; a refusal ends the read
+// (see refuse).
+func (h *webhookHandler) parse(w http.ResponseWriter, r *http.Request) (*Event, string, error) {
+	timeout := h.cfg.bodyReadTimeout()
+	if timeout < 0 || r.Body == nil || r.Body == http.NoBody {
+		return parseSigned(r, h.cfg, h.seen.now())
+	}
+	rc := http.NewResponseController(w)
+	set := rc.SetReadDeadline(time.Now().Add(timeout)) == nil
+	ev, checked, err := parseSigned(r, h.cfg, h.seen.now())
+	if set && err == nil {
+		_ = rc.SetReadDeadline(time.Time{})
+	}
+	return ev, checked, err
+}
+
+// refuse answers status and text, and closes the connection without
+// reading what is left of the body: net/http would read up to 256 KiB of
+// it first, before answering and again once the handler returns, at
+// whatever pace the sender chooses. The read deadline set in the past ends
+// that read; the answer, already buffered, still goes out.
+func refuse(w http.ResponseWriter, status int, text string) {
+	w.Header().Set("Connection", "close")
+	http.Error(w, text, status)
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now())
+}
+
 // refusal is the status and the text the handler answers a refused request
 // with: one fixed text per reason, the sentinel's own, so that the answer
 // says nothing of the configuration (how many tokens, PublicURL, the size
@@ -153,6 +194,9 @@ func refusal(err error) (status int, text string) {
 		if errors.Is(err, r.sentinel) {
 			return r.status, r.sentinel.Error()
 		}
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return http.StatusRequestTimeout, "verify webhook: the body did not arrive in time"
 	}
 	return http.StatusBadRequest, "verify webhook: the body could not be read"
 }

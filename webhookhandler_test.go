@@ -1,15 +1,18 @@
 package verify
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -468,9 +471,9 @@ func TestWebhookAnswersSayNothingOfTheConfig(t *testing.T) {
 		body   string
 	}{
 		{"no signature", unsigned("application/x-www-form-urlencoded", eventForm().Encode(), ""), 403, "verify: webhook signature invalid"},
-		{"wrong signature", unsigned("application/x-www-form-urlencoded", eventForm().Encode(), "AAAA"), 403, "verify: webhook signature invalid"},
-		{"not a form", unsigned("application/x-www-form-urlencoded", "%zz", "AAAA"), 403, "verify: webhook signature invalid"},
-		{"JSON without bodySHA256", unsigned("application/json", `{"uuid":"u"}`, "AAAA"), 403, "verify: webhook signature invalid"},
+		{"wrong signature", unsigned("application/x-www-form-urlencoded", eventForm().Encode(), wrongSignature), 403, "verify: webhook signature invalid"},
+		{"not a form", unsigned("application/x-www-form-urlencoded", "%zz", wrongSignature), 403, "verify: webhook signature invalid"},
+		{"JSON without bodySHA256", unsigned("application/json", `{"uuid":"u"}`, wrongSignature), 403, "verify: webhook signature invalid"},
 		{"over the cap", func() *http.Request { return formRequest(hookURL, big, testToken) }, 413, "verify: webhook body too large"},
 		{"stale", func() *http.Request { return formRequest(hookURL, stale, testToken) }, 400, "verify: webhook event too old"},
 	} {
@@ -639,7 +642,7 @@ func TestWebhookRejectionsAreReported(t *testing.T) {
 		{"glued", func() (int, string) { return postSigned(s, glued, testToken, own, nil) }, false,
 			ErrWebhookMalformed, 400, "date_created", own},
 		{"too large", func() (int, string) { return postSigned(s, big, testToken, own, nil) }, false,
-			ErrWebhookTooLarge, 413, "exceeds 65536 bytes", own},
+			ErrWebhookTooLarge, 413, "exceeds 32768 bytes", own},
 	} {
 		fail.Store(tc.fail)
 		status, body := tc.send()
@@ -676,5 +679,142 @@ func TestWebhookRejectionsAreReported(t *testing.T) {
 				t.Errorf("%s: the signature is in %s", tc.name, line)
 			}
 		}
+	}
+}
+
+// slowDelivery opens a connection to addr and sends a webhook POST's
+// headers and the first part bytes of a body of size bytes, then nothing
+// more: a flood that trickles its body. sig is X-Twilio-Signature, if any.
+func slowDelivery(t *testing.T, addr, sig string, size, part int) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	head := "POST /hooks/verify HTTP/1.1\r\nHost: " + addr + "\r\nContent-Type: application/x-www-form-urlencoded\r\n" +
+		"Content-Length: " + strconv.Itoa(size) + "\r\n"
+	if sig != "" {
+		head += SignatureHeader + ": " + sig + "\r\n"
+	}
+	if _, err := io.WriteString(c, head+"\r\n"+strings.Repeat("a", part)); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// answerOn reads the response on c until deadline: its status, and whether
+// the server closed the connection after it.
+func answerOn(c net.Conn, deadline time.Time) (status int, closed bool, err error) {
+	if err := c.SetReadDeadline(deadline); err != nil {
+		return 0, false, err
+	}
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		return 0, false, err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	_, err = br.ReadByte()
+	return resp.StatusCode, err == io.EOF, nil
+}
+
+// TestSlowBodiesAreCutOff: deliveries that send their headers and then
+// trickle their body, over real connections to a server with no timeouts
+// of its own, are answered and their connections closed. A wrong signature
+// gets 408 once BodyReadTimeout has passed; no signature, or a header that
+// is not one, gets 403 and the connection closed without waiting for the
+// body, even with a BodyReadTimeout of a minute. A delivery whose callback
+// outlasts BodyReadTimeout still succeeds, its context live.
+func TestSlowBodiesAreCutOff(t *testing.T) {
+	t.Parallel()
+	const timeout = 300 * time.Millisecond
+	var mu sync.Mutex
+	rejected := map[int]int{}
+	timedOut := 0
+	server := func(bodyTimeout time.Duration) *hookServer {
+		cfg := WebhookConfig{AuthTokens: Secrets(testToken), BodyReadTimeout: bodyTimeout, OnReject: func(_ *http.Request, rej *WebhookRejection) {
+			mu.Lock()
+			defer mu.Unlock()
+			rejected[rej.Status]++
+			if errors.Is(rej.Err, os.ErrDeadlineExceeded) {
+				timedOut++
+			}
+		}}
+		return newHookServer(t, cfg, func(ctx context.Context, _ *Event) error {
+			select {
+			case <-time.After(2 * timeout):
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		})
+	}
+	short, long := server(timeout), server(time.Minute)
+	const each = 8
+	kinds := []struct {
+		name, sig string
+		to        *hookServer
+		status    int
+	}{{"wrong signature", wrongSignature, short, 408}, {"no signature", "", long, 403}, {"not a signature", "AAAA", long, 403}}
+	type slow struct {
+		kind int
+		conn net.Conn
+	}
+	var conns []slow
+	for k, kind := range kinds {
+		for range each {
+			conns = append(conns, slow{k, slowDelivery(t, kind.to.srv.Listener.Addr().String(), kind.sig, 4000, 100)})
+		}
+	}
+	deadline := time.Now().Add(10 * timeout)
+	for _, c := range conns {
+		kind := kinds[c.kind]
+		status, closed, err := answerOn(c.conn, deadline)
+		if err != nil || status != kind.status || !closed {
+			t.Errorf("%s: HTTP %d, connection closed %v, %v; want %d and closed", kind.name, status, closed, err, kind.status)
+		}
+	}
+	if st, body := short.postForm(eventForm(), testToken); st != http.StatusNoContent {
+		t.Errorf("a delivery whose callback takes twice BodyReadTimeout: HTTP %d %q, want 204", st, body)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if want := map[int]int{408: each, 403: 2 * each}; !mapsEqual(rejected, want) || timedOut != each {
+		t.Errorf("rejections %v (%d timed out), want %v (%d)", rejected, timedOut, want, each)
+	}
+}
+
+// TestSlowBodyOverHTTP2: over HTTP/2 the read deadline is the stream's; a
+// body that stops coming gets 408 there too.
+func TestSlowBodyOverHTTP2(t *testing.T) {
+	t.Parallel()
+	h := NewWebhookHandler(WebhookConfig{AuthTokens: Secrets(testToken), BodyReadTimeout: 200 * time.Millisecond},
+		func(context.Context, *Event) error { return nil })
+	srv := httptest.NewUnstartedServer(h)
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	defer srv.Close()
+	client := srv.Client()
+	defer client.CloseIdleConnections()
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	req, err := http.NewRequest(http.MethodPost, srv.URL+"/hooks/verify", pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set(SignatureHeader, wrongSignature)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	go func() { _, _ = io.WriteString(pw, "uuid=") }() // then nothing more
+	resp, err := client.Do(req.WithContext(ctx))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.ProtoMajor != 2 || resp.StatusCode != http.StatusRequestTimeout {
+		t.Errorf("HTTP/%d %d, want HTTP/2 408", resp.ProtoMajor, resp.StatusCode)
 	}
 }

@@ -14,7 +14,9 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"io"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -23,10 +25,25 @@ import (
 // delivery with a JSON body: the hex SHA-256 of the raw body.
 const BodyHashParam = "bodySHA256"
 
-// SignedData is the text Twilio signs for a delivery of form to rawURL.
+// Size is the length of a signature's HMAC-SHA1, before base64.
+const Size = sha1.Size
+
+// SignedData is the text Twilio signs for a delivery of form to rawURL:
+// rawURL followed by FormData(form).
 func SignedData(rawURL string, form url.Values) []byte {
+	return appendFormData([]byte(rawURL), form)
+}
+
+// FormData is what Twilio signs of form after the URL: each key and value
+// glued, keys in byte order and a repeated key's values in byte order. A
+// receiver computes it once for every URL it checks.
+func FormData(form url.Values) []byte {
+	return appendFormData(nil, form)
+}
+
+func appendFormData(b []byte, form url.Values) []byte {
 	keys := make([]string, 0, len(form))
-	n := len(rawURL)
+	n := len(b)
 	for k, vs := range form {
 		keys = append(keys, k)
 		for _, v := range vs {
@@ -34,8 +51,7 @@ func SignedData(rawURL string, form url.Values) []byte {
 		}
 	}
 	sort.Strings(keys)
-	b := make([]byte, 0, n)
-	b = append(b, rawURL...)
+	b = slices.Grow(b, n-len(b))
 	var vs []string
 	for _, k := range keys {
 		vs = append(vs[:0], form[k]...)
@@ -48,11 +64,28 @@ func SignedData(rawURL string, form url.Values) []byte {
 	return b
 }
 
+// MAC is the HMAC-SHA1 under token of rawURL followed by data (FormData
+// of a form, nil for a JSON delivery): the Size bytes a signature encodes.
+func MAC(token, rawURL string, data []byte) []byte {
+	m := hmac.New(sha1.New, []byte(token))
+	_, _ = io.WriteString(m, rawURL)
+	m.Write(data)
+	return m.Sum(nil)
+}
+
+// Decode is the MAC a signature header carries, and whether it is one:
+// standard base64 of Size bytes. Anything else cannot verify.
+func Decode(signature string) (mac []byte, ok bool) {
+	if len(signature) != base64.StdEncoding.EncodedLen(Size) {
+		return nil, false
+	}
+	mac, err := base64.StdEncoding.DecodeString(signature)
+	return mac, err == nil && len(mac) == Size
+}
+
 // SignData is the signature of data under token.
 func SignData(token string, data []byte) string {
-	m := hmac.New(sha1.New, []byte(token))
-	m.Write(data)
-	return base64.StdEncoding.EncodeToString(m.Sum(nil))
+	return base64.StdEncoding.EncodeToString(MAC(token, "", data))
 }
 
 // Sign is the signature of a delivery of form to rawURL under token.

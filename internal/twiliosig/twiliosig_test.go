@@ -37,3 +37,20 @@ func TestSignedData(t *testing.T) {
 		t.Errorf("Sign = %q", got)
 	}
 }
+
+// TestDecode: a signature is the standard base64 of 20 bytes, padded;
+// Decode gives back the MAC that Sign encoded, and nothing for the rest.
+func TestDecode(t *testing.T) {
+	t.Parallel()
+	form := url.Values{"b": {"2"}, "a": {"z", "y"}}
+	sig := Sign("key", "https://x/h", form)
+	mac, ok := Decode(sig)
+	if !ok || string(mac) != string(MAC("key", "https://x/h", FormData(form))) {
+		t.Errorf("Decode(%q) = %x, %v; want the MAC of the URL and the form's data", sig, mac, ok)
+	}
+	for _, bad := range []string{"", "AAAA", sig[:27], sig + "=", "!" + sig[1:], "AAAAAAAAAAAAAAAAAAAAAAAAAAAA", "AAAAAAAAAAAAAAAAAAAAAAAAAA=="} {
+		if _, ok := Decode(bad); ok {
+			t.Errorf("Decode(%q) took it for a signature", bad)
+		}
+	}
+}

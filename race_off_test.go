@@ -1,0 +1,6 @@
+//go:build !race
+
+package verify
+
+// raceDetector: built with -race, where allocation counts say little.
+const raceDetector = false
