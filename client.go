@@ -369,7 +369,7 @@ func (c *Client) send(ctx context.Context, method, rawURL, path string, form url
 	}
 	var body any
 	if method == http.MethodPost {
-		body = []byte(form.Encode())
+		body = encodeForm(form)
 	}
 	req, err := retryablehttp.NewRequestWithContext(reqCtx, method, rawURL, body)
 	if err != nil {

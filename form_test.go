@@ -1,0 +1,51 @@
+package verify
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// The SDK writes form bodies with its own encoder (encodeForm); it must
+// write exactly what url.Values.Encode writes.
+
+func TestEncodeFormIsValuesEncode(t *testing.T) {
+	var every strings.Builder
+	for c := 0; c < 256; c++ {
+		every.WriteByte(byte(c))
+	}
+	for _, form := range []url.Values{
+		nil,
+		{},
+		{"FactorSid": {"YF03aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}},
+		{"every byte": {every.String()}, every.String(): {"key"}, "": {""}},
+		{"Details.Fields": {`{"label":"IP","value":"203.0.113.7"}`, `{"label":"Où","value":"Lyon, FR"}`},
+			"Details.Message": {"Log in to Example Corp?"}, "HiddenDetails": {`{"session":"web-42"}`},
+			"AuthPayload": {"eyJhbGciOiJFUzI1NiJ9.payload.c2ln+/="}, "Metadata": {"ä € 𝄞 \u2028"}},
+	} {
+		if got, want := string(encodeForm(form)), form.Encode(); got != want {
+			t.Errorf("encodeForm(%q)\n got %q\nwant %q", form, got, want)
+		}
+	}
+	// More keys than the encoder's small array holds.
+	many := url.Values{}
+	for i := 0; i < 40; i++ {
+		many.Add(strings.Repeat("k", 40-i), strings.Repeat("v ", i))
+	}
+	if got, want := string(encodeForm(many)), many.Encode(); got != want {
+		t.Errorf("encodeForm of 40 keys\n got %q\nwant %q", got, want)
+	}
+}
+
+func FuzzEncodeForm(f *testing.F) {
+	f.Add("FactorSid", "YF03aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "Details.Fields", `{"label":"IP","value":"203.0.113.7"}`)
+	f.Add("a b", "ä&=+%\x00\xff", "", "~-_.")
+	f.Fuzz(func(t *testing.T, k1, v1, k2, v2 string) {
+		form := url.Values{k1: {v1}}
+		form.Add(k2, v2)
+		form.Add(k2, v1)
+		if got, want := string(encodeForm(form)), form.Encode(); got != want {
+			t.Fatalf("encodeForm(%q)\n got %q\nwant %q", form, got, want)
+		}
+	})
+}
