@@ -375,11 +375,15 @@ func (c *Client) send(ctx context.Context, method, rawURL, path string, form url
 	if err != nil {
 		return st, fmt.Errorf("verify: building %s %s: %w", method, path, err)
 	}
-	req.Header.Set("Authorization", c.creds.authorization)
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", c.userAgent)
+	// The header values share one array (Header.Set would allocate a slice
+	// for each); each is capped at its length, so an Add elsewhere copies
+	// instead of writing over its neighbour.
+	values := make([]string, 3, 4)
+	values[0], values[1], values[2] = c.creds.authorization, "application/json", c.userAgent
+	req.Header["Authorization"], req.Header["Accept"], req.Header["User-Agent"] = values[0:1:1], values[1:2:2], values[2:3:3]
 	if method == http.MethodPost {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		values = append(values, "application/x-www-form-urlencoded")
+		req.Header["Content-Type"] = values[3:4:4]
 	}
 	req.SetResponseHandler(func(resp *http.Response) error { return readResponse(resp, method, out) })
 
