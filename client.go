@@ -271,6 +271,8 @@ type callState struct {
 	mayHaveSent  bool          // an earlier attempt may have reached the server
 	stop         *retryStopped // set once the call gave up waiting for a retry
 
+	ctx callContext // the requests' context, carrying st
+
 	// What httptrace saw of the attempt in flight (POST and DELETE only).
 	traced      bool
 	getConn     atomic.Bool // the transport started looking for a connection
@@ -279,6 +281,21 @@ type callState struct {
 }
 
 type callStateKey struct{}
+
+// callContext is the caller's ctx carrying the call's state for checkRetry
+// and startAttempt, as context.WithValue would; it lives inside the state
+// so that it costs no allocation of its own.
+type callContext struct {
+	context.Context
+	st *callState
+}
+
+func (c *callContext) Value(key any) any {
+	if key == (callStateKey{}) {
+		return c.st
+	}
+	return c.Context.Value(key)
+}
 
 func stateFrom(ctx context.Context) *callState {
 	st, _ := ctx.Value(callStateKey{}).(*callState)
@@ -381,7 +398,8 @@ func (c *Client) send(ctx context.Context, method, rawURL, path string, form url
 	if err := ctx.Err(); err != nil {
 		return st, fmt.Errorf("verify: %s %s not sent: %w", method, path, err)
 	}
-	reqCtx := context.WithValue(ctx, callStateKey{}, st)
+	st.ctx = callContext{Context: ctx, st: st}
+	var reqCtx context.Context = &st.ctx
 	if hooks != nil {
 		reqCtx = httptrace.WithClientTrace(reqCtx, hooks)
 	}
