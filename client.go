@@ -271,7 +271,8 @@ type callState struct {
 	mayHaveSent  bool          // an earlier attempt may have reached the server
 	stop         *retryStopped // set once the call gave up waiting for a retry
 
-	ctx callContext // the requests' context, carrying st
+	ctx  callContext  // the requests' context, carrying st
+	read cappedReader // the body of the answer being read, see readResponse
 
 	// What httptrace saw of the attempt in flight (POST and DELETE only).
 	traced      bool
@@ -421,7 +422,7 @@ func (c *Client) send(ctx context.Context, method, rawURL, path string, form url
 		values = append(values, "application/x-www-form-urlencoded")
 		req.Header["Content-Type"] = values[3:4:4]
 	}
-	req.SetResponseHandler(func(resp *http.Response) error { return readResponse(resp, method, out) })
+	req.SetResponseHandler(func(resp *http.Response) error { return readBody(resp, &st.read, method, out) })
 
 	start := time.Now()
 	_, err = c.http.Do(req) // the response handler decoded the body; st holds what else it said
@@ -487,7 +488,13 @@ func (c *Client) lastAttempt(resp *http.Response, err error, _ int) (*http.Respo
 // readResponse decodes a 2xx JSON body into out, or a non-2xx into *APIError.
 // It always drains a little and closes the body so the connection is reused.
 func readResponse(resp *http.Response, method string, out any) error {
-	body := &cappedReader{r: resp.Body, left: maxResponseBytes}
+	return readBody(resp, new(cappedReader), method, out)
+}
+
+// readBody is readResponse reading through body, which it resets: a call
+// reads its answers through the one in its state, one after the other.
+func readBody(resp *http.Response, body *cappedReader, method string, out any) error {
+	*body = cappedReader{r: resp.Body, left: maxResponseBytes}
 	defer body.drainAndClose(resp.Body)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return newAPIError(resp, body, method)
