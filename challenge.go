@@ -270,18 +270,10 @@ func postForm[T any](ctx context.Context, c *Client, path string, params any, fi
 
 // challengesPath is the list path, with every segment validated and escaped.
 func challengesPath(serviceSID, identity string) (string, error) {
-	path, err := entityPath(serviceSID, identity)
-	return path + "/Challenges", err
+	return entityChildPath(serviceSID, identity, "/Challenges", "", "")
 }
 
 // challengePath is one challenge's path.
 func challengePath(serviceSID, identity, challengeSID string) (string, error) {
-	base, err := challengesPath(serviceSID, identity)
-	if err != nil {
-		return "", err
-	}
-	if err := checkSID("Sid", challengeSID, "YC"); err != nil {
-		return "", err
-	}
-	return base + "/" + url.PathEscape(challengeSID), nil
+	return entityChildPath(serviceSID, identity, "/Challenges", "YC", challengeSID)
 }

@@ -111,12 +111,26 @@ func servicePath(serviceSID, rest string) (string, error) {
 
 // entityPath is one entity's path, with every segment validated and escaped.
 func entityPath(serviceSID, identity string) (string, error) {
-	path, err := servicePath(serviceSID, "Entities")
-	if err != nil {
+	return entityChildPath(serviceSID, identity, "", "", "")
+}
+
+// entityChildPath is entityPath followed by collection (such as
+// "/Challenges") and, when sidPrefix is set, "/" and sid, a SID with that
+// prefix: every segment validated and escaped, and the whole built in one
+// concatenation rather than one per segment.
+func entityChildPath(serviceSID, identity, collection, sidPrefix, sid string) (string, error) {
+	if err := checkSID("ServiceSid", serviceSID, "VA"); err != nil {
 		return "", err
 	}
 	if err := ValidateIdentity(identity); err != nil {
 		return "", err
 	}
-	return path + "/" + url.PathEscape(identity), nil
+	if sidPrefix == "" {
+		return "/v2/Services/" + url.PathEscape(serviceSID) + "/Entities/" + url.PathEscape(identity) + collection, nil
+	}
+	if err := checkSID("Sid", sid, sidPrefix); err != nil {
+		return "", err
+	}
+	return "/v2/Services/" + url.PathEscape(serviceSID) + "/Entities/" + url.PathEscape(identity) + collection +
+		"/" + url.PathEscape(sid), nil
 }

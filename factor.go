@@ -258,18 +258,10 @@ func (s *FactorService) List(ctx context.Context, serviceSID, identity string, p
 
 // factorsPath is an entity's Factors path.
 func factorsPath(serviceSID, identity string) (string, error) {
-	path, err := entityPath(serviceSID, identity)
-	return path + "/Factors", err
+	return entityChildPath(serviceSID, identity, "/Factors", "", "")
 }
 
 // factorPath is one factor's path.
 func factorPath(serviceSID, identity, factorSID string) (string, error) {
-	path, err := factorsPath(serviceSID, identity)
-	if err != nil {
-		return "", err
-	}
-	if err := checkSID("Sid", factorSID, "YF"); err != nil {
-		return "", err
-	}
-	return path + "/" + url.PathEscape(factorSID), nil
+	return entityChildPath(serviceSID, identity, "/Factors", "YF", factorSID)
 }
