@@ -432,3 +432,17 @@ func FuzzCreateWebhookForm(f *testing.F) {
 		wantFormWithMetadata(t, form, want, nil)
 	})
 }
+
+// FuzzEncodeForm: the SDK's form encoder writes what url.Values.Encode writes.
+func FuzzEncodeForm(f *testing.F) {
+	f.Add("FactorSid", "YF03aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "Details.Fields", `{"label":"IP","value":"203.0.113.7"}`)
+	f.Add("a b", "ä&=+%\x00\xff", "", "~-_.")
+	f.Fuzz(func(t *testing.T, k1, v1, k2, v2 string) {
+		form := url.Values{k1: {v1}}
+		form.Add(k2, v2)
+		form.Add(k2, v1)
+		if got, want := string(encodeForm(form)), form.Encode(); got != want {
+			t.Fatalf("encodeForm(%q)\n got %q\nwant %q", form, got, want)
+		}
+	})
+}
