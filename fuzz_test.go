@@ -446,3 +446,23 @@ func FuzzEncodeForm(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSecretJSON: a Secret decodes any JSON text to what a string would,
+// and fails where a string fails.
+func FuzzSecretJSON(f *testing.F) {
+	for _, seed := range []string{`"GEZDGNBVGY3TQOJQ"`, `""`, `null`, `"a\"b"`, `"\u00e9t\u00e9"`, `"été"`, "\"\xff\"", "\"a\nb\"", `"a`, `1`, `"a" "b"`} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var want string
+		wantErr := json.Unmarshal(b, &want)
+		var s Secret
+		err := json.Unmarshal(b, &s)
+		if (err != nil) != (wantErr != nil) || err == nil && s.Reveal() != want {
+			t.Fatalf("%q: Secret %q, %v; string %q, %v", b, s.Reveal(), err, want, wantErr)
+		}
+		if err == nil && s.IsZero() != (want == "") {
+			t.Fatalf("%q: IsZero %v for %q", b, s.IsZero(), want)
+		}
+	})
+}
