@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -130,6 +131,7 @@ func NewClient(opts ...Option) (*Client, error) {
 		RetryWaitMax:   cfg.waitMax,
 		RetryMax:       cfg.maxRetries,
 		RequestLogHook: startAttempt,
+		PrepareRetry:   rewind,
 		CheckRetry:     c.checkRetry,
 		Backoff:        noBackoff, // checkRetry waits itself, so that it can give up with the last answer
 		ErrorHandler:   c.lastAttempt,
@@ -313,6 +315,20 @@ func startAttempt(_ retryablehttp.Logger, req *http.Request, attempt int) {
 	}
 }
 
+// rewind gives a retry a fresh body, from the GetBody net/http set for it:
+// retryablehttp calls it on its copy of the request before every retry.
+func rewind(req *http.Request) error {
+	if req.GetBody == nil {
+		return nil
+	}
+	body, err := req.GetBody()
+	if err != nil {
+		return err
+	}
+	req.Body = body
+	return nil
+}
+
 // trace sets hooks to record the evidence that tells a request that never
 // left from one that may have: POSTs are retried only on that evidence.
 func (st *callState) trace(hooks *httptrace.ClientTrace) {
@@ -404,14 +420,20 @@ func (c *Client) send(ctx context.Context, method, rawURL, path string, form url
 	if hooks != nil {
 		reqCtx = httptrace.WithClientTrace(reqCtx, hooks)
 	}
-	var body any
+	// A POST's body is a *bytes.Reader, for which net/http sets
+	// ContentLength and GetBody itself, and rewind opens it again for each
+	// retry. Given the bytes instead, retryablehttp would rewind them itself
+	// at the cost of two closures and a copy into an interface, plus a
+	// reader and an io.NopCloser for every attempt, the first included.
+	var body io.Reader
 	if method == http.MethodPost {
-		body = encodeForm(form)
+		body = bytes.NewReader(encodeForm(form))
 	}
-	req, err := retryablehttp.NewRequestWithContext(reqCtx, method, rawURL, body)
+	httpReq, err := http.NewRequestWithContext(reqCtx, method, rawURL, body)
 	if err != nil {
 		return st, fmt.Errorf("verify: building %s %s: %w", method, path, err)
 	}
+	req := &retryablehttp.Request{Request: httpReq}
 	// The header values share one array (Header.Set would allocate a slice
 	// for each); each is capped at its length, so an Add elsewhere copies
 	// instead of writing over its neighbour.
