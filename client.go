@@ -433,6 +433,10 @@ func (c *Client) send(ctx context.Context, method, rawURL, path string, form url
 	if err != nil {
 		return st, fmt.Errorf("verify: building %s %s: %w", method, path, err)
 	}
+	// An empty Host sends URL.Host as the Host header, as the Host
+	// NewRequest copied from it does; but a set Host makes http.Client copy
+	// the URL on every attempt, for a cookie jar the SDK never has.
+	httpReq.Host = ""
 	req := &retryablehttp.Request{Request: httpReq}
 	// The header values share one array (Header.Set would allocate a slice
 	// for each); each is capped at its length, so an Add elsewhere copies

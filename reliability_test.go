@@ -645,20 +645,22 @@ func TestDeleteOverRealSockets(t *testing.T) {
 }
 
 // TestRetriedPostSendsTheSameBody: a POST retried after a 429 sends the
-// whole form again, with its Content-Length, not an empty or half-read body.
+// whole form again, with its Content-Length, not an empty or half-read body,
+// and the Host header of the base URL.
 func TestRetriedPostSendsTheSameBody(t *testing.T) {
 	t.Parallel()
 	type received struct {
 		body          string
 		contentLength int64
 		contentType   string
+		host          string
 	}
 	var mu sync.Mutex
 	var got []received
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		mu.Lock()
-		got = append(got, received{string(b), r.ContentLength, r.Header.Get("Content-Type")})
+		got = append(got, received{string(b), r.ContentLength, r.Header.Get("Content-Type"), r.Host})
 		first := len(got) == 1
 		mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
@@ -690,6 +692,9 @@ func TestRetriedPostSendsTheSameBody(t *testing.T) {
 	for i, r := range got {
 		if r.body != want || r.contentLength != int64(len(want)) || r.contentType != "application/x-www-form-urlencoded" {
 			t.Errorf("attempt %d sent %q (Content-Length %d, %s); want %q (%d, a form)", i+1, r.body, r.contentLength, r.contentType, want, len(want))
+		}
+		if host := srv.Listener.Addr().String(); r.host != host {
+			t.Errorf("attempt %d sent Host %q, want %q", i+1, r.host, host)
 		}
 	}
 }
