@@ -258,11 +258,8 @@ func postForm[T any](ctx context.Context, c *Client, path string, params any, fi
 	if extra, ok := params.(formExtras); ok {
 		extra.addForm(form)
 	}
-	for i := 0; i+1 < len(fixed); i += 2 {
-		form.Set(fixed[i], fixed[i+1])
-	}
 	var out T
-	if err := c.do(ctx, http.MethodPost, c.baseURL+path, path, form, &out); err != nil {
+	if err := c.do(ctx, http.MethodPost, c.baseURL+path, path, encodeForm(form, fixed...), &out); err != nil {
 		return nil, err
 	}
 	return &out, nil

@@ -385,7 +385,8 @@ func (st *callState) nothingSent(resp *http.Response, err error) bool {
 
 // do sends one call: it builds the request, lets the retry policy drive the
 // attempts, and decodes a 2xx JSON body into out (or returns *APIError).
-func (c *Client) do(ctx context.Context, method, rawURL, path string, form url.Values, out any) error {
+// form is a POST's encoded body (see encodeForm), nil for other methods.
+func (c *Client) do(ctx context.Context, method, rawURL, path string, form []byte, out any) error {
 	_, err := c.send(ctx, method, rawURL, path, form, out)
 	return err
 }
@@ -407,7 +408,7 @@ func (c *Client) delete(ctx context.Context, path string) error {
 }
 
 // send is do that also returns what the call saw, such as the server's Date.
-func (c *Client) send(ctx context.Context, method, rawURL, path string, form url.Values, out any) (*callState, error) {
+func (c *Client) send(ctx context.Context, method, rawURL, path string, form []byte, out any) (*callState, error) {
 	if ctx == nil {
 		return nil, errors.New("verify: nil context; pass context.Background() or a request's context")
 	}
@@ -427,7 +428,7 @@ func (c *Client) send(ctx context.Context, method, rawURL, path string, form url
 	// reader and an io.NopCloser for every attempt, the first included.
 	var body io.Reader
 	if method == http.MethodPost {
-		body = bytes.NewReader(encodeForm(form))
+		body = bytes.NewReader(form)
 	}
 	httpReq, err := http.NewRequestWithContext(reqCtx, method, rawURL, body)
 	if err != nil {

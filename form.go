@@ -20,14 +20,15 @@ func formValues(params any) (url.Values, error) {
 	return v, nil
 }
 
-// encodeForm is form.Encode(): the same bytes, keys sorted and every key and
-// value query-escaped, built in a pooled buffer and copied out once.
-// url.Values.Encode allocates for every value it escapes, for its sorted
-// keys and as its builder grows, a dozen times for a challenge; this is
-// one allocation, the result.
-func encodeForm(form url.Values) []byte {
+// encodeForm is form.Encode() with the fixed values set, given as key,
+// value pairs (such as FactorType for a factor) as form.Set would set them:
+// the same bytes, keys sorted and every key and value query-escaped, built
+// in a pooled buffer and copied out once. url.Values.Encode allocates for
+// every value it escapes, for its sorted keys and as its builder grows, a
+// dozen times for a challenge; this is one allocation, the result.
+func encodeForm(form url.Values, fixed ...string) []byte {
 	bp := formBuffers.Get().(*[]byte)
-	b := appendForm((*bp)[:0], form)
+	b := appendForm((*bp)[:0], form, fixed)
 	out := bytes.Clone(b)
 	if cap(b) <= 64<<10 { // a rare huge form is not kept
 		*bp = b
@@ -38,25 +39,51 @@ func encodeForm(form url.Values) []byte {
 
 var formBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
-// appendForm appends form.Encode() to b.
-func appendForm(b []byte, form url.Values) []byte {
+// appendForm appends encodeForm(form, fixed...) to b.
+func appendForm(b []byte, form url.Values, fixed []string) []byte {
 	var small [16]string // the keys of any params struct fit, so sorting them allocates nothing
 	keys := small[:0]
 	for k := range form {
-		keys = append(keys, k)
+		if _, ok := fixedValue(fixed, k); !ok {
+			keys = append(keys, k)
+		}
+	}
+	for i := 0; i+1 < len(fixed); i += 2 {
+		if !slices.Contains(keys, fixed[i]) {
+			keys = append(keys, fixed[i])
+		}
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
+		if v, ok := fixedValue(fixed, k); ok {
+			b = appendPair(b, k, v)
+			continue
+		}
 		for _, v := range form[k] {
-			if len(b) > 0 {
-				b = append(b, '&')
-			}
-			b = appendQueryEscape(b, k)
-			b = append(b, '=')
-			b = appendQueryEscape(b, v)
+			b = appendPair(b, k, v)
 		}
 	}
 	return b
+}
+
+// fixedValue is the value of key among the pairs, the last one if repeated.
+func fixedValue(pairs []string, key string) (value string, ok bool) {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if pairs[i] == key {
+			value, ok = pairs[i+1], true
+		}
+	}
+	return value, ok
+}
+
+// appendPair appends key=value, both query-escaped, after an & unless b is empty.
+func appendPair(b []byte, key, value string) []byte {
+	if len(b) > 0 {
+		b = append(b, '&')
+	}
+	b = appendQueryEscape(b, key)
+	b = append(b, '=')
+	return appendQueryEscape(b, value)
 }
 
 // appendQueryEscape appends url.QueryEscape(s) to b: letters, digits and

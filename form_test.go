@@ -36,3 +36,23 @@ func TestEncodeFormIsValuesEncode(t *testing.T) {
 		t.Errorf("encodeForm of 40 keys\n got %q\nwant %q", got, want)
 	}
 }
+
+// TestEncodeFormSetsTheFixedValues: the fixed pairs land where form.Set
+// would put them, replacing a value the params already had.
+func TestEncodeFormSetsTheFixedValues(t *testing.T) {
+	form := url.Values{"FriendlyName": {"Ada's phone"}, "FactorType": {"push", "sms"}}
+	fixed := []string{"FactorType", "totp", "Binding.Alg", "ES256", "Identity", "a b"}
+	want := url.Values{}
+	for k, v := range form {
+		want[k] = v
+	}
+	for i := 0; i < len(fixed); i += 2 {
+		want.Set(fixed[i], fixed[i+1])
+	}
+	if got := string(encodeForm(form, fixed...)); got != want.Encode() {
+		t.Errorf("got %q\nwant %q", got, want.Encode())
+	}
+	if form.Get("FactorType") != "push" {
+		t.Errorf("encodeForm changed the form: %q", form)
+	}
+}

@@ -444,6 +444,13 @@ func FuzzEncodeForm(f *testing.F) {
 		if got, want := string(encodeForm(form)), form.Encode(); got != want {
 			t.Fatalf("encodeForm(%q)\n got %q\nwant %q", form, got, want)
 		}
+		// A fixed pair is set as form.Set would set it.
+		got := string(encodeForm(form, k2, v1+v2, "FactorType", v2))
+		form.Set(k2, v1+v2)
+		form.Set("FactorType", v2)
+		if want := form.Encode(); got != want {
+			t.Fatalf("encodeForm with fixed pairs\n got %q\nwant %q", got, want)
+		}
 	})
 }
 
