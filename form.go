@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/google/go-querystring/query"
 )
@@ -117,15 +118,99 @@ type StringMap map[string]string
 
 // EncodeValues sets key to the map's compact JSON; go-querystring calls it.
 func (m StringMap) EncodeValues(key string, v *url.Values) error {
-	if len(m) == 0 {
-		return nil
-	}
-	s, err := compactJSON(map[string]string(m))
-	if err != nil {
-		return err
-	}
-	v.Set(key, s)
+	setJSONMap(v, key, m, plainText)
 	return nil
+}
+
+// plainText is a StringMap value's text, for the JSON map helpers.
+func plainText(s string) string { return s }
+
+// setJSONMap sets key to the compact JSON of m, whose values are text(v);
+// an empty m sets nothing.
+func setJSONMap[V any](v *url.Values, key string, m map[string]V, text func(V) string) {
+	if len(m) == 0 {
+		return
+	}
+	bp := formBuffers.Get().(*[]byte)
+	*bp = appendJSONMap((*bp)[:0], m, text)
+	v.Set(key, string(*bp))
+	formBuffers.Put(bp)
+}
+
+// appendJSONMap appends m, its values text(v), as compact JSON: what
+// encoding/json (without HTML escaping) writes for a map[string]string,
+// keys sorted. encoding/json needs the map as a map[string]string, which a
+// SecretMap would have to copy out first, and allocates as it sorts.
+func appendJSONMap[V any](b []byte, m map[string]V, text func(V) string) []byte {
+	var small [16]string
+	keys := small[:0]
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, k)
+		b = append(b, ':')
+		b = appendJSONString(b, text(m[k]))
+	}
+	return append(b, '}')
+}
+
+// appendJSONString appends s as a JSON string, escaped as encoding/json
+// escapes it without HTML escaping: quote, backslash and control characters,
+// U+2028 and U+2029, and invalid UTF-8 as U+FFFD.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c >= ' ' && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
 
 // EncodeValues sets key.Message and one key.Fields value per field, each a

@@ -56,3 +56,18 @@ func TestEncodeFormSetsTheFixedValues(t *testing.T) {
 		t.Errorf("encodeForm changed the form: %q", form)
 	}
 }
+
+// TestJSONMapOfManyKeys: more keys than the encoder sorts in place.
+func TestJSONMapOfManyKeys(t *testing.T) {
+	m := StringMap{}
+	for i := 0; i < 40; i++ {
+		m[strings.Repeat("k", 40-i)] = strings.Repeat("é", i)
+	}
+	v := url.Values{}
+	if err := m.EncodeValues("Metadata", &v); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := v.Get("Metadata"), referenceJSON(t, map[string]string(m)); got != want {
+		t.Errorf("got %s\nwant %s", got, want)
+	}
+}

@@ -473,3 +473,32 @@ func FuzzSecretJSON(f *testing.F) {
 		}
 	})
 }
+
+// referenceJSON is v as encoding/json writes it without HTML escaping, the
+// form StringMap and SecretMap values must match byte for byte.
+func referenceJSON(t *testing.T, v any) string {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// FuzzJSONMap: the SDK's JSON for a HiddenDetails or Metadata map is what
+// encoding/json writes, whatever the keys and values.
+func FuzzJSONMap(f *testing.F) {
+	f.Add("ip", "203.0.113.7", "session", "web-42", "")
+	f.Add("<&>", "\x00\b\f\n\r\t\x1f\x7f\"\\", "\u2028\u2029", "\xff\xfe é 𝄞", "\ufffd")
+	f.Fuzz(func(t *testing.T, k1, v1, k2, v2, k3 string) {
+		m := map[string]string{k1: v1, k2: v2, k3: v1 + v2}
+		want := referenceJSON(t, m)
+		if got := string(appendJSONMap(nil, m, plainText)); got != want {
+			t.Fatalf("StringMap %q:\n got %s\nwant %s", m, got, want)
+		}
+		if got := string(appendJSONMap(nil, NewSecretMap(m).m, Secret.Reveal)); got != want {
+			t.Fatalf("SecretMap %q:\n got %s\nwant %s", m, got, want)
+		}
+	})
+}

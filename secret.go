@@ -241,5 +241,6 @@ func (s *SecretMap) UnmarshalJSON(b []byte) error {
 // EncodeValues sends the whole map as one form value key holding its
 // compact JSON, encoded once; the SDK's form encoder calls it.
 func (s SecretMap) EncodeValues(key string, v *url.Values) error {
-	return StringMap(s.Reveal()).EncodeValues(key, v)
+	setJSONMap(v, key, s.m, Secret.Reveal)
+	return nil
 }

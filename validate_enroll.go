@@ -37,7 +37,7 @@ func (p *CreateTOTPFactorParams) Validate() error {
 	if err := checkTOTPConfig(p.TimeStep, p.Skew, p.CodeLength, p.Alg); err != nil {
 		return err
 	}
-	return checkJSONMap("Metadata", p.Metadata)
+	return checkJSONMap("Metadata", p.Metadata, plainText)
 }
 
 // Validate checks every limit the API enforces on a push factor.
@@ -64,7 +64,7 @@ func (p *CreatePushFactorParams) Validate() error {
 	if err := checkNotification(p.NotificationPlatform, p.NotificationToken, true); err != nil {
 		return err
 	}
-	return checkJSONMap("Metadata", p.Metadata)
+	return checkJSONMap("Metadata", p.Metadata, plainText)
 }
 
 // Validate checks the limits the API enforces on a factor update.
