@@ -219,17 +219,26 @@ func (d *Details) EncodeValues(key string, v *url.Values) error {
 	if d == nil {
 		return nil
 	}
-	if d.Message != "" {
-		v.Set(key+".Message", d.Message)
+	messageKey, fieldsKey := "Details.Message", "Details.Fields" // the key CreateChallengeParams gives, spelled out
+	if key != "Details" {
+		messageKey, fieldsKey = key+".Message", key+".Fields"
 	}
-	fieldsKey := key + ".Fields"
+	if d.Message != "" {
+		v.Set(messageKey, d.Message)
+	}
+	if len(d.Fields) == 0 {
+		return nil
+	}
+	fields := make([]string, 0, len((*v)[fieldsKey])+len(d.Fields)) // one slice for every field
+	fields = append(fields, (*v)[fieldsKey]...)
 	for i := range d.Fields {
 		s, err := compactJSON(&d.Fields[i])
 		if err != nil {
 			return err
 		}
-		(*v)[fieldsKey] = append((*v)[fieldsKey], s)
+		fields = append(fields, s)
 	}
+	(*v)[fieldsKey] = fields
 	return nil
 }
 
