@@ -502,3 +502,24 @@ func FuzzJSONMap(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSecretMapJSON: SecretMap's fast path decodes what json.Unmarshal into
+// a map[string]string decodes, and fails where it fails.
+func FuzzSecretMapJSON(f *testing.F) {
+	for _, seed := range []string{`{"ip":"172.168.1.234"}`, ` { "a" : "b" , "c":null, "a":"d" } `, `{}`, `null`, `{"a":1}`,
+		`{"a":"\u00e9"}`, `{"a":"b",}`, `{"a":"b"} x`, `{"a" "b"}`, "{\"\xff\":\"b\"}", `{"a":{"b":"c"}}`, `[]`, `{"a":"b"`} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var want map[string]string
+		wantErr := json.Unmarshal(b, &want)
+		var s SecretMap
+		err := json.Unmarshal(b, &s)
+		if (err != nil) != (wantErr != nil) {
+			t.Fatalf("%q: SecretMap error %v, map error %v", b, err, wantErr)
+		}
+		if err == nil && !maps.Equal(s.Reveal(), want) && !(len(want) == 0 && s.Len() == 0) {
+			t.Fatalf("%q: SecretMap %q, map %q", b, s.Reveal(), want)
+		}
+	})
+}

@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"sort"
 	"strings"
-	"unicode/utf8"
 )
 
 // redactedText stands in for a secret wherever a value would be printed.
@@ -94,26 +93,6 @@ func (s *Secret) UnmarshalJSON(b []byte) error {
 	}
 	*s = NewSecret(v)
 	return nil
-}
-
-// plainJSONString is the text of b when b is a JSON string that needs no
-// unescaping (no backslash or control character, valid UTF-8), as a seed or
-// a token is: the string json.Unmarshal would give, without the two
-// allocations of a second decoder pass.
-func plainJSONString(b []byte) (string, bool) {
-	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
-		return "", false
-	}
-	text := b[1 : len(b)-1]
-	for _, c := range text {
-		if c == '\\' || c == '"' || c < ' ' {
-			return "", false
-		}
-	}
-	if !utf8.Valid(text) {
-		return "", false
-	}
-	return string(text), true
 }
 
 // UnmarshalText reads text into the secret.
@@ -230,6 +209,20 @@ func (s SecretMap) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON reads a JSON object of strings (or null) into the map.
 func (s *SecretMap) UnmarshalJSON(b []byte) error {
+	var fast map[string]Secret
+	if scanFlatObject(b, func(key, value []byte, kind byte) bool {
+		if kind != flatString && kind != flatNull {
+			return false
+		}
+		if fast == nil {
+			fast = make(map[string]Secret)
+		}
+		fast[string(key)] = NewSecret(string(value)) // null: the empty secret, as json gives ""
+		return true
+	}) {
+		*s = SecretMap{m: fast}
+		return nil
+	}
 	var m map[string]string
 	if err := json.Unmarshal(b, &m); err != nil {
 		return fmt.Errorf("verify: expected a JSON object of strings: %w", err)
