@@ -523,3 +523,38 @@ func FuzzSecretMapJSON(f *testing.F) {
 		}
 	})
 }
+
+// referenceConfig is FactorConfig.UnmarshalJSON without its fast path.
+func referenceConfig(c *FactorConfig, b []byte) error {
+	type plain FactorConfig
+	w := struct {
+		*plain
+		TimeStep int64 `json:"time_step"`
+	}{plain: (*plain)(c)}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	c.TimeStep = time.Duration(w.TimeStep) * time.Second
+	return nil
+}
+
+// FuzzFactorConfigJSON: FactorConfig's fast path decodes what the plain
+// json.Unmarshal path decodes, into a config that already holds values.
+func FuzzFactorConfigJSON(f *testing.F) {
+	for _, seed := range []string{`{"alg": "sha1", "skew": 1, "code_length": 6, "time_step": 30}`,
+		`{"sdk_version":"1.0","app_id":"com.example.myapp","notification_platform":"fcm","notification_token":"tok"}`,
+		`{"skew":null,"time_step":-0}`, `{"skew":01}`, `{"skew":1.5}`, `{"skew":1e2}`, `{"skew":"1"}`, `{"alg":6}`,
+		`{"ALG":"sha256"}`, `{"time_step":9223372036854775807}`, `{"skew":99999999999999999999}`, `{"relying_party":{"id":"x"}}`,
+		`null`, `{}`, `{"alg":"sha1"}}`, `{"alg":"sh\"a"}`, `{"code_length":-3}`, `{"skew":-}`} {
+		f.Add([]byte(seed))
+	}
+	start := FactorConfig{Alg: TOTPAlgorithmSHA512, Skew: 2, CodeLength: 8, TimeStep: time.Minute, AppID: "before"}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		want, got := start, start
+		wantErr := referenceConfig(&want, b)
+		err := json.Unmarshal(b, &got)
+		if (err != nil) != (wantErr != nil) || err == nil && got != want {
+			t.Fatalf("%q:\n got %+v, %v\nwant %+v, %v", b, got, err, want, wantErr)
+		}
+	})
+}
