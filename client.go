@@ -344,22 +344,24 @@ func (st *callState) trace(hooks *httptrace.ClientTrace) {
 	}
 }
 
-// tracedCall is the state of a call that is traced, with room for its
-// hooks: one allocation instead of two, and a GET's state stays small.
+// tracedCall is the state of a call that is traced (POST and DELETE),
+// with room for its hooks and for the reader of a POST's body on its first
+// attempt: one allocation instead of three, and a GET's state stays small.
 type tracedCall struct {
 	st    callState
 	hooks httptrace.ClientTrace
+	body  bytes.Reader
 }
 
-// newCallState is the state of a new call; traced (POST and DELETE) it
-// also records what httptrace sees, see trace.
-func newCallState(method, path string, traced bool) (*callState, *httptrace.ClientTrace) {
-	if !traced {
+// newCallState is the state of a new call, and for any method but GET the
+// tracedCall it is part of; see trace.
+func newCallState(method, path string) (*callState, *tracedCall) {
+	if method == http.MethodGet {
 		return &callState{method: method, path: path}, nil
 	}
 	tc := &tracedCall{st: callState{method: method, path: path}}
 	tc.st.trace(&tc.hooks)
-	return &tc.st, &tc.hooks
+	return &tc.st, tc
 }
 
 // nothingSent reports positive evidence that the attempt's request never
@@ -412,14 +414,14 @@ func (c *Client) send(ctx context.Context, method, rawURL, path string, form []b
 	if ctx == nil {
 		return nil, errors.New("verify: nil context; pass context.Background() or a request's context")
 	}
-	st, hooks := newCallState(method, path, method != http.MethodGet)
+	st, traced := newCallState(method, path)
 	if err := ctx.Err(); err != nil {
 		return st, fmt.Errorf("verify: %s %s not sent: %w", method, path, err)
 	}
 	st.ctx = callContext{Context: ctx, st: st}
 	var reqCtx context.Context = &st.ctx
-	if hooks != nil {
-		reqCtx = httptrace.WithClientTrace(reqCtx, hooks)
+	if traced != nil {
+		reqCtx = httptrace.WithClientTrace(reqCtx, &traced.hooks)
 	}
 	// A POST's body is a *bytes.Reader, for which net/http sets
 	// ContentLength and GetBody itself, and rewind opens it again for each
@@ -428,7 +430,8 @@ func (c *Client) send(ctx context.Context, method, rawURL, path string, form []b
 	// reader and an io.NopCloser for every attempt, the first included.
 	var body io.Reader
 	if method == http.MethodPost {
-		body = bytes.NewReader(form)
+		traced.body.Reset(form)
+		body = &traced.body
 	}
 	httpReq, err := http.NewRequestWithContext(reqCtx, method, rawURL, body)
 	if err != nil {
