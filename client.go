@@ -273,8 +273,10 @@ type callState struct {
 	mayHaveSent  bool          // an earlier attempt may have reached the server
 	stop         *retryStopped // set once the call gave up waiting for a retry
 
-	ctx  callContext  // the requests' context, carrying st
-	read cappedReader // the body of the answer being read, see readResponse
+	// Parts of the call that would otherwise each be allocated apart.
+	ctx     callContext  // the requests' context, carrying st
+	read    cappedReader // the body of the answer being read, see readResponse
+	headers [4]string    // the request's header values
 
 	// What httptrace saw of the attempt in flight (POST and DELETE only).
 	traced      bool
@@ -442,14 +444,14 @@ func (c *Client) send(ctx context.Context, method, rawURL, path string, form []b
 	// the URL on every attempt, for a cookie jar the SDK never has.
 	httpReq.Host = ""
 	req := &retryablehttp.Request{Request: httpReq}
-	// The header values share one array (Header.Set would allocate a slice
-	// for each); each is capped at its length, so an Add elsewhere copies
-	// instead of writing over its neighbour.
-	values := make([]string, 3, 4)
+	// The header values share an array in st (Header.Set would allocate a
+	// slice for each); each is capped at its length, so an Add elsewhere
+	// copies instead of writing over its neighbour.
+	values := st.headers[:]
 	values[0], values[1], values[2] = c.creds.authorization, "application/json", c.userAgent
 	req.Header["Authorization"], req.Header["Accept"], req.Header["User-Agent"] = values[0:1:1], values[1:2:2], values[2:3:3]
 	if method == http.MethodPost {
-		values = append(values, "application/x-www-form-urlencoded")
+		values[3] = "application/x-www-form-urlencoded"
 		req.Header["Content-Type"] = values[3:4:4]
 	}
 	req.SetResponseHandler(func(resp *http.Response) error { return readBody(resp, &st.read, method, out) })
