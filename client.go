@@ -395,20 +395,21 @@ func (c *Client) do(ctx context.Context, method, rawURL, path string, form []byt
 	return err
 }
 
-// get fetches path and decodes the T the API returns.
-func get[T any](ctx context.Context, c *Client, path string) (*T, error) {
+// get fetches rawURL (a URL under the client's base, see entityChildURL)
+// and decodes the T the API returns.
+func get[T any](ctx context.Context, c *Client, rawURL string) (*T, error) {
 	var out T
-	if err := c.do(ctx, http.MethodGet, c.baseURL+path, path, nil, &out); err != nil {
+	if err := c.do(ctx, http.MethodGet, rawURL, c.pathOf(rawURL), nil, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
 }
 
-// delete removes the resource at path. The API answers 204 with no body.
+// delete removes the resource at rawURL. The API answers 204 with no body.
 // Deleting twice deletes once, so DELETE retries like a GET; a 404 after an
 // attempt that may have reached the server is success (see finalError).
-func (c *Client) delete(ctx context.Context, path string) error {
-	return c.do(ctx, http.MethodDelete, c.baseURL+path, path, nil, nil)
+func (c *Client) delete(ctx context.Context, rawURL string) error {
+	return c.do(ctx, http.MethodDelete, rawURL, c.pathOf(rawURL), nil, nil)
 }
 
 // send is do that also returns what the call saw, such as the server's Date.
