@@ -201,7 +201,17 @@ func (a attempt) RoundTrip(req *http.Request) (*http.Response, error) {
 		cancel()
 		return nil, a.timedOut(parent, ctx, err)
 	}
-	resp.Body = &attemptBody{ReadCloser: resp.Body, a: a, parent: parent, ctx: ctx, cancel: cancel}
+	var body *attemptBody
+	if st := stateFrom(parent); st != nil {
+		// A call's attempts run one after another, and each answer's body is
+		// closed (read, or drained for the retry) before the next attempt
+		// starts, so the one in the call's state serves them all.
+		body = &st.body
+	} else {
+		body = new(attemptBody)
+	}
+	*body = attemptBody{ReadCloser: resp.Body, a: a, parent: parent, ctx: ctx, cancel: cancel}
+	resp.Body = body
 	return resp, nil
 }
 
@@ -276,6 +286,7 @@ type callState struct {
 	// Parts of the call that would otherwise each be allocated apart.
 	ctx     callContext  // the requests' context, carrying st
 	read    cappedReader // the body of the answer being read, see readResponse
+	body    attemptBody  // the body of the attempt's answer, see attempt
 	headers [4]string    // the request's header values
 
 	// What httptrace saw of the attempt in flight (POST and DELETE only).
