@@ -206,7 +206,7 @@ func (a attempt) RoundTrip(req *http.Request) (*http.Response, error) {
 		// A call's attempts run one after another, and each answer's body is
 		// closed (read, or drained for the retry) before the next attempt
 		// starts, so the one in the call's state serves them all.
-		body = &st.body
+		body = &st.answer
 	} else {
 		body = new(attemptBody)
 	}
@@ -286,7 +286,7 @@ type callState struct {
 	// Parts of the call that would otherwise each be allocated apart.
 	ctx     callContext  // the requests' context, carrying st
 	read    cappedReader // the body of the answer being read, see readResponse
-	body    attemptBody  // the body of the attempt's answer, see attempt
+	answer  attemptBody  // the body of the attempt's answer, see attempt
 	headers [4]string    // the request's header values
 
 	// What httptrace saw of the attempt in flight (POST and DELETE only).
@@ -363,7 +363,7 @@ func (st *callState) trace(hooks *httptrace.ClientTrace) {
 type tracedCall struct {
 	st    callState
 	hooks httptrace.ClientTrace
-	body  bytes.Reader
+	form  bytes.Reader
 }
 
 // newCallState is the state of a new call, and for any method but GET the
@@ -444,8 +444,8 @@ func (c *Client) send(ctx context.Context, method, rawURL, path string, form []b
 	// reader and an io.NopCloser for every attempt, the first included.
 	var body io.Reader
 	if method == http.MethodPost {
-		traced.body.Reset(form)
-		body = &traced.body
+		traced.form.Reset(form)
+		body = &traced.form
 	}
 	httpReq, err := http.NewRequestWithContext(reqCtx, method, rawURL, body)
 	if err != nil {
