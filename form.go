@@ -88,22 +88,35 @@ func appendPair(b []byte, key, value string) []byte {
 }
 
 // appendQueryEscape appends url.QueryEscape(s) to b: letters, digits and
-// -_.~ as they are, a space as +, every other byte as %XX.
+// -_.~ as they are, a space as +, every other byte as %XX. Runs of bytes
+// that stay as they are are copied at once.
 func appendQueryEscape(b []byte, s string) []byte {
 	const upperhex = "0123456789ABCDEF"
+	start := 0
 	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9',
-			c == '-', c == '_', c == '.', c == '~':
-			b = append(b, c)
-		case c == ' ':
+		c := s[i]
+		if queryUnescaped[c] {
+			continue
+		}
+		b = append(b, s[start:i]...)
+		if c == ' ' {
 			b = append(b, '+')
-		default:
+		} else {
 			b = append(b, '%', upperhex[c>>4], upperhex[c&15])
 		}
+		start = i + 1
 	}
-	return b
+	return append(b, s[start:]...)
 }
+
+// queryUnescaped marks the bytes url.QueryEscape leaves as they are.
+var queryUnescaped = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+			c == '-' || c == '_' || c == '.' || c == '~'
+	}
+	return t
+}()
 
 // formExtras is a params type with fields go-querystring cannot encode as
 // the API wants, such as durations sent in whole seconds.

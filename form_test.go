@@ -71,3 +71,24 @@ func TestJSONMapOfManyKeys(t *testing.T) {
 		t.Errorf("got %s\nwant %s", got, want)
 	}
 }
+
+// createForm is the form of the bench module's Create.
+var createForm = url.Values{"FactorSid": {"YF03aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}, "Details.Message": {"Log in to Example Corp?"},
+	"Details.Fields": {`{"label":"Location","value":"Lyon, FR"}`, `{"label":"IP","value":"203.0.113.7"}`},
+	"HiddenDetails":  {`{"session":"web-42"}`}}
+
+// BenchmarkEncodeForm and BenchmarkValuesEncode compare the SDK's form
+// encoder with url.Values.Encode on a Create's form.
+func BenchmarkEncodeForm(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = encodeForm(createForm)
+	}
+}
+
+func BenchmarkValuesEncode(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = []byte(createForm.Encode())
+	}
+}
