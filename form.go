@@ -2,7 +2,6 @@ package verify
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"net/url"
 	"slices"
@@ -244,45 +243,22 @@ func (d *Details) EncodeValues(key string, v *url.Values) error {
 	}
 	fields := make([]string, 0, len((*v)[fieldsKey])+len(d.Fields)) // one slice for every field
 	fields = append(fields, (*v)[fieldsKey]...)
+	bp := formBuffers.Get().(*[]byte)
 	for i := range d.Fields {
-		s, err := compactJSON(&d.Fields[i])
-		if err != nil {
-			return err
-		}
-		fields = append(fields, s)
+		*bp = appendFieldJSON((*bp)[:0], &d.Fields[i])
+		fields = append(fields, string(*bp))
 	}
+	formBuffers.Put(bp)
 	(*v)[fieldsKey] = fields
 	return nil
 }
 
-// jsonBuffer is a reusable encoder without HTML escaping, so what is
-// measured and sent is the text the caller wrote.
-type jsonBuffer struct {
-	buf bytes.Buffer
-	enc *json.Encoder
-}
-
-var jsonBuffers = sync.Pool{New: func() any {
-	b := &jsonBuffer{}
-	b.enc = json.NewEncoder(&b.buf)
-	b.enc.SetEscapeHTML(false)
-	return b
-}}
-
-// withJSON encodes v compactly and hands the bytes to use, which must not keep them.
-func withJSON(v any, use func([]byte)) error {
-	b := jsonBuffers.Get().(*jsonBuffer)
-	defer jsonBuffers.Put(b)
-	b.buf.Reset()
-	if err := b.enc.Encode(v); err != nil {
-		return err
-	}
-	use(bytes.TrimSuffix(b.buf.Bytes(), []byte("\n")))
-	return nil
-}
-
-// compactJSON is v as compact JSON text.
-func compactJSON(v any) (s string, err error) {
-	err = withJSON(v, func(b []byte) { s = string(b) })
-	return s, err
+// appendFieldJSON appends f as compact JSON, what encoding/json (without
+// HTML escaping) writes for a Field, without its reflection.
+func appendFieldJSON(b []byte, f *Field) []byte {
+	b = append(b, `{"label":`...)
+	b = appendJSONString(b, f.Label)
+	b = append(b, `,"value":`...)
+	b = appendJSONString(b, f.Value)
+	return append(b, '}')
 }

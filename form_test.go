@@ -92,3 +92,20 @@ func BenchmarkValuesEncode(b *testing.B) {
 		_ = []byte(createForm.Encode())
 	}
 }
+
+// BenchmarkCreateForm is the whole form of the bench module's Create:
+// go-querystring over the params, then the encoder.
+func BenchmarkCreateForm(b *testing.B) {
+	p := &CreateChallengeParams{FactorSID: testFactor,
+		Details: &Details{Message: "Log in to Example Corp?",
+			Fields: []Field{{Label: "Location", Value: "Lyon, FR"}, {Label: "IP", Value: "203.0.113.7"}}},
+		HiddenDetails: NewSecretMap(map[string]string{"session": "web-42"})}
+	b.ReportAllocs()
+	for b.Loop() {
+		form, err := formValues(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_ = encodeForm(form)
+	}
+}

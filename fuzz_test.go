@@ -486,8 +486,8 @@ func referenceJSON(t *testing.T, v any) string {
 	return strings.TrimSuffix(b.String(), "\n")
 }
 
-// FuzzJSONMap: the SDK's JSON for a HiddenDetails or Metadata map is what
-// encoding/json writes, whatever the keys and values.
+// FuzzJSONMap: the SDK's JSON for a HiddenDetails or Metadata map, and for
+// a Details field, is what encoding/json writes, whatever the text.
 func FuzzJSONMap(f *testing.F) {
 	f.Add("ip", "203.0.113.7", "session", "web-42", "")
 	f.Add("<&>", "\x00\b\f\n\r\t\x1f\x7f\"\\", "\u2028\u2029", "\xff\xfe é 𝄞", "\ufffd")
@@ -499,6 +499,10 @@ func FuzzJSONMap(f *testing.F) {
 		}
 		if got := string(appendJSONMap(nil, NewSecretMap(m).m, Secret.Reveal)); got != want {
 			t.Fatalf("SecretMap %q:\n got %s\nwant %s", m, got, want)
+		}
+		field := &Field{Label: k1, Value: v1}
+		if got, want := string(appendFieldJSON(nil, field)), referenceJSON(t, field); got != want {
+			t.Fatalf("Field %q:\n got %s\nwant %s", *field, got, want)
 		}
 	})
 }
