@@ -54,24 +54,24 @@ type AccessTokenService struct {
 // Create makes a token your app uses to enroll a push factor for identity.
 // The token is a secret: send it to that user's app only. params may be nil.
 func (s *AccessTokenService) Create(ctx context.Context, serviceSID, identity string, params *CreateAccessTokenParams) (*AccessToken, error) {
-	path, err := servicePath(serviceSID, "AccessTokens")
+	u, err := s.client.serviceURL(serviceSID, "AccessTokens")
 	if err != nil {
 		return nil, err
 	}
 	if err := ValidateIdentity(identity); err != nil {
 		return nil, err
 	}
-	return postValid[AccessToken](ctx, s.client, path, params, "Identity", identity, "FactorType", string(FactorTypePush))
+	return postValid[AccessToken](ctx, s.client, u, params, "Identity", identity, "FactorType", string(FactorTypePush))
 }
 
 // Fetch reads an access token.
 func (s *AccessTokenService) Fetch(ctx context.Context, serviceSID, tokenSID string) (*AccessToken, error) {
-	path, err := servicePath(serviceSID, "AccessTokens")
+	u, err := s.client.serviceURL(serviceSID, "AccessTokens")
 	if err != nil {
 		return nil, err
 	}
 	if err := checkSID("Sid", tokenSID, "YK"); err != nil {
 		return nil, err
 	}
-	return get[AccessToken](ctx, s.client, path+"/"+url.PathEscape(tokenSID))
+	return get[AccessToken](ctx, s.client, u+"/"+url.PathEscape(tokenSID))
 }

@@ -184,7 +184,7 @@ type ChallengeService struct {
 // Create starts a challenge for a factor: a push notification to the user's
 // device, or (with AuthPayload) a TOTP code check.
 func (s *ChallengeService) Create(ctx context.Context, serviceSID, identity string, params *CreateChallengeParams) (*Challenge, error) {
-	path, err := challengesPath(serviceSID, identity)
+	u, err := s.client.challengesURL(serviceSID, identity)
 	if err != nil {
 		return nil, err
 	}
@@ -196,35 +196,35 @@ func (s *ChallengeService) Create(ctx context.Context, serviceSID, identity stri
 	}
 	wire := *params
 	wire.ExpirationDate = wire.ExpirationDate.UTC()
-	return postForm[Challenge](ctx, s.client, path, &wire)
+	return postForm[Challenge](ctx, s.client, u, &wire)
 }
 
 // Fetch reads one challenge.
 func (s *ChallengeService) Fetch(ctx context.Context, serviceSID, identity, challengeSID string) (*Challenge, error) {
-	path, err := challengePath(serviceSID, identity, challengeSID)
+	u, err := s.client.challengeURL(serviceSID, identity, challengeSID)
 	if err != nil {
 		return nil, err
 	}
-	return get[Challenge](ctx, s.client, path)
+	return get[Challenge](ctx, s.client, u)
 }
 
 // Update answers a challenge with an AuthPayload: a TOTP code, or the JWT a
 // push device signed. The returned status says whether it verified.
 func (s *ChallengeService) Update(ctx context.Context, serviceSID, identity, challengeSID string, params *UpdateChallengeParams) (*Challenge, error) {
-	path, err := challengePath(serviceSID, identity, challengeSID)
+	u, err := s.client.challengeURL(serviceSID, identity, challengeSID)
 	if err != nil {
 		return nil, err
 	}
-	return postValid[Challenge](ctx, s.client, path, params) // nil too: AuthPayload is required
+	return postValid[Challenge](ctx, s.client, u, params) // nil too: AuthPayload is required
 }
 
 // Notify sends the push notification of a pending challenge again.
 func (s *ChallengeService) Notify(ctx context.Context, serviceSID, identity, challengeSID string, params *NotifyParams) (*Notification, error) {
-	path, err := challengePath(serviceSID, identity, challengeSID)
+	u, err := s.client.challengeURL(serviceSID, identity, challengeSID)
 	if err != nil {
 		return nil, err
 	}
-	return postValid[Notification](ctx, s.client, path+"/Notifications", params)
+	return postValid[Notification](ctx, s.client, u+"/Notifications", params)
 }
 
 // addForm sends TTL in whole seconds.
@@ -233,52 +233,43 @@ func (p *NotifyParams) addForm(form url.Values) {
 }
 
 // postValid validates params, nil counting as the zero params (so a missing
-// required field is named), then posts them with postForm.
+// required field is named), then posts them to rawURL with postForm.
 func postValid[T, P any, PP interface {
 	*P
 	Validate() error
-}](ctx context.Context, c *Client, path string, params PP, fixed ...string) (*T, error) {
+}](ctx context.Context, c *Client, rawURL string, params PP, fixed ...string) (*T, error) {
 	if params == nil {
 		params = new(P)
 	}
 	if err := params.Validate(); err != nil {
 		return nil, err
 	}
-	return postForm[T](ctx, c, path, params, fixed...)
+	return postForm[T](ctx, c, rawURL, params, fixed...)
 }
 
 // postForm form-encodes params, adds the fixed form values, given as key,
-// value pairs (such as FactorType for a factor), sends them to path and
-// decodes the T the API returns.
-func postForm[T any](ctx context.Context, c *Client, path string, params any, fixed ...string) (*T, error) {
-	form, err := encodeForm(params)
+// value pairs (such as FactorType for a factor), sends them to rawURL (a URL
+// under the client's base, see entityChildURL) and decodes the T the API
+// returns.
+func postForm[T any](ctx context.Context, c *Client, rawURL string, params any, fixed ...string) (*T, error) {
+	form, err := formValues(params)
 	if err != nil {
 		return nil, err
 	}
-	for i := 0; i+1 < len(fixed); i += 2 {
-		form.Set(fixed[i], fixed[i+1])
-	}
 	var out T
-	if err := c.do(ctx, http.MethodPost, c.baseURL+path, path, form, &out); err != nil {
+	if err := c.do(ctx, http.MethodPost, rawURL, c.pathOf(rawURL), encodeForm(form, fixed...), &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
 }
 
-// challengesPath is the list path, with every segment validated and escaped.
-func challengesPath(serviceSID, identity string) (string, error) {
-	path, err := entityPath(serviceSID, identity)
-	return path + "/Challenges", err
+// challengesURL is the URL of an entity's challenges, with every segment
+// validated and escaped.
+func (c *Client) challengesURL(serviceSID, identity string) (string, error) {
+	return c.entityChildURL(serviceSID, identity, "/Challenges", "", "")
 }
 
-// challengePath is one challenge's path.
-func challengePath(serviceSID, identity, challengeSID string) (string, error) {
-	base, err := challengesPath(serviceSID, identity)
-	if err != nil {
-		return "", err
-	}
-	if err := checkSID("Sid", challengeSID, "YC"); err != nil {
-		return "", err
-	}
-	return base + "/" + url.PathEscape(challengeSID), nil
+// challengeURL is one challenge's URL.
+func (c *Client) challengeURL(serviceSID, identity, challengeSID string) (string, error) {
+	return c.entityChildURL(serviceSID, identity, "/Challenges", "YC", challengeSID)
 }

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -137,6 +138,7 @@ func NewClient(opts ...Option) (*Client, error) {
 		RetryWaitMax:   cfg.waitMax,
 		RetryMax:       cfg.maxRetries,
 		RequestLogHook: startAttempt,
+		PrepareRetry:   rewind,
 		CheckRetry:     c.checkRetry,
 		Backoff:        noBackoff, // checkRetry waits itself, so that it can give up with the last answer
 		ErrorHandler:   c.lastAttempt,
@@ -209,7 +211,17 @@ func (a attempt) RoundTrip(req *http.Request) (*http.Response, error) {
 		cancel()
 		return nil, a.timedOut(parent, ctx, err)
 	}
-	resp.Body = &attemptBody{ReadCloser: resp.Body, a: a, parent: parent, ctx: ctx, cancel: cancel}
+	var body *attemptBody
+	if st := stateFrom(parent); st != nil {
+		// A call's attempts run one after another, and each answer's body is
+		// closed (read, or drained for the retry) before the next attempt
+		// starts, so the one in the call's state serves them all.
+		body = &st.answer
+	} else {
+		body = new(attemptBody)
+	}
+	*body = attemptBody{ReadCloser: resp.Body, a: a, parent: parent, ctx: ctx, cancel: cancel}
+	resp.Body = body
 	return resp, nil
 }
 
@@ -281,6 +293,12 @@ type callState struct {
 	mayHaveSent  bool          // an earlier attempt may have reached the server
 	stop         *retryStopped // set once the call gave up waiting for a retry
 
+	// Parts of the call that would otherwise each be allocated apart.
+	ctx     callContext  // the requests' context, carrying st
+	read    cappedReader // the body of the answer being read, see readResponse
+	answer  attemptBody  // the body of the attempt's answer, see attempt
+	headers [4]string    // the request's header values
+
 	// What httptrace saw of the attempt in flight (POST and DELETE only).
 	traced      bool
 	getConn     atomic.Bool // the transport started looking for a connection
@@ -289,6 +307,21 @@ type callState struct {
 }
 
 type callStateKey struct{}
+
+// callContext is the caller's ctx carrying the call's state for checkRetry
+// and startAttempt, as context.WithValue would; it lives inside the state
+// so that it costs no allocation of its own.
+type callContext struct {
+	context.Context
+	st *callState
+}
+
+func (c *callContext) Value(key any) any {
+	if key == (callStateKey{}) {
+		return c.st
+	}
+	return c.Context.Value(key)
+}
 
 func stateFrom(ctx context.Context) *callState {
 	st, _ := ctx.Value(callStateKey{}).(*callState)
@@ -305,11 +338,25 @@ func startAttempt(_ retryablehttp.Logger, req *http.Request, attempt int) {
 	}
 }
 
-// trace records the evidence that tells a request that never left from one
-// that may have: POSTs are retried only on that evidence.
-func (st *callState) trace() *httptrace.ClientTrace {
+// rewind gives a retry a fresh body, from the GetBody net/http set for it:
+// retryablehttp calls it on its copy of the request before every retry.
+func rewind(req *http.Request) error {
+	if req.GetBody == nil {
+		return nil
+	}
+	body, err := req.GetBody()
+	if err != nil {
+		return err
+	}
+	req.Body = body
+	return nil
+}
+
+// trace sets hooks to record the evidence that tells a request that never
+// left from one that may have: POSTs are retried only on that evidence.
+func (st *callState) trace(hooks *httptrace.ClientTrace) {
 	st.traced = true
-	return &httptrace.ClientTrace{
+	*hooks = httptrace.ClientTrace{
 		GetConn: func(string) { st.getConn.Store(true) },
 		GotConn: func(httptrace.GotConnInfo) { st.gotConn.Store(true) },
 		WroteRequest: func(info httptrace.WroteRequestInfo) {
@@ -318,6 +365,26 @@ func (st *callState) trace() *httptrace.ClientTrace {
 			}
 		},
 	}
+}
+
+// tracedCall is the state of a call that is traced (POST and DELETE),
+// with room for its hooks and for the reader of a POST's body on its first
+// attempt: one allocation instead of three, and a GET's state stays small.
+type tracedCall struct {
+	st    callState
+	hooks httptrace.ClientTrace
+	form  bytes.Reader
+}
+
+// newCallState is the state of a new call, and for any method but GET the
+// tracedCall it is part of; see trace.
+func newCallState(method, path string) (*callState, *tracedCall) {
+	if method == http.MethodGet {
+		return &callState{method: method, path: path}, nil
+	}
+	tc := &tracedCall{st: callState{method: method, path: path}}
+	tc.st.trace(&tc.hooks)
+	return &tc.st, tc
 }
 
 // nothingSent reports positive evidence that the attempt's request never
@@ -343,55 +410,73 @@ func (st *callState) nothingSent(resp *http.Response, err error) bool {
 
 // do sends one call: it builds the request, lets the retry policy drive the
 // attempts, and decodes a 2xx JSON body into out (or returns *APIError).
-func (c *Client) do(ctx context.Context, method, rawURL, path string, form url.Values, out any) error {
+// form is a POST's encoded body (see encodeForm), nil for other methods.
+func (c *Client) do(ctx context.Context, method, rawURL, path string, form []byte, out any) error {
 	_, err := c.send(ctx, method, rawURL, path, form, out)
 	return err
 }
 
-// get fetches path and decodes the T the API returns.
-func get[T any](ctx context.Context, c *Client, path string) (*T, error) {
+// get fetches rawURL (a URL under the client's base, see entityChildURL)
+// and decodes the T the API returns.
+func get[T any](ctx context.Context, c *Client, rawURL string) (*T, error) {
 	var out T
-	if err := c.do(ctx, http.MethodGet, c.baseURL+path, path, nil, &out); err != nil {
+	if err := c.do(ctx, http.MethodGet, rawURL, c.pathOf(rawURL), nil, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
 }
 
-// delete removes the resource at path. The API answers 204 with no body.
+// delete removes the resource at rawURL. The API answers 204 with no body.
 // Deleting twice deletes once, so DELETE retries like a GET; a 404 after an
 // attempt that may have reached the server is success (see finalError).
-func (c *Client) delete(ctx context.Context, path string) error {
-	return c.do(ctx, http.MethodDelete, c.baseURL+path, path, nil, nil)
+func (c *Client) delete(ctx context.Context, rawURL string) error {
+	return c.do(ctx, http.MethodDelete, rawURL, c.pathOf(rawURL), nil, nil)
 }
 
 // send is do that also returns what the call saw, such as the server's Date.
-func (c *Client) send(ctx context.Context, method, rawURL, path string, form url.Values, out any) (*callState, error) {
+func (c *Client) send(ctx context.Context, method, rawURL, path string, form []byte, out any) (*callState, error) {
 	if ctx == nil {
 		return nil, errors.New("verify: nil context; pass context.Background() or a request's context")
 	}
-	st := &callState{method: method, path: path}
+	st, traced := newCallState(method, path)
 	if err := ctx.Err(); err != nil {
 		return st, fmt.Errorf("verify: %s %s not sent: %w", method, path, err)
 	}
-	reqCtx := context.WithValue(ctx, callStateKey{}, st)
-	if method != http.MethodGet {
-		reqCtx = httptrace.WithClientTrace(reqCtx, st.trace())
+	st.ctx = callContext{Context: ctx, st: st}
+	var reqCtx context.Context = &st.ctx
+	if traced != nil {
+		reqCtx = httptrace.WithClientTrace(reqCtx, &traced.hooks)
 	}
-	var body any
+	// A POST's body is a *bytes.Reader, for which net/http sets
+	// ContentLength and GetBody itself, and rewind opens it again for each
+	// retry. Given the bytes instead, retryablehttp would rewind them itself
+	// at the cost of two closures and a copy into an interface, plus a
+	// reader and an io.NopCloser for every attempt, the first included.
+	var body io.Reader
 	if method == http.MethodPost {
-		body = []byte(form.Encode())
+		traced.form.Reset(form)
+		body = &traced.form
 	}
-	req, err := retryablehttp.NewRequestWithContext(reqCtx, method, rawURL, body)
+	httpReq, err := http.NewRequestWithContext(reqCtx, method, rawURL, body)
 	if err != nil {
 		return st, fmt.Errorf("verify: building %s %s: %w", method, path, err)
 	}
-	req.Header.Set("Authorization", c.creds.authorization)
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", c.userAgent)
+	// An empty Host sends URL.Host as the Host header, as the Host
+	// NewRequest copied from it does; but a set Host makes http.Client copy
+	// the URL on every attempt, for a cookie jar the SDK never has.
+	httpReq.Host = ""
+	req := &retryablehttp.Request{Request: httpReq}
+	// The header values share an array in st (Header.Set would allocate a
+	// slice for each); each is capped at its length, so an Add elsewhere
+	// copies instead of writing over its neighbour.
+	values := st.headers[:]
+	values[0], values[1], values[2] = c.creds.authorization, "application/json", c.userAgent
+	req.Header["Authorization"], req.Header["Accept"], req.Header["User-Agent"] = values[0:1:1], values[1:2:2], values[2:3:3]
 	if method == http.MethodPost {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		values[3] = "application/x-www-form-urlencoded"
+		req.Header["Content-Type"] = values[3:4:4]
 	}
-	req.SetResponseHandler(func(resp *http.Response) error { return readResponse(resp, method, out) })
+	req.SetResponseHandler(func(resp *http.Response) error { return readBody(resp, &st.read, method, out) })
 
 	start := time.Now()
 	_, err = c.http.Do(req) // the response handler decoded the body; st holds what else it said
@@ -464,7 +549,13 @@ func (c *Client) lastAttempt(resp *http.Response, err error, _ int) (*http.Respo
 // readResponse decodes a 2xx JSON body into out, or a non-2xx into *APIError.
 // It always drains a little and closes the body so the connection is reused.
 func readResponse(resp *http.Response, method string, out any) error {
-	body := &cappedReader{r: resp.Body, left: maxResponseBytes}
+	return readBody(resp, new(cappedReader), method, out)
+}
+
+// readBody is readResponse reading through body, which it resets: a call
+// reads its answers through the one in its state, one after the other.
+func readBody(resp *http.Response, body *cappedReader, method string, out any) error {
+	*body = cappedReader{r: resp.Body, left: maxResponseBytes}
 	defer body.drainAndClose(resp.Body)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return newAPIError(resp, body, method)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"iter"
 	"net/url"
+	"strings"
 	"time"
 )
 
@@ -53,23 +54,23 @@ func (p *CreateEntityParams) Validate() error { return nil }
 // too, so this is only needed to hold an identity before its first factor.
 // params may be nil.
 func (s *EntityService) Create(ctx context.Context, serviceSID, identity string, params *CreateEntityParams) (*Entity, error) {
-	path, err := servicePath(serviceSID, "Entities")
+	u, err := s.client.serviceURL(serviceSID, "Entities")
 	if err != nil {
 		return nil, err
 	}
 	if err := ValidateIdentity(identity); err != nil {
 		return nil, err
 	}
-	return postValid[Entity](ctx, s.client, path, params, "Identity", identity)
+	return postValid[Entity](ctx, s.client, u, params, "Identity", identity)
 }
 
 // Fetch reads one entity.
 func (s *EntityService) Fetch(ctx context.Context, serviceSID, identity string) (*Entity, error) {
-	path, err := entityPath(serviceSID, identity)
+	u, err := s.client.entityURL(serviceSID, identity)
 	if err != nil {
 		return nil, err
 	}
-	return get[Entity](ctx, s.client, path)
+	return get[Entity](ctx, s.client, u)
 }
 
 // Delete removes an entity with all its factors and challenges. Deleting
@@ -77,20 +78,20 @@ func (s *EntityService) Fetch(ctx context.Context, serviceSID, identity string) 
 // have arrived counts as success; a first attempt that finds nothing is
 // ErrNotFound.
 func (s *EntityService) Delete(ctx context.Context, serviceSID, identity string) error {
-	path, err := entityPath(serviceSID, identity)
+	u, err := s.client.entityURL(serviceSID, identity)
 	if err != nil {
 		return err
 	}
-	return s.client.delete(ctx, path)
+	return s.client.delete(ctx, u)
 }
 
 // ListPage fetches the first page of the service's entities; page.Next goes on.
 func (s *EntityService) ListPage(ctx context.Context, serviceSID string, params *ListParams) (*Page[Entity], error) {
-	path, err := servicePath(serviceSID, "Entities")
+	u, err := s.client.serviceURL(serviceSID, "Entities")
 	if err != nil {
 		return nil, err
 	}
-	return listPage[Entity](ctx, s.client, path, params)
+	return listPage[Entity](ctx, s.client, u, params)
 }
 
 // List iterates over the service's entities, as ChallengeService.List does.
@@ -101,29 +102,54 @@ func (s *EntityService) List(ctx context.Context, serviceSID string, params *Lis
 	})
 }
 
-// serviceSIDPath is one service's path, /v2/Services/{serviceSID}, with
-// the SID validated.
-func serviceSIDPath(serviceSID string) (string, error) {
+// The URL builders below return the whole URL, the client's base and the
+// path, in one concatenation: get, postForm, delete and the lists send to it
+// and name its path (pathOf) in errors and logs, so a call builds no
+// second string.
+
+// serviceSIDURL is the URL of /v2/Services/{serviceSID}, with the SID
+// validated.
+func (c *Client) serviceSIDURL(serviceSID string) (string, error) {
 	if err := checkSID("ServiceSid", serviceSID, "VA"); err != nil {
 		return "", err
 	}
-	return "/v2/Services/" + url.PathEscape(serviceSID), nil
+	return c.baseURL + "/v2/Services/" + url.PathEscape(serviceSID), nil
 }
 
-// servicePath is /v2/Services/{serviceSID}/{rest}, with the SID validated.
-func servicePath(serviceSID, rest string) (string, error) {
-	path, err := serviceSIDPath(serviceSID)
-	return path + "/" + rest, err
+// serviceURL is the URL of /v2/Services/{serviceSID}/{rest}, with the SID
+// validated.
+func (c *Client) serviceURL(serviceSID, rest string) (string, error) {
+	if err := checkSID("ServiceSid", serviceSID, "VA"); err != nil {
+		return "", err
+	}
+	return c.baseURL + "/v2/Services/" + url.PathEscape(serviceSID) + "/" + rest, nil
 }
 
-// entityPath is one entity's path, with every segment validated and escaped.
-func entityPath(serviceSID, identity string) (string, error) {
-	path, err := servicePath(serviceSID, "Entities")
-	if err != nil {
+// entityURL is one entity's URL, with every segment validated and escaped.
+func (c *Client) entityURL(serviceSID, identity string) (string, error) {
+	return c.entityChildURL(serviceSID, identity, "", "", "")
+}
+
+// entityChildURL is entityURL followed by collection (such as
+// "/Challenges") and, when sidPrefix is set, "/" and sid, a SID with that
+// prefix: every segment validated and escaped, and the whole built in one
+// concatenation rather than one per segment.
+func (c *Client) entityChildURL(serviceSID, identity, collection, sidPrefix, sid string) (string, error) {
+	if err := checkSID("ServiceSid", serviceSID, "VA"); err != nil {
 		return "", err
 	}
 	if err := ValidateIdentity(identity); err != nil {
 		return "", err
 	}
-	return path + "/" + url.PathEscape(identity), nil
+	if sidPrefix == "" {
+		return c.baseURL + "/v2/Services/" + url.PathEscape(serviceSID) + "/Entities/" + url.PathEscape(identity) + collection, nil
+	}
+	if err := checkSID("Sid", sid, sidPrefix); err != nil {
+		return "", err
+	}
+	return c.baseURL + "/v2/Services/" + url.PathEscape(serviceSID) + "/Entities/" + url.PathEscape(identity) + collection +
+		"/" + url.PathEscape(sid), nil
 }
+
+// pathOf is the path of rawURL, a URL one of the builders above returned.
+func (c *Client) pathOf(rawURL string) string { return strings.TrimPrefix(rawURL, c.baseURL) }

@@ -166,40 +166,40 @@ type FactorService struct {
 // needed). Show f.Binding.URI as a QR code, then Verify the first code the
 // user's app shows: until then the factor is unverified.
 func (s *FactorService) CreateTOTP(ctx context.Context, serviceSID, identity string, params *CreateTOTPFactorParams) (*NewFactor, error) {
-	path, err := factorsPath(serviceSID, identity)
+	u, err := s.client.factorsURL(serviceSID, identity)
 	if err != nil {
 		return nil, err
 	}
-	return postValid[NewFactor](ctx, s.client, path, params, "FactorType", string(FactorTypeTOTP))
+	return postValid[NewFactor](ctx, s.client, u, params, "FactorType", string(FactorTypeTOTP))
 }
 
 // CreatePush enrolls a push factor with a device's public key. The mobile
 // SDK normally does this itself with an access token (AccessTokens.Create);
 // this is for servers and tests that hold the key.
 func (s *FactorService) CreatePush(ctx context.Context, serviceSID, identity string, params *CreatePushFactorParams) (*NewFactor, error) {
-	path, err := factorsPath(serviceSID, identity)
+	u, err := s.client.factorsURL(serviceSID, identity)
 	if err != nil {
 		return nil, err
 	}
-	return postValid[NewFactor](ctx, s.client, path, params, "FactorType", string(FactorTypePush), "Binding.Alg", "ES256")
+	return postValid[NewFactor](ctx, s.client, u, params, "FactorType", string(FactorTypePush), "Binding.Alg", "ES256")
 }
 
 // Fetch reads one factor (without its Binding).
 func (s *FactorService) Fetch(ctx context.Context, serviceSID, identity, factorSID string) (*Factor, error) {
-	path, err := factorPath(serviceSID, identity, factorSID)
+	u, err := s.client.factorURL(serviceSID, identity, factorSID)
 	if err != nil {
 		return nil, err
 	}
-	return get[Factor](ctx, s.client, path)
+	return get[Factor](ctx, s.client, u)
 }
 
 // Update changes a factor's name or settings, or verifies it with AuthPayload.
 func (s *FactorService) Update(ctx context.Context, serviceSID, identity, factorSID string, params *UpdateFactorParams) (*Factor, error) {
-	path, err := factorPath(serviceSID, identity, factorSID)
+	u, err := s.client.factorURL(serviceSID, identity, factorSID)
 	if err != nil {
 		return nil, err
 	}
-	return postValid[Factor](ctx, s.client, path, params)
+	return postValid[Factor](ctx, s.client, u, params)
 }
 
 // VerifyFactorParams are the inputs of Factors.Verify.
@@ -222,30 +222,30 @@ func (p *VerifyFactorParams) Validate() error {
 // (push). The factor comes back verified when it checked out, and still
 // unverified when it did not: check Status.
 func (s *FactorService) Verify(ctx context.Context, serviceSID, identity, factorSID string, params *VerifyFactorParams) (*Factor, error) {
-	path, err := factorPath(serviceSID, identity, factorSID)
+	u, err := s.client.factorURL(serviceSID, identity, factorSID)
 	if err != nil {
 		return nil, err
 	}
-	return postValid[Factor](ctx, s.client, path, params)
+	return postValid[Factor](ctx, s.client, u, params)
 }
 
 // Delete removes a factor and its challenges; deleting twice deletes once,
 // as for EntityService.Delete.
 func (s *FactorService) Delete(ctx context.Context, serviceSID, identity, factorSID string) error {
-	path, err := factorPath(serviceSID, identity, factorSID)
+	u, err := s.client.factorURL(serviceSID, identity, factorSID)
 	if err != nil {
 		return err
 	}
-	return s.client.delete(ctx, path)
+	return s.client.delete(ctx, u)
 }
 
 // ListPage fetches the first page of an entity's factors; page.Next goes on.
 func (s *FactorService) ListPage(ctx context.Context, serviceSID, identity string, params *ListParams) (*Page[Factor], error) {
-	path, err := factorsPath(serviceSID, identity)
+	u, err := s.client.factorsURL(serviceSID, identity)
 	if err != nil {
 		return nil, err
 	}
-	return listPage[Factor](ctx, s.client, path, params)
+	return listPage[Factor](ctx, s.client, u, params)
 }
 
 // List iterates over an entity's factors, as ChallengeService.List does.
@@ -256,20 +256,12 @@ func (s *FactorService) List(ctx context.Context, serviceSID, identity string, p
 	})
 }
 
-// factorsPath is an entity's Factors path.
-func factorsPath(serviceSID, identity string) (string, error) {
-	path, err := entityPath(serviceSID, identity)
-	return path + "/Factors", err
+// factorsURL is the URL of an entity's factors.
+func (c *Client) factorsURL(serviceSID, identity string) (string, error) {
+	return c.entityChildURL(serviceSID, identity, "/Factors", "", "")
 }
 
-// factorPath is one factor's path.
-func factorPath(serviceSID, identity, factorSID string) (string, error) {
-	path, err := factorsPath(serviceSID, identity)
-	if err != nil {
-		return "", err
-	}
-	if err := checkSID("Sid", factorSID, "YF"); err != nil {
-		return "", err
-	}
-	return path + "/" + url.PathEscape(factorSID), nil
+// factorURL is one factor's URL.
+func (c *Client) factorURL(serviceSID, identity, factorSID string) (string, error) {
+	return c.entityChildURL(serviceSID, identity, "/Factors", "YF", factorSID)
 }

@@ -463,6 +463,27 @@ func FuzzDecodeService(f *testing.F) {
 	})
 }
 
+// FuzzEncodeForm: the SDK's form encoder writes what url.Values.Encode writes.
+func FuzzEncodeForm(f *testing.F) {
+	f.Add("FactorSid", "YF03aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "Details.Fields", `{"label":"IP","value":"203.0.113.7"}`)
+	f.Add("a b", "ä&=+%\x00\xff", "", "~-_.")
+	f.Fuzz(func(t *testing.T, k1, v1, k2, v2 string) {
+		form := url.Values{k1: {v1}}
+		form.Add(k2, v2)
+		form.Add(k2, v1)
+		if got, want := string(encodeForm(form)), form.Encode(); got != want {
+			t.Fatalf("encodeForm(%q)\n got %q\nwant %q", form, got, want)
+		}
+		// A fixed pair is set as form.Set would set it.
+		got := string(encodeForm(form, k2, v1+v2, "FactorType", v2))
+		form.Set(k2, v1+v2)
+		form.Set("FactorType", v2)
+		if want := form.Encode(); got != want {
+			t.Fatalf("encodeForm with fixed pairs\n got %q\nwant %q", got, want)
+		}
+	})
+}
+
 // FuzzDecodeVerification decodes any answer as a verification and as a
 // check: channels decode in lower case, and the one-line summaries never
 // show the number or address verified.
@@ -613,5 +634,114 @@ func FuzzServiceForm(f *testing.F) {
 			want.Set("LookupEnabled", strconv.FormatBool(lookup))
 		}
 		wantFormWithMetadata(t, form, want, nil)
+	})
+}
+
+// FuzzSecretJSON: a Secret decodes any JSON text to what a string would,
+// and fails where a string fails.
+func FuzzSecretJSON(f *testing.F) {
+	for _, seed := range []string{`"GEZDGNBVGY3TQOJQ"`, `""`, `null`, `"a\"b"`, `"\u00e9t\u00e9"`, `"été"`, "\"\xff\"", "\"a\nb\"", `"a`, `1`, `"a" "b"`} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var want string
+		wantErr := json.Unmarshal(b, &want)
+		var s Secret
+		err := json.Unmarshal(b, &s)
+		if (err != nil) != (wantErr != nil) || err == nil && s.Reveal() != want {
+			t.Fatalf("%q: Secret %q, %v; string %q, %v", b, s.Reveal(), err, want, wantErr)
+		}
+		if err == nil && s.IsZero() != (want == "") {
+			t.Fatalf("%q: IsZero %v for %q", b, s.IsZero(), want)
+		}
+	})
+}
+
+// referenceJSON is v as encoding/json writes it without HTML escaping, the
+// form StringMap and SecretMap values must match byte for byte.
+func referenceJSON(t *testing.T, v any) string {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// FuzzJSONMap: the SDK's JSON for a HiddenDetails or Metadata map, and for
+// a Details field, is what encoding/json writes, whatever the text.
+func FuzzJSONMap(f *testing.F) {
+	f.Add("ip", "203.0.113.7", "session", "web-42", "")
+	f.Add("<&>", "\x00\b\f\n\r\t\x1f\x7f\"\\", "\u2028\u2029", "\xff\xfe é 𝄞", "\ufffd")
+	f.Fuzz(func(t *testing.T, k1, v1, k2, v2, k3 string) {
+		m := map[string]string{k1: v1, k2: v2, k3: v1 + v2}
+		want := referenceJSON(t, m)
+		if got := string(appendJSONMap(nil, m, plainText)); got != want {
+			t.Fatalf("StringMap %q:\n got %s\nwant %s", m, got, want)
+		}
+		if got := string(appendJSONMap(nil, NewSecretMap(m).m, Secret.Reveal)); got != want {
+			t.Fatalf("SecretMap %q:\n got %s\nwant %s", m, got, want)
+		}
+		field := &Field{Label: k1, Value: v1}
+		if got, want := string(appendFieldJSON(nil, field)), referenceJSON(t, field); got != want {
+			t.Fatalf("Field %q:\n got %s\nwant %s", *field, got, want)
+		}
+	})
+}
+
+// FuzzSecretMapJSON: SecretMap's fast path decodes what json.Unmarshal into
+// a map[string]string decodes, and fails where it fails.
+func FuzzSecretMapJSON(f *testing.F) {
+	for _, seed := range []string{`{"ip":"172.168.1.234"}`, ` { "a" : "b" , "c":null, "a":"d" } `, `{}`, `null`, `{"a":1}`,
+		`{"a":"\u00e9"}`, `{"a":"b",}`, `{"a":"b"} x`, `{"a" "b"}`, "{\"\xff\":\"b\"}", `{"a":{"b":"c"}}`, `[]`, `{"a":"b"`} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var want map[string]string
+		wantErr := json.Unmarshal(b, &want)
+		var s SecretMap
+		err := json.Unmarshal(b, &s)
+		if (err != nil) != (wantErr != nil) {
+			t.Fatalf("%q: SecretMap error %v, map error %v", b, err, wantErr)
+		}
+		if err == nil && !maps.Equal(s.Reveal(), want) && !(len(want) == 0 && s.Len() == 0) {
+			t.Fatalf("%q: SecretMap %q, map %q", b, s.Reveal(), want)
+		}
+	})
+}
+
+// referenceConfig is FactorConfig.UnmarshalJSON without its fast path.
+func referenceConfig(c *FactorConfig, b []byte) error {
+	type plain FactorConfig
+	w := struct {
+		*plain
+		TimeStep int64 `json:"time_step"`
+	}{plain: (*plain)(c)}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	c.TimeStep = time.Duration(w.TimeStep) * time.Second
+	return nil
+}
+
+// FuzzFactorConfigJSON: FactorConfig's fast path decodes what the plain
+// json.Unmarshal path decodes, into a config that already holds values.
+func FuzzFactorConfigJSON(f *testing.F) {
+	for _, seed := range []string{`{"alg": "sha1", "skew": 1, "code_length": 6, "time_step": 30}`,
+		`{"sdk_version":"1.0","app_id":"com.example.myapp","notification_platform":"fcm","notification_token":"tok"}`,
+		`{"skew":null,"time_step":-0}`, `{"skew":01}`, `{"skew":1.5}`, `{"skew":1e2}`, `{"skew":"1"}`, `{"alg":6}`,
+		`{"ALG":"sha256"}`, `{"time_step":9223372036854775807}`, `{"skew":99999999999999999999}`, `{"relying_party":{"id":"x"}}`,
+		`null`, `{}`, `{"alg":"sha1"}}`, `{"alg":"sh\"a"}`, `{"code_length":-3}`, `{"skew":-}`} {
+		f.Add([]byte(seed))
+	}
+	start := FactorConfig{Alg: TOTPAlgorithmSHA512, Skew: 2, CodeLength: 8, TimeStep: time.Minute, AppID: "before"}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		want, got := start, start
+		wantErr := referenceConfig(&want, b)
+		err := json.Unmarshal(b, &got)
+		if (err != nil) != (wantErr != nil) || err == nil && got != want {
+			t.Fatalf("%q:\n got %+v, %v\nwant %+v, %v", b, got, err, want, wantErr)
+		}
 	})
 }

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
 	"strconv"
+	"sync"
 	"testing"
 )
 
@@ -92,5 +94,181 @@ func TestListMemoryStaysFlat(t *testing.T) {
 	}
 	if hi-lo > onePage {
 		t.Errorf("heap samples spread %d KB, more than one page (%d KB)", (hi-lo)>>10, onePage>>10)
+	}
+}
+
+// cannedServer answers each request on a loopback socket with the response
+// fixed for its method and path, reading and writing through buffers made
+// once per connection, so that the allocations counted while a client calls
+// it are the client's own.
+type cannedServer struct {
+	ln      net.Listener
+	answers map[string][]byte // "METHOD /path" → the whole HTTP response
+	wg      sync.WaitGroup
+	mu      sync.Mutex
+	conns   []net.Conn
+}
+
+var (
+	headerEnd     = []byte("\r\n\r\n")
+	contentLength = []byte("\r\nContent-Length: ")
+)
+
+func newCannedServer(t *testing.T, answers map[string][]byte) *cannedServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &cannedServer{ln: ln, answers: answers}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s.mu.Lock()
+			s.conns = append(s.conns, conn)
+			s.mu.Unlock()
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				s.serve(conn)
+			}()
+		}
+	}()
+	t.Cleanup(func() {
+		_ = ln.Close()
+		s.mu.Lock()
+		for _, c := range s.conns {
+			_ = c.Close()
+		}
+		s.mu.Unlock()
+		s.wg.Wait()
+	})
+	return s
+}
+
+func (s *cannedServer) serve(conn net.Conn) {
+	buf := make([]byte, 64<<10)
+	n := 0
+	fill := func(until int) bool {
+		for n < until {
+			m, err := conn.Read(buf[n:])
+			if err != nil {
+				return false
+			}
+			n += m
+		}
+		return true
+	}
+	for {
+		end := bytes.Index(buf[:n], headerEnd)
+		for end < 0 {
+			if !fill(n + 1) {
+				return
+			}
+			end = bytes.Index(buf[:n], headerEnd)
+		}
+		head := buf[:end]
+		size := 0
+		if i := bytes.Index(head, contentLength); i >= 0 {
+			for _, c := range head[i+len(contentLength):] {
+				if c < '0' || c > '9' {
+					break
+				}
+				size = size*10 + int(c-'0')
+			}
+		}
+		total := end + len(headerEnd) + size
+		if !fill(total) {
+			return
+		}
+		line := head[:bytes.IndexByte(head, '\r')]   // METHOD /path?query HTTP/1.1
+		line = line[:bytes.LastIndexByte(line, ' ')] // METHOD /path?query
+		if q := bytes.IndexByte(line, '?'); q >= 0 {
+			line = line[:q]
+		}
+		answer, ok := s.answers[string(line)]
+		if !ok {
+			answer = []byte("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+		}
+		if _, err := conn.Write(answer); err != nil {
+			return
+		}
+		n = copy(buf, buf[total:n])
+	}
+}
+
+// cannedAnswer is an HTTP response with a JSON body.
+func cannedAnswer(status int, body string) []byte {
+	return []byte(fmt.Sprintf("HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
+		status, http.StatusText(status), len(body), body))
+}
+
+// TestAllocationsPerCall guards what the README's Performance section
+// reports: the allocations of a Create, Fetch, Update and TOTP factor Create
+// over the SDK's own pool, the same calls as the bench module's. Each bound
+// is the count measured when it was set plus a little room (Go releases
+// move net/http's share by one or two); a change that goes past it should
+// say so, with a bench run, in its own commit.
+func TestAllocationsPerCall(t *testing.T) {
+	if raceEnabled {
+		t.Skip("under the race detector sync.Pool drops items at random, so counts vary")
+	}
+	factorsPath := "/v2/Services/" + testService + "/Entities/" + testIdentity + "/Factors"
+	srv := newCannedServer(t, map[string][]byte{
+		"POST " + listPath:                       cannedAnswer(201, golden(t, "create_push.json")),
+		"GET " + listPath + "/" + testChallenge:  cannedAnswer(200, golden(t, "fetch.json")),
+		"POST " + listPath + "/" + testChallenge: cannedAnswer(200, golden(t, "update_push.json")),
+		"POST " + factorsPath:                    cannedAnswer(201, golden(t, "factor_create_totp.json")),
+	})
+	c, err := NewClient(WithCredentials(testAccount, testToken), WithBaseURL("http://"+srv.ln.Addr().String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseIdleConnections()
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name string
+		max  float64 // allocations per call
+		call func() error
+	}{
+		{"Create", 129 + 4, func() error {
+			_, err := c.Challenges.Create(ctx, testService, testIdentity, &CreateChallengeParams{
+				FactorSID: testFactor,
+				Details: &Details{Message: "Log in to Example Corp?",
+					Fields: []Field{{Label: "Location", Value: "Lyon, FR"}, {Label: "IP", Value: "203.0.113.7"}}},
+				HiddenDetails: NewSecretMap(map[string]string{"session": "web-42"}),
+			})
+			return err
+		}},
+		{"Fetch", 99 + 4, func() error {
+			_, err := c.Challenges.Fetch(ctx, testService, testIdentity, testChallenge)
+			return err
+		}},
+		{"Update", 118 + 4, func() error {
+			_, err := c.Challenges.Update(ctx, testService, testIdentity, testChallenge, &UpdateChallengeParams{AuthPayload: NewSecret("123456")})
+			return err
+		}},
+		{"Factor Create", 108 + 4, func() error {
+			_, err := c.Factors.CreateTOTP(ctx, testService, testIdentity, &CreateTOTPFactorParams{FriendlyName: "Ada's phone"})
+			return err
+		}},
+	} {
+		if err := tc.call(); err != nil { // and the connection is open
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		allocs := testing.AllocsPerRun(200, func() {
+			if err := tc.call(); err != nil {
+				t.Fatalf("%s: %v", tc.name, err)
+			}
+		})
+		t.Logf("%s: %.0f allocations per call (bound %.0f)", tc.name, allocs, tc.max)
+		if allocs > tc.max {
+			t.Errorf("%s: %.0f allocations per call, more than %.0f", tc.name, allocs, tc.max)
+		}
 	}
 }

@@ -123,9 +123,9 @@ func getPage[T any](ctx context.Context, c *Client, rawURL, path string) (*Page[
 	return &Page[T]{Items: body.items(), Meta: body.Meta, client: c}, nil
 }
 
-// firstPage fetches the first page of the list at path with query q.
-func firstPage[T any](ctx context.Context, c *Client, path string, q url.Values) (*Page[T], error) {
-	rawURL := c.baseURL + path
+// firstPage fetches the first page of the list at rawURL with query q.
+func firstPage[T any](ctx context.Context, c *Client, rawURL string, q url.Values) (*Page[T], error) {
+	path := c.pathOf(rawURL)
 	if len(q) > 0 {
 		rawURL += "?" + q.Encode()
 	}
@@ -141,17 +141,17 @@ func copyListParams(params *ListParams) ListParams {
 	return *params
 }
 
-// listPage validates params and fetches the first page of the list at path:
+// listPage validates params and fetches the first page of the list at rawURL:
 // the ListPage of entities, factors and webhooks.
-func listPage[T any](ctx context.Context, c *Client, path string, params *ListParams) (*Page[T], error) {
+func listPage[T any](ctx context.Context, c *Client, rawURL string, params *ListParams) (*Page[T], error) {
 	p := copyListParams(params)
 	p.PageSize = pageSizeFor(p.PageSize, p.Limit)
-	return queryPage[T](ctx, c, path, &p)
+	return queryPage[T](ctx, c, rawURL, &p)
 }
 
 // queryPage validates params, then fetches the first page of the list at
-// path with params as its query.
-func queryPage[T any](ctx context.Context, c *Client, path string, params interface{ Validate() error }) (*Page[T], error) {
+// rawURL with params as its query.
+func queryPage[T any](ctx context.Context, c *Client, rawURL string, params interface{ Validate() error }) (*Page[T], error) {
 	if err := params.Validate(); err != nil {
 		return nil, err
 	}
@@ -159,7 +159,7 @@ func queryPage[T any](ctx context.Context, c *Client, path string, params interf
 	if err != nil {
 		return nil, err
 	}
-	return firstPage[T](ctx, c, path, q)
+	return firstPage[T](ctx, c, rawURL, q)
 }
 
 // listAll iterates over every item from the page first returns, following
@@ -191,7 +191,7 @@ func listAll[T any](ctx context.Context, limit int, first func(context.Context) 
 // ListPage fetches the first page of challenges for an identity. Use
 // page.Next to go on, or List to iterate over every challenge.
 func (s *ChallengeService) ListPage(ctx context.Context, serviceSID, identity string, params *ListChallengesParams) (*Page[Challenge], error) {
-	path, err := challengesPath(serviceSID, identity)
+	u, err := s.client.challengesURL(serviceSID, identity)
 	if err != nil {
 		return nil, err
 	}
@@ -200,7 +200,7 @@ func (s *ChallengeService) ListPage(ctx context.Context, serviceSID, identity st
 		p = *params
 	}
 	p.PageSize = pageSizeFor(p.PageSize, p.Limit)
-	return queryPage[Challenge](ctx, s.client, path, &p)
+	return queryPage[Challenge](ctx, s.client, u, &p)
 }
 
 // pageSizeFor shrinks the API's default page of 50 to a smaller Limit, so

@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -663,5 +665,60 @@ func TestDeleteOverRealSockets(t *testing.T) {
 				t.Errorf("server read %d DELETEs of %s, want 2", got, pathFactor)
 			}
 		})
+	}
+}
+
+// TestRetriedPostSendsTheSameBody: a POST retried after a 429 sends the
+// whole form again, with its Content-Length, not an empty or half-read body,
+// and the Host header of the base URL.
+func TestRetriedPostSendsTheSameBody(t *testing.T) {
+	t.Parallel()
+	type received struct {
+		body          string
+		contentLength int64
+		contentType   string
+		host          string
+	}
+	var mu sync.Mutex
+	var got []received
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got = append(got, received{string(b), r.ContentLength, r.Header.Get("Content-Type"), r.Host})
+		first := len(got) == 1
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		if first {
+			w.Header().Set("Retry-After", "0")
+			w.WriteHeader(http.StatusTooManyRequests)
+			_, _ = io.WriteString(w, `{"code":20429,"message":"Too many requests","status":429}`)
+			return
+		}
+		w.WriteHeader(http.StatusCreated)
+		_, _ = io.WriteString(w, golden(t, "create_push.json"))
+	}))
+	defer srv.Close()
+	c, err := NewClient(WithCredentials(testAccount, testToken), WithBaseURL(srv.URL), WithRetryWait(time.Millisecond, 5*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseIdleConnections()
+	params := &CreateChallengeParams{FactorSID: testFactor, HiddenDetails: NewSecretMap(map[string]string{"ip": "203.0.113.7"}),
+		Details: &Details{Message: "Log in to Example Corp?", Fields: []Field{{Label: "Location", Value: "Lyon, FR"}}}}
+	if _, err := c.Challenges.Create(context.Background(), testService, testIdentity, params); err != nil {
+		t.Fatalf("err = %v, want success on the retry", err)
+	}
+	want := url.Values{"FactorSid": {testFactor}, "HiddenDetails": {`{"ip":"203.0.113.7"}`},
+		"Details.Message": {"Log in to Example Corp?"}, "Details.Fields": {`{"label":"Location","value":"Lyon, FR"}`}}.Encode()
+	if len(got) != 2 {
+		t.Fatalf("server read %d Creates, want 2", len(got))
+	}
+	for i, r := range got {
+		if r.body != want || r.contentLength != int64(len(want)) || r.contentType != "application/x-www-form-urlencoded" {
+			t.Errorf("attempt %d sent %q (Content-Length %d, %s); want %q (%d, a form)", i+1, r.body, r.contentLength, r.contentType, want, len(want))
+		}
+		if host := srv.Listener.Addr().String(); r.host != host {
+			t.Errorf("attempt %d sent Host %q, want %q", i+1, r.host, host)
+		}
 	}
 }

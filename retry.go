@@ -34,9 +34,8 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 		st.status = resp.StatusCode
 		st.header = resp.Header
 	}
-	var apiErr *APIError
 	switch {
-	case err != nil && !errors.As(err, &apiErr):
+	case err != nil && !isAPIError(err):
 		st.mayHaveSent = st.mayHaveSent || !st.nothingSent(resp, err)
 	case err == nil && resp.StatusCode >= 500:
 		st.mayHaveSent = true
@@ -78,6 +77,14 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 		}
 	}
 	return true, nil
+}
+
+// isAPIError reports whether err carries an *APIError. It is a function of
+// its own so that the variable errors.As needs is allocated only when there
+// is an error to look at, not on every answer checkRetry sees.
+func isAPIError(err error) bool {
+	var apiErr *APIError
+	return errors.As(err, &apiErr)
 }
 
 // retryable applies the policy to one attempt's outcome and remembers the

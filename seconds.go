@@ -88,6 +88,9 @@ func (t AccessToken) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON reads a factor's config, its time_step in seconds.
 func (c *FactorConfig) UnmarshalJSON(b []byte) error {
+	if c.unmarshalFlat(b) {
+		return nil
+	}
 	type plain FactorConfig
 	w := struct {
 		*plain
@@ -130,4 +133,47 @@ func (s TOTPSettings) MarshalJSON() ([]byte, error) {
 		plain
 		TimeStep int64 `json:"time_step"`
 	}{plain(s), int64(s.TimeStep / time.Second)})
+}
+
+// unmarshalFlat is UnmarshalJSON for a config of the usual shape: each
+// member one of FactorConfig's own, spelled as the API spells it, with a
+// plain string or integer value, or null. It reports false, leaving c as it
+// was, for anything else, which json.Unmarshal then reads.
+func (c *FactorConfig) unmarshalFlat(b []byte) bool {
+	cfg := *c
+	cfg.TimeStep = 0 // set by time_step alone, as in UnmarshalJSON
+	ok := scanFlatObject(b, func(key, value []byte, kind byte) bool {
+		if kind == flatNull {
+			return true // null leaves a string or an integer as it was
+		}
+		text := kind == flatString
+		var n int64
+		var ok bool
+		switch string(key) {
+		case "alg":
+			cfg.Alg, ok = TOTPAlgorithm(value), text
+		case "skew":
+			n, ok = flatInt(value, kind, strconv.IntSize)
+			cfg.Skew = int(n)
+		case "code_length":
+			n, ok = flatInt(value, kind, strconv.IntSize)
+			cfg.CodeLength = int(n)
+		case "time_step":
+			n, ok = flatInt(value, kind, 64)
+			cfg.TimeStep = time.Duration(n) * time.Second
+		case "sdk_version":
+			cfg.SDKVersion, ok = string(value), text
+		case "app_id":
+			cfg.AppID, ok = string(value), text
+		case "notification_platform":
+			cfg.NotificationPlatform, ok = NotificationPlatform(value), text
+		case "notification_token":
+			cfg.NotificationToken, ok = string(value), text
+		}
+		return ok // false too for another key, which json may match to a field regardless of case
+	})
+	if ok {
+		*c = cfg
+	}
+	return ok
 }

@@ -83,6 +83,10 @@ func (s *Secret) UnmarshalJSON(b []byte) error {
 		*s = Secret{}
 		return nil
 	}
+	if v, ok := plainJSONString(b); ok {
+		*s = NewSecret(v)
+		return nil
+	}
 	var v string
 	if err := json.Unmarshal(b, &v); err != nil {
 		return fmt.Errorf("verify: a secret must be a JSON string: %w", err)
@@ -205,6 +209,20 @@ func (s SecretMap) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON reads a JSON object of strings (or null) into the map.
 func (s *SecretMap) UnmarshalJSON(b []byte) error {
+	var fast map[string]Secret
+	if scanFlatObject(b, func(key, value []byte, kind byte) bool {
+		if kind != flatString && kind != flatNull {
+			return false
+		}
+		if fast == nil {
+			fast = make(map[string]Secret)
+		}
+		fast[string(key)] = NewSecret(string(value)) // null: the empty secret, as json gives ""
+		return true
+	}) {
+		*s = SecretMap{m: fast}
+		return nil
+	}
 	var m map[string]string
 	if err := json.Unmarshal(b, &m); err != nil {
 		return fmt.Errorf("verify: expected a JSON object of strings: %w", err)
@@ -216,5 +234,6 @@ func (s *SecretMap) UnmarshalJSON(b []byte) error {
 // EncodeValues sends the whole map as one form value key holding its
 // compact JSON, encoded once; the SDK's form encoder calls it.
 func (s SecretMap) EncodeValues(key string, v *url.Values) error {
-	return StringMap(s.Reveal()).EncodeValues(key, v)
+	setJSONMap(v, key, s.m, Secret.Reveal)
+	return nil
 }

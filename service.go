@@ -208,7 +208,7 @@ func encodeDotted[T any](key string, settings *T, v *url.Values) error {
 	if settings == nil {
 		return nil
 	}
-	form, err := encodeForm(settings)
+	form, err := formValues(settings)
 	if err != nil {
 		return err
 	}
@@ -227,12 +227,12 @@ type ServiceService struct {
 // Create makes a Verify service. FriendlyName is required: it is the name
 // your users read in their messages.
 func (s *ServiceService) Create(ctx context.Context, params *CreateServiceParams) (*Service, error) {
-	return postValid[Service](ctx, s.client, "/v2/Services", params)
+	return postValid[Service](ctx, s.client, s.client.baseURL+"/v2/Services", params)
 }
 
 // Fetch reads one service.
 func (s *ServiceService) Fetch(ctx context.Context, serviceSID string) (*Service, error) {
-	path, err := serviceSIDPath(serviceSID)
+	path, err := s.client.serviceSIDURL(serviceSID)
 	if err != nil {
 		return nil, err
 	}
@@ -241,7 +241,7 @@ func (s *ServiceService) Fetch(ctx context.Context, serviceSID string) (*Service
 
 // Update changes the settings that params sets and keeps the others.
 func (s *ServiceService) Update(ctx context.Context, serviceSID string, params *UpdateServiceParams) (*Service, error) {
-	path, err := serviceSIDPath(serviceSID)
+	path, err := s.client.serviceSIDURL(serviceSID)
 	if err != nil {
 		return nil, err
 	}
@@ -251,7 +251,7 @@ func (s *ServiceService) Update(ctx context.Context, serviceSID string, params *
 // Delete removes a service with everything under it; deleting twice
 // deletes once, as for EntityService.Delete.
 func (s *ServiceService) Delete(ctx context.Context, serviceSID string) error {
-	path, err := serviceSIDPath(serviceSID)
+	path, err := s.client.serviceSIDURL(serviceSID)
 	if err != nil {
 		return err
 	}
@@ -260,7 +260,7 @@ func (s *ServiceService) Delete(ctx context.Context, serviceSID string) error {
 
 // ListPage fetches the first page of the account's services; page.Next goes on.
 func (s *ServiceService) ListPage(ctx context.Context, params *ListParams) (*Page[Service], error) {
-	return listPage[Service](ctx, s.client, "/v2/Services", params)
+	return listPage[Service](ctx, s.client, s.client.baseURL+"/v2/Services", params)
 }
 
 // List iterates over the account's services, as ChallengeService.List does.

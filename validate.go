@@ -81,7 +81,7 @@ func (p *CreateChallengeParams) validate(now time.Time) error {
 	if err := p.Details.validate(); err != nil {
 		return err
 	}
-	if err := checkJSONMap("HiddenDetails", StringMap(p.HiddenDetails.Reveal())); err != nil {
+	if err := checkJSONMap("HiddenDetails", p.HiddenDetails.m, Secret.Reveal); err != nil {
 		return err
 	}
 	if !p.AuthPayload.IsZero() {
@@ -136,7 +136,7 @@ func (p *UpdateChallengeParams) Validate() error {
 	if utf8.RuneCountInString(p.AuthPayload.Reveal()) > MaxAuthPayloadLength {
 		return invalid("AuthPayload", "must be at most 5456 characters")
 	}
-	return checkJSONMap("Metadata", p.Metadata)
+	return checkJSONMap("Metadata", p.Metadata, plainText)
 }
 
 // Validate checks the List filters and bounds; the error is a *ValidationError.
@@ -153,29 +153,29 @@ func (p *ListChallengesParams) Validate() error {
 	return p.ListParams.Validate()
 }
 
-// checkJSONMap bounds the JSON the map encodes to.
-func checkJSONMap(field string, m StringMap) error {
+// checkJSONMap bounds the JSON the map, its values text(v), encodes to.
+func checkJSONMap[V any](field string, m map[string]V, text func(V) string) error {
 	if len(m) == 0 {
 		return nil
 	}
-	if err := checkUTF8Map(field, m); err != nil {
+	if err := checkUTF8Map(field, m, text); err != nil {
 		return err
 	}
-	n := 0
-	if err := withJSON(map[string]string(m), func(b []byte) { n = utf8.RuneCount(b) }); err != nil {
-		return invalid(field, "must encode as JSON: %v", err)
-	}
+	bp := formBuffers.Get().(*[]byte)
+	*bp = appendJSONMap((*bp)[:0], m, text)
+	n := utf8.RuneCount(*bp)
+	formBuffers.Put(bp)
 	if n > MaxJSONMapLength {
 		return invalid(field, "must be at most 1024 characters as JSON")
 	}
 	return nil
 }
 
-// checkUTF8Map requires the keys and values to be valid UTF-8, which
-// encoding/json would otherwise change.
-func checkUTF8Map(field string, m StringMap) error {
+// checkUTF8Map requires the keys and values, text(v), to be valid UTF-8,
+// which encoding/json would otherwise change.
+func checkUTF8Map[V any](field string, m map[string]V, text func(V) string) error {
 	for k, v := range m {
-		if !utf8.ValidString(k) || !utf8.ValidString(v) {
+		if !utf8.ValidString(k) || !utf8.ValidString(text(v)) {
 			return invalid(field, "keys and values must be valid UTF-8")
 		}
 	}

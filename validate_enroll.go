@@ -38,7 +38,7 @@ func (p *CreateTOTPFactorParams) Validate() error {
 	if err := checkTOTPConfig("Config", p.TimeStep, p.Skew, p.CodeLength, p.Alg); err != nil {
 		return err
 	}
-	return checkJSONMap("Metadata", p.Metadata)
+	return checkJSONMap("Metadata", p.Metadata, plainText)
 }
 
 // Validate checks every limit the API enforces on a push factor.
@@ -65,7 +65,7 @@ func (p *CreatePushFactorParams) Validate() error {
 	if err := checkNotification(p.NotificationPlatform, p.NotificationToken, true); err != nil {
 		return err
 	}
-	return checkJSONMap("Metadata", p.Metadata)
+	return checkJSONMap("Metadata", p.Metadata, plainText)
 }
 
 // Validate checks the limits the API enforces on a factor update.

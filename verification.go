@@ -216,7 +216,7 @@ type VerificationService struct {
 // since a second Create sends a second message (ErrOutcomeUnknown says
 // when that is not known).
 func (s *VerificationService) Create(ctx context.Context, serviceSID string, params *CreateVerificationParams) (*Verification, error) {
-	path, err := servicePath(serviceSID, "Verifications")
+	path, err := s.client.serviceURL(serviceSID, "Verifications")
 	if err != nil {
 		return nil, err
 	}
@@ -227,7 +227,7 @@ func (s *VerificationService) Create(ctx context.Context, serviceSID string, par
 // approved, canceled, expired or out of attempts: Fetch then fails with
 // ErrVerificationNotFound.
 func (s *VerificationService) Fetch(ctx context.Context, serviceSID, verificationSID string) (*Verification, error) {
-	path, err := verificationPath(serviceSID, verificationSID)
+	path, err := s.client.verificationURL(serviceSID, verificationSID)
 	if err != nil {
 		return nil, err
 	}
@@ -237,23 +237,22 @@ func (s *VerificationService) Fetch(ctx context.Context, serviceSID, verificatio
 // Update cancels a verification, or approves one whose CustomCode you
 // checked yourself.
 func (s *VerificationService) Update(ctx context.Context, serviceSID, verificationSID string, params *UpdateVerificationParams) (*Verification, error) {
-	path, err := verificationPath(serviceSID, verificationSID)
+	path, err := s.client.verificationURL(serviceSID, verificationSID)
 	if err != nil {
 		return nil, err
 	}
 	return postValid[Verification](ctx, s.client, path, params)
 }
 
-// verificationPath is one verification's path.
-func verificationPath(serviceSID, verificationSID string) (string, error) {
-	path, err := servicePath(serviceSID, "Verifications")
-	if err != nil {
+// verificationURL is one verification's URL, with both SIDs validated.
+func (c *Client) verificationURL(serviceSID, verificationSID string) (string, error) {
+	if err := checkSID("ServiceSid", serviceSID, "VA"); err != nil {
 		return "", err
 	}
 	if err := checkSID("Sid", verificationSID, "VE"); err != nil {
 		return "", err
 	}
-	return path + "/" + url.PathEscape(verificationSID), nil
+	return c.baseURL + "/v2/Services/" + url.PathEscape(serviceSID) + "/Verifications/" + url.PathEscape(verificationSID), nil
 }
 
 // VerificationCheck is the answer to a code check. A wrong code is not an
@@ -317,7 +316,7 @@ type VerificationCheckService struct {
 // attempts, so it is never sent twice blindly: it is retried only on proof
 // that nothing was sent, and otherwise fails with ErrOutcomeUnknown.
 func (s *VerificationCheckService) Create(ctx context.Context, serviceSID string, params *CheckVerificationParams) (*VerificationCheck, error) {
-	path, err := servicePath(serviceSID, "VerificationCheck")
+	path, err := s.client.serviceURL(serviceSID, "VerificationCheck")
 	if err != nil {
 		return nil, err
 	}
@@ -384,7 +383,7 @@ func (p *CreateVerificationParams) Validate() error {
 		field string
 		m     StringMap
 	}{{"RateLimits", p.RateLimits}, {"TemplateCustomSubstitutions", p.TemplateCustomSubstitutions}, {"Tags", p.Tags}} {
-		if err := checkUTF8Map(m.field, m.m); err != nil {
+		if err := checkUTF8Map(m.field, m.m, plainText); err != nil {
 			return err
 		}
 	}

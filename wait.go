@@ -75,7 +75,7 @@ func (s *ChallengeService) Wait(ctx context.Context, serviceSID, identity, chall
 	if ctx == nil {
 		return nil, errors.New("verify: nil context; pass context.Background() or a request's context")
 	}
-	path, err := challengePath(serviceSID, identity, challengeSID)
+	u, err := s.client.challengeURL(serviceSID, identity, challengeSID)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +109,7 @@ func (s *ChallengeService) Wait(ctx context.Context, serviceSID, identity, chall
 			recheck = min(eventRecheck, interval)
 		case <-timer.C:
 		}
-		ch, serverOffset, err := s.fetchTimed(ctx, path)
+		ch, serverOffset, err := s.fetchTimed(ctx, u)
 		wait := jitter(interval)
 		switch {
 		case err != nil && (ctx.Err() != nil || errors.As(err, new(*retryStopped)) || !transient(err)):
@@ -187,9 +187,9 @@ func answers(ev *Event, challengeSID string) bool {
 
 // fetchTimed is Fetch that also returns the server's clock offset from
 // ours, read from the response's Date header (0 without one).
-func (s *ChallengeService) fetchTimed(ctx context.Context, path string) (*Challenge, time.Duration, error) {
+func (s *ChallengeService) fetchTimed(ctx context.Context, rawURL string) (*Challenge, time.Duration, error) {
 	var ch Challenge
-	st, err := s.client.send(ctx, http.MethodGet, s.client.baseURL+path, path, nil, &ch)
+	st, err := s.client.send(ctx, http.MethodGet, rawURL, s.client.pathOf(rawURL), nil, &ch)
 	if err != nil {
 		return nil, 0, err
 	}

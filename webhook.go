@@ -84,47 +84,47 @@ type WebhookService struct {
 
 // Create registers a webhook URL for the service's events.
 func (s *WebhookService) Create(ctx context.Context, serviceSID string, params *CreateWebhookParams) (*Webhook, error) {
-	path, err := servicePath(serviceSID, "Webhooks")
+	u, err := s.client.serviceURL(serviceSID, "Webhooks")
 	if err != nil {
 		return nil, err
 	}
-	return postValid[Webhook](ctx, s.client, path, params)
+	return postValid[Webhook](ctx, s.client, u, params)
 }
 
 // Fetch reads one webhook.
 func (s *WebhookService) Fetch(ctx context.Context, serviceSID, webhookSID string) (*Webhook, error) {
-	path, err := webhookPath(serviceSID, webhookSID)
+	u, err := s.client.webhookURL(serviceSID, webhookSID)
 	if err != nil {
 		return nil, err
 	}
-	return get[Webhook](ctx, s.client, path)
+	return get[Webhook](ctx, s.client, u)
 }
 
 // Update changes a webhook; fields left zero keep their value.
 func (s *WebhookService) Update(ctx context.Context, serviceSID, webhookSID string, params *UpdateWebhookParams) (*Webhook, error) {
-	path, err := webhookPath(serviceSID, webhookSID)
+	u, err := s.client.webhookURL(serviceSID, webhookSID)
 	if err != nil {
 		return nil, err
 	}
-	return postValid[Webhook](ctx, s.client, path, params)
+	return postValid[Webhook](ctx, s.client, u, params)
 }
 
 // Delete removes a webhook; deleting twice deletes once, as for EntityService.Delete.
 func (s *WebhookService) Delete(ctx context.Context, serviceSID, webhookSID string) error {
-	path, err := webhookPath(serviceSID, webhookSID)
+	u, err := s.client.webhookURL(serviceSID, webhookSID)
 	if err != nil {
 		return err
 	}
-	return s.client.delete(ctx, path)
+	return s.client.delete(ctx, u)
 }
 
 // ListPage fetches the first page of the service's webhooks; page.Next goes on.
 func (s *WebhookService) ListPage(ctx context.Context, serviceSID string, params *ListParams) (*Page[Webhook], error) {
-	path, err := servicePath(serviceSID, "Webhooks")
+	u, err := s.client.serviceURL(serviceSID, "Webhooks")
 	if err != nil {
 		return nil, err
 	}
-	return listPage[Webhook](ctx, s.client, path, params)
+	return listPage[Webhook](ctx, s.client, u, params)
 }
 
 // List iterates over the service's webhooks, as ChallengeService.List does.
@@ -135,14 +135,14 @@ func (s *WebhookService) List(ctx context.Context, serviceSID string, params *Li
 	})
 }
 
-// webhookPath is one webhook's path.
-func webhookPath(serviceSID, webhookSID string) (string, error) {
-	path, err := servicePath(serviceSID, "Webhooks")
+// webhookURL is one webhook's URL.
+func (c *Client) webhookURL(serviceSID, webhookSID string) (string, error) {
+	u, err := c.serviceURL(serviceSID, "Webhooks")
 	if err != nil {
 		return "", err
 	}
 	if err := checkSID("Sid", webhookSID, "YW"); err != nil {
 		return "", err
 	}
-	return path + "/" + url.PathEscape(webhookSID), nil
+	return u + "/" + url.PathEscape(webhookSID), nil
 }
