@@ -32,5 +32,6 @@
 //
 // To test your code without a Twilio account, run the stateful fake in
 // package github.com/verifykit/verify-go/verifytest: a Verify API server
-// with simulated phones, authenticator apps and webhook deliveries.
+// with simulated phones, authenticator apps, webhook deliveries and an
+// outbox of the codes it sends by SMS.
 package verify

@@ -203,3 +203,27 @@ func ExampleServer_WebhookURL() {
 	// [challenge.approved approved]
 	// 1 challenge.approved 1 204
 }
+
+// LastCode reads the code the fake "sent", as the user would type it: here
+// a login by SMS, and what a second check of the same code gets.
+func ExampleServer_LastCode() {
+	srv := verifytest.NewServer()
+	defer srv.Close()
+	client := srv.Client()
+	defer client.CloseIdleConnections()
+	ctx := context.Background()
+
+	_, _ = client.Verifications.Create(ctx, srv.ServiceSID(), &verify.CreateVerificationParams{
+		To: "+15017122661", Channel: verify.ChannelSMS})
+	code := srv.LastCode("+15017122661") // what the SMS says, in srv.Outbox()[0].Body
+	chk, _ := client.VerificationChecks.Create(ctx, srv.ServiceSID(), &verify.CheckVerificationParams{
+		To: "+15017122661", Code: verify.NewSecret(code)})
+	fmt.Println(chk.Status, len(code), len(srv.Outbox()))
+
+	_, err := client.VerificationChecks.Create(ctx, srv.ServiceSID(), &verify.CheckVerificationParams{
+		To: "+15017122661", Code: verify.NewSecret(code)})
+	fmt.Println(errors.Is(err, verify.ErrVerificationNotFound))
+	// Output:
+	// approved 6 1
+	// true
+}

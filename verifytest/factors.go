@@ -10,12 +10,10 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/pquerna/otp/totp"
+
 	verify "github.com/verifykit/verify-go"
 )
-
-// totpIssuer names the fake in the otpauth:// URIs of TOTP factors, where
-// the real API puts the service's friendly name or TOTP issuer.
-const totpIssuer = "verifytest"
 
 // factorJSON is a factor on the wire, without its binding.
 type factorJSON struct {
@@ -77,10 +75,12 @@ func (s *Server) factorWire(f *factor) factorJSON {
 	return out
 }
 
+// newFactorWire is f as Create answers, with its binding; a TOTP factor's
+// URI names its service's issuer. The caller holds s.mu.
 func (s *Server) newFactorWire(f *factor) newFactorJSON {
 	binding := map[string]string{"alg": "ES256", "public_key": f.publicKeyText}
 	if f.kind == verify.FactorTypeTOTP {
-		binding = map[string]string{"secret": f.secret, "uri": f.totpURI(totpIssuer)}
+		binding = map[string]string{"secret": f.secret, "uri": f.totpURI(s.services[f.entity.serviceSID].totpIssuer())}
 	}
 	return newFactorJSON{factorJSON: s.factorWire(f), Binding: binding}
 }
@@ -108,25 +108,53 @@ func (s *Server) factorFor(r *http.Request) (*factor, *apiError) {
 	return f, nil
 }
 
+// newFactor is a factor's checked Create form: the factor, and for TOTP the
+// config it asks for, applied to its service's defaults once the service
+// is known.
+type newFactor struct {
+	f    *factor
+	totp totpConfig
+}
+
+// totpConfig is the TOTP config a form or a helper asks for; zero values
+// (nil skew, empty alg) keep the base's.
+type totpConfig struct {
+	timeStep   time.Duration
+	skew       *int
+	codeLength int
+	alg        verify.TOTPAlgorithm
+}
+
+// on is the config c asks for on top of base.
+func (c totpConfig) on(base totp.ValidateOpts) totp.ValidateOpts {
+	return totpOpts(base, c.timeStep, c.skew, c.codeLength, c.alg)
+}
+
 // parseFactor reads and checks a factor's Create form.
-func parseFactor(form url.Values) (*factor, *apiError) {
+func parseFactor(form url.Values) (*newFactor, *apiError) {
 	switch kind := verify.FactorType(form.Get("FactorType")); kind {
 	case verify.FactorTypeTOTP:
 		return parseTOTPFactor(form)
 	case verify.FactorTypePush:
-		return parsePushFactor(form)
+		f, err := parsePushFactor(form)
+		return &newFactor{f: f}, err
 	default:
 		return nil, badRequest("FactorType must be totp or push, not %q", kind)
 	}
 }
 
-// createFactor stores f on the path's entity, creating the entity for a
-// first factor; with an access token, only as its one enrollment. The
-// caller holds s.mu.
-func (s *Server) createFactor(r *http.Request, f *factor) (any, *apiError) {
+// createFactor stores a new factor on the path's entity, creating the
+// entity for a first factor; with an access token, only as its one
+// enrollment. A TOTP factor takes its service's defaults for what its
+// Config leaves out. The caller holds s.mu.
+func (s *Server) createFactor(r *http.Request, nf *newFactor) (any, *apiError) {
 	svc, err := s.serviceFor(r)
 	if err != nil {
 		return nil, err
+	}
+	f := nf.f
+	if f.kind == verify.FactorTypeTOTP {
+		f.totp = nf.totp.on(svc.totpDefaults())
 	}
 	tok := callerOf(r).token
 	if tok != nil {
@@ -146,7 +174,7 @@ func (s *Server) createFactor(r *http.Request, f *factor) (any, *apiError) {
 }
 
 // parseTOTPFactor reads and checks a TOTP factor's Create form.
-func parseTOTPFactor(form url.Values) (*factor, *apiError) {
+func parseTOTPFactor(form url.Values) (*newFactor, *apiError) {
 	p := verify.CreateTOTPFactorParams{
 		FriendlyName: form.Get("FriendlyName"), Secret: verify.NewSecret(form.Get("Binding.Secret")),
 		Alg: verify.TOTPAlgorithm(form.Get("Config.Alg")),
@@ -165,9 +193,9 @@ func parseTOTPFactor(form url.Values) (*factor, *apiError) {
 	if secret == "" {
 		secret = newTOTPSecret()
 	}
-	return &factor{
-		sid: newSID("YF"), kind: verify.FactorTypeTOTP, friendlyName: p.FriendlyName, metadata: p.Metadata,
-		totp: totpOpts(defaultTOTP, p.TimeStep, p.Skew, p.CodeLength, p.Alg), secret: secret,
+	return &newFactor{
+		f:    &factor{sid: newSID("YF"), kind: verify.FactorTypeTOTP, friendlyName: p.FriendlyName, metadata: p.Metadata, secret: secret},
+		totp: totpConfig{timeStep: p.TimeStep, skew: p.Skew, codeLength: p.CodeLength, alg: p.Alg},
 	}, nil
 }
 
@@ -280,7 +308,7 @@ func (s *Server) updateFactor(f *factor, p *verify.UpdateFactorParams) *apiError
 		next.friendlyName = p.FriendlyName
 	}
 	if totpFields {
-		next.totp = totpOpts(f.totp, p.TimeStep, p.Skew, p.CodeLength, p.Alg)
+		next.totp = totpConfig{timeStep: p.TimeStep, skew: p.Skew, codeLength: p.CodeLength, alg: p.Alg}.on(f.totp)
 	}
 	if p.NotificationPlatform != "" {
 		next.push.platform = string(p.NotificationPlatform)

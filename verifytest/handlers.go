@@ -256,6 +256,25 @@ func decodeStringMap(f url.Values, key string) (map[string]string, *apiError) {
 	return m, nil
 }
 
+// invalidParameter turns the SDK's *verify.ValidationError into the 400
+// the Services, Verifications and VerificationCheck endpoints answer:
+// 60200, "Invalid parameter: To".
+func invalidParameter(err error) *apiError {
+	var ve *verify.ValidationError
+	if errors.As(err, &ve) {
+		return parameterError(ve.Field, ve.Rule)
+	}
+	if err != nil {
+		return fail(http.StatusBadRequest, codeInvalidParameter, "Invalid parameter: %v", err)
+	}
+	return nil
+}
+
+// parameterError is a 60200 naming the parameter, as the API words it.
+func parameterError(field, rule string) *apiError {
+	return fail(http.StatusBadRequest, codeInvalidParameter, "Invalid parameter: %s: %s", field, rule)
+}
+
 // validation turns the SDK's *verify.ValidationError into a 400.
 func validation(err error) *apiError {
 	var ve *verify.ValidationError

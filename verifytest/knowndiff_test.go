@@ -3,6 +3,7 @@ package verifytest_test
 import (
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 
 	verify "github.com/verifykit/verify-go"
@@ -38,5 +39,27 @@ func TestSameTOTPCodeTwice(t *testing.T) {
 		if err != nil || !ch.Status.IsApproved() {
 			t.Fatalf("code %s, use %d: %v %v, want approved", code, i, ch, err)
 		}
+	}
+}
+
+// TestMessagesIgnoreTemplatesAndLookup: the fake sends its own English
+// text whatever the Locale or template, and looks nothing up even on a
+// service with LookupEnabled; the real API would translate, apply the
+// template and return the carrier.
+func TestMessagesIgnoreTemplatesAndLookup(t *testing.T) {
+	t.Parallel()
+	srv, c := newFake(t, nil)
+	svc, err := c.Services.Create(ctx, &verify.CreateServiceParams{FriendlyName: "Example", LookupEnabled: verify.Ptr(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := c.Verifications.Create(ctx, svc.SID, &verify.CreateVerificationParams{To: "+15017122661", Channel: verify.ChannelSMS,
+		Locale: "es", TemplateSID: "HJ" + strings.Repeat("0", 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := srv.Outbox()[0]
+	if m.Body != "Your Example verification code is: "+m.Code || v.Lookup != (verify.Lookup{}) {
+		t.Errorf("body %q, lookup %+v; want the fake's English text and no lookup", m.Body, v.Lookup)
 	}
 }

@@ -1,7 +1,8 @@
 // Package verifytest is an in-process, stateful fake of the Verify v2 API's
-// Challenge and enrollment endpoints (entities, factors, access tokens,
-// webhooks), for testing code that uses package verify without a Twilio
-// account or hand-written HTTP mocks.
+// Services, Verifications and VerificationCheck, Challenge and enrollment
+// endpoints (entities, factors, access tokens, webhooks), for testing code
+// that uses package verify without a Twilio account or hand-written HTTP
+// mocks.
 //
 //	srv := verifytest.NewServer()
 //	defer srv.Close()
@@ -11,9 +12,11 @@
 //		&verify.CreateChallengeParams{FactorSID: f.SID, AuthPayload: f.Code()})
 //
 // It checks credentials, validates parameters with the API's limits, keeps
-// services, entities, factors, challenges, access tokens and webhooks,
-// answers with Twilio's error JSON, and runs on a clock that tests can move
-// forward. A simulated phone (Device) enrolls push factors with access
+// services (whose settings shape codes and new TOTP factors), entities,
+// factors, challenges, access tokens, webhooks and verifications, answers
+// with Twilio's error JSON, and runs on a clock that tests can move
+// forward. The codes it "sends" by SMS, call, email or WhatsApp land in its
+// outbox (Outbox, LastCode), where a test reads what the user would. A simulated phone (Device) enrolls push factors with access
 // tokens and answers challenges as the Verify Push SDKs do. Challenge
 // answers and factor changes are delivered to the registered webhooks,
 // signed with the auth token as Twilio signs them (see WebhookURL,
@@ -52,6 +55,7 @@ type Server struct {
 	policy         DeliveryPolicy // WithDeliveryPolicy
 	jsonDeliveries bool           // WithJSONDeliveries
 	deliveryLog    *slog.Logger   // WithDeliveryLogger; nil: silent
+	messageLog     *slog.Logger   // WithMessageLogger; nil: silent
 
 	mu         sync.Mutex
 	clock      func() time.Time
@@ -59,8 +63,9 @@ type Server struct {
 	services   map[string]*service
 	tokens     map[string]*accessToken // every access token, by its secret
 	defaultSvc string
-	seq        int64 // creation order of entities, factors and challenges
+	seq        int64 // creation order of services, entities, factors and challenges
 	faults     faults
+	outbox     []Message // the messages sent, oldest first
 }
 
 // Option configures NewServer.
@@ -98,8 +103,8 @@ func WithListener(l net.Listener) Option {
 	return func(s *Server) { s.listeners = append(s.listeners, l) }
 }
 
-// NewServer starts a fake with one service (ServiceSID) and fresh
-// credentials. Close it when done.
+// NewServer starts a fake with one service (ServiceSID, named
+// "verifytest") and fresh credentials. Close it when done.
 func NewServer(opts ...Option) *Server {
 	s := &Server{
 		accountSID: newSID("AC"),
@@ -184,17 +189,9 @@ func (s *Server) AccountSID() string { return s.accountSID }
 // AuthToken is the auth token the server accepts.
 func (s *Server) AuthToken() string { return s.authToken }
 
-// ServiceSID is the Verify service created with the server.
+// ServiceSID is the Verify service created with the server. Services.Delete
+// can delete it like any other; the helpers then refuse it as unknown.
 func (s *Server) ServiceSID() string { return s.defaultSvc }
-
-// NewService adds an empty Verify service and returns its SID.
-func (s *Server) NewService() string {
-	sid := newSID("VA")
-	s.mu.Lock()
-	s.services[sid] = &service{sid: sid, entities: map[string]*entity{}, accessTokens: map[string]*accessToken{}}
-	s.mu.Unlock()
-	return sid
-}
 
 // Client returns a verify.Client pointed at the server with its
 // credentials; opts are applied after those. It panics if opts are invalid,
@@ -250,7 +247,19 @@ func (s *Server) routes() http.Handler {
 		factors  = entity + "/Factors"
 		chs      = entity + "/Challenges"
 		webhooks = svc + "/Webhooks"
+		vs       = svc + "/Verifications"
 	)
+	handle("POST /v2/Services", accountOnly, formHandler(s, http.StatusCreated, parseServiceCreate, s.createService))
+	handle("GET /v2/Services", accountOnly, listHandler(s, "services", s.servicesOf, s.serviceWire))
+	handle("GET "+svc, accountOnly, fetchHandler(s, s.serviceFor, s.serviceWire))
+	handle("POST "+svc, accountOnly, formHandler(s, http.StatusOK, parseServiceUpdate, s.patchService))
+	handle("DELETE "+svc, accountOnly, deleteHandler(s, s.serviceFor, s.removeService))
+
+	handle("POST "+vs, accountOnly, formHandler(s, http.StatusCreated, parseVerification, s.createVerification))
+	handle("GET "+vs+"/{sid}", accountOnly, fetchHandler(s, s.verificationFor, s.verificationWire))
+	handle("POST "+vs+"/{sid}", accountOnly, formHandler(s, http.StatusOK, parseVerificationUpdate, s.patchVerification))
+	handle("POST "+svc+"/VerificationCheck", accountOnly, formHandler(s, http.StatusOK, parseVerificationCheck, s.checkVerification))
+
 	handle("POST "+svc+"/Entities", accountOnly, formHandler(s, http.StatusCreated, parseEntity, s.createEntity))
 	handle("GET "+svc+"/Entities", accountOnly, listHandler(s, "entities", s.entitiesOf, s.entityWire))
 	handle("GET "+entity, accountOnly, fetchHandler(s, s.entityFor, s.entityWire))

@@ -18,6 +18,10 @@ const (
 	codeNotFound          = 20404
 	codeTooManyRequests   = 20429
 	codeInternal          = 20500
+	codeInvalidParameter  = 60200 // Services, Verifications, VerificationCheck
+	codeMaxCheckAttempts  = 60202
+	codeMaxSendAttempts   = 60203
+	codeFeatureDisabled   = 60204 // a CustomCode without the service's CustomCodeEnabled
 	codeEntityExists      = 60301
 	codeInvalidRequest    = 60306
 	codeMaxAttempts       = 60308
@@ -40,13 +44,6 @@ const (
 // the Twilio-Verify-Signature-Fields header.
 var signatureFields = []string{"sid", "service_sid", "entity_sid", "identity", "factor_sid",
 	"date_created", "date_updated", "expiration_date", "details"}
-
-type service struct {
-	sid          string
-	entities     map[string]*entity      // by identity
-	accessTokens map[string]*accessToken // by SID
-	webhooks     []*webhook              // in creation order
-}
 
 type entity struct {
 	seq        int64 // creation order, for lists

@@ -17,13 +17,15 @@ import (
 	verify "github.com/verifykit/verify-go"
 )
 
-// TOTPOptions shape a TOTP factor; zero values take the API's defaults.
+// TOTPOptions shape a TOTP factor; zero values take the service's TOTP
+// defaults (Services.Create or Update's TOTP settings), which are the API's
+// unless set: 6 digits, 30 s, one step of skew.
 type TOTPOptions struct {
-	CodeLength int           // 3–8 digits; default 6
-	TimeStep   time.Duration // 20–60 s; default 30 s
+	CodeLength int           // 3–8 digits; default: the service's, 6 unless set
+	TimeStep   time.Duration // 20–60 s; default: the service's, 30 s unless set
 	// Skew is how many time steps either side of the current one are
-	// accepted, 0–2: nil means the API's default of 1, verify.Ptr(0)
-	// accepts only the current step's code.
+	// accepted, 0–2: nil means the service's default (1 unless set),
+	// verify.Ptr(0) accepts only the current step's code.
 	Skew       *int
 	Algorithm  string // "sha1" (default), "sha256" or "sha512"
 	Unverified bool   // leave the factor unverified: Create answers 60318
@@ -47,13 +49,13 @@ func (s *Server) NewTOTPFactor(serviceSID, identity string, opts *TOTPOptions) (
 	if opts != nil {
 		o = *opts
 	}
-	vo, err := o.validateOpts()
+	asked, err := o.validateOpts()
 	if err != nil {
 		return nil, err
 	}
 	f := &factor{sid: newSID("YF"), kind: verify.FactorTypeTOTP, friendlyName: "verifytest",
-		verified: !o.Unverified, totp: vo, secret: newTOTPSecret()}
-	if err := s.addFactor(serviceSID, identity, f); err != nil {
+		verified: !o.Unverified, secret: newTOTPSecret()}
+	if err := s.addFactor(serviceSID, identity, &newFactor{f: f, totp: asked}); err != nil {
 		return nil, err
 	}
 	return &TOTPFactor{SID: f.sid, Secret: f.secret, srv: s, f: f}, nil
@@ -90,40 +92,25 @@ func (f *TOTPFactor) CodeAt(t time.Time) string {
 	return code
 }
 
-func (o TOTPOptions) validateOpts() (totp.ValidateOpts, error) {
-	if o.CodeLength == 0 {
-		o.CodeLength = 6
-	}
-	if o.TimeStep == 0 {
-		o.TimeStep = 30 * time.Second
-	}
-	skew := 1
-	if o.Skew != nil {
-		skew = *o.Skew
-	}
+// validateOpts checks the options that are set and returns the config they
+// ask for.
+func (o TOTPOptions) validateOpts() (totpConfig, error) {
 	switch {
-	case skew < 0 || skew > verify.MaxTOTPSkew:
-		return totp.ValidateOpts{}, errors.New("verifytest: TOTP Skew must be nil (the default, 1) or 0 to 2")
+	case o.Skew != nil && (*o.Skew < 0 || *o.Skew > verify.MaxTOTPSkew):
+		return totpConfig{}, errors.New("verifytest: TOTP Skew must be nil (the service's default) or 0 to 2")
 	case o.Algorithm != "" && o.Algorithm != "sha1" && o.Algorithm != "sha256" && o.Algorithm != "sha512":
-		return totp.ValidateOpts{}, errors.New("verifytest: TOTP Algorithm must be sha1, sha256 or sha512")
-	case o.CodeLength < verify.MinTOTPCodeLength || o.CodeLength > verify.MaxTOTPCodeLength:
-		return totp.ValidateOpts{}, errors.New("verifytest: TOTP CodeLength must be 3 to 8")
-	case o.TimeStep < verify.MinTOTPTimeStep || o.TimeStep > verify.MaxTOTPTimeStep || o.TimeStep%time.Second != 0:
-		return totp.ValidateOpts{}, errors.New("verifytest: TOTP TimeStep must be whole seconds from 20 to 60")
+		return totpConfig{}, errors.New("verifytest: TOTP Algorithm must be sha1, sha256 or sha512")
+	case o.CodeLength != 0 && (o.CodeLength < verify.MinTOTPCodeLength || o.CodeLength > verify.MaxTOTPCodeLength):
+		return totpConfig{}, errors.New("verifytest: TOTP CodeLength must be 3 to 8")
+	case o.TimeStep != 0 && (o.TimeStep < verify.MinTOTPTimeStep || o.TimeStep > verify.MaxTOTPTimeStep || o.TimeStep%time.Second != 0):
+		return totpConfig{}, errors.New("verifytest: TOTP TimeStep must be whole seconds from 20 to 60")
 	}
-	return totpOpts(totp.ValidateOpts{}, o.TimeStep, &skew, o.CodeLength, verify.TOTPAlgorithm(o.Algorithm)), nil
+	return totpConfig{timeStep: o.TimeStep, skew: o.Skew, codeLength: o.CodeLength, alg: verify.TOTPAlgorithm(o.Algorithm)}, nil
 }
 
-// defaultTOTP is a TOTP factor's config when nothing else is asked for:
-// sha1, 6 digits, 30 s steps, one step of skew either side.
-var defaultTOTP = totp.ValidateOpts{Period: 30, Skew: 1, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1}
-
-// totpOpts applies checked config values to base; zero values (nil skew)
-// keep base's, and a zero base takes the defaults.
+// totpOpts applies checked config values to base; zero values (nil skew,
+// empty alg) keep base's.
 func totpOpts(base totp.ValidateOpts, timeStep time.Duration, skew *int, codeLength int, alg verify.TOTPAlgorithm) totp.ValidateOpts {
-	if base == (totp.ValidateOpts{}) {
-		base = defaultTOTP
-	}
 	if timeStep != 0 {
 		base.Period = uint(timeStep / time.Second)
 	}
@@ -196,8 +183,9 @@ func (s *Server) totpValid(f *factor, code string, now time.Time) bool {
 }
 
 // addFactor stores a helper's factor under the service and identity,
-// creating the entity.
-func (s *Server) addFactor(serviceSID, identity string, f *factor) error {
+// creating the entity; a TOTP factor takes the service's defaults for what
+// nf.totp leaves out.
+func (s *Server) addFactor(serviceSID, identity string, nf *newFactor) error {
 	if err := verify.ValidateIdentity(identity); err != nil {
 		return err
 	}
@@ -211,6 +199,7 @@ func (s *Server) addFactor(serviceSID, identity string, f *factor) error {
 	if err != nil {
 		return err
 	}
-	s.attachFactor(ent, f)
+	nf.f.totp = nf.totp.on(svc.totpDefaults())
+	s.attachFactor(ent, nf.f)
 	return nil
 }

@@ -1,6 +1,7 @@
 package verifytest
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -137,7 +138,11 @@ func (s *Server) WebhookURL(rawURL string, events ...verify.EventType) (sid stri
 	p.Status, p.Version = verify.WebhookStatusEnabled, verify.WebhookVersionV2
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.addWebhook(s.services[s.defaultSvc], p).sid, nil
+	svc := s.services[s.defaultSvc]
+	if svc == nil {
+		return "", fmt.Errorf("verifytest: the default service %s was deleted; register the webhook with Webhooks.Create on another", s.defaultSvc)
+	}
+	return s.addWebhook(svc, p).sid, nil
 }
 
 // checkedWebhookUpdate reads and checks a webhook's Update form.

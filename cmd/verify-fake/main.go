@@ -1,6 +1,7 @@
-// Command verify-fake runs verifytest's fake Verify API (challenges and
-// enrollment: entities, factors, access tokens, webhooks) as a standalone
-// server on a loopback port, for curl and for clients in other languages.
+// Command verify-fake runs verifytest's fake Verify API (challenges,
+// enrollment: entities, factors, access tokens, webhooks; services and
+// one-time codes) as a standalone server on a loopback port, for curl and
+// for clients in other languages.
 //
 //	go run ./cmd/verify-fake -addr 127.0.0.1:4010 -push-answer approve
 //
@@ -15,7 +16,9 @@
 // enrollment, then the challenge events, signed with the printed auth token;
 // each attempt is logged on stderr ("webhook delivered", "webhook refused"
 // for a 4xx, such as a receiver with another auth token, or "webhook
-// delivery failed", retried).
+// delivery failed", retried). Every code it "sends" by SMS, call, email or
+// WhatsApp is logged on stderr too, as the user would read it ("message
+// sent" with channel, to and body): the walk-through's SMS arrive there.
 // A busy port, or an -addr that is not on a loopback host, ends it with
 // exit status 1 and a message naming an address to pass instead.
 //
@@ -50,7 +53,7 @@ type config struct {
 	answer   string        // approve, deny or none: what the phone does with push challenges
 	delay    time.Duration // how long the phone takes to answer
 	webhook  string        // a URL to register for every event; empty: none
-	log      *slog.Logger  // each webhook delivery attempt, at info level; nil: none
+	log      *slog.Logger  // each webhook delivery attempt and each message sent, at info level; nil: none
 }
 
 func main() {
@@ -116,7 +119,7 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	}
 	opts := []verifytest.Option{verifytest.WithListener(l)}
 	if cfg.log != nil {
-		opts = append(opts, verifytest.WithDeliveryLogger(cfg.log))
+		opts = append(opts, verifytest.WithDeliveryLogger(cfg.log), verifytest.WithMessageLogger(cfg.log))
 	}
 	srv := verifytest.NewServer(opts...)
 	defer srv.Close()
@@ -138,7 +141,8 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	if err != nil {
 		return err
 	}
-	base := srv.URL + "/v2/Services/" + srv.ServiceSID() + "/Entities/" + identity
+	svc := srv.URL + "/v2/Services/" + srv.ServiceSID()
+	base := svc + "/Entities/" + identity
 	code := totp.Code() // read once: a second read may fall in the next time step
 	fmt.Fprintf(out, `verify-fake listening on %s
   account SID      %s
@@ -148,30 +152,39 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
   TOTP factor      %s  secret %s  code now %s
   next codes       go run ./cmd/verify-fake totp %s
   push factor      %s  (phone answers: %s after %s)
+  SMS number       %s  (or any other: the codes sent appear in this log, "message sent")
 %s
 try:
   curl -u %s:%s -d FactorSid=%s -d AuthPayload=%s %s/Challenges
   curl -u %s:%s %s/Challenges
   curl -u %s:%s -d FactorType=totp -d FriendlyName=laptop %s/Factors
+  curl -u %s:%s --data-urlencode To=%s -d Channel=sms %s/Verifications
+  curl -u %s:%s --data-urlencode To=%s -d Code=THE-CODE-LOGGED %s/VerificationCheck
 
 examples/login against this fake, in another terminal:
   export TWILIO_ACCOUNT_SID=%s TWILIO_AUTH_TOKEN=%s VERIFY_SERVICE_SID=%s VERIFY_IDENTITY=%s VERIFY_PUSH_FACTOR_SID=%s VERIFY_TOTP_FACTOR_SID=%s VERIFY_BASE_URL=%s
-  go run ./examples/login -base-url %s -password demo
+  go run ./examples/login -base-url %s -password demo -phone %s
 and, after the same export:
   go run ./examples/enroll   # a new TOTP factor; type its codes, which go run ./cmd/verify-fake totp <its secret> prints
   go run ./examples/report   # the identity's challenges
 `, srv.URL, srv.AccountSID(), srv.AuthToken(), srv.ServiceSID(), identity,
-		totp.SID, totp.Secret, code, totp.Secret, dev.FactorSID, answer, delay, hook,
+		totp.SID, totp.Secret, code, totp.Secret, dev.FactorSID, answer, delay, demoPhone, hook,
 		srv.AccountSID(), srv.AuthToken(), totp.SID, code, base,
 		srv.AccountSID(), srv.AuthToken(), base,
 		srv.AccountSID(), srv.AuthToken(), base,
-		srv.AccountSID(), srv.AuthToken(), srv.ServiceSID(), identity, dev.FactorSID, totp.SID, srv.URL, srv.URL)
+		srv.AccountSID(), srv.AuthToken(), demoPhone, svc,
+		srv.AccountSID(), srv.AuthToken(), demoPhone, svc,
+		srv.AccountSID(), srv.AuthToken(), srv.ServiceSID(), identity, dev.FactorSID, totp.SID, srv.URL, srv.URL, demoPhone)
 	if answer == "none" {
 		<-ctx.Done()
 		return nil
 	}
 	return answerPushes(ctx, client, srv.ServiceSID(), dev, answer, delay)
 }
+
+// demoPhone is the phone number the banner suggests for SMS codes, Twilio's
+// own example number; the fake sends to any.
+const demoPhone = "+15017122661"
 
 // listen opens the loopback address the fake serves on, with an error
 // that says what to pass instead when it cannot: the fake has no TLS and

@@ -15,9 +15,11 @@ type config struct {
 	serviceSID string // the Verify service, VA…
 
 	// The one demo user, with the Verify entity and the factors it already
-	// has: none, one or both (a user without factors enrolls one).
+	// has: none, one or both (a user without factors enrolls one), and the
+	// phone number on record for SMS codes ("": none).
 	user, password                   string
 	identity, pushFactor, totpFactor string
+	phone                            string
 
 	// Webhooks: the auth tokens that sign them, current first (none: no
 	// /hooks/verify), and the URL registered at Twilio ("": rebuilt from
@@ -50,6 +52,8 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 		"the webhook URL as registered at Twilio, e.g. https://example.com/hooks/verify (env VERIFY_WEBHOOK_PUBLIC_URL; empty: rebuilt from each request)")
 	fs.StringVar(&c.user, "user", "ada", "the demo user's name")
 	fs.StringVar(&c.password, "password", getenv("LOGIN_PASSWORD"), "the demo user's password (env LOGIN_PASSWORD)")
+	fs.StringVar(&c.phone, "phone", getenv("LOGIN_PHONE"),
+		"the demo user's phone number on record, in E.164 form such as +15017122661, for a code by SMS (env LOGIN_PHONE; empty: no SMS login)")
 	fs.DurationVar(&c.readTimeout, "read-timeout", 10*time.Second, "how long a client may take to send a request, headers and body")
 	fs.StringVar(&c.addrHeader, "trust-proxy-header", "",
 		"take the client address, which limits count by, from the last address in this header (e.g. X-Forwarded-For); only behind a proxy that always sets it (empty: the connection's address)")

@@ -121,3 +121,23 @@ func TestSecurityFlags(t *testing.T) {
 		t.Errorf("flags: insecure cookie %t, read timeout %s, address header %q (%v)", cfg.insecureCookie, cfg.readTimeout, cfg.addrHeader, err)
 	}
 }
+
+// TestPhoneFlagWinsOverEnvironment: the number on record is -phone, else
+// LOGIN_PHONE, else none (no SMS login).
+func TestPhoneFlagWinsOverEnvironment(t *testing.T) {
+	env := map[string]string{"VERIFY_SERVICE_SID": "VA00000000000000000000000000000000", "VERIFY_IDENTITY": "user-0001-ada", "LOGIN_PASSWORD": "pw"}
+	for _, tc := range []struct {
+		args      []string
+		env, want string
+	}{
+		{nil, "", ""},
+		{nil, "+15017122661", "+15017122661"},
+		{[]string{"-phone", "+15017122662"}, "+15017122661", "+15017122662"},
+	} {
+		env["LOGIN_PHONE"] = tc.env
+		cfg, err := parseConfig(tc.args, func(k string) string { return env[k] }, io.Discard)
+		if err != nil || cfg.phone != tc.want {
+			t.Errorf("args %q, LOGIN_PHONE=%q: phone %q (%v), want %q", tc.args, tc.env, cfg.phone, err, tc.want)
+		}
+	}
+}

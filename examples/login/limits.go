@@ -22,8 +22,10 @@ type limit struct {
 // The limits, per client address and per user. An address is slowed
 // sooner and for longer than a user, so that one address cannot hold the
 // user up much: the user's own limit is for guessing spread over many
-// addresses. Pushes count per address (all users) and per user and UTC
-// day; a push the user approves is given back.
+// addresses. Pushes and codes sent by SMS count per address (all users)
+// and per user and UTC day; a push the user approves, and the SMS of a
+// login the user completes with their code, are given back. Codes checked
+// count the same whether they came from an authenticator app or by SMS.
 var (
 	passwordsPerAddress = limit{free: 10, first: time.Second, most: 15 * time.Minute}
 	passwordsPerUser    = limit{free: 20, first: time.Second, most: time.Minute}
@@ -31,6 +33,8 @@ var (
 	codesPerUser        = limit{free: 10, first: time.Second, most: time.Hour}
 	pushesPerAddress    = limit{free: 3, first: time.Minute, most: 6 * time.Hour}
 	pushesPerUserDaily  = limit{free: 30, first: 24 * time.Hour, most: 24 * time.Hour}
+	smsPerAddress       = limit{free: 3, first: time.Minute, most: 6 * time.Hour}
+	smsPerUserDaily     = limit{free: 10, first: 24 * time.Hour, most: 24 * time.Hour}
 )
 
 // wait is how long after the n-th counted attempt the key waits.

@@ -29,11 +29,12 @@ func (a *app) loginPassword(w http.ResponseWriter, r *http.Request) {
 	}
 	a.attempts.refund(charges...)
 	a.sessions.start(w, u)
-	if a.users.factors(u).none() {
+	f := a.users.factors(u)
+	if f.none() {
 		fmt.Fprintln(w, "password ok; now enroll a second factor: POST /enroll/totp or /enroll/push/token")
 		return
 	}
-	fmt.Fprintln(w, "password ok; now POST /login/push or /login/totp")
+	fmt.Fprintln(w, "password ok; now POST "+strings.Join(f.logins(), " or "))
 }
 
 // loginPush sends a push to the session user's phone and waits for the
@@ -43,17 +44,11 @@ func (a *app) loginPassword(w http.ResponseWriter, r *http.Request) {
 // user's push slot stays taken, even if the client hangs up. A push counts
 // against the client's address and the user's day unless it is approved.
 func (a *app) loginPush(w http.ResponseWriter, r *http.Request) {
-	id, sess, ok := a.sessions.lookup(r)
+	id, sess, push, ok := a.factorSession(w, r, func(f factors) string { return f.push }, "this account has no push factor; use /login/totp")
 	if !ok {
-		http.Error(w, "log in with your password first", http.StatusUnauthorized)
 		return
 	}
-	u, push := sess.user, a.users.factors(sess.user).push
-	if push == "" {
-		http.Error(w, "this account has no push factor; use /login/totp", http.StatusBadRequest)
-		return
-	}
-	now := a.now()
+	u, now := sess.user, a.now()
 	charges := []charge{{"push addr " + a.addrKey(r), pushesPerAddress},
 		{"push user " + u.name + " " + now.UTC().Format(time.DateOnly), pushesPerUserDaily}}
 	if wait, ok := a.attempts.try(charges...); !ok {
@@ -106,41 +101,109 @@ func (a *app) loginPush(w http.ResponseWriter, r *http.Request) {
 // session, the client's address and the user, before Verify checks it:
 // attempts made at once cannot outrun the count.
 func (a *app) loginTOTP(w http.ResponseWriter, r *http.Request) {
-	id, sess, ok := a.sessions.lookup(r)
+	c, ok := a.readCode(w, r, codeKind{
+		factor: func(f factors) string { return f.totp }, none: "this account has no TOTP factor; use /login/push",
+		prompt: "enter the code from your authenticator app", min: verify.MinTOTPCodeLength, max: verify.MaxTOTPCodeLength,
+	})
 	if !ok {
-		http.Error(w, "log in with your password first", http.StatusUnauthorized)
 		return
 	}
-	u, totp, code := sess.user, a.users.factors(sess.user).totp, r.PostFormValue("code")
-	switch {
-	case totp == "":
-		http.Error(w, "this account has no TOTP factor; use /login/push", http.StatusBadRequest)
-		return
-	case code == "":
-		http.Error(w, "enter the code from your authenticator app", http.StatusBadRequest)
-		return
-	case !isCode(code): // a typo, answered without counting
-		http.Error(w, "that is not a valid code", http.StatusBadRequest)
-		return
-	}
-	charges := []charge{{"code addr " + a.addrKey(r), codesPerAddress}, {"code user " + u.name, codesPerUser}}
-	if wait, ok := a.attempts.try(charges...); !ok {
-		tooMany(w, wait)
-		return
-	}
-	if !a.sessions.tryCode(id) {
-		a.attempts.refund(charges...) // not checked
-		http.Error(w, "log in with your password first", http.StatusUnauthorized)
+	id, u, totp, code := c.id, c.sess.user, c.factor, c.code
+	charges, ok := a.countCode(w, r, id, u)
+	if !ok {
 		return
 	}
 	ch, err := a.verify.Challenges.Create(r.Context(), a.serviceSID, u.identity, &verify.CreateChallengeParams{
 		FactorSID: totp, AuthPayload: verify.NewSecret(code),
 	})
+	a.codeChecked(w, r, id, err == nil && ch.Status.IsApproved(), err, charges...)
+}
+
+// factorSession returns the live session of r, under its id, and the
+// factor of its user that pick picks; or it answers the request itself, to
+// a request without a session or for a user without the factor (none is
+// that answer), and reports false.
+func (a *app) factorSession(w http.ResponseWriter, r *http.Request, pick func(factors) string, none string) (string, session, string, bool) {
+	id, sess, ok := a.sessions.lookup(r)
+	if !ok {
+		http.Error(w, "log in with your password first", http.StatusUnauthorized)
+		return "", session{}, "", false
+	}
+	factor := pick(a.users.factors(sess.user))
+	if factor == "" {
+		http.Error(w, none, http.StatusBadRequest)
+		return "", session{}, "", false
+	}
+	return id, sess, factor, true
+}
+
+// codeKind says how readCode reads a kind of code.
+type codeKind struct {
+	factor   func(factors) string // the user's factor the code is for: "" when none
+	none     string               // the answer to a user without that factor
+	prompt   string               // the answer to a request without a code
+	min, max int                  // digits a code may have
+}
+
+// codeRequest is a code to check, read by readCode: the session it comes
+// in, under its id, the user's factor and the code.
+type codeRequest struct {
+	id     string
+	sess   session
+	factor string
+	code   string
+}
+
+// readCode reads a second factor's code from a live session whose user
+// has the factor kind names, or answers the request itself (no session,
+// no such factor, no code, or a typo that is no code), without counting
+// anything, and reports false.
+func (a *app) readCode(w http.ResponseWriter, r *http.Request, kind codeKind) (codeRequest, bool) {
+	var c codeRequest
+	var ok bool
+	if c.id, c.sess, c.factor, ok = a.factorSession(w, r, kind.factor, kind.none); !ok {
+		return codeRequest{}, false
+	}
+	c.code = r.PostFormValue("code")
+	switch {
+	case c.code == "":
+		http.Error(w, kind.prompt, http.StatusBadRequest)
+	case !isCode(c.code, kind.min, kind.max):
+		http.Error(w, "that is not a valid code", http.StatusBadRequest)
+	default:
+		return c, true
+	}
+	return codeRequest{}, false
+}
+
+// countCode counts a code about to be checked in session id, against the
+// session, the client's address and the user u, before it is checked, and
+// returns the charges to give back if it is right; or it answers the
+// request itself and reports false. TOTP codes and codes sent by SMS share
+// these counts: a guess is a guess.
+func (a *app) countCode(w http.ResponseWriter, r *http.Request, id string, u *user) ([]charge, bool) {
+	charges := []charge{{"code addr " + a.addrKey(r), codesPerAddress}, {"code user " + u.name, codesPerUser}}
+	if wait, ok := a.attempts.try(charges...); !ok {
+		tooMany(w, wait)
+		return nil, false
+	}
+	if !a.sessions.tryCode(id) {
+		a.attempts.refund(charges...) // not checked
+		http.Error(w, "log in with your password first", http.StatusUnauthorized)
+		return nil, false
+	}
+	return charges, true
+}
+
+// codeChecked answers a code that countCode counted, once Verify checked
+// it: a right one logs session id in and gives refunds back; the session's
+// maxWrongCodes-th wrong one ends it.
+func (a *app) codeChecked(w http.ResponseWriter, r *http.Request, id string, approved bool, err error, refunds ...charge) {
 	switch {
 	case err != nil:
 		a.fail(w, r, err)
-	case ch.Status.IsApproved():
-		a.attempts.refund(charges...)
+	case approved:
+		a.attempts.refund(refunds...)
 		a.loggedIn(w, id)
 	case a.sessions.endAtWrongCodes(id):
 		http.Error(w, "too many wrong codes; log in with your password again", http.StatusUnauthorized)
@@ -149,9 +212,10 @@ func (a *app) loginTOTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// isCode reports whether code can be a TOTP code: 3 to 8 digits.
-func isCode(code string) bool {
-	if len(code) < verify.MinTOTPCodeLength || len(code) > verify.MaxTOTPCodeLength {
+// isCode reports whether code can be a code of lo to hi digits: 3 to 8
+// for TOTP, 4 to 10 for a code sent by SMS.
+func isCode(code string, lo, hi int) bool {
+	if len(code) < lo || len(code) > hi {
 		return false
 	}
 	return strings.Trim(code, "0123456789") == ""

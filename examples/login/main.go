@@ -1,17 +1,19 @@
 // Command login is a small web server with a two-step login: a password,
-// then a second factor through Verify, either a push it waits on or a code
-// from an authenticator app. It also enrolls those factors, and learns of
+// then a second factor through Verify: a push it waits on, a code from an
+// authenticator app, or, for a user with a phone number on record, a code
+// sent by SMS. It also enrolls those factors, and learns of
 // push answers from Verify's webhooks. Who is logging in or enrolling,
 // and with which factor, comes from the server-side session opened by the
 // password step, never from the request.
 //
 //	TWILIO_ACCOUNT_SID=AC… TWILIO_AUTH_TOKEN=… VERIFY_SERVICE_SID=VA… \
 //	VERIFY_IDENTITY=… VERIFY_PUSH_FACTOR_SID=YF… VERIFY_TOTP_FACTOR_SID=YF… \
-//	go run ./examples/login -user ada -password demo -public-url https://example.com/hooks/verify
+//	go run ./examples/login -user ada -password demo -phone +15017122661 -public-url https://example.com/hooks/verify
 //
 //	curl -c jar -d username=ada -d password=demo 127.0.0.1:8080/login/password
 //	curl -b jar -c jar -X POST 127.0.0.1:8080/login/push       # or:
-//	curl -b jar -c jar -d code=123456 127.0.0.1:8080/login/totp
+//	curl -b jar -c jar -d code=123456 127.0.0.1:8080/login/totp   # or:
+//	curl -b jar -X POST 127.0.0.1:8080/login/sms && curl -b jar -c jar -d code=… 127.0.0.1:8080/login/sms/check
 //	curl -b jar 127.0.0.1:8080/me
 //	curl -b jar -c jar -X POST 127.0.0.1:8080/logout
 //
@@ -20,6 +22,8 @@
 //	POST /login/password      username, password: opens a session
 //	POST /login/push          sends a push and waits for its answer
 //	POST /login/totp          code: checks a TOTP code
+//	POST /login/sms           sends a code by SMS to the number on record
+//	POST /login/sms/check     code: checks the code sent by SMS
 //	POST /logout              ends the session
 //	GET  /me                  only for a session past both steps
 //	POST /enroll/totp         a new TOTP factor: JSON {factor_sid, uri, qr}
@@ -42,11 +46,12 @@
 // token in TWILIO_AUTH_TOKEN_PREVIOUS.
 //
 // What it defends against, with the numbers in limits.go: password and
-// TOTP guessing (each try is counted per client address and per user
+// code guessing (each try is counted per client address and per user
 // before it is checked, then waits grow from 1 s up to a lock-out of one
 // try per 15 min, 1 min or 1 h), push bombing (one prompt at a time, which
 // expires when the login stops waiting; unapproved pushes per address and
-// per user and day), floods (read, write and idle timeouts, forms of 4 KiB
+// per user and day), SMS bombing and billing (each code sent is counted
+// per session, per address and per user and day before it is sent), floods (read, write and idle timeouts, forms of 4 KiB
 // at most, no multipart; at most 10 sessions of each kind per user),
 // cross-site requests (http.CrossOriginProtection) and a session cookie
 // sent over plain http (Secure, named __Host-session). -insecure-cookie
@@ -122,7 +127,7 @@ func main() {
 		log.Fatal(err)
 	}
 	us := newUsers()
-	if err := us.add(cfg.user, cfg.password, cfg.identity, cfg.pushFactor, cfg.totpFactor); err != nil {
+	if err := us.add(cfg.user, cfg.password, cfg.identity, factors{push: cfg.pushFactor, totp: cfg.totpFactor, phone: cfg.phone}); err != nil {
 		log.Fatal(err)
 	}
 	a := newApp(client, cfg.serviceSID, us, verify.WebhookConfig{AuthTokens: verify.Secrets(cfg.authTokens...), PublicURL: cfg.publicURL}, time.Now)

@@ -112,6 +112,7 @@ const newAuthToken = "0123456789abcdef0123456789abcdef"
 type account struct {
 	name, password, identity string
 	phone                    *verifytest.Device
+	number                   string // the phone number on record, for codes by SMS; "" when none
 	totp                     *verifytest.TOTPFactor
 }
 
@@ -126,7 +127,7 @@ func (f *fixture) addUser(name, identity string) *account {
 	if a.totp, err = f.fake.NewTOTPFactor(f.fake.ServiceSID(), identity, &verifytest.TOTPOptions{CodeLength: 8}); err != nil {
 		f.t.Fatal(err)
 	}
-	if err := f.app.users.add(a.name, a.password, identity, a.phone.FactorSID, a.totp.SID); err != nil {
+	if err := f.app.users.add(a.name, a.password, identity, factors{push: a.phone.FactorSID, totp: a.totp.SID}); err != nil {
 		f.t.Fatal(err)
 	}
 	return a
@@ -136,7 +137,7 @@ func (f *fixture) addUser(name, identity string) *account {
 func (f *fixture) addBareUser(name, identity string) *account {
 	f.t.Helper()
 	a := &account{name: name, password: "pw-of-" + name, identity: identity}
-	if err := f.app.users.add(a.name, a.password, identity, "", ""); err != nil {
+	if err := f.app.users.add(a.name, a.password, identity, factors{}); err != nil {
 		f.t.Fatal(err)
 	}
 	return a

@@ -24,6 +24,8 @@ func (a *app) routes() http.Handler {
 	web.HandleFunc("POST /login/password", a.loginPassword)
 	web.HandleFunc("POST /login/push", a.loginPush)
 	web.HandleFunc("POST /login/totp", a.loginTOTP)
+	web.HandleFunc("POST /login/sms", a.loginSMS)
+	web.HandleFunc("POST /login/sms/check", a.loginSMSCheck)
 	web.HandleFunc("POST /logout", a.logout)
 	web.HandleFunc("GET /me", a.me)
 	web.HandleFunc("POST /enroll/totp", a.enrollTOTP)

@@ -21,6 +21,7 @@ const (
 	secondFactorTTL       = 5 * time.Minute // from the password to the second factor
 	loggedInTTL           = 12 * time.Hour  // after the second factor
 	maxWrongCodes         = 5               // then the session ends and the password is asked again
+	maxSMSPerSession      = 3               // codes sent by SMS; then the password is asked again
 	sessionsPerUser       = 10              // of each kind, waiting for the second factor and logged in; past it the oldest ends
 )
 
@@ -31,6 +32,8 @@ type session struct {
 	expires    time.Time
 	loggedIn   bool // the second factor passed
 	wrongCodes int
+	smsSends   int           // codes sent by SMS, or about to be
+	smsCharges []charge      // the limits the codes sent counted against, given back if the login succeeds
 	totp       pendingTOTP   // a TOTP factor being enrolled; zero when none
 	push       pendingPush   // the access token given to the session's app; zero when none
 	queued     *list.Element // its place in sessions.expiring
@@ -149,13 +152,26 @@ func (s *sessions) live(id string) *session {
 // counts nothing and reports false. A right code ends the session anyway
 // (promote), so nothing is given back.
 func (s *sessions) tryCode(id string) bool {
+	return s.tryOne(id, func(p *session) *int { return &p.wrongCodes }, maxWrongCodes)
+}
+
+// trySMS counts a code about to be sent by SMS in the session and reports
+// true; past maxSMSPerSession it counts nothing and reports false.
+func (s *sessions) trySMS(id string) bool {
+	return s.tryOne(id, func(p *session) *int { return &p.smsSends }, maxSMSPerSession)
+}
+
+// tryOne adds one to the count of the live session id that count points
+// at and reports true, unless the count is at most already (or the session
+// ended): then it reports false.
+func (s *sessions) tryOne(id string, count func(*session) *int, most int) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p := s.live(id)
-	if p == nil || p.wrongCodes >= maxWrongCodes {
+	if p == nil || *count(p) >= most {
 		return false
 	}
-	p.wrongCodes++
+	*count(p)++
 	return true
 }
 

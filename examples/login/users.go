@@ -30,14 +30,27 @@ type user struct {
 	firstTokenUntil time.Time
 }
 
-// factors are a user's second factors in Verify, one of each kind at most.
+// factors are a user's second factors: in Verify, one of each kind at
+// most, and the phone number on record that SMS codes go to.
 type factors struct {
-	push string // YF…, or "" when the user has no push factor
-	totp string // YF…, or "" when the user has no TOTP factor
+	push  string // YF…, or "" when the user has no push factor
+	totp  string // YF…, or "" when the user has no TOTP factor
+	phone string // E.164, such as +15017122661, or "" when none is on record; never changed here
 }
 
 // none reports whether the user has no second factor yet.
-func (f factors) none() bool { return f.push == "" && f.totp == "" }
+func (f factors) none() bool { return f.push == "" && f.totp == "" && f.phone == "" }
+
+// logins are the endpoints that log in with the factors the user has.
+func (f factors) logins() []string {
+	var out []string
+	for _, l := range []struct{ has, path string }{{f.push, "/login/push"}, {f.totp, "/login/totp"}, {f.phone, "/login/sms"}} {
+		if l.has != "" {
+			out = append(out, l.path)
+		}
+	}
+	return out
+}
 
 // mayAdd is the enrollment rule: a session past the password alone may
 // enroll the user's first factor, but adding one to a user who already
@@ -61,16 +74,21 @@ func newUsers() *users {
 }
 
 // add stores a user whose password is hashed with a fresh salt, with the
-// factors it already has: none, one or both. Names and identities are
-// unique.
-func (us *users) add(name, password, identity, pushFactor, totpFactor string) error {
+// factors it already has: any of a push factor, a TOTP factor and a phone
+// number. Names and identities are unique.
+func (us *users) add(name, password, identity string, f factors) error {
 	if name == "" || password == "" {
 		return errors.New("a user needs a name and a password")
 	}
 	if err := verify.ValidateIdentity(identity); err != nil {
 		return err
 	}
-	u := &user{name: name, identity: identity, factors: factors{push: pushFactor, totp: totpFactor}, salt: newSalt()}
+	if f.phone != "" {
+		if err := (&verify.CreateVerificationParams{To: f.phone, Channel: verify.ChannelSMS}).Validate(); err != nil {
+			return fmt.Errorf("the phone number: %w", err)
+		}
+	}
+	u := &user{name: name, identity: identity, factors: f, salt: newSalt()}
 	u.hash = hashPassword(u.salt, password)
 	us.mu.Lock()
 	defer us.mu.Unlock()

@@ -2,7 +2,8 @@
 // challenges, waiting for an answer, expiry, and listing.
 //
 // With no Twilio environment it runs against verifytest's in-process fake,
-// so it needs no account. With TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN,
+// so it needs no account: it creates a Verify service with push and TOTP
+// settings through the API, then runs the tour on it. With TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN,
 // VERIFY_SERVICE_SID, VERIFY_IDENTITY and VERIFY_FACTOR_SID set it creates
 // and reads real challenges instead.
 package main
@@ -15,6 +16,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strings"
 	"time"
 
 	verify "github.com/verifykit/verify-go"
@@ -52,9 +54,9 @@ func parseFlags(args []string, usage io.Writer) error {
 		fmt.Fprint(usage, `Usage of quickstart:
   go run ./examples/quickstart
 
-A tour of the Challenge API: TOTP and push challenges, waiting for an
-answer, expiry, and listing. It runs against an in-process fake, no
-account needed, unless TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN (or
+A tour of the Challenge API: a service with push and TOTP settings, TOTP
+and push challenges, waiting for an answer, expiry, and listing. It runs
+against an in-process fake, no account needed, unless TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN (or
 TWILIO_API_KEY and TWILIO_API_SECRET), VERIFY_SERVICE_SID, VERIFY_IDENTITY
 and VERIFY_FACTOR_SID are all set: then it creates a real challenge for
 that factor. It takes no flags.
@@ -70,6 +72,9 @@ that factor. It takes no flags.
 	}
 	return nil
 }
+
+// exampleFCMCredential stands for the SID of your FCM credential.
+const exampleFCMCredential = "CR0123456789abcdef0123456789abcdef"
 
 type live struct{ service, identity, factor string }
 
@@ -90,27 +95,45 @@ func runFake(ctx context.Context, out io.Writer) error {
 	defer srv.Close()
 	client := srv.Client()
 	defer client.CloseIdleConnections()
-	service, identity := srv.ServiceSID(), "user-7f3a9c21"
+	identity := "user-7f3a9c21"
+
+	// 0. The service: the name users see, and the settings of its factors.
+	svc, err := client.Services.Create(ctx, &verify.CreateServiceParams{
+		FriendlyName: "Example Corp",
+		// Pushes to Android go through your FCM credential (Console →
+		// Credentials); the fake keeps the SID and sends nothing.
+		Push: &verify.PushSettings{FCMCredentialSID: exampleFCMCredential},
+		// New TOTP factors: 8-digit codes every 30 s, one step of clock
+		// skew either side, "Example Corp" in the authenticator app.
+		TOTP: &verify.TOTPSettings{Issuer: "Example Corp", CodeLength: 8, TimeStep: 30 * time.Second, Skew: verify.Ptr(1)},
+	})
+	if err != nil {
+		return fmt.Errorf("service create: %w", err)
+	}
+	service := svc.SID
+	fmt.Fprintf(out, "0. service created:         %s %q: TOTP codes of %d digits every %s, issuer %q\n",
+		svc.SID, svc.FriendlyName, svc.TOTP.CodeLength, svc.TOTP.TimeStep, svc.TOTP.Issuer)
 
 	// 1. TOTP: the user types the code from their authenticator app.
-	totp, err := srv.NewTOTPFactor(service, identity, nil)
+	totp, err := srv.NewTOTPFactor(service, identity, nil) // the service's TOTP settings
 	if err != nil {
 		return err
 	}
+	code := totp.Code()
 	ch, err := client.Challenges.Create(ctx, service, identity, &verify.CreateChallengeParams{
-		FactorSID: totp.SID, AuthPayload: verify.NewSecret(totp.Code()),
+		FactorSID: totp.SID, AuthPayload: verify.NewSecret(code),
 	})
 	if err != nil {
 		return fmt.Errorf("TOTP create: %w", err)
 	}
-	fmt.Fprintf(out, "1. TOTP code accepted:      %s -> %s\n", ch.SID, ch.Status)
+	fmt.Fprintf(out, "1. TOTP code accepted:      %s -> %s (%d digits, as the service says)\n", ch.SID, ch.Status, len(code))
 
 	// 2. A wrong code leaves the challenge pending.
 	ch, err = client.Challenges.Create(ctx, service, identity, &verify.CreateChallengeParams{FactorSID: totp.SID})
 	if err != nil {
 		return err
 	}
-	ch, err = client.Challenges.Update(ctx, service, identity, ch.SID, &verify.UpdateChallengeParams{AuthPayload: verify.NewSecret("000000")})
+	ch, err = client.Challenges.Update(ctx, service, identity, ch.SID, &verify.UpdateChallengeParams{AuthPayload: verify.NewSecret(strings.Repeat("0", len(code)))})
 	if err != nil {
 		return fmt.Errorf("TOTP update: %w", err)
 	}

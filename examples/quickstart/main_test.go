@@ -20,7 +20,7 @@ func TestMain(m *testing.M) {
 }
 
 // TestQuickstartAgainstFake runs the README's first command's program.
-// Each challenge the summary counts as expired was shown expiring, with
+// Its service, created through the API, shapes the TOTP factor. Each challenge the summary counts as expired was shown expiring, with
 // why: step 2's, printed pending, and the unanswered push both expire when
 // the demo skips the fake's clock ahead.
 func TestQuickstartAgainstFake(t *testing.T) {
@@ -29,6 +29,13 @@ func TestQuickstartAgainstFake(t *testing.T) {
 		t.Fatalf("%v\n%s", err, &out)
 	}
 	text := out.String()
+	// The tour runs on a service it created with TOTP settings: its factor's
+	// codes have the service's 8 digits, not the API's default 6.
+	service := regexp.MustCompile(`(?m)^0\. service created: +(VA[0-9a-f]{32}) "Example Corp": TOTP codes of 8 digits every 30s, issuer "Example Corp"$`).FindStringSubmatch(text)
+	step1 := regexp.MustCompile(`(?m)^1\. TOTP code accepted: +YC[0-9a-f]{32} -> approved \(8 digits, as the service says\)$`).FindStringSubmatch(text)
+	if service == nil || step1 == nil {
+		t.Fatalf("want the service created and an 8-digit code accepted on it:\n%s", text)
+	}
 	step2 := regexp.MustCompile(`(?m)^2\. wrong TOTP code refused: (YC[0-9a-f]{32}) -> pending`).FindStringSubmatch(text)
 	step4 := regexp.MustCompile(`(?m)^4\. push nobody answers: +(YC[0-9a-f]{32}) -> pending`).FindStringSubmatch(text)
 	if step2 == nil || step4 == nil {
