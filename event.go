@@ -135,9 +135,17 @@ type WebhookConfig struct {
 	// bound: see "Server settings" in docs/webhooks.md.
 	BodyReadTimeout time.Duration
 	// ReplayWindow is how long NewWebhookHandler remembers a handled event's
-	// uuid to answer Twilio's retries without calling back again (at most
-	// 10,000 uuids; the oldest go first). Zero or less means 15 minutes.
+	// uuid to answer Twilio's retries without calling back again (in
+	// memory, at most 10,000 uuids; the oldest go first). Zero or less
+	// means 15 minutes.
 	ReplayWindow time.Duration
+	// Dedup is where NewWebhookHandler remembers handled uuids and makes
+	// concurrent deliveries of one uuid wait for each other. Nil means in
+	// the handler's own memory. Behind a load balancer, where Twilio's
+	// retry may reach another instance, give every instance the same
+	// shared one, such as the redisevents module's *Bus. ParseEvent does
+	// not use it.
+	Dedup Dedup
 	// MaxEventAge refuses a signed event whose date_created is older than
 	// this with ErrWebhookStale: a captured delivery replayed once its uuid
 	// is forgotten. Zero means ReplayWindow plus 5 minutes of clock skew;
@@ -177,8 +185,8 @@ func Secrets(values ...string) []Secret {
 // Format prints the configuration with its auth tokens counted, never
 // shown, and PublicURL's password as "xxxxx", whatever the verb.
 func (c WebhookConfig) Format(f fmt.State, _ rune) {
-	fmt.Fprintf(f, "verify.WebhookConfig{AuthTokens: %d redacted, PublicURL: %q, TrustForwardedHeaders: %v, MaxBodyBytes: %d, BodyReadTimeout: %v, ReplayWindow: %v, MaxEventAge: %v, OnReject: %v}",
-		len(c.AuthTokens), redactURL(c.PublicURL), c.TrustForwardedHeaders, c.MaxBodyBytes, c.BodyReadTimeout, c.ReplayWindow, c.MaxEventAge, c.OnReject != nil)
+	fmt.Fprintf(f, "verify.WebhookConfig{AuthTokens: %d redacted, PublicURL: %q, TrustForwardedHeaders: %v, MaxBodyBytes: %d, BodyReadTimeout: %v, ReplayWindow: %v, MaxEventAge: %v, OnReject: %v, Dedup: %s}",
+		len(c.AuthTokens), redactURL(c.PublicURL), c.TrustForwardedHeaders, c.MaxBodyBytes, c.BodyReadTimeout, c.ReplayWindow, c.MaxEventAge, c.OnReject != nil, dedupName(c.Dedup))
 }
 
 // shownWebhookConfig is what the configuration shows of itself to log/slog and
@@ -192,11 +200,21 @@ type shownWebhookConfig struct {
 	ReplayWindow          string `json:"replay_window"`
 	MaxEventAge           string `json:"max_event_age"`
 	OnReject              bool   `json:"on_reject"` // whether set
+	Dedup                 string `json:"dedup"`     // its type, or "in-memory"
+}
+
+// dedupName is how a configuration shows its Dedup: the type, never the
+// value (which may hold a connection's password), or "in-memory" for nil.
+func dedupName(d Dedup) string {
+	if d == nil {
+		return "in-memory"
+	}
+	return fmt.Sprintf("%T", d)
 }
 
 func (c WebhookConfig) shown() shownWebhookConfig {
 	return shownWebhookConfig{len(c.AuthTokens), redactURL(c.PublicURL), c.TrustForwardedHeaders, c.MaxBodyBytes,
-		c.BodyReadTimeout.String(), c.ReplayWindow.String(), c.MaxEventAge.String(), c.OnReject != nil}
+		c.BodyReadTimeout.String(), c.ReplayWindow.String(), c.MaxEventAge.String(), c.OnReject != nil, dedupName(c.Dedup)}
 }
 
 // LogValue gives log/slog the configuration as Format shows it.
@@ -204,7 +222,7 @@ func (c WebhookConfig) LogValue() slog.Value {
 	s := c.shown()
 	return slog.GroupValue(slog.Int("auth_tokens", s.AuthTokens), slog.String("public_url", s.PublicURL),
 		slog.Bool("trust_forwarded_headers", s.TrustForwardedHeaders), slog.Int64("max_body_bytes", s.MaxBodyBytes),
-		slog.String("body_read_timeout", s.BodyReadTimeout), slog.String("replay_window", s.ReplayWindow), slog.String("max_event_age", s.MaxEventAge), slog.Bool("on_reject", s.OnReject))
+		slog.String("body_read_timeout", s.BodyReadTimeout), slog.String("replay_window", s.ReplayWindow), slog.String("max_event_age", s.MaxEventAge), slog.Bool("on_reject", s.OnReject), slog.String("dedup", s.Dedup))
 }
 
 // MarshalJSON writes the configuration as Format shows it: the tokens

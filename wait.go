@@ -167,16 +167,23 @@ func waitInterval(opts *WaitOptions) time.Duration {
 // or one holding a nil pointer, func, map, chan or slice, whose Subscribe
 // would most likely panic (a nil *EventHub does).
 func eventSource(opts *WaitOptions) EventSource {
-	if opts == nil || opts.Events == nil {
+	if opts == nil || isNil(opts.Events) {
 		return nil
 	}
-	switch v := reflect.ValueOf(opts.Events); v.Kind() {
-	case reflect.Pointer, reflect.Func, reflect.Map, reflect.Chan, reflect.Slice, reflect.UnsafePointer:
-		if v.IsNil() {
-			return nil
-		}
-	}
 	return opts.Events
+}
+
+// isNil reports whether v is nil, or an interface holding a nil pointer,
+// func, map, chan or slice.
+func isNil(v any) bool {
+	if v == nil {
+		return true
+	}
+	switch rv := reflect.ValueOf(v); rv.Kind() {
+	case reflect.Pointer, reflect.Func, reflect.Map, reflect.Chan, reflect.Slice, reflect.UnsafePointer:
+		return rv.IsNil()
+	}
+	return false
 }
 
 // answers reports whether ev says challengeSID was approved or denied.

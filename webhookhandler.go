@@ -24,7 +24,8 @@ import (
 //	    older than cfg.MaxEventAge (ErrWebhookStale): fn is not called
 //	200 a duplicate: fn already succeeded for this uuid
 //	500 fn returned an error: Twilio's retry reaches fn again
-//	503 the client left while another delivery of the same uuid was handled
+//	503 the client left while another delivery of the same uuid was
+//	    handled, or cfg.Dedup failed: fn is not called
 //	204 fn succeeded
 //
 // A refusal's body is one fixed text per reason (for 403, 413 and 400 the
@@ -46,10 +47,13 @@ import (
 // connection. A delivery whose
 // uuid is being handled by another request waits for it, then answers 200
 // if it succeeded or calls fn itself if it failed, so fn never runs twice at
-// once for one uuid. Handled uuids are remembered for cfg.ReplayWindow (at
-// most 10,000 of them, pruned as deliveries come; no goroutine is started).
-// The memory is per handler and per process: behind a load balancer, make
-// fn idempotent, since another instance may see the retry.
+// once for one uuid. Handled uuids are remembered for cfg.ReplayWindow. By
+// default that memory is per handler and per process (at most 10,000
+// uuids, pruned as deliveries come; no goroutine is started); behind a load
+// balancer, set cfg.Dedup to one the instances share (the redisevents
+// module's Bus), or make fn idempotent, since another instance may see the
+// retry. If cfg.Dedup fails, the handler answers 503 without calling fn,
+// and Twilio retries later.
 //
 // fn gets the request's context. NewWebhookHandler panics if fn is nil or
 // cfg cannot verify anything (no auth token, an empty one, or a PublicURL
@@ -61,8 +65,39 @@ func NewWebhookHandler(cfg WebhookConfig, fn func(context.Context, *Event) error
 	if err := cfg.check(); err != nil {
 		panic(err.Error())
 	}
+	if cfg.Dedup != nil && isNil(cfg.Dedup) {
+		// Falling back to this process's memory would quietly undo the
+		// sharing the caller asked for.
+		panic("verify: WebhookConfig.Dedup holds a nil pointer; set it to a shared Dedup, or leave it nil for the handler's own memory")
+	}
 	cfg.AuthTokens = slices.Clone(cfg.AuthTokens)
-	return &webhookHandler{cfg: cfg, fn: fn, seen: newReplayGuard(cfg.replayWindow(), maxReplayEntries, time.Now)}
+	h := &webhookHandler{cfg: cfg, fn: fn, seen: newReplayGuard(cfg.replayWindow(), maxReplayEntries, time.Now)}
+	h.dedup = cfg.Dedup
+	if h.dedup == nil {
+		h.dedup = h.seen
+	}
+	return h
+}
+
+// Dedup is the memory of handled webhook events that NewWebhookHandler
+// consults before calling back (WebhookConfig.Dedup): it lets one delivery
+// of a uuid at a time through and remembers those handled. The handler's
+// own in-memory one is the default; one shared by several instances (the
+// redisevents module's *Bus, over Redis) makes a uuid handled on any of
+// them a duplicate on all.
+type Dedup interface {
+	// Claim asks to handle the event uuid. It reports handled when the uuid
+	// was handled within the last window: the handler answers 200 and does
+	// not call back. Otherwise the caller holds uuid and must call release
+	// once, with true when the event was handled (the uuid is then
+	// remembered for window) or false when it was not (the next delivery
+	// may claim it). While another caller holds uuid, Claim waits until it
+	// is released, its holder is gone (a shared Dedup gives each claim a
+	// lease), or ctx ends. release is nil when handled or err is set. An
+	// error (ctx ended, the store unreachable) makes the handler answer 503
+	// without calling back, so that Twilio retries later; Claim never
+	// reports handled unless a release(true) said so.
+	Claim(ctx context.Context, uuid string, window time.Duration) (handled bool, release func(handled bool), err error)
 }
 
 // WebhookRejection is a delivery NewWebhookHandler refused, as
@@ -102,9 +137,10 @@ func (r WebhookRejection) LogValue() slog.Value {
 }
 
 type webhookHandler struct {
-	cfg  WebhookConfig
-	fn   func(context.Context, *Event) error
-	seen *replayGuard
+	cfg   WebhookConfig
+	fn    func(context.Context, *Event) error
+	seen  *replayGuard // the in-memory Dedup, and the clock
+	dedup Dedup        // cfg.Dedup, or seen
 }
 
 // Format prints the handler without its auth tokens.
@@ -128,17 +164,18 @@ func (h *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	dup, err := h.seen.begin(ctx, ev.UUID)
+	dup, release, err := h.dedup.Claim(ctx, ev.UUID, h.cfg.replayWindow())
 	switch {
 	case err != nil:
-		// The client left while another request handled this uuid.
-		http.Error(w, "verify webhook: gave up waiting for the same event's other delivery", http.StatusServiceUnavailable)
+		// The client left while another request handled this uuid, or a
+		// shared Dedup could not be reached: either way, later.
+		http.Error(w, "verify webhook: could not tell whether this event was handled; retry later", http.StatusServiceUnavailable)
 		return
 	case dup:
 		http.Error(w, "verify webhook: event already handled", http.StatusOK)
 		return
 	}
-	if err := h.call(ctx, ev); err != nil {
+	if err := h.call(ctx, ev, release); err != nil {
 		// The callback's error text is the application's; it is not sent.
 		http.Error(w, "verify webhook: the event handler failed; retry later", http.StatusInternalServerError)
 		return
@@ -201,10 +238,11 @@ func refusal(err error) (status int, text string) {
 	return http.StatusBadRequest, "verify webhook: the body could not be read"
 }
 
-// call runs fn and records the outcome, a panic counting as a failure.
-func (h *webhookHandler) call(ctx context.Context, ev *Event) (err error) {
+// call runs fn and releases the claim with its outcome, a panic counting
+// as a failure.
+func (h *webhookHandler) call(ctx context.Context, ev *Event, release func(bool)) (err error) {
 	ok := false
-	defer func() { h.seen.end(ev.UUID, ok) }()
+	defer func() { release(ok) }()
 	err = h.fn(ctx, ev)
 	ok = err == nil
 	return err
@@ -234,6 +272,16 @@ type handledUUID struct {
 func newReplayGuard(window time.Duration, max int, now func() time.Time) *replayGuard {
 	return &replayGuard{window: window, max: max, now: now,
 		done: make(map[string]time.Time), inflight: make(map[string]chan struct{})}
+}
+
+// Claim implements Dedup over begin and end. window is the one g was made
+// with: the handler's ReplayWindow.
+func (g *replayGuard) Claim(ctx context.Context, uuid string, _ time.Duration) (bool, func(bool), error) {
+	handled, err := g.begin(ctx, uuid)
+	if err != nil || handled {
+		return handled, nil, err
+	}
+	return false, func(ok bool) { g.end(uuid, ok) }, nil
 }
 
 // begin reports whether uuid was already handled. If not, the caller now

@@ -163,7 +163,7 @@ try:
 
 examples/login against this fake, in another terminal:
   export TWILIO_ACCOUNT_SID=%s TWILIO_AUTH_TOKEN=%s VERIFY_SERVICE_SID=%s VERIFY_IDENTITY=%s VERIFY_PUSH_FACTOR_SID=%s VERIFY_TOTP_FACTOR_SID=%s VERIFY_BASE_URL=%s
-  go run ./examples/login -base-url %s -password demo -phone %s
+  go run -C examples/login . -base-url %s -password demo -phone %s
 and, after the same export:
   go run ./examples/enroll   # a new TOTP factor; type its codes, which go run ./cmd/verify-fake totp <its secret> prints
   go run ./examples/report   # the identity's challenges

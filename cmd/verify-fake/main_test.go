@@ -41,7 +41,7 @@ func TestFakeServesAndAnswersPush(t *testing.T) {
 		" VERIFY_SERVICE_SID=" + field("service SID") + " VERIFY_IDENTITY=" + field("identity") +
 		" VERIFY_PUSH_FACTOR_SID=" + field("push factor") + " VERIFY_TOTP_FACTOR_SID=" + field("TOTP factor") +
 		" VERIFY_BASE_URL=http://" + addr + "\n" +
-		"  go run ./examples/login -base-url http://" + addr + " -password demo -phone " + field("SMS number") + "\n" +
+		"  go run -C examples/login . -base-url http://" + addr + " -password demo -phone " + field("SMS number") + "\n" +
 		"and, after the same export:\n" +
 		"  go run ./examples/enroll "
 	if !strings.Contains(text, export) {

@@ -37,6 +37,10 @@ type config struct {
 	// addrHeader names the header in which a proxy in front passes the
 	// client's address ("": the connection's address is the client's).
 	addrHeader string
+
+	// redisURL is the Redis that instances share webhook events and their
+	// de-duplication over ("": this process alone).
+	redisURL string
 }
 
 // parseConfig reads args (without the program name) and the environment
@@ -59,8 +63,13 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 		"take the client address, which limits count by, from the last address in this header (e.g. X-Forwarded-For); only behind a proxy that always sets it (empty: the connection's address)")
 	fs.BoolVar(&c.insecureCookie, "insecure-cookie", false,
 		"send the session cookie without Secure, for plain http on a host other than localhost (browsers and curl keep Secure cookies from http://localhost and 127.0.0.1)")
+	fs.StringVar(&c.redisURL, "redis", "",
+		"share webhook events and their de-duplication with the other instances over this Redis, e.g. redis://127.0.0.1:6379/0 (env REDIS_URL; empty: this process alone)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	if c.redisURL == "" { // not the flag's default: -help would print a password
+		c.redisURL = getenv("REDIS_URL")
 	}
 	c.serviceSID = getenv("VERIFY_SERVICE_SID")
 	c.identity = getenv("VERIFY_IDENTITY")

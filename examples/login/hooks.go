@@ -10,7 +10,8 @@ import (
 // onEvent gets each webhook event that NewWebhookHandler verified (signed
 // with our auth token, not seen before) and logs it. A challenge's answer frees the
 // user's push slot, even if the login that sent it hung up, and goes to
-// the hub, which ends the Wait of the push login at once. Other events are
+// the events (the hub, or the Redis bus that reaches every instance), which
+// end the Wait of the push login at once. Other events are
 // answered and ignored: a factor.verified event names an identity, not
 // the session whose token made the factor, so a new phone is recorded
 // only by /enroll/push/done in the session that asked for the token.
@@ -18,7 +19,7 @@ func (a *app) onEvent(ctx context.Context, ev *verify.Event) error {
 	a.hookLog.Info("webhook event", "event", ev)
 	if ev.Type == verify.EventChallengeApproved || ev.Type == verify.EventChallengeDenied {
 		a.pushes.answered(ev.EntityIdentity, ev.ChallengeSID)
-		return a.hub.Publish(ctx, ev)
+		return a.events.Publish(ctx, ev)
 	}
 	return nil
 }

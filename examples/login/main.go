@@ -8,7 +8,7 @@
 //
 //	TWILIO_ACCOUNT_SID=AC… TWILIO_AUTH_TOKEN=… VERIFY_SERVICE_SID=VA… \
 //	VERIFY_IDENTITY=… VERIFY_PUSH_FACTOR_SID=YF… VERIFY_TOTP_FACTOR_SID=YF… \
-//	go run ./examples/login -user ada -password demo -phone +15017122661 -public-url https://example.com/hooks/verify
+//	go run -C examples/login . -user ada -password demo -phone +15017122661 -public-url https://example.com/hooks/verify
 //
 //	curl -c jar -d username=ada -d password=demo 127.0.0.1:8080/login/password
 //	curl -b jar -c jar -X POST 127.0.0.1:8080/login/push       # or:
@@ -59,6 +59,12 @@
 // -trust-proxy-header names a proxy's header with the client address;
 // -read-timeout is how long a client may take to send a request.
 //
+// Several instances behind a load balancer share webhook events and their
+// de-duplication over Redis with -redis redis://host:6379/0 (or
+// REDIS_URL): a push waiting on one instance then ends as soon as the
+// webhook reaches any of them (see docs/instances.md). Sessions and limits
+// stay per instance, so route each visitor to one (sticky sessions).
+//
 // -base-url (or VERIFY_BASE_URL) points it at another API, such as
 // go run ./cmd/verify-fake -webhook http://127.0.0.1:8080/hooks/verify.
 // The tests drive every step end to end against verifytest, with its real
@@ -66,6 +72,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"log"
@@ -74,8 +81,11 @@ import (
 	"os"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	verify "github.com/verifykit/verify-go"
 	"github.com/verifykit/verify-go/internal/bind"
+	"github.com/verifykit/verify-go/redisevents"
 )
 
 // app holds what the handlers share.
@@ -86,9 +96,9 @@ type app struct {
 	sessions    *sessions
 	pushes      *pushSlots
 	pushTimeout time.Duration       // how long a login waits for the phone
-	hub         *verify.EventHub    // challenge answers from the webhook, for Wait
+	events      events              // challenge answers from the webhook, for Wait
 	hooks       http.Handler        // POST /hooks/verify; nil without an auth token
-	waitOptions *verify.WaitOptions // {Events: hub} with webhooks; nil (poll every second) without
+	waitOptions *verify.WaitOptions // {Events: events} with webhooks; nil (poll every second) without
 	attempts    *attempts           // passwords and codes, by client address and by user
 	addrHeader  string              // the proxy's header with the client address; "": the connection's
 	now         func() time.Time    // the clock of sessions, limits and enrollments
@@ -96,19 +106,30 @@ type app struct {
 	hookLog     *slog.Logger        // each webhook delivery and each one refused, at info level
 }
 
+// events carries webhook events to the Waits of push logins: an EventHub
+// in this process, or a redisevents.Bus shared with the other instances.
+type events interface {
+	verify.EventSource
+	Publish(context.Context, *verify.Event) error
+}
+
 // newApp wires the handlers' state. hooks says how to check webhook
 // deliveries; without an auth token there is no /hooks/verify and push
-// logins poll. now is the clock of sessions, push limits and enrollments.
-func newApp(client *verify.Client, serviceSID string, us *users, hooks verify.WebhookConfig, now func() time.Time) *app {
+// logins poll. ev carries the events to the logins (nil: an EventHub of
+// this process). now is the clock of sessions, push limits and enrollments.
+func newApp(client *verify.Client, serviceSID string, us *users, hooks verify.WebhookConfig, ev events, now func() time.Time) *app {
+	if ev == nil {
+		ev = verify.NewEventHub()
+	}
 	a := &app{
 		verify: client, serviceSID: serviceSID, users: us,
 		sessions: newSessions(now), attempts: newAttempts(now), pushes: newPushSlots(now),
-		pushTimeout: 60 * time.Second, hub: verify.NewEventHub(), now: now, log: log.Default(), hookLog: slog.Default(),
+		pushTimeout: 60 * time.Second, events: ev, now: now, log: log.Default(), hookLog: slog.Default(),
 	}
 	if len(hooks.AuthTokens) > 0 {
 		hooks.OnReject = a.onReject
 		a.hooks = verify.NewWebhookHandler(hooks, a.onEvent)
-		a.waitOptions = &verify.WaitOptions{Events: a.hub} // polls only every 10 s, as a safety net
+		a.waitOptions = &verify.WaitOptions{Events: a.events} // polls only every 10 s, as a safety net
 	}
 	return a
 }
@@ -130,7 +151,18 @@ func main() {
 	if err := us.add(cfg.user, cfg.password, cfg.identity, factors{push: cfg.pushFactor, totp: cfg.totpFactor, phone: cfg.phone}); err != nil {
 		log.Fatal(err)
 	}
-	a := newApp(client, cfg.serviceSID, us, verify.WebhookConfig{AuthTokens: verify.Secrets(cfg.authTokens...), PublicURL: cfg.publicURL}, time.Now)
+	hooks := verify.WebhookConfig{AuthTokens: verify.Secrets(cfg.authTokens...), PublicURL: cfg.publicURL}
+	var ev events // nil: an EventHub
+	if cfg.redisURL != "" {
+		bus, addr, err := openBus(cfg.redisURL)
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer bus.Close()
+		ev, hooks.Dedup = bus, bus.Bus
+		log.Printf("webhook events and de-duplication shared over Redis at %s", addr)
+	}
+	a := newApp(client, cfg.serviceSID, us, hooks, ev, time.Now)
 	a.sessions.secure = !cfg.insecureCookie
 	a.addrHeader = cfg.addrHeader
 	if a.hooks == nil {
@@ -143,6 +175,31 @@ func main() {
 	srv := newServer(a.routes(), cfg.readTimeout, a.pushTimeout)
 	log.Printf("listening on http://%s, Verify API at %s", l.Addr(), client.BaseURL())
 	log.Fatal(srv.Serve(l))
+}
+
+// redisBus is a redisevents.Bus with the client it owns; Close closes both.
+type redisBus struct {
+	*redisevents.Bus
+	rdb *redis.Client
+}
+
+func (b *redisBus) Close() error {
+	return errors.Join(b.Bus.Close(), b.rdb.Close())
+}
+
+// openBus connects a redisevents.Bus to the Redis at rawURL
+// (redis://[user:password@]host:port/db, or rediss:// for TLS) and returns
+// it with the address, for the log: never the URL, which may hold a
+// password. The Bus subscribes in the background; an unreachable Redis
+// shows as 503s to Twilio and pushes ending on their safety poll, and in
+// the log.
+func openBus(rawURL string) (*redisBus, string, error) {
+	opt, err := redis.ParseURL(rawURL)
+	if err != nil {
+		return nil, "", errors.New("-redis (REDIS_URL) must be a redis:// or rediss:// URL, such as redis://127.0.0.1:6379/0")
+	}
+	rdb := redis.NewClient(opt)
+	return &redisBus{redisevents.New(rdb, redisevents.WithLogger(slog.Default())), rdb}, opt.Addr, nil
 }
 
 // newServer is the HTTP server for h with every timeout set, so that

@@ -75,11 +75,11 @@ func newFixture(t *testing.T, rotated bool) *fixture {
 	if rotated {
 		tokens = []string{newAuthToken, fake.AuthToken()}
 	}
-	f.app = newApp(client, fake.ServiceSID(), newUsers(), verify.WebhookConfig{AuthTokens: verify.Secrets(tokens...), PublicURL: f.hookURL}, f.clock.Now)
+	f.app = newApp(client, fake.ServiceSID(), newUsers(), verify.WebhookConfig{AuthTokens: verify.Secrets(tokens...), PublicURL: f.hookURL}, nil, f.clock.Now)
 	// Logins wait on the hub with Wait's default safety net, a poll every
 	// 10 s (±20 %), and give up after 5 s: in these tests a push ends on its
 	// webhook or not at all, and a Fetch after the first is an event's.
-	if o := f.app.waitOptions; o == nil || o.Events != f.app.hub || o.Interval != 0 {
+	if o := f.app.waitOptions; o == nil || o.Events != f.app.events || o.Interval != 0 {
 		t.Fatalf("wait options %+v, want the hub and the default interval", o)
 	}
 	f.app.pushTimeout = 5 * time.Second

@@ -1,0 +1,5 @@
+//go:build !race
+
+package redisevents
+
+const raceEnabled = false
