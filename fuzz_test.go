@@ -40,11 +40,19 @@ func decodeFuzzed[T any](t *testing.T, body string) (*T, bool) {
 	if err != nil && !errors.Is(err, ErrInvalidResponse) {
 		t.Fatalf("a complete body %q gave %v, want ErrInvalidResponse", body, err)
 	}
-	var anyValue any
-	if refErr := json.NewDecoder(strings.NewReader(body)).Decode(&anyValue); err == nil && refErr != nil {
+	if err == nil && !startsWithJSONValue(body) {
 		t.Fatalf("accepted %q, which does not start with a JSON value", body)
 	}
 	return &v, err == nil
+}
+
+// startsWithJSONValue is the reference decodeFuzzed holds the SDK to: body
+// begins with one well-formed JSON value, whatever follows it. Decoding into
+// a json.RawMessage checks the syntax without building the value, and
+// without refusing a number too large for a float64, which is valid JSON.
+func startsWithJSONValue(body string) bool {
+	var raw json.RawMessage
+	return json.NewDecoder(strings.NewReader(body)).Decode(&raw) == nil
 }
 
 func FuzzDecodeChallenge(f *testing.F) {
