@@ -10,6 +10,8 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -277,19 +279,21 @@ func FuzzCreateForm(f *testing.F) {
 }
 
 // FuzzNextPageURL follows arbitrary next_page_url values: any request the
-// client sends must go to its own scheme and host.
+// client sends must go to its own scheme and host. One client serves every
+// input (inputs run one at a time); hosts is emptied before each.
 func FuzzNextPageURL(f *testing.F) {
+	mock := httpmock.NewMockTransport()
+	var hosts []string
+	mock.RegisterNoResponder(func(r *http.Request) (*http.Response, error) {
+		hosts = append(hosts, strings.ToLower(r.URL.Scheme+"://"+r.URL.Hostname()+":"+effectivePort(r.URL)))
+		return httpmock.NewStringResponse(200, `{"challenges":[],"meta":{}}`), nil
+	})
+	c, err := NewClient(WithCredentials(testAccount, testToken), WithHTTPClient(&http.Client{Transport: mock}), WithMaxRetries(0))
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, next string) {
-		mock := httpmock.NewMockTransport()
-		var hosts []string
-		mock.RegisterNoResponder(func(r *http.Request) (*http.Response, error) {
-			hosts = append(hosts, strings.ToLower(r.URL.Scheme+"://"+r.URL.Hostname()+":"+effectivePort(r.URL)))
-			return httpmock.NewStringResponse(200, `{"challenges":[],"meta":{}}`), nil
-		})
-		c, err := NewClient(WithCredentials(testAccount, testToken), WithHTTPClient(&http.Client{Transport: mock}), WithMaxRetries(0))
-		if err != nil {
-			t.Fatal(err)
-		}
+		hosts = hosts[:0]
 		page := &Page[Challenge]{client: c, Meta: PageMeta{NextPageURL: next}}
 		_, _ = page.Next(context.Background())
 		for _, h := range hosts {
@@ -300,15 +304,25 @@ func FuzzNextPageURL(f *testing.F) {
 	})
 }
 
+// goldenBody reads a testdata body once per fuzz target, not once per input.
+func goldenBody(f *testing.F, name string) string {
+	f.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		f.Fatal(err)
+	}
+	return string(b)
+}
+
 // sentForm runs call against a fresh contract-checked harness answering
-// with a golden body, and returns the form of the one request sent. A call
-// whose params break a rule must fail with a *ValidationError naming a
-// field, send nothing, and not repeat secret (when it is long enough to be
+// with answer, a golden body, and returns the form of the one request sent.
+// A call whose params break a rule must fail with a *ValidationError naming
+// a field, send nothing, and not repeat secret (when it is long enough to be
 // told from the rule's own words); sentForm then returns nil.
 func sentForm(t *testing.T, answer string, secret string, call func(*Client) error) url.Values {
 	t.Helper()
 	h := newHarness(t, WithMaxRetries(0))
-	h.mock.RegisterNoResponder(jsonResponder(t, 201, answer))
+	h.mock.RegisterNoResponder(bodyResponder(201, answer))
 	err := call(h.client)
 	reqs := h.requests()
 	if err != nil {
@@ -358,13 +372,14 @@ func setIf(v url.Values, key, value string) {
 // as exactly the fields the caller set, each encoded once, and matches the
 // spec; Skew is sent whenever it is set, 0 included.
 func FuzzCreateTOTPForm(f *testing.F) {
+	answer := goldenBody(f, "factor_create_totp.json")
 	f.Fuzz(func(t *testing.T, name, secret string, timeStep, codeLength, skew int, skewSet bool, alg, metaKey, metaValue string) {
 		p := &CreateTOTPFactorParams{FriendlyName: name, Secret: secret, TimeStep: timeStep, CodeLength: codeLength,
 			Alg: TOTPAlgorithm(alg), Metadata: map[string]string{metaKey: metaValue}}
 		if skewSet {
 			p.Skew = &skew
 		}
-		form := sentForm(t, "factor_create_totp.json", secret, func(c *Client) error {
+		form := sentForm(t, answer, secret, func(c *Client) error {
 			_, err := c.Factors.CreateTOTP(context.Background(), testService, testIdentity, p)
 			return err
 		})
@@ -390,6 +405,7 @@ func FuzzCreateTOTPForm(f *testing.F) {
 // FuzzCreatePushForm: a push factor that passes validation reaches the API
 // as exactly the fields the caller set plus FactorType and Binding.Alg.
 func FuzzCreatePushForm(f *testing.F) {
+	answer := goldenBody(f, "factor_create_push.json")
 	f.Fuzz(func(t *testing.T, name, appID, platform, token, sdkVersion, metaKey, metaValue string, validKey bool) {
 		key := "dGVzdF9rZXk=" // the spec's example, which is not a key
 		if validKey {
@@ -398,7 +414,7 @@ func FuzzCreatePushForm(f *testing.F) {
 		p := &CreatePushFactorParams{FriendlyName: name, PublicKey: key, AppID: appID,
 			NotificationPlatform: NotificationPlatform(platform), NotificationToken: token, SDKVersion: sdkVersion,
 			Metadata: map[string]string{metaKey: metaValue}}
-		form := sentForm(t, "factor_create_push.json", "", func(c *Client) error {
+		form := sentForm(t, answer, "", func(c *Client) error {
 			_, err := c.Factors.CreatePush(context.Background(), testService, testIdentity, p)
 			return err
 		})
@@ -420,10 +436,11 @@ func FuzzCreatePushForm(f *testing.F) {
 // with one EventTypes value per event, in order, and an https URL (or http
 // on loopback).
 func FuzzCreateWebhookForm(f *testing.F) {
+	answer := goldenBody(f, "webhook.json")
 	f.Fuzz(func(t *testing.T, name, rawURL, event1, event2, status, version string) {
 		p := &CreateWebhookParams{FriendlyName: name, URL: rawURL, EventTypes: []EventType{EventType(event1), EventType(event2)},
 			Status: WebhookStatus(status), Version: WebhookVersion(version)}
-		form := sentForm(t, "webhook.json", "", func(c *Client) error {
+		form := sentForm(t, answer, "", func(c *Client) error {
 			_, err := c.Webhooks.Create(context.Background(), testService, p)
 			return err
 		})
