@@ -260,6 +260,11 @@ func (s *Server) routes() http.Handler {
 	handle("POST "+vs+"/{sid}", accountOnly, formHandler(s, http.StatusOK, parseVerificationUpdate, s.patchVerification))
 	handle("POST "+svc+"/VerificationCheck", accountOnly, formHandler(s, http.StatusOK, parseVerificationCheck, s.checkVerification))
 
+	handle("POST "+svc+"/Passkeys/Factors", accountOnly, s.handleCreatePasskeyFactor)
+	handle("POST "+svc+"/Passkeys/VerifyFactor", accountOnly, s.handleVerifyPasskeyFactor)
+	handle("POST "+svc+"/Passkeys/Challenges", accountOnly, s.handleCreatePasskeyChallenge)
+	handle("POST "+svc+"/Passkeys/ApproveChallenge", accountOnly, s.handleApprovePasskeyChallenge)
+
 	handle("POST "+svc+"/Entities", accountOnly, formHandler(s, http.StatusCreated, parseEntity, s.createEntity))
 	handle("GET "+svc+"/Entities", accountOnly, listHandler(s, "entities", s.entitiesOf, s.entityWire))
 	handle("GET "+entity, accountOnly, fetchHandler(s, s.entityFor, s.entityWire))
