@@ -36,10 +36,10 @@ const (
 
 // passkeyFactor is what a passkeys factor holds beyond any factor's fields.
 type passkeyFactor struct {
-	settings  verify.PasskeySettings // complete: the service's settings under the request's config
-	challenge string                 // the registration challenge (base64url), until verified
-	expires   time.Time              // when the registration options stop being good
-	credential *webauthn.Credential  // the registered credential, once verified
+	settings   verify.PasskeySettings // complete: the service's settings under the request's config
+	challenge  string                 // the registration challenge (base64url), until verified
+	expires    time.Time              // when the registration options stop being good
+	credential *webauthn.Credential   // the registered credential, once verified
 }
 
 // passkeyChallenge is what a passkeys challenge holds beyond any challenge's
