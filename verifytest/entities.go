@@ -105,7 +105,13 @@ func (s *Server) removeEntity(ent *entity) {
 	for _, f := range sortedBySeq(ent.factors, func(f *factor) int64 { return f.seq }) {
 		s.factorEvent(verify.EventFactorDeleted, f)
 	}
-	delete(s.services[ent.serviceSID].entities, ent.identity)
+	svc := s.services[ent.serviceSID]
+	for key, c := range svc.passkeyChallenges {
+		if c.entity == ent {
+			delete(svc.passkeyChallenges, key)
+		}
+	}
+	delete(svc.entities, ent.identity)
 }
 
 // entitiesOf lists the path's service's entities in creation order; the

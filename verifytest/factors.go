@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 
@@ -65,22 +66,29 @@ func (s *Server) factorWire(f *factor) factorJSON {
 		FriendlyName: f.friendlyName, Status: string(status), FactorType: string(f.kind),
 		Metadata: f.metadata, URL: f.entity.url(s.URL) + "/Factors/" + f.sid,
 	}
-	if f.kind == verify.FactorTypeTOTP {
+	switch f.kind {
+	case verify.FactorTypeTOTP:
 		out.Config = totpConfigJSON{Alg: string(algorithmName(f.totp.Algorithm)), Skew: int(f.totp.Skew),
 			CodeLength: f.totp.Digits.Length(), TimeStep: int(f.totp.Period)}
-	} else {
+	case verify.FactorTypePasskeys:
+		out.Config = configWire(f.passkey.settings)
+	default:
 		out.Config = pushConfigJSON{SDKVersion: f.push.sdkVersion, AppID: f.push.appID,
 			NotificationPlatform: f.push.platform, NotificationToken: f.push.token}
 	}
 	return out
 }
 
-// newFactorWire is f as Create answers, with its binding; a TOTP factor's
-// URI names its service's issuer. The caller holds s.mu.
+// newFactorWire is f as Create answers, with its binding (null for
+// passkeys); a TOTP factor's URI names its service's issuer. The caller
+// holds s.mu.
 func (s *Server) newFactorWire(f *factor) newFactorJSON {
-	binding := map[string]string{"alg": "ES256", "public_key": f.publicKeyText}
-	if f.kind == verify.FactorTypeTOTP {
+	var binding map[string]string
+	switch f.kind {
+	case verify.FactorTypeTOTP:
 		binding = map[string]string{"secret": f.secret, "uri": f.totpURI(s.services[f.entity.serviceSID].totpIssuer())}
+	case verify.FactorTypePush:
+		binding = map[string]string{"alg": "ES256", "public_key": f.publicKeyText}
 	}
 	return newFactorJSON{factorJSON: s.factorWire(f), Binding: binding}
 }
@@ -297,10 +305,12 @@ func (s *Server) updateFactor(f *factor, p *verify.UpdateFactorParams) *apiError
 	totpFields := p.TimeStep != 0 || p.Skew != nil || p.CodeLength != 0 || p.Alg != ""
 	pushFields := p.NotificationToken != "" || p.SDKVersion != "" || p.NotificationPlatform != ""
 	switch {
-	case f.kind == verify.FactorTypeTOTP && pushFields:
-		return badRequest("Config.NotificationToken, Config.SdkVersion and Config.NotificationPlatform are for push factors; %s is totp", f.sid)
-	case f.kind == verify.FactorTypePush && totpFields:
-		return badRequest("Config.TimeStep, Config.Skew, Config.CodeLength and Config.Alg are for totp factors; %s is push", f.sid)
+	case f.kind != verify.FactorTypePush && pushFields:
+		return badRequest("Config.NotificationToken, Config.SdkVersion and Config.NotificationPlatform are for push factors; %s is %s", f.sid, f.kind)
+	case f.kind != verify.FactorTypeTOTP && totpFields:
+		return badRequest("Config.TimeStep, Config.Skew, Config.CodeLength and Config.Alg are for totp factors; %s is %s", f.sid, f.kind)
+	case f.kind == verify.FactorTypePasskeys && !p.AuthPayload.IsZero() && !f.verified:
+		return badRequest("A passkeys factor is verified with POST /v2/Services/%s/Passkeys/VerifyFactor, not an AuthPayload", f.entity.serviceSID)
 	}
 	now := s.now()
 	next := *f // the factor as the Update would leave it
@@ -384,6 +394,13 @@ func checkFactorSignature(f *factor, payload string) error {
 func (s *Server) removeFactor(f *factor) {
 	s.factorEvent(verify.EventFactorDeleted, f)
 	ent := f.entity
+	if svc := s.services[ent.serviceSID]; svc != nil {
+		for key, c := range svc.passkeyChallenges {
+			if c.factor == f || slices.Contains(c.passkey.allowed, f) {
+				delete(svc.passkeyChallenges, key)
+			}
+		}
+	}
 	delete(ent.factors, f.sid)
 	kept := ent.challenges[:0]
 	for _, c := range ent.challenges {

@@ -160,6 +160,8 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
 		err = fail(http.StatusForbidden, codeFactorNotVerified, "The Factor %s is not verified", f.sid)
 	case f.kind == verify.FactorTypePush && (params.Details == nil || params.Details.Message == ""):
 		err = badRequest("Details.Message is required for push factors")
+	case f.kind == verify.FactorTypePasskeys:
+		err = badRequest("Passkeys challenges are created with POST /v2/Services/%s/Passkeys/Challenges", f.entity.serviceSID)
 	case f.kind == verify.FactorTypePush && !params.AuthPayload.IsZero():
 		err = badRequest("AuthPayload on Create is only for totp factors")
 	}
@@ -333,6 +335,9 @@ func (s *Server) answer(c *challenge, p *verify.UpdateChallengeParams) *apiError
 		return fail(http.StatusForbidden, codeExpired, "Challenge %s has expired", c.sid)
 	case verify.StatusApproved, verify.StatusDenied:
 		return fail(http.StatusForbidden, codeAlreadyResponded, "Challenge %s was already %s", c.sid, c.status)
+	}
+	if c.passkey != nil {
+		return badRequest("Passkeys challenges are approved with POST /v2/Services/%s/Passkeys/ApproveChallenge", c.serviceSID)
 	}
 	if p.AuthPayload.IsZero() {
 		return badRequest("AuthPayload is required to verify a challenge")

@@ -58,7 +58,7 @@ func (c *checked) RoundTrip(req *http.Request) (*http.Response, error) {
 func newFake(t *testing.T, srvOpts []verifytest.Option, opts ...verify.Option) (*verifytest.Server, *verify.Client) {
 	t.Helper()
 	spec, err := contract.Load("../testdata/verify_v2_challenges.json", "../testdata/verify_v2_enrollment.json",
-		"../testdata/verify_v2_services.json", "../testdata/verify_v2_verifications.json")
+		"../testdata/verify_v2_services.json", "../testdata/verify_v2_verifications.json", "../testdata/verify_v2_passkeys.json")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,6 @@
 // Package verifytest is an in-process, stateful fake of the Verify v2 API's
-// Services, Verifications and VerificationCheck, Challenge and enrollment
-// endpoints (entities, factors, access tokens, webhooks), for testing code
+// Services, Verifications and VerificationCheck, Challenge, enrollment
+// (entities, factors, access tokens, webhooks) and Passkeys endpoints, for testing code
 // that uses package verify without a Twilio account or hand-written HTTP
 // mocks.
 //
@@ -17,7 +17,8 @@
 // with Twilio's error JSON, and runs on a clock that tests can move
 // forward. The codes it "sends" by SMS, call, email or WhatsApp land in its
 // outbox (Outbox, LastCode), where a test reads what the user would. A simulated phone (Device) enrolls push factors with access
-// tokens and answers challenges as the Verify Push SDKs do. Challenge
+// tokens and answers challenges as the Verify Push SDKs do; an
+// Authenticator registers passkeys and signs in as a browser does. Challenge
 // answers and factor changes are delivered to the registered webhooks,
 // signed with the auth token as Twilio signs them (see WebhookURL,
 // WaitForDeliveries and Deliveries).
@@ -259,6 +260,11 @@ func (s *Server) routes() http.Handler {
 	handle("GET "+vs+"/{sid}", accountOnly, fetchHandler(s, s.verificationFor, s.verificationWire))
 	handle("POST "+vs+"/{sid}", accountOnly, formHandler(s, http.StatusOK, parseVerificationUpdate, s.patchVerification))
 	handle("POST "+svc+"/VerificationCheck", accountOnly, formHandler(s, http.StatusOK, parseVerificationCheck, s.checkVerification))
+
+	handle("POST "+svc+"/Passkeys/Factors", accountOnly, s.handleCreatePasskeyFactor)
+	handle("POST "+svc+"/Passkeys/VerifyFactor", accountOnly, s.handleVerifyPasskeyFactor)
+	handle("POST "+svc+"/Passkeys/Challenges", accountOnly, s.handleCreatePasskeyChallenge)
+	handle("POST "+svc+"/Passkeys/ApproveChallenge", accountOnly, s.handleApprovePasskeyChallenge)
 
 	handle("POST "+svc+"/Entities", accountOnly, formHandler(s, http.StatusCreated, parseEntity, s.createEntity))
 	handle("GET "+svc+"/Entities", accountOnly, listHandler(s, "entities", s.entitiesOf, s.entityWire))

@@ -37,6 +37,9 @@ type service struct {
 	entities     map[string]*entity      // by identity
 	accessTokens map[string]*accessToken // by SID
 	webhooks     []*webhook              // in creation order
+	// passkeyChallenges are the service's passkeys challenges, by the
+	// WebAuthn challenge their options carry.
+	passkeyChallenges map[string]*challenge
 	// verifications are the live ones (pending, or out of checks until
 	// they expire), in creation order: Verify forgets one once it is
 	// approved, canceled or expired.
@@ -53,6 +56,7 @@ func (s *Server) addService(p *verify.CreateServiceParams) *service {
 			Push: verify.PushSettings{IncludeDate: verify.Ptr(false)},
 			TOTP: verify.TOTPSettings{TimeStep: defaultTOTPStep, CodeLength: defaultTOTPDigits, Skew: verify.Ptr(defaultTOTPSkew)}},
 		entities: map[string]*entity{}, accessTokens: map[string]*accessToken{},
+		passkeyChallenges: map[string]*challenge{},
 	}
 	applyService(&svc.cfg, p)
 	s.services[svc.sid] = svc

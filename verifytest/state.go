@@ -78,6 +78,9 @@ type factor struct {
 	publicKey     *ecdsa.PublicKey
 	publicKeyText string // base64 DER SubjectPublicKeyInfo, as registered
 	push          pushConfig
+
+	// Passkeys
+	passkey *passkeyFactor
 }
 
 // pushConfig is what a device registers about itself on a push factor.
@@ -103,6 +106,7 @@ type challenge struct {
 	metadata      map[string]string
 	wrongAttempts int
 	notifications int
+	passkey       *passkeyChallenge // a passkeys challenge's options; its factor (and entity) may be unknown until approved
 }
 
 // refresh turns a pending challenge past its expiration into an expired one.
@@ -123,9 +127,9 @@ type challengeJSON struct {
 	SID             string            `json:"sid"`
 	AccountSID      string            `json:"account_sid"`
 	ServiceSID      string            `json:"service_sid"`
-	EntitySID       string            `json:"entity_sid"`
-	Identity        string            `json:"identity"`
-	FactorSID       string            `json:"factor_sid"`
+	EntitySID       *string           `json:"entity_sid"`
+	Identity        *string           `json:"identity"`
+	FactorSID       *string           `json:"factor_sid"`
 	DateCreated     *string           `json:"date_created"`
 	DateUpdated     *string           `json:"date_updated"`
 	DateResponded   *string           `json:"date_responded"`
@@ -154,16 +158,25 @@ func date(t time.Time) *string {
 	return &s
 }
 
-// wire renders c as the API would; base is the server's URL.
+// wire renders c as the API would; base is the server's URL. A passkeys
+// challenge whose factor (or entity) is not known yet has null for them.
 func (c *challenge) wire(accountSID, base string) challengeJSON {
-	url := base + "/v2/Services/" + c.serviceSID + "/Entities/" + c.entity.identity + "/Challenges/" + c.sid
 	out := challengeJSON{
-		SID: c.sid, AccountSID: accountSID, ServiceSID: c.serviceSID, EntitySID: c.entity.sid,
-		Identity: c.entity.identity, FactorSID: c.factor.sid,
+		SID: c.sid, AccountSID: accountSID, ServiceSID: c.serviceSID,
 		DateCreated: date(c.created), DateUpdated: date(c.updated), DateResponded: date(c.responded),
 		ExpirationDate: date(c.expires), Status: string(c.status), RespondedReason: string(c.reason),
-		HiddenDetails: c.hidden, Metadata: c.metadata, FactorType: string(c.factor.kind),
-		URL: url, Links: map[string]string{"notifications": url + "/Notifications"},
+		HiddenDetails: c.hidden, Metadata: c.metadata, FactorType: string(verify.FactorTypePasskeys),
+		URL: base + "/v2/Services/" + c.serviceSID + "/Passkeys/Challenges",
+	}
+	if c.entity != nil {
+		out.EntitySID, out.Identity = orNull(c.entity.sid), orNull(c.entity.identity)
+	}
+	if c.factor != nil {
+		out.FactorSID, out.FactorType = orNull(c.factor.sid), string(c.factor.kind)
+		out.URL = base + "/v2/Services/" + c.serviceSID + "/Entities/" + c.entity.identity + "/Challenges/" + c.sid
+	}
+	if c.passkey == nil {
+		out.Links = map[string]string{"notifications": out.URL + "/Notifications"}
 	}
 	if c.details != nil {
 		fields := c.details.Fields
