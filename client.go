@@ -51,6 +51,8 @@ type Client struct {
 	Verifications *VerificationService
 	// VerificationChecks checks the codes users type.
 	VerificationChecks *VerificationCheckService
+	// Passkeys registers passkeys and logs users in with them.
+	Passkeys *PasskeyService
 
 	accountSID string
 	baseURL    string   // scheme://host[/prefix], no trailing slash
@@ -152,6 +154,7 @@ func NewClient(opts ...Option) (*Client, error) {
 	c.Services = &ServiceService{client: c}
 	c.Verifications = &VerificationService{client: c}
 	c.VerificationChecks = &VerificationCheckService{client: c}
+	c.Passkeys = &PasskeyService{client: c}
 	return c, nil
 }
 

@@ -51,7 +51,7 @@ var (
 	goldenPushConfig = FactorConfig{SDKVersion: "1.0", AppID: "com.example.myapp",
 		NotificationPlatform: NotificationPlatformFCM, NotificationToken: "test_token"}
 	goldenPasskeyConfig = FactorConfig{
-		RelyingParty:            PasskeyRelyingParty{ID: "example.com", Name: "Example", Origins: []string{"https://example.com"}},
+		RelyingParty:            &PasskeyRelyingParty{ID: "example.com", Name: "Example", Origins: []string{"https://example.com"}},
 		AuthenticatorAttachment: AuthenticatorPlatform, DiscoverableCredentials: PasskeyPreferred, UserVerification: PasskeyPreferred}
 	goldenEntityValue = Entity{
 		SID: goldenEntity, Identity: testIdentity, AccountSID: testAccount, ServiceSID: testService,

@@ -78,7 +78,9 @@ func (f Factor) String() string {
 }
 
 // FactorConfig holds a factor's settings; only the fields of its type are
-// set. Its JSON form is the API's, time_step in seconds.
+// set. Its JSON form is the API's, time_step in seconds. RelyingParty is a
+// pointer so that configs stay comparable with ==; compare two passkey
+// configs' relying parties by value.
 type FactorConfig struct {
 	// TOTP
 	Alg        TOTPAlgorithm `json:"alg"`         // sha1, sha256 or sha512
@@ -93,7 +95,7 @@ type FactorConfig struct {
 	NotificationToken    string               `json:"notification_token"`    // the device's push token
 
 	// Passkeys
-	RelyingParty            PasskeyRelyingParty     `json:"relying_party"`            // who the passkey is for
+	RelyingParty            *PasskeyRelyingParty    `json:"relying_party"`            // who the passkey is for; nil for other types
 	AuthenticatorAttachment AuthenticatorAttachment `json:"authenticator_attachment"` // platform, cross-platform or any
 	DiscoverableCredentials PasskeyRequirement      `json:"discoverable_credentials"` // required, preferred or discouraged
 	UserVerification        PasskeyRequirement      `json:"user_verification"`        // required, preferred or discouraged

@@ -436,7 +436,7 @@ func (c *captureLog) String() string {
 func assertNoSecrets(t *testing.T, where, s string) {
 	t.Helper()
 	for _, secret := range []string{testToken, "key-secret-value", secretTOTP, secretJWT, "SECRET-PUSH", secretHidden, "Basic ",
-		goldenBindingSecret, goldenAccessToken, secretCode, secretCustom, secretMessage} {
+		goldenBindingSecret, goldenAccessToken, secretCode, secretCustom, secretMessage, secretSignature} {
 		for _, piece := range secretPieces(secret) {
 			if strings.Contains(s, piece) {
 				t.Errorf("%s holds the secret %q:\n%s", where, piece, s)

@@ -16,6 +16,12 @@ SUBSETS = {
         "/v2/Services/{ServiceSid}/Verifications/{Sid}",
         "/v2/Services/{ServiceSid}/VerificationCheck",
     ],
+    "verify_v2_passkeys.json": [
+        "/v2/Services/{ServiceSid}/Passkeys/Factors",
+        "/v2/Services/{ServiceSid}/Passkeys/VerifyFactor",
+        "/v2/Services/{ServiceSid}/Passkeys/Challenges",
+        "/v2/Services/{ServiceSid}/Passkeys/ApproveChallenge",
+    ],
 }
 
 
