@@ -5,10 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,6 +31,16 @@ const (
 	// part of a credential, it must never reach an error or a log.
 	secretSignature = "U0VDUkVULVBBU1NLRVktU0lHTkFUVVJFLTAxMjM0NTY3ODktYWJjZGVmZ2hpamtsbW5vcC1ub3QtYS1yZWFsLWRlci1zaWduYXR1cmU"
 )
+
+// passkeyAssertion is testdata/passkey_assertion.json, a browser's
+// credential.toJSON() after navigator.credentials.get().
+var passkeyAssertion = func() []byte {
+	b, err := os.ReadFile(filepath.Join("testdata", "passkey_assertion.json"))
+	if err != nil {
+		panic(err)
+	}
+	return b
+}()
 
 // wantJSONBody asserts that body decodes to the same JSON value as want.
 func wantJSONBody(t *testing.T, body []byte, want string) {
@@ -449,4 +464,77 @@ func TestPasskeyErrorCodes(t *testing.T) {
 			t.Errorf("code %d: sent %d requests, want 1", tc.code, n)
 		}
 	}
+}
+
+// TestRetriedJSONPostSendsTheSameBody: over a real socket, a JSON POST
+// answered 429 is sent again byte for byte, with its length and media type.
+func TestRetriedJSONPostSendsTheSameBody(t *testing.T) {
+	t.Parallel()
+	type received struct {
+		body          string
+		contentLength int64
+		contentType   string
+	}
+	var mu sync.Mutex
+	var got []received
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got = append(got, received{string(b), r.ContentLength, r.Header.Get("Content-Type")})
+		first := len(got) == 1
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		if first {
+			w.Header().Set("Retry-After", "0")
+			w.WriteHeader(http.StatusTooManyRequests)
+			_, _ = io.WriteString(w, `{"code":20429,"message":"Too many requests","status":429}`)
+			return
+		}
+		_, _ = io.WriteString(w, golden(t, "passkey_challenge_approve.json"))
+	}))
+	defer srv.Close()
+	c, err := NewClient(WithCredentials(testAccount, testToken), WithBaseURL(srv.URL), WithRetryWait(time.Millisecond, 5*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseIdleConnections()
+	var info ResponseInfo
+	ch, err := c.Passkeys.ApproveChallenge(CaptureResponse(context.Background(), &info), testService, passkeyAssertion)
+	if err != nil {
+		t.Fatalf("err = %v, want success on the retry", err)
+	}
+	if id, ok := ch.SignedIn(); !ok || id != testIdentity || info.Attempts != 2 || info.StatusCode != 200 {
+		t.Errorf("SignedIn() = %q, %v after %d attempts (last %d); want %s after 2", id, ok, info.Attempts, info.StatusCode, testIdentity)
+	}
+	if len(got) != 2 {
+		t.Fatalf("server read %d approvals, want 2", len(got))
+	}
+	for i, r := range got {
+		if r.body != string(passkeyAssertion) || r.contentLength != int64(len(passkeyAssertion)) || r.contentType != "application/json" {
+			t.Errorf("attempt %d sent %q (Content-Length %d, %s); want the assertion (%d, JSON)", i+1, r.body, r.contentLength, r.contentType, len(passkeyAssertion))
+		}
+	}
+}
+
+// TestPasskeyDebugLogNeverHoldsTheCredential: the debug log of a JSON POST
+// that is retried and then fails names method, path and status, never the
+// body.
+func TestPasskeyDebugLogNeverHoldsTheCredential(t *testing.T) {
+	t.Parallel()
+	var log bytes.Buffer
+	h := newHarness(t, WithLogger(slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))), WithMaxRetries(2))
+	h.mock.RegisterResponder("POST", apiBase+pathPasskeyApprove, sequence(refused, twilioError(401, 60381, "Signature invalid")))
+	_, err := h.client.Passkeys.ApproveChallenge(context.Background(), testService, passkeyAssertion)
+	if !errors.Is(err, ErrVerificationFailed) {
+		t.Fatalf("err = %v, want ErrVerificationFailed", err)
+	}
+	if n := h.mock.GetCallCountInfo()["POST "+apiBase+pathPasskeyApprove]; n != 2 {
+		t.Errorf("sent %d approvals, want 2: refused, then the answer", n)
+	}
+	out := log.String()
+	if !strings.Contains(out, "verify retry") || !strings.Contains(out, pathPasskeyApprove) || !strings.Contains(out, "status=401") {
+		t.Errorf("debug log lacks the retry, the path or the status:\n%s", out)
+	}
+	assertNoSecrets(t, "debug log", out)
+	assertNoCredential(t, out+err.Error(), passkeyAssertion)
 }

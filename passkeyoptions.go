@@ -133,14 +133,19 @@ func (o *PasskeyRequestOptions) Raw() json.RawMessage { return bytes.Clone(o.raw
 // themselves when there is none), pubKeyCredParams made a list when Verify
 // sent one object, everything else as sent. The error matches
 // ErrInvalidResponse when the options lack a member WebAuthn requires
-// (challenge, rp, user, pubKeyCredParams) or are not an object.
+// (challenge, rp, user, pubKeyCredParams), have one of the wrong kind, or
+// are not an object.
 func (o *PasskeyCreationOptions) BrowserJSON() (json.RawMessage, error) {
 	m, err := browserMembers(o.raw, "creation", "challenge", "rp", "user", "pubKeyCredParams")
 	if err != nil {
 		return nil, err
 	}
-	if p := bytes.TrimSpace(m["pubKeyCredParams"]); p[0] == '{' {
+	switch p := bytes.TrimSpace(m["pubKeyCredParams"]); p[0] {
+	case '{':
 		m["pubKeyCredParams"] = append(append([]byte{'['}, p...), ']')
+	case '[':
+	default:
+		return nil, fmt.Errorf("%w: Verify's passkey creation options have a pubKeyCredParams that is neither a list nor an object", ErrInvalidResponse)
 	}
 	return json.Marshal(m)
 }

@@ -217,6 +217,19 @@ func socketOps() []socketOp {
 			call: func(ctx context.Context, c *Client) error {
 				return errOf(c.VerificationChecks.Create(ctx, testService, &CheckVerificationParams{To: testPhone, Code: NewSecret(secretCode)}))
 			}},
+		// Passkeys: JSON bodies, one that carries a credential.
+		{name: "PasskeyCreateFactor", post: true,
+			isTarget: func(r *http.Request) bool { return r.Method == "POST" && r.URL.Path == pathPasskeyFactors },
+			success:  func(t *testing.T, _ *rawServer) string { return golden(t, "passkey_factor_create.json") },
+			call: func(ctx context.Context, c *Client) error {
+				return errOf(c.Passkeys.CreateFactor(ctx, testService, &CreatePasskeyFactorParams{Identity: testIdentity, FriendlyName: "laptop"}))
+			}},
+		{name: "PasskeyApproveChallenge", post: true,
+			isTarget: func(r *http.Request) bool { return r.Method == "POST" && r.URL.Path == pathPasskeyApprove },
+			success:  func(t *testing.T, _ *rawServer) string { return golden(t, "passkey_challenge_approve.json") },
+			call: func(ctx context.Context, c *Client) error {
+				return errOf(c.Passkeys.ApproveChallenge(ctx, testService, passkeyAssertion))
+			}},
 		{name: "EntityDelete", noBody: true,
 			isTarget: func(r *http.Request) bool { return r.Method == "DELETE" && r.URL.Path == pathEntity },
 			success:  func(*testing.T, *rawServer) string { return "" },
