@@ -109,7 +109,7 @@ func TestPasskeyOperations(t *testing.T) {
 				return c.Passkeys.CreateFactor(ctx, testService, &CreatePasskeyFactorParams{Identity: testIdentity, FriendlyName: "laptop", Config: &PasskeySettings{}})
 			}},
 		{name: "VerifyFactor sends the registration as it is", path: pathPasskeyVerify, status: 200, golden: "passkey_factor_verify.json",
-			raw: registration,
+			raw:  registration,
 			call: func(c *Client) (any, error) { return c.Passkeys.VerifyFactor(ctx, testService, registration) },
 			check: func(t *testing.T, got any) {
 				f := got.(*PasskeyFactor)
@@ -156,7 +156,7 @@ func TestPasskeyOperations(t *testing.T) {
 				}
 			}},
 		{name: "ApproveChallenge sends the assertion as it is", path: pathPasskeyApprove, status: 200, golden: "passkey_challenge_approve.json",
-			raw: assertion,
+			raw:  assertion,
 			call: func(c *Client) (any, error) { return c.Passkeys.ApproveChallenge(ctx, testService, assertion) },
 			check: func(t *testing.T, got any) {
 				ch := got.(*PasskeyChallenge)
@@ -166,7 +166,7 @@ func TestPasskeyOperations(t *testing.T) {
 				}
 			}},
 		{name: "ApproveChallenge answered without an identity", path: pathPasskeyApprove, status: 200, golden: "passkey_challenge_approve_unnamed.json",
-			raw: assertion,
+			raw:  assertion,
 			call: func(c *Client) (any, error) { return c.Passkeys.ApproveChallenge(ctx, testService, assertion) },
 			check: func(t *testing.T, got any) {
 				ch := got.(*PasskeyChallenge)
@@ -322,13 +322,13 @@ func TestPasskeyOptionsOfOtherShapes(t *testing.T) {
 		t.Errorf("BrowserJSON of options already in WebAuthn's shape = %s, %v; want them unchanged", b, err)
 	}
 	for options, missing := range map[string]string{
-		`null`:                       "sent no",
-		`"text"`:                     "not a JSON object",
-		`[1,2]`:                      "not a JSON object",
-		`{"publicKey":{}}`:           "no challenge",
-		`{"publicKey":{"challenge":1,"rp":{},"user":{},"pubKeyCredParams":[]}}`: "not a string",
-		`{"challenge":"Y2g","rp":{},"user":{}}`:                                 "no pubKeyCredParams",
-		`{"challenge":"Y2g","rp":{},"user":null,"pubKeyCredParams":[]}`:         "no user",
+		`null`:             "sent no",
+		`"text"`:           "not a JSON object",
+		`[1,2]`:            "not a JSON object",
+		`{"publicKey":{}}`: "no challenge",
+		`{"publicKey":{"challenge":1,"rp":{},"user":{},"pubKeyCredParams":[]}}`:                        "not a string",
+		`{"challenge":"Y2g","rp":{},"user":{}}`:                                                        "no pubKeyCredParams",
+		`{"challenge":"Y2g","rp":{},"user":null,"pubKeyCredParams":[]}`:                                "no user",
 		`{"publicKey":{"challenge":{"x":1},"timeout":-5,"rp":"no","user":[],"pubKeyCredParams":"no"}}`: "not a string",
 	} {
 		o := decode(options)

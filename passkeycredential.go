@@ -17,7 +17,7 @@ const MaxPasskeyCredentialBytes = 64 << 10
 // platform or cross-platform. The error is a *ValidationError naming the
 // field and the rule; it never quotes the credential or any of its values.
 func ValidatePasskeyRegistration(registration []byte) error {
-	return checkCredential(registration, "response.attestationObject")
+	return checkCredential(registration, false)
 }
 
 // ValidatePasskeyAssertion checks assertion, a browser's credential.toJSON()
@@ -27,7 +27,7 @@ func ValidatePasskeyRegistration(registration []byte) error {
 // response.attestationObject, and response.userHandle, when set, in
 // unpadded base64url.
 func ValidatePasskeyAssertion(assertion []byte) error {
-	return checkCredential(assertion, "response.authenticatorData", "response.signature")
+	return checkCredential(assertion, true)
 }
 
 // The rules a credential can break. Fixed texts: a rule never carries a
@@ -44,82 +44,194 @@ const (
 	ruleAttachment         = "must be platform or cross-platform when set"
 )
 
-// checkCredential applies the rules common to both ceremonies, then
-// requires each of the named base64url members of response.
-func checkCredential(b []byte, responseFields ...string) error {
+// checkCredential applies the rules common to both ceremonies, then those
+// of a registration or (assertion) of an assertion. Members are matched by
+// their exact names, as the API matches them; the last of a repeated one
+// counts.
+func checkCredential(b []byte, assertion bool) error {
 	switch {
 	case len(b) == 0:
 		return &ValidationError{Field: "credential", Rule: ruleCredentialRequired}
 	case len(b) > MaxPasskeyCredentialBytes:
 		return &ValidationError{Field: "credential", Rule: ruleCredentialSize}
-	}
-	var top map[string]json.RawMessage
-	if json.Unmarshal(b, &top) != nil || top == nil {
+	case !json.Valid(b) || !isObject(b):
 		return &ValidationError{Field: "credential", Rule: ruleCredentialObject}
 	}
-	for _, field := range []string{"id", "rawId"} {
-		if err := checkBase64URLMember(top, "", field, true); err != nil {
-			return err
+	var id, rawID, typ, attachment, response []byte
+	eachMember(b, func(key, value []byte) {
+		switch string(key) {
+		case "id":
+			id = value
+		case "rawId":
+			rawID = value
+		case "type":
+			typ = value
+		case "authenticatorAttachment":
+			attachment = value
+		case "response":
+			response = value
 		}
-	}
-	typ, err := stringMember(top, "", "type", true)
-	if err != nil {
+	})
+	if err := checkBase64URLMember("id", id, true); err != nil {
 		return err
 	}
-	if typ != "public-key" {
+	if err := checkBase64URLMember("rawId", rawID, true); err != nil {
+		return err
+	}
+	switch text, err := stringMember("type", typ, true); {
+	case err != nil:
+		return err
+	case string(text) != "public-key":
 		return &ValidationError{Field: "type", Rule: rulePublicKey}
 	}
-	attachment, err := stringMember(top, "", "authenticatorAttachment", false)
-	if err != nil {
+	switch text, err := stringMember("authenticatorAttachment", attachment, false); {
+	case err != nil:
 		return err
-	}
-	if attachment != "" && attachment != string(AuthenticatorPlatform) && attachment != string(AuthenticatorCrossPlatform) {
+	case len(text) > 0 && string(text) != string(AuthenticatorPlatform) && string(text) != string(AuthenticatorCrossPlatform):
 		return &ValidationError{Field: "authenticatorAttachment", Rule: ruleAttachment}
 	}
-	raw, ok := top["response"]
-	if !ok || string(raw) == "null" {
+	switch {
+	case len(response) == 0 || string(response) == "null":
 		return &ValidationError{Field: "response", Rule: ruleRequired}
-	}
-	var response map[string]json.RawMessage
-	if json.Unmarshal(raw, &response) != nil || response == nil {
+	case response[0] != '{':
 		return &ValidationError{Field: "response", Rule: ruleObject}
 	}
-	for _, field := range append([]string{"response.clientDataJSON"}, responseFields...) {
-		if err := checkBase64URLMember(response, "response.", field[len("response."):], true); err != nil {
-			return err
+	var clientData, attestation, authData, signature, userHandle []byte
+	eachMember(response, func(key, value []byte) {
+		switch string(key) {
+		case "clientDataJSON":
+			clientData = value
+		case "attestationObject":
+			attestation = value
+		case "authenticatorData":
+			authData = value
+		case "signature":
+			signature = value
+		case "userHandle":
+			userHandle = value
 		}
+	})
+	if err := checkBase64URLMember("response.clientDataJSON", clientData, true); err != nil {
+		return err
 	}
-	return checkBase64URLMember(response, "response.", "userHandle", false)
+	if !assertion {
+		return checkBase64URLMember("response.attestationObject", attestation, true)
+	}
+	if err := checkBase64URLMember("response.authenticatorData", authData, true); err != nil {
+		return err
+	}
+	if err := checkBase64URLMember("response.signature", signature, true); err != nil {
+		return err
+	}
+	return checkBase64URLMember("response.userHandle", userHandle, false)
 }
 
-// stringMember is member name of m as a string; "" when it is absent or
-// null and not required. prefix is the path of m in the credential.
-func stringMember(m map[string]json.RawMessage, prefix, name string, required bool) (string, error) {
-	raw, ok := m[name]
-	if !ok || string(raw) == "null" {
-		if required {
-			return "", &ValidationError{Field: prefix + name, Rule: ruleRequired}
+// eachMember calls member with the name (unescaped) and the value of each
+// member of b, a valid JSON object, in order.
+func eachMember(b []byte, member func(key, value []byte)) {
+	i := skipSpace(b, 0) + 1 // past '{'
+	for {
+		i = skipSpace(b, i)
+		if i >= len(b) || b[i] == '}' {
+			return
 		}
-		return "", nil
+		end := skipValue(b, i)
+		key := b[i:end]
+		if text, ok := plainString(key); ok && len(text) == len(key)-2 {
+			key = text
+		} else {
+			var s string
+			_ = json.Unmarshal(key, &s) // valid JSON: a string
+			key = []byte(s)
+		}
+		i = skipSpace(b, end) + 1 // past ':'
+		i = skipSpace(b, i)
+		end = skipValue(b, i)
+		member(key, b[i:end])
+		i = skipSpace(b, end)
+		if i < len(b) && b[i] == ',' {
+			i++
+		}
+	}
+}
+
+// skipValue is the index just past the JSON value that starts at b[i], in
+// valid JSON.
+func skipValue(b []byte, i int) int {
+	depth := 0
+	for ; i < len(b); i++ {
+		switch b[i] {
+		case '"':
+			for i++; i < len(b) && b[i] != '"'; i++ {
+				if b[i] == '\\' {
+					i++
+				}
+			}
+		case '{', '[':
+			depth++
+			continue
+		case '}', ']':
+			depth--
+		case ',', ':', ' ', '\t', '\r', '\n':
+			if depth == 0 {
+				return i
+			}
+			continue
+		default:
+			if depth == 0 && i+1 < len(b) && !isLiteralByte(b[i+1]) {
+				return i + 1
+			}
+			continue
+		}
+		if depth == 0 {
+			return i + 1
+		}
+	}
+	return i
+}
+
+// isLiteralByte reports whether c may continue a number, true, false or null.
+func isLiteralByte(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c == '.' || c == '-' || c == '+' || c == 'E'
+}
+
+// isObject reports whether the JSON value b is an object.
+func isObject(b []byte) bool {
+	i := skipSpace(b, 0)
+	return i < len(b) && b[i] == '{'
+}
+
+// stringMember is the text of a member that must be a JSON string; empty
+// when it is absent or null and not required. Plain strings are read in
+// place; those with escapes are unescaped.
+func stringMember(field string, raw json.RawMessage, required bool) ([]byte, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		if required {
+			return nil, &ValidationError{Field: field, Rule: ruleRequired}
+		}
+		return nil, nil
+	}
+	if text, ok := plainString(raw); ok && len(text) == len(raw)-2 {
+		return text, nil
 	}
 	var s string
 	if json.Unmarshal(raw, &s) != nil {
-		return "", &ValidationError{Field: prefix + name, Rule: ruleString}
+		return nil, &ValidationError{Field: field, Rule: ruleString}
 	}
-	return s, nil
+	return []byte(s), nil
 }
 
-// checkBase64URLMember requires member name of m, when set (always when
-// required), to be a non-empty unpadded base64url string.
-func checkBase64URLMember(m map[string]json.RawMessage, prefix, name string, required bool) error {
-	s, err := stringMember(m, prefix, name, required)
+// checkBase64URLMember requires a member, when set (always when required),
+// to be a non-empty unpadded base64url string.
+func checkBase64URLMember(field string, raw json.RawMessage, required bool) error {
+	s, err := stringMember(field, raw, required)
 	switch {
 	case err != nil:
 		return err
-	case s == "" && required:
-		return &ValidationError{Field: prefix + name, Rule: ruleRequired}
+	case len(s) == 0 && required:
+		return &ValidationError{Field: field, Rule: ruleRequired}
 	case !isBase64URL(s):
-		return &ValidationError{Field: prefix + name, Rule: ruleBase64URL}
+		return &ValidationError{Field: field, Rule: ruleBase64URL}
 	}
 	return nil
 }
@@ -127,12 +239,12 @@ func checkBase64URLMember(m map[string]json.RawMessage, prefix, name string, req
 // isBase64URL reports whether s is unpadded base64url: its alphabet only,
 // and a length a whole number of bytes encodes to (never 1 more than a
 // multiple of 4).
-func isBase64URL(s string) bool {
+func isBase64URL(s []byte) bool {
 	if len(s)%4 == 1 {
 		return false
 	}
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
+	for _, c := range s {
+		switch {
 		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-', c == '_':
 		default:
 			return false

@@ -109,6 +109,12 @@ func TestPasskeyCredentialValidation(t *testing.T) {
 			tc{"unknown attachment", file, "authenticatorAttachment", ruleAttachment, edit(t, file, set("authenticatorAttachment", plantedValue))},
 			tc{"attachment any", file, "authenticatorAttachment", ruleAttachment, edit(t, file, set("authenticatorAttachment", "any"))},
 			tc{"attachment a list", file, "authenticatorAttachment", ruleString, edit(t, file, set("authenticatorAttachment", []string{"platform"}))},
+			tc{"id spelt ID", file, "id", ruleRequired, edit(t, file, func(m map[string]any) { m["ID"] = m["id"]; delete(m, "id") })},
+			tc{"clientDataJSON spelt in capitals", file, "response.clientDataJSON", ruleRequired, edit(t, file, func(m map[string]any) {
+				r := m["response"].(map[string]any)
+				r["CLIENTDATAJSON"] = r["clientDataJSON"]
+				delete(r, "clientDataJSON")
+			})},
 			tc{"no response", file, "response", ruleRequired, edit(t, file, drop("response"))},
 			tc{"null response", file, "response", ruleRequired, edit(t, file, set("response", nil))},
 			tc{"response a string", file, "response", ruleObject, edit(t, file, set("response", plantedValue))},
@@ -143,6 +149,8 @@ func TestPasskeyCredentialValidation(t *testing.T) {
 		"no userHandle":                edit(t, asr, drop("response.userHandle")),
 		"null userHandle":              edit(t, asr, set("response.userHandle", nil)),
 		"extra members":                edit(t, asr, set("response.transports", []string{"hybrid"})),
+		"escaped names and values":     []byte(`{"\u0069d":"Y\u0051","rawId":"YQ","type":"public-key","response":{"clientDataJSON":"YQ","authenticatorData":"YQ","signature":"YQ"}}`),
+		"spaces everywhere":            []byte(" {\n \"id\" : \"YQ\" , \"rawId\":\"YQ\",\"n\": [1, {\"a\":[true, null, -1.5e+3]}], \"type\":\"public-key\",\"response\" : { \"clientDataJSON\":\"YQ\",\"authenticatorData\":\"YQ\", \"signature\" : \"YQ\" } } "),
 		"exactly the cap": func() []byte {
 			b := edit(t, asr, set("clientExtensionResults", map[string]any{"pad": ""}))
 			pad := strings.Repeat("A", MaxPasskeyCredentialBytes-len(b))

@@ -80,36 +80,76 @@ type PasskeyAuthenticatorSelection struct {
 // UnmarshalJSON keeps the options as they are and reads what it can of them.
 func (o *PasskeyCreationOptions) UnmarshalJSON(b []byte) error {
 	*o = PasskeyCreationOptions{raw: keepRaw(b)}
-	m := optionMembers(b)
-	readMember(m, "challenge", &o.Challenge)
-	readMember(m, "rp", &o.RP)
-	o.RP.Origins = nil // not a WebAuthn member: keep the fields to what Verify means
-	readMember(m, "user", &o.User)
-	if p := bytes.TrimSpace(m["pubKeyCredParams"]); len(p) > 0 && p[0] == '{' {
-		var one PasskeyCredentialParameter
-		if json.Unmarshal(p, &one) == nil {
-			o.PubKeyCredParams = []PasskeyCredentialParameter{one}
-		}
-	} else {
-		readMember(m, "pubKeyCredParams", &o.PubKeyCredParams)
+	var w struct {
+		PublicKey *creationOptionsWire `json:"publicKey"`
+		creationOptionsWire
 	}
-	o.Timeout = readMillis(m["timeout"])
-	readMember(m, "excludeCredentials", &o.ExcludeCredentials)
-	readMember(m, "authenticatorSelection", &o.AuthenticatorSelection)
-	readMember(m, "attestation", &o.Attestation)
+	_ = json.Unmarshal(b, &w) // a member of the wrong kind is skipped, the others read
+	v := &w.creationOptionsWire
+	if w.PublicKey != nil {
+		v = w.PublicKey
+	}
+	o.Challenge, o.RP, o.User = v.Challenge, PasskeyRelyingParty{ID: v.RP.ID, Name: v.RP.Name}, v.User
+	o.PubKeyCredParams, o.Timeout, o.ExcludeCredentials = v.PubKeyCredParams, millis(v.Timeout), v.ExcludeCredentials
+	o.AuthenticatorSelection, o.Attestation = v.AuthenticatorSelection, v.Attestation
 	return nil
 }
 
 // UnmarshalJSON keeps the options as they are and reads what it can of them.
 func (o *PasskeyRequestOptions) UnmarshalJSON(b []byte) error {
 	*o = PasskeyRequestOptions{raw: keepRaw(b)}
-	m := optionMembers(b)
-	readMember(m, "challenge", &o.Challenge)
-	readMember(m, "rpId", &o.RPID)
-	readMember(m, "allowCredentials", &o.AllowCredentials)
-	o.Timeout = readMillis(m["timeout"])
-	readMember(m, "userVerification", &o.UserVerification)
+	var w struct {
+		PublicKey *requestOptionsWire `json:"publicKey"`
+		requestOptionsWire
+	}
+	_ = json.Unmarshal(b, &w) // a member of the wrong kind is skipped, the others read
+	v := &w.requestOptionsWire
+	if w.PublicKey != nil {
+		v = w.PublicKey
+	}
+	o.Challenge, o.RPID, o.AllowCredentials = v.Challenge, v.RPID, v.AllowCredentials
+	o.Timeout, o.UserVerification = millis(v.Timeout), v.UserVerification
 	return nil
+}
+
+// creationOptionsWire and requestOptionsWire are the WebAuthn members as
+// Verify spells them, read in one pass.
+type creationOptionsWire struct {
+	Challenge string `json:"challenge"`
+	RP        struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+	} `json:"rp"`
+	User                   PasskeyUser                   `json:"user"`
+	PubKeyCredParams       credentialParameters          `json:"pubKeyCredParams"`
+	Timeout                float64                       `json:"timeout"`
+	ExcludeCredentials     []PasskeyCredentialDescriptor `json:"excludeCredentials"`
+	AuthenticatorSelection PasskeyAuthenticatorSelection `json:"authenticatorSelection"`
+	Attestation            string                        `json:"attestation"`
+}
+
+type requestOptionsWire struct {
+	Challenge        string                        `json:"challenge"`
+	RPID             string                        `json:"rpId"`
+	AllowCredentials []PasskeyCredentialDescriptor `json:"allowCredentials"`
+	Timeout          float64                       `json:"timeout"`
+	UserVerification PasskeyRequirement            `json:"userVerification"`
+}
+
+// credentialParameters reads pubKeyCredParams as a list, or as the one
+// object Verify may send instead.
+type credentialParameters []PasskeyCredentialParameter
+
+func (p *credentialParameters) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '{' {
+		var one PasskeyCredentialParameter
+		if err := json.Unmarshal(b, &one); err != nil {
+			return err
+		}
+		*p = credentialParameters{one}
+		return nil
+	}
+	return json.Unmarshal(b, (*[]PasskeyCredentialParameter)(p))
 }
 
 // MarshalJSON writes the options exactly as Verify sent them (null when it
@@ -194,18 +234,10 @@ func optionMembers(b []byte) map[string]json.RawMessage {
 	return m
 }
 
-// readMember decodes member name of m into v, leaving what does not fit.
-func readMember(m map[string]json.RawMessage, name string, v any) {
-	if raw, ok := m[name]; ok {
-		_ = json.Unmarshal(raw, v) // a wrong shape leaves v (or the part that did not fit) as it was
-	}
-}
-
-// readMillis reads a WebAuthn timeout, milliseconds as a JSON number; 0
-// when absent, negative, not a number or too large for a time.Duration.
-func readMillis(raw json.RawMessage) time.Duration {
-	var ms float64
-	if json.Unmarshal(raw, &ms) != nil || ms < 0 || ms > float64(math.MaxInt64/int64(time.Millisecond)) {
+// millis is a WebAuthn timeout in milliseconds as a time.Duration; 0 when
+// negative or too large for one.
+func millis(ms float64) time.Duration {
+	if ms < 0 || ms > float64(math.MaxInt64/int64(time.Millisecond)) {
 		return 0
 	}
 	return time.Duration(ms * float64(time.Millisecond))
