@@ -4,7 +4,8 @@
 // SDK) and webhooks (configured through the API, received with
 // NewWebhookHandler); and for the rest of a login: Services, one-time codes
 // by SMS, call, email or WhatsApp (Verifications) and their checks
-// (VerificationChecks).
+// (VerificationChecks), and passkeys (Passkeys: WebAuthn registration and
+// login, usernameless included).
 //
 // Create a Client once and share it between goroutines:
 //

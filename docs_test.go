@@ -37,8 +37,10 @@ const snippetImports = `package snippets
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log"
 	"log/slog"
 	"net/http"
@@ -54,6 +56,8 @@ import (
 
 var (
 	_ = context.Background
+	_ = json.Valid
+	_ = io.ReadAll
 	_ = verify.Version
 	_ = errors.Is
 	_ = fmt.Sprint
@@ -96,6 +100,7 @@ var (
 	accountSID, authToken, serviceSID, identity, challengeSID string
 	factorSID, pushFactorSID, totpFactorSID, clientIP         string
 	code, codeFromUser, firstCode                             string
+	assertion                                                 []byte
 	service, sid, verificationSID                             string
 	params                                                    *verify.UpdateChallengeParams
 )

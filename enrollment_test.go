@@ -50,6 +50,9 @@ var (
 	goldenTOTPConfig = FactorConfig{Alg: TOTPAlgorithmSHA1, Skew: 1, CodeLength: 6, TimeStep: 30 * time.Second}
 	goldenPushConfig = FactorConfig{SDKVersion: "1.0", AppID: "com.example.myapp",
 		NotificationPlatform: NotificationPlatformFCM, NotificationToken: "test_token"}
+	goldenPasskeyConfig = FactorConfig{
+		RelyingParty:            &PasskeyRelyingParty{ID: "example.com", Name: "Example", Origins: []string{"https://example.com"}},
+		AuthenticatorAttachment: AuthenticatorPlatform, DiscoverableCredentials: PasskeyPreferred, UserVerification: PasskeyPreferred}
 	goldenEntityValue = Entity{
 		SID: goldenEntity, Identity: testIdentity, AccountSID: testAccount, ServiceSID: testService,
 		DateCreated: goldenDate, DateUpdated: goldenDate, URL: apiBase + pathEntity,
@@ -165,10 +168,10 @@ func TestEnrollmentOperations(t *testing.T) {
 		{name: "Factors.Fetch", status: 200, golden: "factor_fetch_push.json", method: "GET", path: pathFactor,
 			call: func(c *Client) (any, error) { return c.Factors.Fetch(ctx, testService, testIdentity, testFactor) },
 			want: Ptr(goldenFactorWith(FactorTypePush, FactorStatusUnverified, goldenPushConfig, StringMap{"os": "Android"}))},
-		{name: "Factors.Fetch passkeys (a type the SDK does not configure)", status: 200, golden: "factor_fetch_passkeys.json",
+		{name: "Factors.Fetch passkeys", status: 200, golden: "factor_fetch_passkeys.json",
 			method: "GET", path: pathFactor,
 			call: func(c *Client) (any, error) { return c.Factors.Fetch(ctx, testService, testIdentity, testFactor) },
-			want: Ptr(goldenFactorWith(FactorTypePasskeys, FactorStatusUnverified, FactorConfig{}, nil))},
+			want: Ptr(goldenFactorWith(FactorTypePasskeys, FactorStatusUnverified, goldenPasskeyConfig, nil))},
 		{name: "Factors.Verify", status: 200, golden: "factor_verify_totp.json", method: "POST", path: pathFactor,
 			form: url.Values{"AuthPayload": {"123456"}},
 			call: func(c *Client) (any, error) {

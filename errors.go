@@ -21,7 +21,11 @@ var (
 	// (60202, 60203, 60212, 60308, 60309, 60310, 60312) are final and never
 	// retried; the others are retried (see APIError.Temporary).
 	ErrRateLimited = errors.New("verify: rate limited")
-	// ErrInvalidRequest: the API rejected a parameter (60306, 60200).
+	// ErrInvalidRequest: the API rejected a parameter (60306, 60200), or a
+	// passkey request it cannot use: a relying party that does not match the
+	// factor's (60382), no authenticator criteria in the request or the
+	// service (60393), an identity or userHandle it cannot read (60420), a
+	// credential that is not a public-key one (60434).
 	ErrInvalidRequest = errors.New("verify: invalid request")
 	// ErrFactorNotVerified: the factor has not been verified yet (60318).
 	ErrFactorNotVerified = errors.New("verify: factor not verified")
@@ -30,7 +34,7 @@ var (
 	// ErrChallengeExpired: the challenge passed its expiration date (60323).
 	ErrChallengeExpired = errors.New("verify: challenge expired")
 	// ErrVerificationFailed: the AuthPayload did not verify (60324 for a
-	// challenge, 60311 for a factor).
+	// challenge, 60311 for a factor), or a passkey's signature did not (60381).
 	ErrVerificationFailed = errors.New("verify: verification failed")
 
 	// ErrMaxSendAttempts: a verification was started too often for one
@@ -85,6 +89,13 @@ const (
 	codeAlreadyResponded   = 60322
 	codeExpired            = 60323
 	codeVerifyFailed       = 60324
+
+	// Passkeys
+	codePasskeySignature    = 60381
+	codePasskeyRelyingParty = 60382
+	codePasskeyCriteria     = 60393
+	codePasskeyContactID    = 60420
+	codePasskeyContentType  = 60434
 )
 
 // APIError is a non-2xx answer from the API. It is returned for JSON error
@@ -141,9 +152,14 @@ func (e *APIError) Is(target error) bool {
 	case ErrRateLimited:
 		return e.Code == codeTooManyRequests || e.finalLimit() || e.Status == 429
 	case ErrInvalidRequest:
-		return e.Code == codeInvalidRequest || e.Code == codeInvalidParameter
+		switch e.Code {
+		case codeInvalidRequest, codeInvalidParameter, codePasskeyRelyingParty, codePasskeyCriteria,
+			codePasskeyContactID, codePasskeyContentType:
+			return true
+		}
+		return false
 	case ErrVerificationFailed:
-		return e.Code == codeVerifyFailed || e.Code == codeFactorVerifyFailed
+		return e.Code == codeVerifyFailed || e.Code == codeFactorVerifyFailed || e.Code == codePasskeySignature
 	case ErrOutcomeUnknown:
 		// A POST answered with a 5xx may have been applied before the failure.
 		return e.method == "POST" && e.Status >= 500

@@ -51,8 +51,8 @@ const (
 	MaxNotificationTokenLength = 255
 )
 
-// Factor is one way an entity proves who they are: a TOTP app or a push
-// device. Its secret is not part of it; see NewFactor.
+// Factor is one way an entity proves who they are: a TOTP app, a push
+// device or a passkey. Its secret is not part of it; see NewFactor.
 type Factor struct {
 	SID          string       `json:"sid"`           // YF…, 34 characters
 	AccountSID   string       `json:"account_sid"`   // AC…
@@ -78,7 +78,9 @@ func (f Factor) String() string {
 }
 
 // FactorConfig holds a factor's settings; only the fields of its type are
-// set. Its JSON form is the API's, time_step in seconds.
+// set. Its JSON form is the API's, time_step in seconds. RelyingParty is a
+// pointer so that configs stay comparable with ==; compare two passkey
+// configs' relying parties by value.
 type FactorConfig struct {
 	// TOTP
 	Alg        TOTPAlgorithm `json:"alg"`         // sha1, sha256 or sha512
@@ -91,6 +93,12 @@ type FactorConfig struct {
 	AppID                string               `json:"app_id"`                // the app's store id, such as com.example.myapp
 	NotificationPlatform NotificationPlatform `json:"notification_platform"` // apn, fcm or none
 	NotificationToken    string               `json:"notification_token"`    // the device's push token
+
+	// Passkeys
+	RelyingParty            *PasskeyRelyingParty    `json:"relying_party"`            // who the passkey is for; nil for other types
+	AuthenticatorAttachment AuthenticatorAttachment `json:"authenticator_attachment"` // platform, cross-platform or any
+	DiscoverableCredentials PasskeyRequirement      `json:"discoverable_credentials"` // required, preferred or discouraged
+	UserVerification        PasskeyRequirement      `json:"user_verification"`        // required, preferred or discouraged
 }
 
 // NewFactor is a factor as Create returns it: with its Binding, which the

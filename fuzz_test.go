@@ -768,7 +768,7 @@ func FuzzFactorConfigJSON(f *testing.F) {
 		want, got := start, start
 		wantErr := referenceConfig(&want, b)
 		err := json.Unmarshal(b, &got)
-		if (err != nil) != (wantErr != nil) || err == nil && got != want {
+		if (err != nil) != (wantErr != nil) || err == nil && !reflect.DeepEqual(got, want) {
 			t.Fatalf("%q:\n got %+v, %v\nwant %+v, %v", b, got, err, want, wantErr)
 		}
 	})

@@ -43,6 +43,7 @@ type sent struct {
 	URL    *url.URL
 	Header http.Header
 	Form   url.Values // parsed body for POSTs
+	Body   []byte     // the body as sent
 }
 
 // harness is a Client wired to an httpmock transport through a checker that
@@ -77,6 +78,7 @@ var specPaths = []string{
 	filepath.Join("testdata", "verify_v2_enrollment.json"),
 	filepath.Join("testdata", "verify_v2_services.json"),
 	filepath.Join("testdata", "verify_v2_verifications.json"),
+	filepath.Join("testdata", "verify_v2_passkeys.json"),
 }
 
 // RoundTrip checks the request against the spec, records it, and answers
@@ -95,6 +97,7 @@ func (h *harness) RoundTrip(req *http.Request) (*http.Response, error) {
 		b, _ := io.ReadAll(req.Body)
 		req.Body.Close()
 		s.Form, _ = url.ParseQuery(string(b))
+		s.Body = b
 		req.Body = io.NopCloser(strings.NewReader(string(b)))
 	}
 	h.mu.Lock()

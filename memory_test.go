@@ -209,8 +209,9 @@ func cannedAnswer(status int, body string) []byte {
 }
 
 // TestAllocationsPerCall guards what the README's Performance section
-// reports: the allocations of a Create, Fetch, Update and TOTP factor Create
-// over the SDK's own pool, the same calls as the bench module's. Each bound
+// reports: the allocations of a Create, Fetch, Update, TOTP factor Create
+// and the two calls of a passkey login over the SDK's own pool, the same
+// calls as the bench module's. Each bound
 // is the count measured when it was set plus a little room (Go releases
 // move net/http's share by one or two); a change that goes past it should
 // say so, with a bench run, in its own commit.
@@ -224,6 +225,8 @@ func TestAllocationsPerCall(t *testing.T) {
 		"GET " + listPath + "/" + testChallenge:  cannedAnswer(200, golden(t, "fetch.json")),
 		"POST " + listPath + "/" + testChallenge: cannedAnswer(200, golden(t, "update_push.json")),
 		"POST " + factorsPath:                    cannedAnswer(201, golden(t, "factor_create_totp.json")),
+		"POST " + pathPasskeyChallenge:           cannedAnswer(201, golden(t, "passkey_challenge_create.json")),
+		"POST " + pathPasskeyApprove:             cannedAnswer(200, golden(t, "passkey_challenge_approve.json")),
 	})
 	c, err := NewClient(WithCredentials(testAccount, testToken), WithBaseURL("http://"+srv.ln.Addr().String()))
 	if err != nil {
@@ -255,6 +258,14 @@ func TestAllocationsPerCall(t *testing.T) {
 		}},
 		{"Factor Create", 108 + 4, func() error {
 			_, err := c.Factors.CreateTOTP(ctx, testService, testIdentity, &CreateTOTPFactorParams{FriendlyName: "Ada's phone"})
+			return err
+		}},
+		{"Passkey CreateChallenge", 104 + 4, func() error {
+			_, err := c.Passkeys.CreateChallenge(ctx, testService, nil)
+			return err
+		}},
+		{"Passkey ApproveChallenge", 106 + 4, func() error {
+			_, err := c.Passkeys.ApproveChallenge(ctx, testService, passkeyAssertion)
 			return err
 		}},
 	} {

@@ -217,6 +217,19 @@ func socketOps() []socketOp {
 			call: func(ctx context.Context, c *Client) error {
 				return errOf(c.VerificationChecks.Create(ctx, testService, &CheckVerificationParams{To: testPhone, Code: NewSecret(secretCode)}))
 			}},
+		// Passkeys: JSON bodies, one that carries a credential.
+		{name: "PasskeyCreateFactor", post: true,
+			isTarget: func(r *http.Request) bool { return r.Method == "POST" && r.URL.Path == pathPasskeyFactors },
+			success:  func(t *testing.T, _ *rawServer) string { return golden(t, "passkey_factor_create.json") },
+			call: func(ctx context.Context, c *Client) error {
+				return errOf(c.Passkeys.CreateFactor(ctx, testService, &CreatePasskeyFactorParams{Identity: testIdentity, FriendlyName: "laptop"}))
+			}},
+		{name: "PasskeyApproveChallenge", post: true,
+			isTarget: func(r *http.Request) bool { return r.Method == "POST" && r.URL.Path == pathPasskeyApprove },
+			success:  func(t *testing.T, _ *rawServer) string { return golden(t, "passkey_challenge_approve.json") },
+			call: func(ctx context.Context, c *Client) error {
+				return errOf(c.Passkeys.ApproveChallenge(ctx, testService, passkeyAssertion))
+			}},
 		{name: "EntityDelete", noBody: true,
 			isTarget: func(r *http.Request) bool { return r.Method == "DELETE" && r.URL.Path == pathEntity },
 			success:  func(*testing.T, *rawServer) string { return "" },
@@ -436,7 +449,7 @@ func (c *captureLog) String() string {
 func assertNoSecrets(t *testing.T, where, s string) {
 	t.Helper()
 	for _, secret := range []string{testToken, "key-secret-value", secretTOTP, secretJWT, "SECRET-PUSH", secretHidden, "Basic ",
-		goldenBindingSecret, goldenAccessToken, secretCode, secretCustom, secretMessage} {
+		goldenBindingSecret, goldenAccessToken, secretCode, secretCustom, secretMessage, secretSignature} {
 		for _, piece := range secretPieces(secret) {
 			if strings.Contains(s, piece) {
 				t.Errorf("%s holds the secret %q:\n%s", where, piece, s)

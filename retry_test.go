@@ -83,6 +83,17 @@ func operations() []operation {
 				return errOf(c.Verifications.Fetch(ctx, testService, testVerification))
 			},
 			ok: func(t *testing.T) httpmock.Responder { return jsonResponder(t, 200, "verification_fetch.json") }},
+		// Passkeys: JSON bodies, the same POST rules.
+		{name: "PasskeyCreateChallenge", method: "POST", target: apiBase + pathPasskeyChallenge,
+			call: func(ctx context.Context, c *Client) error {
+				return errOf(c.Passkeys.CreateChallenge(ctx, testService, nil))
+			},
+			ok: func(t *testing.T) httpmock.Responder { return jsonResponder(t, 201, "passkey_challenge_create.json") }},
+		{name: "PasskeyApproveChallenge", method: "POST", target: apiBase + pathPasskeyApprove,
+			call: func(ctx context.Context, c *Client) error {
+				return errOf(c.Passkeys.ApproveChallenge(ctx, testService, passkeyAssertion))
+			},
+			ok: func(t *testing.T) httpmock.Responder { return jsonResponder(t, 200, "passkey_challenge_approve.json") }},
 	}
 	for _, d := range deleteOps() { // retried like a GET: deleting twice deletes once
 		ops = append(ops, operation{name: d.name, method: "DELETE", target: apiBase + d.path, call: d.call,

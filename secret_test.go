@@ -127,6 +127,12 @@ func TestSecretsNeverPrinted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	h.mock.RegisterResponder("POST", apiBase+pathPasskeyApprove, bodyResponder(200,
+		strings.Replace(golden(t, "passkey_challenge_approve.json"), `"hidden_details": null`, `"hidden_details": {"secret": "`+secretHidden+`"}`, 1)))
+	pch, err := h.client.Passkeys.ApproveChallenge(ctx, testService, passkeyAssertion)
+	if err != nil || pch.HiddenDetails.Reveal()["secret"] != secretHidden {
+		t.Fatalf("passkey challenge: %v, hidden details %v", err, pch)
+	}
 	// The secrets are there to be used; only their printing is refused.
 	if nf.Binding.Secret.Reveal() != goldenBindingSecret || !strings.Contains(nf.Binding.URI.Reveal(), goldenBindingSecret) ||
 		tok.Token.Reveal() != goldenAccessToken || ch.HiddenDetails.Reveal()["secret"] != secretHidden {
@@ -144,6 +150,7 @@ func TestSecretsNeverPrinted(t *testing.T) {
 		{"Binding", nf.Binding, "[redacted]"},
 		{"AccessToken", *tok, testAccessToken},
 		{"Challenge", *ch, "push approved"},
+		{"PasskeyChallenge", *pch, "passkeys approved"},
 		{"CreateChallengeParams", CreateChallengeParams{FactorSID: testFactor, AuthPayload: NewSecret(secretTOTP),
 			HiddenDetails: NewSecretMap(map[string]string{"ip": secretHidden}), Details: &Details{Message: "Log in?"}}, testFactor},
 		{"UpdateChallengeParams", UpdateChallengeParams{AuthPayload: NewSecret(secretJWT), Metadata: StringMap{"os": "Android"}}, "Android"},
@@ -195,6 +202,8 @@ func pointerTo(v any) any {
 	case AccessToken:
 		return &v
 	case Challenge:
+		return &v
+	case PasskeyChallenge:
 		return &v
 	case CreateChallengeParams:
 		return &v

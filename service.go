@@ -313,21 +313,44 @@ func (p *CreateServiceParams) validate(create bool) error {
 	return nil
 }
 
-// validate checks the relying party's origins and the enums.
-func (s *PasskeySettings) validate() error {
+// validate checks the relying party's origins and the enums of a
+// service's settings.
+func (s *PasskeySettings) validate() error { return s.check(servicePasskeyFields) }
+
+// passkeyFields spell the settings' fields as one request names them.
+type passkeyFields struct {
+	origins, attachment, discoverable, userVerification string
+	// oneValue: the origins travel as one comma-separated value (a form).
+	oneValue bool
+}
+
+var (
+	// servicePasskeyFields name the settings in a Service's form.
+	servicePasskeyFields = passkeyFields{"Passkeys.RelyingParty.Origins", "Passkeys.AuthenticatorAttachment",
+		"Passkeys.DiscoverableCredentials", "Passkeys.UserVerification", true}
+	// factorPasskeyFields name them in a passkey factor's JSON config.
+	factorPasskeyFields = passkeyFields{"config.relying_party.origins", "config.authenticator_attachment",
+		"config.discoverable_credentials", "config.user_verification", false}
+)
+
+// check validates the settings, naming each field as names spell it.
+func (s *PasskeySettings) check(names passkeyFields) error {
 	for i, o := range s.RelyingParty.Origins {
-		if o == "" || strings.ContainsAny(o, ", \t\r\n") {
-			return invalid("Passkeys.RelyingParty.Origins["+strconv.Itoa(i)+"]",
-				"must be a non-empty origin without commas or spaces: the API takes the list as one comma-separated value")
+		field := names.origins + "[" + strconv.Itoa(i) + "]"
+		switch {
+		case names.oneValue && (o == "" || strings.ContainsAny(o, ", \t\r\n")):
+			return invalid(field, "must be a non-empty origin without commas or spaces: the API takes the list as one comma-separated value")
+		case o == "" || strings.ContainsAny(o, " \t\r\n"):
+			return invalid(field, "must be a non-empty origin without spaces, such as https://example.com")
 		}
 	}
 	switch {
 	case s.AuthenticatorAttachment != "" && !s.AuthenticatorAttachment.Known():
-		return invalid("Passkeys.AuthenticatorAttachment", "must be platform, cross-platform or any")
+		return invalid(names.attachment, "must be platform, cross-platform or any")
 	case s.DiscoverableCredentials != "" && !s.DiscoverableCredentials.Known():
-		return invalid("Passkeys.DiscoverableCredentials", "must be required, preferred or discouraged")
+		return invalid(names.discoverable, "must be required, preferred or discouraged")
 	case s.UserVerification != "" && !s.UserVerification.Known():
-		return invalid("Passkeys.UserVerification", "must be required, preferred or discouraged")
+		return invalid(names.userVerification, "must be required, preferred or discouraged")
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -295,4 +296,76 @@ func (f *floorClient) sendCode(ctx context.Context) (*floorVerification, error) 
 func (f *floorClient) checkCode(ctx context.Context) (*floorCheck, error) {
 	var c floorCheck
 	return &c, f.do(ctx, http.MethodPost, f.base+checkPath, url.Values{"To": {phone}, "Code": {smsCode}}, &c)
+}
+
+// floorPasskeyChallenge decodes the same fields as verify.PasskeyChallenge:
+// the challenge, its options as sent (for the browser) and the members of
+// its request options a server reads.
+type floorPasskeyChallenge struct {
+	floorChallenge
+	Options json.RawMessage `json:"options"`
+	Request struct {
+		Challenge        string `json:"challenge"`
+		RPID             string `json:"rpId"`
+		AllowCredentials []struct {
+			Type       string   `json:"type"`
+			ID         string   `json:"id"`
+			Transports []string `json:"transports"`
+		} `json:"allowCredentials"`
+		Timeout          float64 `json:"timeout"`
+		UserVerification string  `json:"userVerification"`
+	} `json:"-"`
+}
+
+// doJSON posts body as JSON, as do posts a form.
+func (f *floorClient) doJSON(ctx context.Context, rawURL string, body []byte, out any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, rawURL, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", f.auth)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := f.hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+	}()
+	if resp.StatusCode > 299 {
+		e := &floorError{Status: resp.StatusCode}
+		_ = json.NewDecoder(resp.Body).Decode(e)
+		return e
+	}
+	return json.NewDecoder(resp.Body).Decode(out)
+}
+
+// passkeyPost sends body to path and reads the challenge and its options.
+func (f *floorClient) passkeyPost(ctx context.Context, path string, body []byte) (*floorPasskeyChallenge, error) {
+	var ch floorPasskeyChallenge
+	if err := f.doJSON(ctx, f.base+path, body, &ch); err != nil {
+		return nil, err
+	}
+	var wrapped struct {
+		PublicKey json.RawMessage `json:"publicKey"`
+	}
+	if json.Unmarshal(ch.Options, &wrapped) == nil && len(wrapped.PublicKey) > 0 {
+		_ = json.Unmarshal(wrapped.PublicKey, &ch.Request)
+	}
+	return &ch, nil
+}
+
+// passkeyLogin creates a usernameless passkey challenge and approves it with
+// the browser's assertion, returning who signed in.
+func (f *floorClient) passkeyLogin(ctx context.Context) (string, error) {
+	if _, err := f.passkeyPost(ctx, passkeyChallengePath, []byte(`{}`)); err != nil {
+		return "", err
+	}
+	ch, err := f.passkeyPost(ctx, passkeyApprovePath, passkeyAssertion)
+	if err != nil {
+		return "", err
+	}
+	return ch.Identity, nil
 }

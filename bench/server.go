@@ -30,8 +30,11 @@ const (
 	factorPath = "/v2/Services/" + serviceSID + "/Entities/" + identity + "/Factors"
 	verifyPath = "/v2/Services/" + serviceSID + "/Verifications"
 	checkPath  = "/v2/Services/" + serviceSID + "/VerificationCheck"
-	phone      = "+15017122661" // the number the SMS logins verify
-	smsCode    = "804213"       // the code they check
+
+	passkeyChallengePath = "/v2/Services/" + serviceSID + "/Passkeys/Challenges"
+	passkeyApprovePath   = "/v2/Services/" + serviceSID + "/Passkeys/ApproveChallenge"
+	phone                = "+15017122661" // the number the SMS logins verify
+	smsCode              = "804213"       // the code they check
 
 	listTotal    = 1000 // challenges, and factors, behind each list endpoint
 	listPageSize = 100
@@ -39,6 +42,18 @@ const (
 	friendlyName = "Ada's phone"                      // the TOTP factor's name, checked by the server
 	totpSecret   = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ" // binding.secret of the spec's createTotp example
 )
+
+// passkeyAssertion is the browser's credential.toJSON() the passkey login
+// approves with, and assertionSignature its signature.
+var passkeyAssertion = func() []byte {
+	b, err := os.ReadFile("../testdata/passkey_assertion.json")
+	if err != nil {
+		panic(err)
+	}
+	return bytes.TrimSpace(b)
+}()
+
+const assertionSignature = "U0VDUkVULVBBU1NLRVktU0lHTkFUVVJFLTAxMjM0NTY3ODktYWJjZGVmZ2hpamtsbW5vcC1ub3QtYS1yZWFsLWRlci1zaWduYXR1cmU"
 
 // notFound is Twilio's answer for a challenge SID that does not exist.
 var notFound = []byte(`{"code":20404,"message":"The requested resource ` + listPath + "/" + missingSID +
@@ -62,6 +77,7 @@ func serve(testdata string) error {
 	}
 	created, fetched, updated := read("create_push.json"), read("fetch.json"), read("update_push.json")
 	verificationSent, checked := read("verification.json"), read("verification_check.json")
+	passkeyCreated, passkeyApproved := read("passkey_challenge_create.json"), read("passkey_challenge_approve.json")
 	item := string(fetched)
 	spec := read("verify_v2_enrollment.json")
 	factorCreated, err := specExample(spec, factorPath, "post", "201", "createTotp")
@@ -134,6 +150,26 @@ func serve(testdata string) error {
 				}
 				w.WriteHeader(http.StatusCreated)
 				_, _ = w.Write(create.body)
+			case r.Method == http.MethodPost && (r.URL.Path == passkeyChallengePath || r.URL.Path == passkeyApprovePath):
+				// A usernameless challenge ({}), then the assertion: JSON
+				// bodies, the assertion's signature intact.
+				var body struct {
+					Response struct {
+						Signature string `json:"signature"`
+					} `json:"response"`
+				}
+				answer, status := passkeyCreated, http.StatusCreated
+				if r.URL.Path == passkeyApprovePath {
+					answer, status = passkeyApproved, http.StatusOK
+				}
+				if r.Header.Get("Content-Type") != "application/json" || json.NewDecoder(r.Body).Decode(&body) != nil ||
+					(r.URL.Path == passkeyApprovePath) != (body.Response.Signature == assertionSignature) {
+					w.WriteHeader(http.StatusBadRequest)
+					_, _ = w.Write(badFactor)
+					return
+				}
+				w.WriteHeader(status)
+				_, _ = w.Write(answer)
 			case r.Method == http.MethodGet && r.URL.Path == listPath+"/"+missingSID:
 				w.WriteHeader(http.StatusNotFound)
 				_, _ = w.Write(notFound)

@@ -88,3 +88,54 @@ func mustGet(t *testing.T, u string) *http.Request {
 	}
 	return req
 }
+
+// TestContractChecksJSONBodies: the Passkeys endpoints take JSON, checked
+// against their schemas; a form sent there is refused.
+func TestContractChecksJSONBodies(t *testing.T) {
+	spec, err := Load("../../testdata/verify_v2_passkeys.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const service = "https://verify.twilio.com/v2/Services/VAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/Passkeys/"
+	jsonPost := func(path, body string) *http.Request {
+		req, err := http.NewRequest("POST", service+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		return req
+	}
+	const assertion = `{"id":"abc","rawId":"abc","authenticatorAttachment":"platform","type":"public-key",
+		"response":{"authenticatorData":"YQ","clientDataJSON":"YQ","signature":"YQ"}}`
+	good := map[string]*http.Request{
+		"factor":             jsonPost("Factors", `{"friendly_name":"laptop","identity":"ff483d1ff591898a9942916050d2ca3f","config":{"user_verification":"required"}}`),
+		"usernameless":       jsonPost("Challenges", `{}`),
+		"challenge":          jsonPost("Challenges", `{"identity":"ff483d1ff591898a9942916050d2ca3f","factor_sid":"YFaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}`),
+		"assertion":          jsonPost("ApproveChallenge", assertion),
+		"registration":       jsonPost("VerifyFactor", `{"id":"abc","rawId":"abc","type":"public-key","response":{"attestationObject":"YQ","clientDataJSON":"YQ"}}`),
+		"unknown members ok": jsonPost("VerifyFactor", `{"response":{},"clientExtensionResults":{}}`),
+	}
+	for name, req := range good {
+		if err := spec.CheckRequest(req); err != nil {
+			t.Errorf("%s rejected: %v", name, err)
+		}
+	}
+	form := jsonPost("Challenges", "Identity=ff483d1ff591898a9942916050d2ca3f")
+	form.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	bad := map[string]*http.Request{
+		"factor without identity":  jsonPost("Factors", `{"friendly_name":"laptop"}`),
+		"unknown attachment":       jsonPost("Factors", `{"friendly_name":"a","identity":"b","config":{"authenticator_attachment":"usb"}}`),
+		"origins not a list":       jsonPost("Factors", `{"friendly_name":"a","identity":"b","config":{"relying_party":{"origins":"https://a"}}}`),
+		"assertion without id":     jsonPost("ApproveChallenge", strings.Replace(assertion, `"id":"abc",`, "", 1)),
+		"assertion without sig":    jsonPost("ApproveChallenge", strings.Replace(assertion, `,"signature":"YQ"`, "", 1)),
+		"registration no response": jsonPost("VerifyFactor", `{"id":"abc"}`),
+		"another credential type":  jsonPost("VerifyFactor", `{"type":"password","response":{}}`),
+		"not JSON":                 jsonPost("Challenges", `{identity:`),
+		"a form":                   form,
+	}
+	for name, req := range bad {
+		if err := spec.CheckRequest(req); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
