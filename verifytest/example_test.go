@@ -227,3 +227,49 @@ func ExampleServer_LastCode() {
 	// approved 6 1
 	// true
 }
+
+// A passkey registered and used through client.Passkeys, with the software
+// authenticator playing the browser: it takes what BrowserJSON gives and
+// returns what credential.toJSON() returns.
+func ExampleNewAuthenticator() {
+	ctx := context.Background()
+	srv := verifytest.NewServer()
+	defer srv.Close()
+	client := srv.Client()
+	defer client.CloseIdleConnections()
+	_, err := client.Services.Update(ctx, srv.ServiceSID(), &verify.UpdateServiceParams{Passkeys: &verify.PasskeySettings{
+		RelyingParty:            verify.PasskeyRelyingParty{ID: "example.com", Name: "Example", Origins: []string{"https://example.com"}},
+		AuthenticatorAttachment: verify.AuthenticatorPlatform,
+		DiscoverableCredentials: verify.PasskeyPreferred,
+		UserVerification:        verify.PasskeyPreferred,
+	}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	browser := verifytest.NewAuthenticator("https://example.com", nil)
+
+	f, err := client.Passkeys.CreateFactor(ctx, srv.ServiceSID(), &verify.CreatePasskeyFactorParams{Identity: "user-0001", FriendlyName: "laptop"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	creation, _ := f.Options.BrowserJSON()
+	registration, _ := browser.Register(creation) // navigator.credentials.create, then toJSON()
+	f, err = client.Passkeys.VerifyFactor(ctx, srv.ServiceSID(), registration)
+	fmt.Println("factor:", f.Status, err)
+
+	ch, _ := client.Passkeys.CreateChallenge(ctx, srv.ServiceSID(), nil) // usernameless
+	request, _ := ch.Options.BrowserJSON()
+	assertion, _ := browser.Assert(request) // navigator.credentials.get, then toJSON()
+	ch, err = client.Passkeys.ApproveChallenge(ctx, srv.ServiceSID(), assertion)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	who, ok := ch.SignedIn()
+	fmt.Println("signed in:", who, ok)
+	// Output:
+	// factor: verified <nil>
+	// signed in: user-0001 true
+}

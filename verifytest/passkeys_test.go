@@ -17,8 +17,8 @@ import (
 const passkeyOrigin = "https://example.com"
 
 // passkeyFake is a fake whose default service has passkeys settings, with
-// a contract for checking the Passkeys answers, which are JSON requests
-// the SDK does not send yet.
+// a contract for checking the Passkeys answers to raw JSON requests (the
+// SDK's own calls are in passkeys_sdk_test.go).
 type passkeyFake struct {
 	t      *testing.T
 	srv    *verifytest.Server
