@@ -104,6 +104,9 @@ type app struct {
 	now         func() time.Time    // the clock of sessions, limits and enrollments
 	log         *log.Logger         // errors the user cannot act on
 	hookLog     *slog.Logger        // each webhook delivery and each one refused, at info level
+	// passkeys makes the pages show their passkey buttons; false until the
+	// passkey endpoints that web/static/passkeys.js calls are served.
+	passkeys bool
 }
 
 // events carries webhook events to the Waits of push logins: an EventHub
