@@ -187,7 +187,14 @@
       $("sms-code").focus();
     }));
 
-    $("push-send").addEventListener("click", () => busy($("push-send"), () => pushLogin(welcome)));
+    $("push-send").addEventListener("click", () => busy($("push-send"), async () => {
+      $("push-send").hidden = true; // while the phone decides, the status says what to do
+      try {
+        await pushLogin(welcome);
+      } finally {
+        $("push-send").hidden = false;
+      }
+    }));
 
     $("start-over").addEventListener("click", async () => {
       await post("/logout");
@@ -391,6 +398,8 @@
   const pages = { signin: signIn, "second-factor": secondFactor, account };
   const run = pages[document.body.dataset.page];
   if (run) {
-    run().catch(() => show("Something went wrong loading this page. Reload it to try again."));
+    run()
+      .then(() => { document.body.dataset.ready = "1"; }) // set up: for people nothing changes, tests wait for it
+      .catch(() => show("Something went wrong loading this page. Reload it to try again."));
   }
 })();
