@@ -46,8 +46,10 @@ func TestPasskeyScript(t *testing.T) {
 	p.click("totp-verify")
 	p.waitPath("/account")
 
+	p.stay()
 	p.click("passkey-add")
 	reg := future.waitPost(t, "/enroll/passkey/verify")
+	p.waitFor("the account page to load again", `window.e2eStayed === undefined && document.body.dataset.ready === "1"`)
 	var created struct {
 		ID       string `json:"id"`
 		RawID    string `json:"rawId"`
