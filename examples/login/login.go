@@ -43,7 +43,29 @@ func (a *app) loginPassword(w http.ResponseWriter, r *http.Request) {
 // challenge expires when the login stops waiting, and until then the
 // user's push slot stays taken, even if the client hangs up. A push counts
 // against the client's address and the user's day unless it is approved.
+// It answers once, with the outcome; /login/push/stream is the same push
+// for a web page, which shows what happens while it happens.
 func (a *app) loginPush(w http.ResponseWriter, r *http.Request) {
+	a.push(w, r, plainPush{a})
+}
+
+// pushOutcome is what push tells of a push it sent, to its caller.
+type pushOutcome interface {
+	// sent: the prompt is on the phone, and the login waits until ch expires.
+	sent(w http.ResponseWriter, ch *verify.Challenge)
+	// approved: the phone approved the push of session id.
+	approved(w http.ResponseWriter, id string)
+	// answered: the push ended unapproved, with status (denied, expired).
+	answered(w http.ResponseWriter, status verify.ChallengeStatus)
+	// failed: the push could not be sent, or its answer not read.
+	failed(w http.ResponseWriter, r *http.Request, err error)
+}
+
+// push is loginPush and loginPushStream: it counts and sends the push,
+// waits for the answer and tells out of it. A request it refuses before
+// anything is sent (no session, no push factor, too many pushes, one
+// pending) it answers itself.
+func (a *app) push(w http.ResponseWriter, r *http.Request, out pushOutcome) {
 	id, sess, push, ok := a.factorSession(w, r, func(f factors) string { return f.push }, "this account has no push factor; use /login/totp")
 	if !ok {
 		return
@@ -79,6 +101,7 @@ func (a *app) loginPush(w http.ResponseWriter, r *http.Request) {
 	}
 	if err == nil {
 		a.pushes.sent(u.identity, ch.SID)
+		out.sent(w, ch)
 		ch, err = a.verify.Challenges.Wait(ctx, a.serviceSID, u.identity, ch.SID, a.waitOptions)
 	}
 	if err == nil && ch.Status != verify.StatusPending {
@@ -86,13 +109,24 @@ func (a *app) loginPush(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case err != nil:
-		a.fail(w, r, err)
+		out.failed(w, r, err)
 	case ch.Status.IsApproved():
 		a.attempts.refund(charges...)
-		a.loggedIn(w, id)
+		out.approved(w, id)
 	default:
-		http.Error(w, "push "+string(ch.Status), http.StatusUnauthorized)
+		out.answered(w, ch.Status)
 	}
+}
+
+// plainPush answers POST /login/push once, with the outcome: "welcome"
+// and the logged-in session's cookie, or why not.
+type plainPush struct{ a *app }
+
+func (plainPush) sent(http.ResponseWriter, *verify.Challenge)              {}
+func (p plainPush) approved(w http.ResponseWriter, id string)              { p.a.loggedIn(w, id) }
+func (p plainPush) failed(w http.ResponseWriter, r *http.Request, e error) { p.a.fail(w, r, e) }
+func (plainPush) answered(w http.ResponseWriter, status verify.ChallengeStatus) {
+	http.Error(w, "push "+string(status), http.StatusUnauthorized)
 }
 
 // loginTOTP checks a code from the session user's authenticator app.
@@ -243,18 +277,28 @@ func (a *app) loggedIn(w http.ResponseWriter, id string) {
 // fail maps SDK errors to HTTP answers a login page can show, and logs
 // those the user cannot do anything about.
 func (a *app) fail(w http.ResponseWriter, r *http.Request, err error) {
+	status, msg := a.failure(r, err)
+	http.Error(w, msg, status)
+}
+
+// failure is the HTTP status and the message fail answers err with; it
+// logs the errors the user cannot do anything about.
+func (a *app) failure(r *http.Request, err error) (int, string) {
 	var ve *verify.ValidationError
 	switch {
 	case errors.As(err, &ve) && ve.Field == "AuthPayload": // the only parameter a user types
-		http.Error(w, "that is not a valid code", http.StatusBadRequest)
+		return http.StatusBadRequest, "that is not a valid code"
 	case errors.Is(err, verify.ErrRateLimited):
-		http.Error(w, "too many attempts, try again later", http.StatusTooManyRequests)
+		return http.StatusTooManyRequests, "too many attempts, try again later"
 	case errors.Is(err, verify.ErrChallengeExpired), errors.Is(err, context.DeadlineExceeded):
-		http.Error(w, "second factor timed out", http.StatusUnauthorized)
+		return http.StatusUnauthorized, errTimedOut
 	case errors.Is(err, verify.ErrNotFound), errors.Is(err, verify.ErrFactorNotVerified):
-		http.Error(w, "no usable second factor", http.StatusUnauthorized)
+		return http.StatusUnauthorized, "no usable second factor"
 	default:
 		a.log.Printf("%s: %v", r.URL.Path, err) // err starts with "verify:" and never holds credentials or payloads
-		http.Error(w, "second factor unavailable", http.StatusServiceUnavailable)
+		return http.StatusServiceUnavailable, "second factor unavailable"
 	}
 }
+
+// errTimedOut answers a second factor that was not answered in time.
+const errTimedOut = "second factor timed out"

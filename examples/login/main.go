@@ -19,8 +19,13 @@
 //
 // Endpoints:
 //
+//	GET  /                    the sign-in page; /second-factor and /account follow it
+//	GET  /static/…            the pages' script, style and icon (web/, embedded)
+//	GET  /session             JSON for the pages: the visitor's step and the user's factors
 //	POST /login/password      username, password: opens a session
 //	POST /login/push          sends a push and waits for its answer
+//	POST /login/push/stream   the same push for a page, as server-sent events
+//	POST /login/push/finish   logs in the session whose streamed push was approved
 //	POST /login/totp          code: checks a TOTP code
 //	POST /login/sms           sends a code by SMS to the number on record
 //	POST /login/sms/check     code: checks the code sent by SMS
@@ -104,6 +109,9 @@ type app struct {
 	now         func() time.Time    // the clock of sessions, limits and enrollments
 	log         *log.Logger         // errors the user cannot act on
 	hookLog     *slog.Logger        // each webhook delivery and each one refused, at info level
+	// passkeys makes the pages show their passkey buttons; false until the
+	// passkey endpoints that web/static/passkeys.js calls are served.
+	passkeys bool
 }
 
 // events carries webhook events to the Waits of push logins: an EventHub

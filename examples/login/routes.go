@@ -18,11 +18,15 @@ const maxFormBytes = 4 << 10
 // in, enroll or log out; clients that send neither header, such as curl,
 // pass. The webhook is outside it: Twilio's POSTs come from no browser,
 // and their signature is what is checked (the SDK's handler caps its body
-// at WebhookConfig.MaxBodyBytes). Every form is read by formsOnly.
+// at WebhookConfig.MaxBodyBytes). Every form is read by formsOnly. The
+// pages (web.go) and every other answer of the web endpoints carry the
+// Content-Security-Policy and its sibling headers (securityHeaders).
 func (a *app) routes() http.Handler {
 	web := http.NewServeMux()
 	web.HandleFunc("POST /login/password", a.loginPassword)
 	web.HandleFunc("POST /login/push", a.loginPush)
+	web.HandleFunc("POST /login/push/stream", a.loginPushStream)
+	web.HandleFunc("POST /login/push/finish", a.loginPushFinish)
 	web.HandleFunc("POST /login/totp", a.loginTOTP)
 	web.HandleFunc("POST /login/sms", a.loginSMS)
 	web.HandleFunc("POST /login/sms/check", a.loginSMSCheck)
@@ -33,9 +37,14 @@ func (a *app) routes() http.Handler {
 	web.HandleFunc("POST /enroll/totp/verify", a.enrollTOTPVerify)
 	web.HandleFunc("POST /enroll/push/token", a.enrollPushToken)
 	web.HandleFunc("POST /enroll/push/done", a.enrollPushDone)
+	web.HandleFunc("GET /session", a.sessionInfo)
+	web.HandleFunc("GET /{$}", a.page("signin.html", stepSignedOut, stepSecondFactor, stepEnroll))
+	web.HandleFunc("GET /second-factor", a.page("second-factor.html", stepSecondFactor))
+	web.HandleFunc("GET /account", a.page("account.html", stepEnroll, stepSignedIn))
+	web.Handle("GET /static/", static())
 
 	mux := http.NewServeMux()
-	mux.Handle("/", http.NewCrossOriginProtection().Handler(formsOnly(web)))
+	mux.Handle("/", securityHeaders(http.NewCrossOriginProtection().Handler(formsOnly(web))))
 	if a.hooks != nil {
 		mux.Handle("POST /hooks/verify", a.hooks)
 	}

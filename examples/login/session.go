@@ -32,11 +32,14 @@ type session struct {
 	expires    time.Time
 	loggedIn   bool // the second factor passed
 	wrongCodes int
-	smsSends   int           // codes sent by SMS, or about to be
-	smsCharges []charge      // the limits the codes sent counted against, given back if the login succeeds
-	totp       pendingTOTP   // a TOTP factor being enrolled; zero when none
-	push       pendingPush   // the access token given to the session's app; zero when none
-	queued     *list.Element // its place in sessions.expiring
+	// pushApproved: the phone approved a push this session waited on
+	// through /login/push/stream; /login/push/finish then logs it in.
+	pushApproved bool
+	smsSends     int           // codes sent by SMS, or about to be
+	smsCharges   []charge      // the limits the codes sent counted against, given back if the login succeeds
+	totp         pendingTOTP   // a TOTP factor being enrolled; zero when none
+	push         pendingPush   // the access token given to the session's app; zero when none
+	queued       *list.Element // its place in sessions.expiring
 }
 
 // pendingTOTP is a TOTP factor created for the session's user and not yet
