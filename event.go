@@ -538,6 +538,11 @@ func parseAt(r *http.Request, cfg WebhookConfig, now time.Time, signed string) (
 		if raw, err = url.ParseQuery(string(body)); err != nil {
 			return nil, fmt.Errorf("%w: the form body does not decode", ErrWebhookMalformed)
 		}
+		// Its bytes are bound by bodySHA256, but a form still has one
+		// reading only: no field glued to more, none given twice.
+		if err := checkOneReading(raw); err != nil {
+			return nil, err
+		}
 	}
 	ev, err := eventFromFields(raw)
 	if err != nil {
