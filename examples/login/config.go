@@ -41,6 +41,10 @@ type config struct {
 	// redisURL is the Redis that instances share webhook events and their
 	// de-duplication over ("": this process alone).
 	redisURL string
+
+	// passkeyOrigin is the sign-in page's origin as a browser sees it, the
+	// passkeys' relying party ("": no passkeys).
+	passkeyOrigin string
 }
 
 // parseConfig reads args (without the program name) and the environment
@@ -65,6 +69,8 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 		"send the session cookie without Secure, for plain http on a host other than localhost (browsers and curl keep Secure cookies from http://localhost and 127.0.0.1)")
 	fs.StringVar(&c.redisURL, "redis", "",
 		"share webhook events and their de-duplication with the other instances over this Redis, e.g. redis://127.0.0.1:6379/0 (env REDIS_URL; empty: this process alone)")
+	fs.StringVar(&c.passkeyOrigin, "passkey-origin", getenv("VERIFY_PASSKEY_ORIGIN"),
+		"offer passkeys on the pages served at this origin, such as https://example.com or http://localhost:8080, and make it the service's relying party (env VERIFY_PASSKEY_ORIGIN; empty: no passkeys)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}

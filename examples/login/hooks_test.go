@@ -149,7 +149,7 @@ func TestForgedDeliveryIsRefused(t *testing.T) {
 // pushes still end on its webhooks; a delivery signed with the new one is
 // accepted too.
 func TestWebhookTokenRotation(t *testing.T) {
-	f := newFixture(t, true)
+	f := newFixture(t, fixtureOptions{rotated: true})
 	ada := f.addUser("ada", "user-0001-ada")
 	b := f.login(ada)
 	from := f.api.mark()

@@ -35,6 +35,12 @@ var (
 	pushesPerUserDaily  = limit{free: 30, first: 24 * time.Hour, most: 24 * time.Hour}
 	smsPerAddress       = limit{free: 3, first: time.Minute, most: 6 * time.Hour}
 	smsPerUserDaily     = limit{free: 10, first: 24 * time.Hour, most: 24 * time.Hour}
+	// Passkey prompts (each a challenge made in Verify) count per address,
+	// and after the password per user too, until a sign-in succeeds;
+	// passkey registrations count per user until one succeeds.
+	passkeysPerAddress    = limit{free: 10, first: time.Second, most: 15 * time.Minute}
+	passkeysPerUser       = limit{free: 20, first: time.Second, most: time.Hour}
+	passkeyEnrollsPerUser = limit{free: 10, first: time.Second, most: time.Hour}
 )
 
 // wait is how long after the n-th counted attempt the key waits.

@@ -36,6 +36,10 @@
 //	POST /enroll/totp/verify  code: the app's first code verifies the factor
 //	POST /enroll/push/token   name: JSON {token, identity, service_sid, …} for the phone's app
 //	POST /enroll/push/done    records the phone that this session's token enrolled
+//	POST /login/passkey/options  WebAuthn request options: usernameless, or the session user's
+//	POST /login/passkey       the browser's assertion (JSON): signs in
+//	POST /enroll/passkey      WebAuthn creation options for a new passkey
+//	POST /enroll/passkey/verify  the browser's new credential (JSON): records the passkey
 //	POST /hooks/verify        Verify's webhook (when TWILIO_AUTH_TOKEN is set)
 //
 // A session past the password alone may enroll a user's first factor; a
@@ -69,6 +73,10 @@
 // REDIS_URL): a push waiting on one instance then ends as soon as the
 // webhook reaches any of them (see docs/instances.md). Sessions and limits
 // stay per instance, so route each visitor to one (sticky sessions).
+//
+// -passkey-origin https://example.com (or VERIFY_PASSKEY_ORIGIN) serves
+// passkeys: sign-in with a passkey alone, a passkey as the second factor,
+// and registering one; it makes that site the service's relying party.
 //
 // -base-url (or VERIFY_BASE_URL) points it at another API, such as
 // go run ./cmd/verify-fake -webhook http://127.0.0.1:8080/hooks/verify.
@@ -109,9 +117,10 @@ type app struct {
 	now         func() time.Time    // the clock of sessions, limits and enrollments
 	log         *log.Logger         // errors the user cannot act on
 	hookLog     *slog.Logger        // each webhook delivery and each one refused, at info level
-	// passkeys makes the pages show their passkey buttons; false until the
-	// passkey endpoints that web/static/passkeys.js calls are served.
-	passkeys bool
+	// passkeys serves the passkey endpoints and makes the pages show their
+	// buttons: with -passkey-origin, once the service's relying party is set.
+	passkeys      bool
+	passkeyLogins *passkeyLogins // usernameless passkey prompts, by their cookie
 }
 
 // events carries webhook events to the Waits of push logins: an EventHub
@@ -131,7 +140,7 @@ func newApp(client *verify.Client, serviceSID string, us *users, hooks verify.We
 	}
 	a := &app{
 		verify: client, serviceSID: serviceSID, users: us,
-		sessions: newSessions(now), attempts: newAttempts(now), pushes: newPushSlots(now),
+		sessions: newSessions(now), attempts: newAttempts(now), pushes: newPushSlots(now), passkeyLogins: newPasskeyLogins(now),
 		pushTimeout: 60 * time.Second, events: ev, now: now, log: log.Default(), hookLog: slog.Default(),
 	}
 	if len(hooks.AuthTokens) > 0 {
@@ -171,7 +180,19 @@ func main() {
 		log.Printf("webhook events and de-duplication shared over Redis at %s", addr)
 	}
 	a := newApp(client, cfg.serviceSID, us, hooks, ev, time.Now)
-	a.sessions.secure = !cfg.insecureCookie
+	a.sessions.secure, a.passkeyLogins.secure = !cfg.insecureCookie, !cfg.insecureCookie
+	if cfg.passkeyOrigin != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		changed, err := configurePasskeys(ctx, client, cfg.serviceSID, cfg.passkeyOrigin)
+		cancel()
+		if err != nil {
+			log.Fatalf("passkeys: %v", err)
+		}
+		if changed {
+			log.Printf("passkeys: the service's relying party is now %s (discoverable credentials and user verification required)", cfg.passkeyOrigin)
+		}
+		a.passkeys = true
+	}
 	a.addrHeader = cfg.addrHeader
 	if a.hooks == nil {
 		log.Print("no TWILIO_AUTH_TOKEN to check webhooks with: /hooks/verify is off, push logins poll every second, and push enrollment ends with POST /enroll/push/done")

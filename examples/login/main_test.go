@@ -9,11 +9,13 @@ import (
 	"io"
 	"log"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"path"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -54,15 +56,24 @@ type fixture struct {
 	clock    *testClock
 	logs     *syncBuffer
 	hookLogs *syncBuffer // the app's webhook log, as text without times
+	origin   string      // the pages' origin with passkeys (fixtureOptions.passkeys); "" without
 }
 
 // setup starts a fixture whose app checks webhooks with the fake's auth token.
-func setup(t *testing.T) *fixture { return newFixture(t, false) }
+func setup(t *testing.T) *fixture { return newFixture(t, fixtureOptions{}) }
 
-// newFixture starts a fixture. With rotated, the app's current auth token
-// is a new one the fake does not sign with, and the fake's is the previous
-// one, as during a rotation.
-func newFixture(t *testing.T, rotated bool) *fixture {
+// fixtureOptions shape a fixture.
+type fixtureOptions struct {
+	// rotated: the app's current auth token is a new one the fake does not
+	// sign with, and the fake's is the previous one, as during a rotation.
+	rotated bool
+	// passkeys: the app serves passkeys at http://localhost:<its port>,
+	// the service's relying party (as -passkey-origin sets it).
+	passkeys bool
+}
+
+// newFixture starts a fixture shaped by opts.
+func newFixture(t *testing.T, opts fixtureOptions) *fixture {
 	fake := verifytest.NewServer()
 	f := &fixture{
 		t: t, fake: fake, look: fake.Client(), clock: &testClock{now: time.Now()}, logs: &syncBuffer{}, hookLogs: &syncBuffer{},
@@ -72,7 +83,7 @@ func newFixture(t *testing.T, rotated bool) *fixture {
 	f.web = httptest.NewUnstartedServer(nil)
 	f.hookURL = "http://" + f.web.Listener.Addr().String() + "/hooks/verify"
 	tokens := []string{fake.AuthToken()}
-	if rotated {
+	if opts.rotated {
 		tokens = []string{newAuthToken, fake.AuthToken()}
 	}
 	f.app = newApp(client, fake.ServiceSID(), newUsers(), verify.WebhookConfig{AuthTokens: verify.Secrets(tokens...), PublicURL: f.hookURL}, nil, f.clock.Now)
@@ -90,6 +101,13 @@ func newFixture(t *testing.T, rotated bool) *fixture {
 		}
 		return a
 	}}))
+	if opts.passkeys {
+		f.origin = "http://localhost:" + strconv.Itoa(f.web.Listener.Addr().(*net.TCPAddr).Port)
+		if _, err := configurePasskeys(ctx, client, fake.ServiceSID(), f.origin); err != nil {
+			t.Fatal(err)
+		}
+		f.app.passkeys = true
+	}
 	f.web.Config.Handler = f.app.routes()
 	f.web.Start()
 	t.Cleanup(func() {
@@ -151,7 +169,8 @@ type browser struct {
 	f        *fixture      // the in-process server's fixture; nil for a child's visitor
 	hangUp   time.Duration // when set, it hangs up after this long: status 0, and no test error
 	cookie   *http.Cookie
-	lastPush string // the challenge pushAnswered answered last
+	prompt   *http.Cookie // the usernameless passkey prompt's cookie; nil when none
+	lastPush string       // the challenge pushAnswered answered last
 }
 
 // browser is a new visitor without a session.
@@ -203,15 +222,17 @@ func (b *browser) sendWith(method, path string, form url.Values, h http.Header) 
 		req.Header = h.Clone()
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if b.cookie != nil {
-		req.AddCookie(&http.Cookie{Name: b.cookie.Name, Value: b.cookie.Value})
-	}
 	return b.sendRequest(req)
 }
 
 // sendRequest sends req as send does, and keeps the session cookie the
 // answer sets.
 func (b *browser) sendRequest(req *http.Request) (*http.Response, []byte) {
+	for _, c := range []*http.Cookie{b.cookie, b.prompt} {
+		if c != nil {
+			req.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
+		}
+	}
 	resp, err := b.client.Do(req)
 	if err != nil {
 		if req.Context().Err() == nil { // not hung up
@@ -225,8 +246,13 @@ func (b *browser) sendRequest(req *http.Request) (*http.Response, []byte) {
 		b.t.Error(err)
 	}
 	for _, c := range resp.Cookies() {
-		if c.Name == sessionCookie || c.Name == insecureSessionCookie {
+		switch c.Name {
+		case sessionCookie, insecureSessionCookie:
 			b.cookie = c
+		case cookieName(passkeyLoginCookie, true), passkeyLoginCookie:
+			if b.prompt = c; c.MaxAge < 0 {
+				b.prompt = nil
+			}
 		}
 	}
 	return resp, body

@@ -18,7 +18,8 @@ const maxFormBytes = 4 << 10
 // in, enroll or log out; clients that send neither header, such as curl,
 // pass. The webhook is outside it: Twilio's POSTs come from no browser,
 // and their signature is what is checked (the SDK's handler caps its body
-// at WebhookConfig.MaxBodyBytes). Every form is read by formsOnly. The
+// at WebhookConfig.MaxBodyBytes). Every form is read by formsOnly, and
+// the two passkey answers by readPasskeyJSON. The
 // pages (web.go) and every other answer of the web endpoints carry the
 // Content-Security-Policy and its sibling headers (securityHeaders).
 func (a *app) routes() http.Handler {
@@ -42,13 +43,34 @@ func (a *app) routes() http.Handler {
 	web.HandleFunc("GET /second-factor", a.page("second-factor.html", stepSecondFactor))
 	web.HandleFunc("GET /account", a.page("account.html", stepEnroll, stepSignedIn))
 	web.Handle("GET /static/", static())
+	web.HandleFunc("POST /login/passkey/options", a.passkeysOn(a.loginPasskeyOptions))
+	web.HandleFunc("POST /enroll/passkey", a.passkeysOn(a.enrollPasskey))
+
+	// The two endpoints that take a browser's passkey answer read it as
+	// JSON themselves (readPasskeyJSON), with a cap of their own.
+	browser := http.NewServeMux()
+	browser.Handle("/", formsOnly(web))
+	browser.HandleFunc("POST /login/passkey", a.passkeysOn(a.loginPasskey))
+	browser.HandleFunc("POST /enroll/passkey/verify", a.passkeysOn(a.enrollPasskeyVerify))
 
 	mux := http.NewServeMux()
-	mux.Handle("/", securityHeaders(http.NewCrossOriginProtection().Handler(formsOnly(web))))
+	mux.Handle("/", securityHeaders(http.NewCrossOriginProtection().Handler(browser)))
 	if a.hooks != nil {
 		mux.Handle("POST /hooks/verify", a.hooks)
 	}
 	return mux
+}
+
+// passkeysOn is h while the server serves passkeys (-passkey-origin), and
+// a 404 that says how to turn them on otherwise.
+func (a *app) passkeysOn(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !a.passkeys {
+			http.Error(w, "passkeys are off: start the server with -passkey-origin", http.StatusNotFound)
+			return
+		}
+		h(w, r)
+	}
 }
 
 // logout ends the session on the server and deletes its cookie; without a

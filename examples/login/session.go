@@ -14,7 +14,7 @@ const (
 	// sessionCookie is the cookie's name: with the __Host- prefix a
 	// browser takes it only when it is Secure, has Path=/ and no Domain, so
 	// no other host (a subdomain) can set or shadow it.
-	sessionCookie = "__Host-session"
+	sessionCookie = "__Host-" + insecureSessionCookie
 	// insecureSessionCookie is its name without Secure (-insecure-cookie),
 	// which the prefix does not allow.
 	insecureSessionCookie = "session"
@@ -35,11 +35,16 @@ type session struct {
 	// pushApproved: the phone approved a push this session waited on
 	// through /login/push/stream; /login/push/finish then logs it in.
 	pushApproved bool
-	smsSends     int           // codes sent by SMS, or about to be
-	smsCharges   []charge      // the limits the codes sent counted against, given back if the login succeeds
-	totp         pendingTOTP   // a TOTP factor being enrolled; zero when none
-	push         pendingPush   // the access token given to the session's app; zero when none
-	queued       *list.Element // its place in sessions.expiring
+	smsSends     int         // codes sent by SMS, or about to be
+	smsCharges   []charge    // the limits the codes sent counted against, given back if the login succeeds
+	totp         pendingTOTP // a TOTP factor being enrolled; zero when none
+	// passkeyLogin is the passkey challenge (YC…) the session's user was
+	// given to sign, after the password; "" when none.
+	passkeyLogin string
+	// passkeyFactor is the passkey factor (YF…) being registered; "" when none.
+	passkeyFactor string
+	push          pendingPush   // the access token given to the session's app; zero when none
+	queued        *list.Element // its place in sessions.expiring
 }
 
 // pendingTOTP is a TOTP factor created for the session's user and not yet
@@ -94,6 +99,14 @@ func (s *sessions) start(w http.ResponseWriter, u *user) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.open(w, &session{user: u, expires: s.now().Add(secondFactorTTL)})
+}
+
+// startLoggedIn opens a logged-in session for u, who signed in with a
+// passkey alone, and sets its cookie.
+func (s *sessions) startLoggedIn(w http.ResponseWriter, u *user) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.open(w, &session{user: u, expires: s.now().Add(loggedInTTL), loggedIn: true})
 }
 
 // lookup returns a copy of the session named by r's cookie, with its id;
@@ -178,6 +191,39 @@ func (s *sessions) tryOne(id string, count func(*session) *int, most int) bool {
 	return true
 }
 
+// takePasskeyLogin returns the passkey challenge the live session id was
+// given and forgets it, so that one answer at most is checked against it,
+// and counts that answer as a wrong code (tryCode): a right one ends the
+// session anyway. It returns "" when there is none, or the session has
+// used up its maxWrongCodes.
+func (s *sessions) takePasskeyLogin(id string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.live(id)
+	if p == nil || p.passkeyLogin == "" || p.wrongCodes >= maxWrongCodes {
+		return ""
+	}
+	sid := p.passkeyLogin
+	p.passkeyLogin = ""
+	p.wrongCodes++
+	return sid
+}
+
+// takePasskeyFactor returns the passkey factor the live session id is
+// registering and forgets it, so that one answer at most is checked
+// against it; "" when there is none.
+func (s *sessions) takePasskeyFactor(id string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.live(id)
+	if p == nil {
+		return ""
+	}
+	sid := p.passkeyFactor
+	p.passkeyFactor = ""
+	return sid
+}
+
 // endAtWrongCodes ends the session if it has used up its maxWrongCodes
 // codes, and reports whether it did (or the session had ended already).
 func (s *sessions) endAtWrongCodes(id string) bool {
@@ -254,18 +300,28 @@ func kindIndex(loggedIn bool) int {
 
 // cookie is the session cookie holding id; maxAge -1 deletes it.
 func (s *sessions) cookie(id string, maxAge int) *http.Cookie {
-	return &http.Cookie{
-		Name: s.cookieName(), Value: id, Path: "/", MaxAge: maxAge,
-		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteStrictMode,
-	}
+	return newCookie(s.cookieName(), id, maxAge, s.secure)
 }
 
 // cookieName is the session cookie's name: __Host- only when Secure.
-func (s *sessions) cookieName() string {
-	if s.secure {
-		return sessionCookie
+func (s *sessions) cookieName() string { return cookieName(insecureSessionCookie, s.secure) }
+
+// newCookie is a cookie of this server: for every path, hidden from
+// scripts, never sent cross-site, and Secure unless -insecure-cookie.
+func newCookie(name, value string, maxAge int, secure bool) *http.Cookie {
+	return &http.Cookie{
+		Name: name, Value: value, Path: "/", MaxAge: maxAge,
+		HttpOnly: true, Secure: secure, SameSite: http.SameSiteStrictMode,
 	}
-	return insecureSessionCookie
+}
+
+// cookieName is the cookie named name, with the __Host- prefix when it is
+// Secure (the prefix is not allowed without).
+func cookieName(name string, secure bool) string {
+	if secure {
+		return "__Host-" + name
+	}
+	return name
 }
 
 // count is the number of sessions stored, live or not yet removed.

@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -30,21 +31,35 @@ type user struct {
 	firstTokenUntil time.Time
 }
 
-// factors are a user's second factors: in Verify, one of each kind at
-// most, and the phone number on record that SMS codes go to.
+// factors are a user's second factors: in Verify, one push and one TOTP
+// factor at most and up to maxPasskeys passkeys, and the phone number on
+// record that SMS codes go to.
 type factors struct {
-	push  string // YF…, or "" when the user has no push factor
-	totp  string // YF…, or "" when the user has no TOTP factor
-	phone string // E.164, such as +15017122661, or "" when none is on record; never changed here
+	push     string   // YF…, or "" when the user has no push factor
+	totp     string   // YF…, or "" when the user has no TOTP factor
+	phone    string   // E.164, such as +15017122661, or "" when none is on record; never changed here
+	passkeys []string // YF… of each verified passkey, oldest first
 }
 
+// maxPasskeys is how many passkeys a user may register here.
+const maxPasskeys = 10
+
 // none reports whether the user has no second factor yet.
-func (f factors) none() bool { return f.push == "" && f.totp == "" && f.phone == "" }
+func (f factors) none() bool {
+	return f.push == "" && f.totp == "" && f.phone == "" && len(f.passkeys) == 0
+}
+
+// hasPasskey reports whether factorSID is one of the user's passkeys.
+func (f factors) hasPasskey(factorSID string) bool { return slices.Contains(f.passkeys, factorSID) }
 
 // logins are the endpoints that log in with the factors the user has.
 func (f factors) logins() []string {
 	var out []string
-	for _, l := range []struct{ has, path string }{{f.push, "/login/push"}, {f.totp, "/login/totp"}, {f.phone, "/login/sms"}} {
+	var passkey string
+	if len(f.passkeys) > 0 {
+		passkey = f.passkeys[0]
+	}
+	for _, l := range []struct{ has, path string }{{f.push, "/login/push"}, {f.totp, "/login/totp"}, {f.phone, "/login/sms"}, {passkey, "/login/passkey/options"}} {
 		if l.has != "" {
 			out = append(out, l.path)
 		}
@@ -62,13 +77,13 @@ func (f factors) mayAdd(loggedIn bool) bool { return loggedIn || f.none() }
 type users struct {
 	mu         sync.RWMutex
 	byName     map[string]*user
-	byIdentity map[string]*user // identities are unique
+	identities map[string]*user // by identity, which is unique
 	nobody     user             // checked instead of an unknown name, so that it takes as long
 }
 
 // newUsers returns an empty store.
 func newUsers() *users {
-	us := &users{byName: map[string]*user{}, byIdentity: map[string]*user{}}
+	us := &users{byName: map[string]*user{}, identities: map[string]*user{}}
 	us.nobody.salt = newSalt() // its zero hash matches no password
 	return us
 }
@@ -95,11 +110,11 @@ func (us *users) add(name, password, identity string, f factors) error {
 	switch {
 	case us.byName[name] != nil:
 		return fmt.Errorf("user %s exists already", name)
-	case us.byIdentity[identity] != nil:
+	case us.identities[identity] != nil:
 		return fmt.Errorf("identity %s belongs to another user", identity)
 	}
 	us.byName[name] = u
-	us.byIdentity[identity] = u
+	us.identities[identity] = u
 	return nil
 }
 
@@ -124,7 +139,34 @@ func (us *users) check(name, password string) *user {
 func (us *users) factors(u *user) factors {
 	us.mu.RLock()
 	defer us.mu.RUnlock()
-	return u.factors
+	f := u.factors
+	f.passkeys = slices.Clone(f.passkeys)
+	return f
+}
+
+// byIdentity returns the user whose Verify identity this is, or nil.
+func (us *users) byIdentity(identity string) *user {
+	us.mu.RLock()
+	defer us.mu.RUnlock()
+	return us.identities[identity]
+}
+
+// addPasskey records a verified passkey for u if the enrollment rule
+// (factors.mayAdd) still allows it and u has fewer than maxPasskeys; it
+// reports which refused it, or "" when it is recorded.
+func (us *users) addPasskey(u *user, factorSID string, loggedIn bool) string {
+	us.mu.Lock()
+	defer us.mu.Unlock()
+	switch {
+	case !u.factors.mayAdd(loggedIn):
+		return notYourFirstFactor
+	case len(u.factors.passkeys) >= maxPasskeys:
+		return errTooManyPasskeys
+	}
+	if !u.factors.hasPasskey(factorSID) {
+		u.factors.passkeys = append(u.factors.passkeys, factorSID)
+	}
+	return ""
 }
 
 // setFactor records a verified factor of kind (push or TOTP) for u,

@@ -57,9 +57,8 @@ type sessionState struct {
 	User        string    `json:"user,omitempty"`
 	Factors     factorSet `json:"factors"`
 	PhoneEnding string    `json:"phone_ending,omitempty"`
-	// Passkeys tells the pages to show their passkey buttons. The SDK's
-	// Passkeys service is not wired in yet: always false (see
-	// web/static/passkeys.js for the endpoints the pages will call).
+	// Passkeys tells the pages to show their passkey buttons: the server
+	// serves passkeys (-passkey-origin).
 	Passkeys bool `json:"passkeys"`
 }
 
@@ -68,6 +67,8 @@ type factorSet struct {
 	Push bool `json:"push"`
 	TOTP bool `json:"totp"`
 	SMS  bool `json:"sms"`
+	// Passkeys is how many passkeys the user has registered.
+	Passkeys int `json:"passkeys"`
 }
 
 // state is the session state of r's visitor.
@@ -79,7 +80,7 @@ func (a *app) state(r *http.Request) sessionState {
 	}
 	f := a.users.factors(sess.user)
 	st.User = sess.user.name
-	st.Factors = factorSet{Push: f.push != "", TOTP: f.totp != "", SMS: f.phone != ""}
+	st.Factors = factorSet{Push: f.push != "", TOTP: f.totp != "", SMS: f.phone != "", Passkeys: len(f.passkeys)}
 	if len(f.phone) > 2 {
 		st.PhoneEnding = f.phone[len(f.phone)-2:]
 	}

@@ -154,7 +154,7 @@
     $("totp").hidden = !st.factors.totp;
     $("sms").hidden = !st.factors.sms;
     if (st.phone_ending) $("sms-hint").textContent = `We text a code to your number ending in ${st.phone_ending}.`;
-    if (showPasskeys(st)) passkeyButton("passkey-second", () => window.Passkeys.secondFactor(), "/account");
+    if (st.factors.passkeys > 0 && showPasskeys(st)) passkeyButton("passkey-second", () => window.Passkeys.secondFactor(), "/account");
 
     const welcome = () => location.assign("/account");
     const codeForm = (formID, inputID, buttonID, path) => {
@@ -329,6 +329,7 @@
       [st.factors.push, "Push to your phone"],
       [st.factors.totp, "Authenticator app"],
       [st.factors.sms, `Text message to …${st.phone_ending || ""}`],
+      [st.factors.passkeys > 0, st.factors.passkeys === 1 ? "A passkey" : `${st.factors.passkeys} passkeys`],
     ];
     for (const [on, label] of rows) {
       if (!on) continue;
@@ -346,7 +347,7 @@
       $("totp-start").textContent = "Replace your authenticator app";
       $("totp-start").classList.remove("primary");
     }
-    if (showPasskeys(st) && !enrolling) {
+    if (showPasskeys(st)) {
       passkeyButton("passkey-add", () => window.Passkeys.register(), "/account");
     }
 

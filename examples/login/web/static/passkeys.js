@@ -1,28 +1,24 @@
-// Passkeys (WebAuthn) for the login example's pages: the browser half,
-// ready for the server half that is not written yet. The pages show their
-// passkey buttons only when GET /session answers "passkeys": true, which
-// the server does not yet, and only in a browser that has the JSON helpers
-// used here (PublicKeyCredential.parseCreationOptionsFromJSON and
+// Passkeys (WebAuthn) for the login example's pages: the browser half of
+// passkeys.go. The pages show their passkey buttons only when GET /session
+// answers "passkeys": true (the server runs with -passkey-origin), and
+// only in a browser that has the JSON helpers used here
+// (PublicKeyCredential.parseCreationOptionsFromJSON and
 // parseRequestOptionsFromJSON).
 //
-// The endpoints the server is to serve, all POST and same-origin:
+// The endpoints, all POST and same-origin:
 //
 //   /login/passkey/options   no body. Without a session: request options for
-//                            a usernameless sign-in (Passkeys.CreateChallenge
-//                            without an identity); in a session past the
+//                            a usernameless sign-in; in a session past the
 //                            password: options for that user's passkeys.
-//                            Answers {"publicKey": {…}} (or the bare options),
-//                            as Verify's JSON gives them.
-//   /login/passkey           the assertion, credential.toJSON(), as JSON
-//                            (Passkeys.ApproveChallenge); logs the session in
-//                            and sets its cookie. 2xx, or an error text.
-//   /enroll/passkey          no body; a logged-in session: creation options
-//                            (Passkeys.CreateFactor), as above.
+//                            Answers the bare options (a {"publicKey": …}
+//                            wrapper is unwrapped too).
+//   /login/passkey           the assertion, credential.toJSON(), as JSON;
+//                            signs the visitor in and sets the session
+//                            cookie. 2xx, or an error text.
+//   /enroll/passkey          no body; a session that may add a factor:
+//                            creation options, as above.
 //   /enroll/passkey/verify   the new credential, credential.toJSON(), as
-//                            JSON (Passkeys.VerifyFactor).
-//
-// The two that take JSON need their own body cap and a JSON content type
-// check: the server reads every other body as a small url-encoded form.
+//                            JSON.
 "use strict";
 
 window.Passkeys = (() => {
