@@ -27,20 +27,20 @@ type viewport struct {
 }
 
 // TestScreenshots: the sign-in and second-factor pages fit a phone's
-// width without scrolling sideways, and show no passkey button while the
-// server has no passkeys. With E2E_UPDATE_SCREENSHOT=1 it writes
+// width without scrolling sideways; the sign-in page offers a passkey (the
+// server serves them) and the second factor does not (the user has none). With E2E_UPDATE_SCREENSHOT=1 it writes
 // docs/login-page.png: the sign-in page on a desktop beside the second
 // factor on a phone, waiting for a push.
 func TestScreenshots(t *testing.T) {
-	s := startServer(t, "ada", userOptions{push: true, totp: true, sms: true})
+	s := startServer(t, "ada", userOptions{push: true, totp: true, sms: true, passkeys: true})
 	p := newPage(t, s.base, desktop.width, desktop.height)
 	shots := map[string]image.Image{}
 	for _, vp := range []viewport{phone, desktop} {
 		p.resize(vp)
 		p.open("/")
 		p.checkFits(vp, "sign-in page")
-		if p.visible("[data-passkeys]") {
-			t.Errorf("%s: the sign-in page shows a passkey button, but the server has no passkeys", vp.name)
+		if !p.visible("#passkey-signin") {
+			t.Errorf("%s: the sign-in page hides its passkey button, but the server serves passkeys", vp.name)
 		}
 		shots["signin-"+vp.name] = p.image()
 
@@ -51,8 +51,8 @@ func TestScreenshots(t *testing.T) {
 				t.Errorf("%s: the second factor page hides #%s, which the user has", vp.name, id)
 			}
 		}
-		if p.visible("[data-passkeys]") {
-			t.Errorf("%s: the second factor page shows a passkey button, but the server has no passkeys", vp.name)
+		if p.visible("#passkey-second") {
+			t.Errorf("%s: the second factor page offers a passkey, but the user has none", vp.name)
 		}
 		p.checkFits(vp, "second factor page")
 		shots["second-"+vp.name] = p.image()

@@ -3,10 +3,12 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -65,6 +67,10 @@ type user struct {
 // userOptions say which factors a user starts with.
 type userOptions struct {
 	push, totp, sms bool
+	// passkeys: the server serves passkeys (-passkey-origin) and the
+	// browser reaches it as localhost, a name WebAuthn takes as a relying
+	// party ID (an IP address it refuses).
+	passkeys bool
 }
 
 // server is the built login command running against an in-process
@@ -115,7 +121,15 @@ func startServer(t *testing.T, name string, opts userOptions) *server {
 	if u.totp != nil {
 		env = append(env, "VERIFY_TOTP_FACTOR_SID="+u.totp.SID)
 	}
-	args := []string{"-addr", "127.0.0.1:0", "-base-url", fake.URL, "-user", u.name, "-password", u.password}
+	addr, origin := "127.0.0.1:0", ""
+	if opts.passkeys { // the origin names the port, so it is chosen first
+		port := freePort(t)
+		addr, origin = "127.0.0.1:"+port, "http://localhost:"+port
+	}
+	args := []string{"-addr", addr, "-base-url", fake.URL, "-user", u.name, "-password", u.password}
+	if origin != "" {
+		args = append(args, "-passkey-origin", origin)
+	}
 	if u.number != "" {
 		args = append(args, "-phone", u.number)
 	}
@@ -132,15 +146,30 @@ func startServer(t *testing.T, name string, opts userOptions) *server {
 			t.Logf("the login server's log:\n%s", s.log)
 		}
 	})
-	addr, err := s.log.waitFor(listening, 20*time.Second)
+	bound, err := s.log.waitFor(listening, 20*time.Second)
 	if err != nil {
 		t.Fatalf("the login server did not start: %v\n%s", err, s.log)
 	}
-	s.base = "http://" + addr
+	s.base = "http://" + bound
+	if origin != "" {
+		s.base = origin
+	}
 	if _, err := fake.WebhookURL(s.base + "/hooks/verify"); err != nil {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// freePort is a loopback TCP port nothing listens on, as far as can be
+// known: the kernel's pick, closed again.
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 }
 
 // listening finds the address the login command prints once it listens.
