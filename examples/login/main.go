@@ -203,6 +203,9 @@ func main() {
 	}
 	srv := newServer(a.routes(), cfg.readTimeout, a.pushTimeout)
 	log.Printf("listening on http://%s, Verify API at %s", l.Addr(), client.BaseURL())
+	if a.passkeys {
+		log.Printf("passkeys work on the pages at %s/ only: WebAuthn ties them to that origin", cfg.passkeyOrigin)
+	}
 	log.Fatal(srv.Serve(l))
 }
 
