@@ -107,6 +107,9 @@ var (
 
 func showQRCode(string)         {}
 func sendToThisUsersApp(string) {}
+
+func takePendingChallenge(*http.Request) string                  { return "" }
+func takePendingFactor(*http.Request) (factorSID, identity string) { return "", "" }
 `
 
 // TestDocSnippetsCompile builds every Go snippet of the README, docs/ and

@@ -11,7 +11,9 @@ import (
 // Sentinels for errors.Is. An *APIError matches the sentinel for its Twilio
 // error code (and, for ErrNotFound and ErrRateLimited, its HTTP status).
 var (
-	// ErrNotFound: the service, entity, factor, challenge or verification does not exist (20404, HTTP 404).
+	// ErrNotFound: the service, entity, factor, challenge or verification
+	// does not exist (20404, HTTP 404), or a passkey answers no challenge
+	// Verify knows (60391).
 	ErrNotFound = errors.New("verify: resource not found")
 	// ErrUnauthorized: the credentials were refused (HTTP 401 or 403 with code 20003).
 	ErrUnauthorized = errors.New("verify: credentials refused")
@@ -25,7 +27,9 @@ var (
 	// passkey request it cannot use: a relying party that does not match the
 	// factor's (60382), no authenticator criteria in the request or the
 	// service (60393), an identity or userHandle it cannot read (60420), a
-	// credential that is not a public-key one (60434).
+	// credential that is not a public-key one (60434), no usable relying
+	// party on the service or in the factor's config (60371), authenticator
+	// data (60379) or an attestation (60386) it cannot read.
 	ErrInvalidRequest = errors.New("verify: invalid request")
 	// ErrFactorNotVerified: the factor has not been verified yet (60318).
 	ErrFactorNotVerified = errors.New("verify: factor not verified")
@@ -91,11 +95,15 @@ const (
 	codeVerifyFailed       = 60324
 
 	// Passkeys
-	codePasskeySignature    = 60381
-	codePasskeyRelyingParty = 60382
-	codePasskeyCriteria     = 60393
-	codePasskeyContactID    = 60420
-	codePasskeyContentType  = 60434
+	codePasskeyNoRelyingParty = 60371
+	codePasskeyAuthData       = 60379
+	codePasskeySignature      = 60381
+	codePasskeyRelyingParty   = 60382
+	codePasskeyCriteria       = 60393
+	codePasskeyContactID      = 60420
+	codePasskeyContentType    = 60434
+	codePasskeyAttestation    = 60386
+	codePasskeyNoChallenge    = 60391
 )
 
 // APIError is a non-2xx answer from the API. It is returned for JSON error
@@ -154,7 +162,8 @@ func (e *APIError) Is(target error) bool {
 	case ErrInvalidRequest:
 		switch e.Code {
 		case codeInvalidRequest, codeInvalidParameter, codePasskeyRelyingParty, codePasskeyCriteria,
-			codePasskeyContactID, codePasskeyContentType:
+			codePasskeyContactID, codePasskeyContentType, codePasskeyNoRelyingParty, codePasskeyAuthData,
+			codePasskeyAttestation:
 			return true
 		}
 		return false
@@ -180,9 +189,10 @@ var sentinelCodes = map[error]int{
 	ErrFraudBlocked:              codeFraudBlocked,
 }
 
-// notFound reports Twilio's 20404, or a 404 without a code.
+// notFound reports Twilio's 20404, a passkey answer to no challenge
+// (60391), or a 404 without a code.
 func (e *APIError) notFound() bool {
-	return e.Code == codeNotFound || (e.Code == 0 && e.Status == 404)
+	return e.Code == codeNotFound || e.Code == codePasskeyNoChallenge || (e.Code == 0 && e.Status == 404)
 }
 
 // Temporary reports whether the same request may succeed soon without

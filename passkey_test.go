@@ -340,6 +340,14 @@ func TestPasskeyOptionsOfOtherShapes(t *testing.T) {
 			t.Errorf("BrowserJSON of %s: err = %v, want ErrInvalidResponse saying %q", options, err, missing)
 		}
 	}
+	// pubKeyCredParams of a shape of its own zeroes only itself, wherever it
+	// sits among the members.
+	for _, params := range []string{`"ES256"`, `[{"type":"public-key","alg":"-7"}]`, `{"alg":[]}`, `7`} {
+		o := decode(`{"publicKey":{"pubKeyCredParams":` + params + `,"timeout":60000,"attestation":"none","rp":{"id":"example.com"},"challenge":"Y2g"}}`)
+		if len(o.PubKeyCredParams) != 0 || o.Timeout != time.Minute || o.Attestation != "none" || o.RP.ID != "example.com" || o.Challenge != "Y2g" {
+			t.Errorf("pubKeyCredParams %s: the options read as %+v; want only the parameters empty", params, o)
+		}
+	}
 	var r PasskeyRequestOptions
 	if _, err := r.BrowserJSON(); !errors.Is(err, ErrInvalidResponse) {
 		t.Errorf("BrowserJSON of no request options: err = %v", err)
@@ -445,6 +453,11 @@ func TestPasskeyErrorCodes(t *testing.T) {
 		{400, 60393, ErrInvalidRequest},
 		{400, 60420, ErrInvalidRequest},
 		{400, 60434, ErrInvalidRequest},
+		{400, 60371, ErrInvalidRequest},
+		{400, 60379, ErrInvalidRequest},
+		{400, 60386, ErrInvalidRequest},
+		{404, 60391, ErrNotFound},
+		{403, 60324, ErrVerificationFailed},
 		{404, 20404, ErrNotFound},
 		{400, 60323, ErrChallengeExpired},
 		{400, 60322, ErrChallengeAlreadyResponded},

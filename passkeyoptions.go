@@ -137,19 +137,25 @@ type requestOptionsWire struct {
 }
 
 // credentialParameters reads pubKeyCredParams as a list, or as the one
-// object Verify may send instead.
+// object Verify may send instead; any other shape leaves it empty.
 type credentialParameters []PasskeyCredentialParameter
 
+// UnmarshalJSON never fails: an error here would stop the whole options
+// from being read, where a member of an unexpected shape is to leave only
+// its own field zero.
 func (p *credentialParameters) UnmarshalJSON(b []byte) error {
 	if len(b) > 0 && b[0] == '{' {
 		var one PasskeyCredentialParameter
-		if err := json.Unmarshal(b, &one); err != nil {
-			return err
+		if json.Unmarshal(b, &one) == nil {
+			*p = credentialParameters{one}
 		}
-		*p = credentialParameters{one}
 		return nil
 	}
-	return json.Unmarshal(b, (*[]PasskeyCredentialParameter)(p))
+	var list []PasskeyCredentialParameter
+	if json.Unmarshal(b, &list) == nil {
+		*p = list
+	}
+	return nil
 }
 
 // MarshalJSON writes the options exactly as Verify sent them (null when it

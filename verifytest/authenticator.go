@@ -62,9 +62,11 @@ type Misbehaviour struct {
 	NoUserVerification bool
 	// NoUserPresence clears the user-present (UP) flag.
 	NoUserPresence bool
-	// ReplaySignCount makes an assertion repeat the credential's last sign
-	// count instead of counting up (a cloned authenticator). A relying party
-	// can tell only once the count is above 0, that is after one assertion.
+	// ReplaySignCount makes an assertion repeat the last sign count this
+	// authenticator gave for the credential instead of counting up (a
+	// cloned authenticator). A relying party can tell only once the count
+	// it stored is above 0 and not below the repeated one: after one
+	// accepted assertion, and not when the last one given was refused.
 	ReplaySignCount bool
 }
 
@@ -79,9 +81,12 @@ type softCredential struct {
 }
 
 // NewAuthenticator returns an authenticator in a browser at origin, such
-// as https://example.com; opts may be nil.
+// as https://example.com; opts may be nil. A page's URL is cut to its
+// origin as a browser serializes it (scheme, lower-case host, a port only
+// when it is not the scheme's default), since that is what clientDataJSON
+// carries.
 func NewAuthenticator(origin string, opts *AuthenticatorOptions) *Authenticator {
-	a := &Authenticator{origin: origin}
+	a := &Authenticator{origin: browserOrigin(origin)}
 	if opts != nil {
 		a.opts = *opts
 	}
@@ -89,6 +94,23 @@ func NewAuthenticator(origin string, opts *AuthenticatorOptions) *Authenticator 
 		a.opts.Attachment = verify.AuthenticatorPlatform
 	}
 	return a
+}
+
+// browserOrigin is the origin of the page at rawURL as a browser writes it
+// in clientDataJSON; rawURL itself when it has no scheme and host.
+func browserOrigin(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return rawURL
+	}
+	scheme, host, port := strings.ToLower(u.Scheme), strings.ToLower(u.Hostname()), u.Port()
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	if port == "" || (scheme == "https" && port == "443") || (scheme == "http" && port == "80") {
+		return scheme + "://" + host
+	}
+	return scheme + "://" + host + ":" + port
 }
 
 // MisbehaveNext makes the next Register or Assert misbehave as m says;

@@ -105,3 +105,29 @@ func TestPasskeyWebhookEvents(t *testing.T) {
 		t.Errorf("challenge.approved: %v", requests[2].form)
 	}
 }
+
+// TestAuthenticatorOriginIsTheBrowsers: given a page's URL, the
+// authenticator signs the origin a browser would put in clientDataJSON,
+// so a registration from it verifies against the service's origin.
+func TestAuthenticatorOriginIsTheBrowsers(t *testing.T) {
+	p := newPasskeyFake(t)
+	for _, page := range []string{passkeyOrigin + "/", passkeyOrigin + "/login?next=%2F#top", "HTTPS://EXAMPLE.COM:443/account"} {
+		options, _ := p.createFactor(identity, nil)
+		reg, err := verifytest.NewAuthenticator(page, nil).Register(options)
+		if err != nil {
+			t.Fatalf("%s: %v", page, err)
+		}
+		var cred struct{ Response struct{ ClientDataJSON string } }
+		if err := json.Unmarshal(reg, &cred); err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := base64.RawURLEncoding.DecodeString(cred.Response.ClientDataJSON)
+		var cd struct{ Origin string }
+		if err := json.Unmarshal(raw, &cd); err != nil || cd.Origin != passkeyOrigin {
+			t.Errorf("page %s: clientDataJSON %s, want origin %s", page, raw, passkeyOrigin)
+		}
+		if _, err := p.client.Passkeys.VerifyFactor(ctx, p.srv.ServiceSID(), reg); err != nil {
+			t.Errorf("page %s: VerifyFactor: %v", page, err)
+		}
+	}
+}
