@@ -117,7 +117,9 @@ func TestAuthenticatorOriginIsTheBrowsers(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", page, err)
 		}
-		var cred struct{ Response struct{ ClientDataJSON string } }
+		var cred struct {
+			Response struct{ ClientDataJSON string }
+		}
 		if err := json.Unmarshal(reg, &cred); err != nil {
 			t.Fatal(err)
 		}
