@@ -3,8 +3,11 @@ package main
 import (
 	"errors"
 	"flag"
+	"fmt"
 	"io"
+	"net"
 	"net/url"
+	"strings"
 	"time"
 )
 
@@ -96,7 +99,42 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 	case c.publicURL != "" && !isWebURL(c.publicURL):
 		return c, errors.New("-public-url (VERIFY_WEBHOOK_PUBLIC_URL) must be an absolute http(s) URL")
 	}
+	if c.passkeyOrigin != "" {
+		origin, err := parseOrigin(c.passkeyOrigin)
+		if err != nil {
+			return c, err
+		}
+		c.passkeyOrigin = origin
+	}
 	return c, nil
+}
+
+// parseOrigin checks -passkey-origin and returns it as a browser writes an
+// origin (lower-case host, no default port), the form WebAuthn compares:
+// https (or http on localhost), a domain name (WebAuthn refuses IP
+// addresses), and no user, path, query or fragment (one trailing / is
+// dropped).
+func parseOrigin(raw string) (string, error) {
+	const flag = "-passkey-origin (VERIFY_PASSKEY_ORIGIN)"
+	u, err := url.Parse(strings.TrimSuffix(raw, "/"))
+	switch {
+	case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
+		return "", fmt.Errorf("%s must be the sign-in page's origin, such as https://example.com or http://localhost:8080", flag)
+	case u.User != nil || u.Path != "" || u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+		return "", fmt.Errorf("%s must be an origin alone, scheme://host[:port], without a user, path, query or fragment", flag)
+	}
+	host, port := strings.ToLower(u.Hostname()), u.Port()
+	local := host == "localhost" || strings.HasSuffix(host, ".localhost")
+	switch {
+	case net.ParseIP(host) != nil:
+		return "", fmt.Errorf("%s must name the host by a domain name: WebAuthn refuses IP addresses (use localhost on this machine)", flag)
+	case u.Scheme == "http" && !local:
+		return "", fmt.Errorf("%s must be https: browsers offer passkeys over plain http on localhost only", flag)
+	}
+	if port == "" || (u.Scheme == "https" && port == "443") || (u.Scheme == "http" && port == "80") {
+		return u.Scheme + "://" + host, nil
+	}
+	return u.Scheme + "://" + host + ":" + port, nil
 }
 
 // isWebURL reports whether raw is an absolute http or https URL.

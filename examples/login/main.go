@@ -92,6 +92,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -121,6 +122,9 @@ type app struct {
 	// buttons: with -passkey-origin, once the service's relying party is set.
 	passkeys      bool
 	passkeyLogins *passkeyLogins // usernameless passkey prompts, by their cookie
+	// passkeyHost is the host (and port) of -passkey-origin: the pages show
+	// their passkey buttons only when reached by it, where WebAuthn works.
+	passkeyHost string
 }
 
 // events carries webhook events to the Waits of push logins: an EventHub
@@ -189,9 +193,10 @@ func main() {
 			log.Fatalf("passkeys: %v", err)
 		}
 		if changed {
-			log.Printf("passkeys: the service's relying party is now %s (discoverable credentials and user verification required)", cfg.passkeyOrigin)
+			log.Printf("passkeys: the service's relying party is now %s, for the pages at %s (discoverable credentials and user verification required)",
+				hostOf(cfg.passkeyOrigin), cfg.passkeyOrigin)
 		}
-		a.passkeys = true
+		a.passkeys, a.passkeyHost = true, hostOf(cfg.passkeyOrigin)
 	}
 	a.addrHeader = cfg.addrHeader
 	if a.hooks == nil {
@@ -207,6 +212,13 @@ func main() {
 		log.Printf("passkeys work on the pages at %s/ only: WebAuthn ties them to that origin", cfg.passkeyOrigin)
 	}
 	log.Fatal(srv.Serve(l))
+}
+
+// hostOf is the host, with its port if any, of origin, which parseOrigin
+// accepted.
+func hostOf(origin string) string {
+	_, host, _ := strings.Cut(origin, "://")
+	return host
 }
 
 // redisBus is a redisevents.Bus with the client it owns; Close closes both.

@@ -106,7 +106,7 @@ func newFixture(t *testing.T, opts fixtureOptions) *fixture {
 		if _, err := configurePasskeys(ctx, client, fake.ServiceSID(), f.origin); err != nil {
 			t.Fatal(err)
 		}
-		f.app.passkeys = true
+		f.app.passkeys, f.app.passkeyHost = true, hostOf(f.origin)
 	}
 	f.web.Config.Handler = f.app.routes()
 	f.web.Start()
@@ -175,7 +175,11 @@ type browser struct {
 
 // browser is a new visitor without a session.
 func (f *fixture) browser() *browser {
-	return &browser{t: f.t, base: f.web.URL, client: f.web.Client(), f: f}
+	base := f.web.URL
+	if f.origin != "" { // where WebAuthn works, as a browser would reach it
+		base = f.origin
+	}
+	return &browser{t: f.t, base: base, client: f.web.Client(), f: f}
 }
 
 // login is a browser past the password step for a.

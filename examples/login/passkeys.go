@@ -271,33 +271,39 @@ func writeRawJSON(w http.ResponseWriter, b json.RawMessage) {
 }
 
 // configurePasskeys makes the Verify service's relying party the site at
-// origin (such as https://example.com): its ID the origin's host, origin
-// among its origins, discoverable credentials (for usernameless sign-in)
-// and user verification required (a passkey stands for both steps). It
-// changes the service only when it is not so already, and reports whether
-// it did.
+// origin (as parseOrigin accepts it, such as https://example.com): its ID
+// the origin's host, origin among its origins (the only one when the ID
+// changes: the others were another site's), discoverable credentials (for
+// usernameless sign-in) and user verification required (a passkey stands
+// for both steps). It changes the service only when it is not so already,
+// and reports whether it did.
 func configurePasskeys(ctx context.Context, client *verify.Client, serviceSID, origin string) (bool, error) {
-	u, err := url.Parse(origin)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Path != "" {
-		return false, errors.New("-passkey-origin (VERIFY_PASSKEY_ORIGIN) must be the sign-in page's origin, such as https://example.com")
+	origin, err := parseOrigin(origin)
+	if err != nil {
+		return false, err
 	}
+	u, _ := url.Parse(origin) // parseOrigin parsed it
 	svc, err := client.Services.Fetch(ctx, serviceSID)
 	if err != nil {
 		return false, err
 	}
-	want := svc.Passkeys
+	had := svc.Passkeys
+	want := had
 	want.RelyingParty.ID = u.Hostname()
+	switch {
+	case want.RelyingParty.ID != had.RelyingParty.ID:
+		want.RelyingParty.Origins = []string{origin}
+	case !slices.Contains(had.RelyingParty.Origins, origin):
+		want.RelyingParty.Origins = append(slices.Clone(had.RelyingParty.Origins), origin)
+	}
 	if want.RelyingParty.Name == "" {
 		want.RelyingParty.Name = "Example"
-	}
-	if !slices.Contains(want.RelyingParty.Origins, origin) {
-		want.RelyingParty.Origins = append(slices.Clone(want.RelyingParty.Origins), origin)
 	}
 	want.DiscoverableCredentials, want.UserVerification = verify.PasskeyRequired, verify.PasskeyRequired
 	if want.AuthenticatorAttachment == "" {
 		want.AuthenticatorAttachment = verify.AuthenticatorAny
 	}
-	if had := svc.Passkeys; want.RelyingParty.ID == had.RelyingParty.ID && want.RelyingParty.Name == had.RelyingParty.Name &&
+	if want.RelyingParty.ID == had.RelyingParty.ID && want.RelyingParty.Name == had.RelyingParty.Name &&
 		slices.Equal(want.RelyingParty.Origins, had.RelyingParty.Origins) && want.AuthenticatorAttachment == had.AuthenticatorAttachment &&
 		want.DiscoverableCredentials == had.DiscoverableCredentials && want.UserVerification == had.UserVerification {
 		return false, nil

@@ -466,6 +466,77 @@ func TestConfigurePasskeys(t *testing.T) {
 			t.Errorf("origin %q: %v, want an error naming -passkey-origin", bad, err)
 		}
 	}
+	// Another site: its origins replace the old site's, never join them.
+	if changed, err := configurePasskeys(ctx, client, sid, "http://localhost:8080"); err != nil || !changed {
+		t.Fatalf("another site: %v, %v", changed, err)
+	}
+	if svc, err = client.Services.Fetch(ctx, sid); err != nil {
+		t.Fatal(err)
+	}
+	if rp := svc.Passkeys.RelyingParty; rp.ID != "localhost" || !slices.Equal(rp.Origins, []string{"http://localhost:8080"}) {
+		t.Errorf("after another site, the relying party is %+v; want localhost with its origin alone", rp)
+	}
+	// The same site on another port joins it.
+	if _, err := configurePasskeys(ctx, client, sid, "http://localhost:8081"); err != nil {
+		t.Fatal(err)
+	}
+	if svc, err = client.Services.Fetch(ctx, sid); err != nil {
+		t.Fatal(err)
+	}
+	if rp := svc.Passkeys.RelyingParty; !slices.Equal(rp.Origins, []string{"http://localhost:8080", "http://localhost:8081"}) {
+		t.Errorf("the same site on another port: origins %v", rp.Origins)
+	}
+}
+
+// TestPasskeyOrigins: -passkey-origin takes an origin as the browser writes
+// it, and refuses what WebAuthn would never match, saying why.
+func TestPasskeyOrigins(t *testing.T) {
+	for raw, want := range map[string]string{
+		"https://login.example.com":      "https://login.example.com",
+		"https://Login.Example.COM:443/": "https://login.example.com",
+		"http://localhost:8080/":         "http://localhost:8080",
+		"http://LOCALHOST:80":            "http://localhost",
+		"http://app.localhost:3000":      "http://app.localhost:3000",
+		"https://example.com:8443":       "https://example.com:8443",
+	} {
+		if got, err := parseOrigin(raw); err != nil || got != want {
+			t.Errorf("parseOrigin(%q) = %q, %v; want %q", raw, got, err, want)
+		}
+	}
+	for raw, rule := range map[string]string{
+		"localhost:8080":                  "origin, such as",
+		"ftp://example.com":               "origin, such as",
+		"https://":                        "origin, such as",
+		"http://localhost:8080/login":     "without a user, path",
+		"http://localhost:8080?x=1":       "without a user, path",
+		"http://localhost:8080/#f":        "without a user, path",
+		"https://user@example.com":        "without a user, path",
+		"http://127.0.0.1:8080":           "IP addresses",
+		"https://[::1]:8443":              "IP addresses",
+		"http://example.com":              "must be https",
+		"http://localhost.example.com:80": "must be https",
+	} {
+		_, err := parseOrigin(raw)
+		if err == nil || !strings.Contains(err.Error(), rule) || !strings.Contains(err.Error(), "-passkey-origin") {
+			t.Errorf("parseOrigin(%q): %v; want an error naming -passkey-origin and saying %q", raw, err, rule)
+		}
+	}
+}
+
+// TestPasskeyButtonsOnlyAtTheOrigin: reached by another host than the
+// origin's (127.0.0.1 for localhost), the pages are told not to offer
+// passkeys, which the browser would refuse there.
+func TestPasskeyButtonsOnlyAtTheOrigin(t *testing.T) {
+	f := setupPasskeys(t)
+	at := f.browser()
+	if !at.state().Passkeys {
+		t.Errorf("at %s /session says no passkeys", at.base)
+	}
+	elsewhere := f.browser()
+	elsewhere.base = f.web.URL
+	if elsewhere.state().Passkeys {
+		t.Errorf("at %s /session offers passkeys, which only work at %s", f.web.URL, f.origin)
+	}
 }
 
 // state is the visitor's GET /session.

@@ -58,7 +58,8 @@ type sessionState struct {
 	Factors     factorSet `json:"factors"`
 	PhoneEnding string    `json:"phone_ending,omitempty"`
 	// Passkeys tells the pages to show their passkey buttons: the server
-	// serves passkeys (-passkey-origin).
+	// serves passkeys (-passkey-origin) and the page was reached at that
+	// origin's host, the only one where the browser will use them.
 	Passkeys bool `json:"passkeys"`
 }
 
@@ -73,7 +74,7 @@ type factorSet struct {
 
 // state is the session state of r's visitor.
 func (a *app) state(r *http.Request) sessionState {
-	st := sessionState{Step: stepSignedOut, Passkeys: a.passkeys}
+	st := sessionState{Step: stepSignedOut, Passkeys: a.passkeys && strings.EqualFold(r.Host, a.passkeyHost)}
 	_, sess, ok := a.sessions.lookup(r)
 	if !ok {
 		return st
