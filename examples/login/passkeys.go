@@ -114,20 +114,26 @@ func (a *app) loginPasskey(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	ch, err := a.verify.Passkeys.ApproveChallenge(r.Context(), a.serviceSID, assertion)
-	if err != nil || ch.SID != want {
+	// wrong answers a refused answer: past the password it counts as a
+	// wrong code, and the maxWrongCodes-th ends the session, whatever
+	// refused it.
+	wrong := func(err error) {
 		if inSession && a.sessions.endAtWrongCodes(id) {
 			http.Error(w, "too many wrong answers; log in with your password again", http.StatusUnauthorized)
 			return
 		}
 		a.passkeyRefused(w, r, err)
+	}
+	ch, err := a.verify.Passkeys.ApproveChallenge(r.Context(), a.serviceSID, assertion)
+	if err != nil || ch.SID != want {
+		wrong(err)
 		return
 	}
 	who, _ := ch.SignedIn()
 	u := a.users.byIdentity(who)
 	if u == nil || !a.users.factors(u).hasPasskey(ch.FactorSID) || (inSession && u != sess.user) {
 		a.log.Printf("%s: challenge %s was approved by factor %s, which is no passkey of this sign-in's user", r.URL.Path, ch.SID, ch.FactorSID)
-		a.passkeyRefused(w, r, nil)
+		wrong(nil)
 		return
 	}
 	a.attempts.refund(charge{"passkey addr " + a.addrKey(r), passkeysPerAddress})

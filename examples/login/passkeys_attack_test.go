@@ -332,6 +332,31 @@ func TestConcurrentFirstPasskeysRecordOne(t *testing.T) {
 	}
 }
 
+// TestStrayPasskeyAnswersEndTheSession: answers by a passkey that Verify
+// holds for the user but the site never recorded (one left by a refused
+// registration) count as wrong codes, and the fifth ends the session as
+// any fifth wrong code does, so its holder must give the password again.
+func TestStrayPasskeyAnswersEndTheSession(t *testing.T) {
+	f := setupPasskeys(t)
+	ada := f.addUser("ada", "user-0001-ada")
+	f.registerPasskey(f.loggedIn(ada), f.authenticator())
+	stray := f.strayPasskey(ada.identity)
+
+	s := f.login(ada)
+	for i := 1; i <= maxWrongCodes; i++ {
+		status, body := s.signInWithPasskey(stray)
+		if i < maxWrongCodes && (status != 401 || !strings.Contains(body, "did not check out")) {
+			t.Fatalf("stray passkey answer %d: %d %q, want 401", i, status, body)
+		}
+		if i == maxWrongCodes && (status != 401 || body != "too many wrong answers; log in with your password again") {
+			t.Errorf("stray passkey answer %d: %d %q, want the session ended", i, status, body)
+		}
+	}
+	if f.live(s) {
+		t.Error("the session lives on after maxWrongCodes answers by a stray passkey")
+	}
+}
+
 // TestPasskeyPromptFloodFromManyAddresses: 20 addresses each ask for
 // passkeysPerAddress.free+1 usernameless prompts; each gets its free ones
 // and then a 429 that reaches no Verify, no session is made, and ada, from
