@@ -412,6 +412,67 @@ func TestPasskeyPromptFloodFromManyAddresses(t *testing.T) {
 	}
 }
 
+// TestPasskeyPromptFloodCannotEvictASignInUnderWay: a flood from many
+// addresses fills the store of usernameless prompts while ada touches her
+// passkey; her prompt stays, and the prompts that find the store full of
+// prompts under a minute old are refused with 503 before a challenge is
+// made in Verify. A minute on, the oldest makes room again.
+func TestPasskeyPromptFloodCannotEvictASignInUnderWay(t *testing.T) {
+	f := setupPasskeys(t)
+	f.trustProxy()
+	ada := f.addUser("ada", "user-0001-ada")
+	key := f.authenticator()
+	f.registerPasskey(f.loggedIn(ada), key)
+	const most = 2 * 10 // the store's cap, for this test: two flooding addresses fill it
+	f.app.passkeyLogins.max = most
+
+	v := f.browser()
+	resp, opts := v.sendWith("POST", "/login/passkey/options", nil, from("198.51.100.1"))
+	if resp == nil || resp.StatusCode != 200 {
+		t.Fatalf("ada's prompt: %v %s", resp, opts)
+	}
+	assertion, err := key.Assert(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	from0 := f.api.mark()
+	full := 0
+	for i := range 3 {
+		ip := fmt.Sprintf("203.0.113.%d", 10+i)
+		for range passkeysPerAddress.free {
+			resp, body := f.browser().sendWith("POST", "/login/passkey/options", nil, from(ip))
+			switch {
+			case resp == nil:
+			case resp.StatusCode == 503 && resp.Header.Get("Retry-After") == "60":
+				full++
+			case resp.StatusCode != 200:
+				t.Fatalf("a flooding prompt from %s: %d %s", ip, resp.StatusCode, body)
+			}
+		}
+	}
+	if want := 3*passkeysPerAddress.free - (most - 1); full != want {
+		t.Errorf("%d flooding prompts refused as the store was full, want %d", full, want)
+	}
+	if n := passkeyCalls(f.api.since(from0), "Challenges"); n != most-1 {
+		t.Errorf("%d challenges made in Verify for the flood, want %d: none for a refused prompt", n, most-1)
+	}
+	if n := f.app.passkeyLogins.count(); n > most {
+		t.Errorf("%d prompts kept, past the cap of %d", n, most)
+	}
+	if status, body := v.postBody("/login/passkey", "application/json", assertion, from("198.51.100.1")); status != 200 || body != "welcome" {
+		t.Errorf("ada's answer after the flood: %d %q, want 200 welcome", status, body)
+	}
+
+	f.clock.Advance(minPasskeyLoginKeep)
+	if resp, body := f.browser().sendWith("POST", "/login/passkey/options", nil, from("198.51.100.2")); resp == nil || resp.StatusCode != 200 {
+		t.Errorf("a prompt a minute on: %v %s, want 200", resp, body)
+	}
+	if n := f.app.passkeyLogins.count(); n > most {
+		t.Errorf("%d prompts kept, past the cap of %d", n, most)
+	}
+}
+
 // TestPasskeyEndpointsRefuseJunkBeforeVerify: cross-site requests, bodies
 // the options endpoints do not take, and answers without a live prompt
 // are refused before anything reaches Verify, and leave no prompt and no
