@@ -1,8 +1,11 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -674,4 +677,85 @@ func TestPasskeyRefusalsEchoAndLogNoSecrets(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestPasskeyFloodOnTheCommand: the built command, serving passkeys with
+// -read-timeout 1s. Sixteen workers ask for usernameless prompts from one
+// address for 2 s: at most passkeysPerAddress.free+2 challenges reach
+// Verify, the rest are 429s. Twenty 2 MB passkey answers at once are
+// refused with 413, and stalled ones are cut within 3 s. Memory barely
+// moves, and the real user, from another address, logs in after it all.
+func TestPasskeyFloodOnTheCommand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a 2 s flood")
+	}
+	c := startChild(t, "-read-timeout", "1s", "-passkey-origin", "http://localhost:8080")
+	before := c.rss()
+	mark := c.api.mark()
+	counts := c.flood("usernameless passkey prompts", "127.0.0.1", func(b *browser) (int, string) {
+		return b.post("/login/passkey/options", nil)
+	})
+	made := passkeyCalls(c.api.since(mark), "Challenges")
+	if made > passkeysPerAddress.free+2 || made != counts[200] || counts[429] == 0 {
+		t.Errorf("prompts by status %v, %d challenges made in Verify; want at most %d, one per 200, and 429s",
+			counts, made, passkeysPerAddress.free+2)
+	}
+
+	client := clientFrom(t, "127.0.0.3")
+	big := `{"id":"` + strings.Repeat("x", 2<<20) + `"}`
+	var wg sync.WaitGroup
+	statuses := make(chan int, 20)
+	for range 20 {
+		wg.Go(func() {
+			status, err := c.postRaw(t.Context(), client, "/login/passkey", "application/json", strings.NewReader(big))
+			if err != nil && !isReset(err) {
+				t.Error(err)
+			}
+			statuses <- status
+		})
+	}
+	wg.Wait()
+	close(statuses)
+	for status := range statuses {
+		if status != 413 && status != 0 {
+			t.Errorf("a 2 MB passkey answer: %d, want 413", status)
+		}
+	}
+
+	addr := strings.TrimPrefix(c.base, "http://")
+	cut, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+	defer cancel()
+	for _, path := range []string{"/login/passkey", "/enroll/passkey/verify", "/login/passkey/options"} {
+		for range 5 {
+			wg.Go(func() {
+				var d net.Dialer
+				conn, err := d.DialContext(cut, "tcp", addr)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				defer conn.Close()
+				deadline, _ := cut.Deadline()
+				_ = conn.SetDeadline(deadline)
+				if _, err := conn.Write([]byte("POST " + path + " HTTP/1.1\r\nHost: " + addr +
+					"\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"id\":")); err != nil {
+					t.Error(err)
+					return
+				}
+				_, err = conn.Read(make([]byte, 512)) // an answer, or EOF when the server hangs up
+				var ne net.Error
+				if errors.As(err, &ne) && ne.Timeout() {
+					t.Errorf("a stalled body to %s: no answer and still open after 3 s", path)
+				}
+			})
+		}
+	}
+	wg.Wait()
+
+	after := c.rss()
+	t.Logf("memory: %d MB before, %d MB after the passkey floods", before>>20, after>>20)
+	if grew := after - before; grew > 16<<20 {
+		t.Errorf("the command grew by %d MB, want less than 16 MB", grew>>20)
+	}
+	c.logsIn(c.ada, "127.0.0.2", "totp")
 }
