@@ -759,3 +759,108 @@ func TestPasskeyFloodOnTheCommand(t *testing.T) {
 	}
 	c.logsIn(c.ada, "127.0.0.2", "totp")
 }
+
+// TestPasskeyApprovalLeavesAPushWaiting: while ada's login waits on a
+// push, her usernameless passkey sign-in elsewhere raises a
+// challenge.approved webhook for the same identity; it neither approves
+// nor frees the push, which ends as her phone answers it.
+func TestPasskeyApprovalLeavesAPushWaiting(t *testing.T) {
+	f := setupPasskeys(t)
+	ada := f.addUser("ada", "user-0001-ada")
+	key := f.authenticator()
+	f.registerPasskey(f.loggedIn(ada), key)
+
+	b := f.login(ada)
+	mark := f.api.mark()
+	type result struct {
+		status int
+		body   string
+	}
+	done := make(chan result, 1)
+	go func() {
+		status, body := b.post("/login/push", nil)
+		done <- result{status, body}
+	}()
+	sid := f.pushWaiting(mark, ada.identity)
+	if status, body := f.browser().signInWithPasskey(key); status != 200 {
+		t.Errorf("ada's passkey sign-in elsewhere: %d %q", status, body)
+	}
+	f.settle()
+	// Approved so far: the TOTP code of f.loggedIn, and the passkey.
+	if got := f.deliveries(verify.EventChallengeApproved); len(got) != 2 || strings.Contains(strings.Join(got, " "), sid) {
+		t.Errorf("approved deliveries %q, want the TOTP code's and the passkey's", got)
+	}
+	if status, body := f.login(ada).post("/login/push", nil); status != 429 || body != errPushPending {
+		t.Errorf("a second push after the passkey's webhook: %d %q, want 429: the slot is still taken", status, body)
+	}
+	if _, err := ada.phone.Deny(ctx, sid); err != nil {
+		t.Fatal(err)
+	}
+	if r := <-done; r.status != 401 || r.body != "push denied" {
+		t.Errorf("the push: %d %q, want 401 push denied", r.status, r.body)
+	}
+}
+
+// TestPasskeyAndCodeAtOnceLogInOnce: a passkey answer and a TOTP code
+// posted at once in one session past the password make one logged-in
+// session: the second to finish finds the session ended.
+func TestPasskeyAndCodeAtOnceLogInOnce(t *testing.T) {
+	f := setupPasskeys(t)
+	ada := f.addUser("ada", "user-0001-ada")
+	key := f.authenticator()
+	f.registerPasskey(f.loggedIn(ada), key)
+
+	s := f.login(ada)
+	_, opts := s.options("/login/passkey/options")
+	assertion, err := key.Assert(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := f.app.sessions.count()
+	byPasskey, byCode := s.clone(), s.clone()
+	var wg sync.WaitGroup
+	var passkeyStatus, codeStatus int
+	var passkeyBody, codeBody string
+	wg.Go(func() { passkeyStatus, passkeyBody = byPasskey.postCredential("/login/passkey", assertion) })
+	wg.Go(func() { codeStatus, codeBody = byCode.post("/login/totp", url.Values{"code": {ada.totp.Code()}}) })
+	wg.Wait()
+	if (passkeyStatus == 200) == (codeStatus == 200) {
+		t.Errorf("passkey %d %q, code %d %q: want exactly one 200", passkeyStatus, passkeyBody, codeStatus, codeBody)
+	}
+	if n := f.app.sessions.count(); n != before {
+		t.Errorf("%d sessions after, %d before: want the one past the password swapped for one logged in", n, before)
+	}
+}
+
+// TestPasskeyPromptsCountByTheProxysAddress: behind a proxy, a flooder
+// that makes up the addresses before the proxy's in X-Forwarded-For, or
+// picks a new address from its IPv6 /64 for each prompt, is one address:
+// passkeysPerAddress.free prompts, then 429s that reach no Verify.
+func TestPasskeyPromptsCountByTheProxysAddress(t *testing.T) {
+	f := setupPasskeys(t)
+	f.trustProxy()
+	for name, header := range map[string]func(i int) http.Header{
+		"made-up addresses before the proxy's": func(i int) http.Header {
+			return http.Header{"X-Forwarded-For": {fmt.Sprintf("198.51.100.%d, 203.0.113.7", i)}}
+		},
+		"one IPv6 /64": func(i int) http.Header { return from(fmt.Sprintf("2001:db8:1:2::%x", i+1)) },
+	} {
+		mark := f.api.mark()
+		counts := map[int]int{}
+		for i := range passkeysPerAddress.free + 5 {
+			resp, _ := f.browser().sendWith("POST", "/login/passkey/options", nil, header(i))
+			if resp != nil {
+				counts[resp.StatusCode]++
+			}
+		}
+		if counts[200] != passkeysPerAddress.free || counts[429] != 5 {
+			t.Errorf("%s: prompts by status %v, want %d 200s and 5 429s", name, counts, passkeysPerAddress.free)
+		}
+		if n := passkeyCalls(f.api.since(mark), "Challenges"); n != passkeysPerAddress.free {
+			t.Errorf("%s: %d challenges made in Verify, want %d", name, n, passkeysPerAddress.free)
+		}
+	}
+	if resp, body := f.browser().sendWith("POST", "/login/passkey/options", nil, from("2001:db8:1:3::1")); resp == nil || resp.StatusCode != 200 {
+		t.Errorf("a prompt from the next /64: %v %s, want 200", resp, body)
+	}
+}
