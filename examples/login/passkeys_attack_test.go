@@ -864,3 +864,38 @@ func TestPasskeyPromptsCountByTheProxysAddress(t *testing.T) {
 		t.Errorf("a prompt from the next /64: %v %s, want 200", resp, body)
 	}
 }
+
+// TestClonedPasskeySignsNoOneIn: an answer whose sign count did not go up
+// (a copy of the passkey, used after the original) is refused by Verify,
+// and the app lets no one in with it: 401, no session.
+func TestClonedPasskeySignsNoOneIn(t *testing.T) {
+	f := setupPasskeys(t)
+	ada := f.addUser("ada", "user-0001-ada")
+	key := f.authenticator()
+	f.registerPasskey(f.loggedIn(ada), key)
+	if status, body := f.browser().signInWithPasskey(key); status != 200 {
+		t.Fatalf("the original's sign-in: %d %q", status, body)
+	}
+	key.MisbehaveNext(verifytest.Misbehaviour{ReplaySignCount: true})
+	v := f.browser()
+	if status, body := v.signInWithPasskey(key); status != 401 || v.cookie != nil {
+		t.Errorf("the copy's sign-in: %d %q, cookie %v; want 401 and no session", status, body, v.cookie)
+	}
+}
+
+// TestFailedPromptsKeepNoPlace: a usernameless prompt whose challenge
+// Verify did not make gives its place in the store back, whether Verify
+// refused it or its outcome is unknown, so failures cannot fill the store.
+func TestFailedPromptsKeepNoPlace(t *testing.T) {
+	f := setupPasskeys(t)
+	for _, status := range []int{400, 500} {
+		f.fake.FailNext(1, status, 0)
+		b := f.browser()
+		if got, body := b.options("/login/passkey/options"); got == 200 || b.prompt != nil {
+			t.Errorf("Verify answering %d: %d %s, prompt cookie %v; want a refusal and no cookie", status, got, body, b.prompt)
+		}
+		if n := f.app.passkeyLogins.count(); n != 0 {
+			t.Errorf("Verify answering %d: %d prompts kept, want 0", status, n)
+		}
+	}
+}
