@@ -899,3 +899,47 @@ func TestFailedPromptsKeepNoPlace(t *testing.T) {
 		}
 	}
 }
+
+// TestPasswordHolderSpendsNoRegistrations: a thief with ada's password
+// alone asks 3×passkeyEnrollsPerUser.free times to register a passkey; each
+// is refused before it counts, so ada, logged in, registers hers at once.
+func TestPasswordHolderSpendsNoRegistrations(t *testing.T) {
+	f := setupPasskeys(t)
+	ada := f.addUser("ada", "user-0001-ada")
+	thief := f.login(ada)
+	for i := range 3 * passkeyEnrollsPerUser.free {
+		if status, body := thief.options("/enroll/passkey"); status != 403 {
+			t.Fatalf("the thief's registration %d: %d %s, want 403", i+1, status, body)
+		}
+	}
+	f.registerPasskey(f.loggedIn(ada), f.authenticator())
+}
+
+// TestPendingPasskeyDiesWithTheFirstFactor: a thief with the password of
+// bob, who has no factor yet, begins registering a passkey; bob then
+// registers his own first. The thief's registration, posted after, is
+// refused before it reaches Verify, and his passkey signs no one in.
+func TestPendingPasskeyDiesWithTheFirstFactor(t *testing.T) {
+	f := setupPasskeys(t)
+	bob := f.addBareUser("bob", "user-0002-bob")
+	thief, thiefKey := f.login(bob), f.authenticator()
+	status, opts := thief.options("/enroll/passkey")
+	if status != 200 {
+		t.Fatalf("the thief's /enroll/passkey while bob has no factor: %d %s", status, opts)
+	}
+	reg, err := thiefKey.Register(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.registerPasskey(f.login(bob), f.authenticator())
+	mark := f.api.mark()
+	if status, body := thief.postCredential("/enroll/passkey/verify", reg); status != 403 || body != notYourFirstFactor {
+		t.Errorf("the thief's registration after bob's first factor: %d %q, want 403", status, body)
+	}
+	if got := f.api.since(mark); len(got) != 0 {
+		t.Errorf("the refused registration reached Verify: %v", got)
+	}
+	if status, body := f.browser().signInWithPasskey(thiefKey); status != 401 {
+		t.Errorf("the thief's passkey, usernameless: %d %q, want 401", status, body)
+	}
+}
