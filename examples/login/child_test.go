@@ -120,11 +120,15 @@ func startChild(t *testing.T, args ...string) *child {
 	go func() {
 		defer close(copied)
 		r := bufio.NewReader(stderr)
-		for first := true; ; first = false {
+		for sent := false; ; {
 			line, err := r.ReadString('\n')
 			_, _ = c.stderr.Write([]byte(line))
-			if first {
+			// The listening line, after what the flags make it log first
+			// (-passkey-origin: the relying party it set), or the last
+			// line of a command that ended without it.
+			if !sent && (strings.Contains(line, "listening on http://") || err != nil) {
 				lines <- line
+				sent = true
 			}
 			if err != nil {
 				return
@@ -144,7 +148,7 @@ func startChild(t *testing.T, args ...string) *child {
 		_, rest, ok := strings.Cut(line, "listening on http://")
 		addr, _, _ := strings.Cut(rest, ",")
 		if !ok {
-			t.Fatalf("first line %q, want %q", line, "listening on http://")
+			t.Fatalf("the command said %q, want a line with %q", c.stderr.String(), "listening on http://")
 		}
 		c.base = "http://" + addr
 	case <-time.After(20 * time.Second):

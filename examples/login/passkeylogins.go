@@ -14,9 +14,15 @@ const (
 	// prompt to the browser that asked for it (with __Host- when Secure).
 	passkeyLoginCookie = "passkey-login"
 	// maxPasskeyLogins caps the usernameless prompts kept for all visitors
-	// at once; past it the oldest is dropped, so that a flood from many
-	// addresses cannot fill the memory (each address is limited too).
+	// at once, so that a flood from many addresses cannot fill the memory
+	// (each address is limited too).
 	maxPasskeyLogins = 10_000
+	// minPasskeyLoginKeep is how long a prompt is kept at least, whatever
+	// comes after it: time for its visitor to touch the passkey. Past the
+	// cap the oldest prompt makes room once it is this old; until then
+	// new prompts are refused, so that a flood cannot push out a sign-in
+	// under way.
+	minPasskeyLoginKeep = time.Minute
 )
 
 // passkeyLogins keeps the challenges of usernameless passkey sign-ins, the
@@ -28,39 +34,65 @@ type passkeyLogins struct {
 	byID   map[string]*passkeyLogin
 	oldest list.List // of *passkeyLogin, in the order they were made
 	now    func() time.Time
+	max    int  // prompts kept at most: maxPasskeyLogins, or fewer in tests
 	secure bool // cookies only over HTTPS (and http://localhost); false only with -insecure-cookie
 }
 
 // passkeyLogin is one usernameless prompt.
 type passkeyLogin struct {
 	id           string
-	challengeSID string // YC…
+	challengeSID string // YC…; "" while Verify makes it
+	made         time.Time
 	expires      time.Time
 	queued       *list.Element
 }
 
 // newPasskeyLogins returns an empty store on the clock now.
 func newPasskeyLogins(now func() time.Time) *passkeyLogins {
-	return &passkeyLogins{byID: map[string]*passkeyLogin{}, now: now, secure: true}
+	return &passkeyLogins{byID: map[string]*passkeyLogin{}, now: now, max: maxPasskeyLogins, secure: true}
 }
 
-// add keeps challengeSID for ttl under a new id and sets the browser's
-// cookie to it, replacing any prompt the browser had.
-func (p *passkeyLogins) add(w http.ResponseWriter, challengeSID string, ttl time.Duration) {
+// reserve makes room for a new prompt before its challenge is made in
+// Verify, and returns it, for fill once the challenge is made or drop if
+// it is not: expired prompts go, and past the cap the oldest, if it is
+// minPasskeyLoginKeep old. When every prompt kept is younger, it returns
+// nil and how long until the oldest is that old.
+func (p *passkeyLogins) reserve() (*passkeyLogin, time.Duration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := p.now()
 	for p.oldest.Len() > 0 {
 		first := p.oldest.Front().Value.(*passkeyLogin)
-		if now.Before(first.expires) && p.oldest.Len() < maxPasskeyLogins {
+		if now.Before(first.expires) && p.oldest.Len() < p.max {
 			break
+		}
+		if now.Before(first.expires) && now.Sub(first.made) < minPasskeyLoginKeep {
+			return nil, first.made.Add(minPasskeyLoginKeep).Sub(now)
 		}
 		p.remove(first)
 	}
-	l := &passkeyLogin{id: rand.Text(), challengeSID: challengeSID, expires: now.Add(ttl)}
+	l := &passkeyLogin{id: rand.Text(), made: now, expires: now.Add(maxPasskeyWait)}
 	l.queued = p.oldest.PushBack(l)
 	p.byID[l.id] = l
+	return l, 0
+}
+
+// fill keeps challengeSID in the reserved prompt l for ttl and sets the
+// browser's cookie to it, replacing any prompt the browser had.
+func (p *passkeyLogins) fill(w http.ResponseWriter, l *passkeyLogin, challengeSID string, ttl time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	l.challengeSID, l.expires = challengeSID, p.now().Add(ttl)
 	http.SetCookie(w, newCookie(cookieName(passkeyLoginCookie, p.secure), l.id, int(ttl/time.Second), p.secure))
+}
+
+// drop forgets the reserved prompt l, whose challenge was not made.
+func (p *passkeyLogins) drop(l *passkeyLogin) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.byID[l.id] == l {
+		p.remove(l)
+	}
 }
 
 // take returns the challenge of the prompt r's cookie names, and forgets

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -37,7 +38,9 @@ const (
 // steps). The challenge is kept server-side, in the session or, for a
 // usernameless sign-in, under a cookie of its own, so that only this
 // browser's answer can use it. Each prompt counts against the client's
-// address (and the user, after the password) until a sign-in succeeds.
+// address (and the user, after the password) until a sign-in succeeds. A
+// usernameless prompt is refused with 503 while the store is full of
+// prompts younger than minPasskeyLoginKeep.
 func (a *app) loginPasskeyOptions(w http.ResponseWriter, r *http.Request) {
 	id, sess, inSession := a.sessions.lookup(r)
 	if inSession && sess.loggedIn {
@@ -58,12 +61,26 @@ func (a *app) loginPasskeyOptions(w http.ResponseWriter, r *http.Request) {
 		tooMany(w, wait)
 		return
 	}
+	var slot *passkeyLogin // the usernameless prompt's place, kept before Verify makes it
+	if !inSession {
+		var wait time.Duration
+		if slot, wait = a.passkeyLogins.reserve(); slot == nil {
+			a.attempts.refund(charges...) // nothing made
+			secs := int((wait + time.Second - 1) / time.Second)
+			w.Header().Set("Retry-After", strconv.Itoa(secs))
+			http.Error(w, fmt.Sprintf("too many passkey sign-ins are under way; try again in %s, or sign in with your password", time.Duration(secs)*time.Second), http.StatusServiceUnavailable)
+			return
+		}
+	}
 	ch, err := a.verify.Passkeys.CreateChallenge(r.Context(), a.serviceSID, params)
 	var opts json.RawMessage
 	if err == nil {
 		opts, err = ch.Options.BrowserJSON()
 	}
 	if err != nil {
+		if slot != nil {
+			a.passkeyLogins.drop(slot)
+		}
 		if !errors.Is(err, verify.ErrOutcomeUnknown) {
 			a.attempts.refund(charges...) // no prompt made
 		}
@@ -80,7 +97,7 @@ func (a *app) loginPasskeyOptions(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	} else {
-		a.passkeyLogins.add(w, ch.SID, wait)
+		a.passkeyLogins.fill(w, slot, ch.SID, wait)
 	}
 	writeRawJSON(w, opts)
 }
@@ -114,20 +131,26 @@ func (a *app) loginPasskey(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	ch, err := a.verify.Passkeys.ApproveChallenge(r.Context(), a.serviceSID, assertion)
-	if err != nil || ch.SID != want {
+	// wrong answers a refused answer: past the password it counts as a
+	// wrong code, and the maxWrongCodes-th ends the session, whatever
+	// refused it.
+	wrong := func(err error) {
 		if inSession && a.sessions.endAtWrongCodes(id) {
 			http.Error(w, "too many wrong answers; log in with your password again", http.StatusUnauthorized)
 			return
 		}
 		a.passkeyRefused(w, r, err)
+	}
+	ch, err := a.verify.Passkeys.ApproveChallenge(r.Context(), a.serviceSID, assertion)
+	if err != nil || ch.SID != want {
+		wrong(err)
 		return
 	}
 	who, _ := ch.SignedIn()
 	u := a.users.byIdentity(who)
 	if u == nil || !a.users.factors(u).hasPasskey(ch.FactorSID) || (inSession && u != sess.user) {
 		a.log.Printf("%s: challenge %s was approved by factor %s, which is no passkey of this sign-in's user", r.URL.Path, ch.SID, ch.FactorSID)
-		a.passkeyRefused(w, r, nil)
+		wrong(nil)
 		return
 	}
 	a.attempts.refund(charge{"passkey addr " + a.addrKey(r), passkeysPerAddress})
