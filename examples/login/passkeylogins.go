@@ -40,11 +40,11 @@ type passkeyLogins struct {
 
 // passkeyLogin is one usernameless prompt.
 type passkeyLogin struct {
-	id           string
-	challengeSID string // YC…; "" while Verify makes it
-	made         time.Time
-	expires      time.Time
-	queued       *list.Element
+	id        string
+	challenge ceremony // zero while Verify makes it
+	made      time.Time
+	expires   time.Time
+	queued    *list.Element
 }
 
 // newPasskeyLogins returns an empty store on the clock now.
@@ -77,12 +77,12 @@ func (p *passkeyLogins) reserve() (*passkeyLogin, time.Duration) {
 	return l, 0
 }
 
-// fill keeps challengeSID in the reserved prompt l for ttl and sets the
+// fill keeps the challenge c in the reserved prompt l for ttl and sets the
 // browser's cookie to it, replacing any prompt the browser had.
-func (p *passkeyLogins) fill(w http.ResponseWriter, l *passkeyLogin, challengeSID string, ttl time.Duration) {
+func (p *passkeyLogins) fill(w http.ResponseWriter, l *passkeyLogin, c ceremony, ttl time.Duration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	l.challengeSID, l.expires = challengeSID, p.now().Add(ttl)
+	l.challenge, l.expires = c, p.now().Add(ttl)
 	http.SetCookie(w, newCookie(cookieName(passkeyLoginCookie, p.secure), l.id, int(ttl/time.Second), p.secure))
 }
 
@@ -95,27 +95,34 @@ func (p *passkeyLogins) drop(l *passkeyLogin) {
 	}
 }
 
-// take returns the challenge of the prompt r's cookie names, and forgets
-// it and deletes the cookie, so that it is answered once; "" when the
-// cookie names no live prompt.
-func (p *passkeyLogins) take(w http.ResponseWriter, r *http.Request) string {
+// take returns the challenge SID of the prompt r's cookie names, if signed
+// is its challenge, and forgets it and deletes the cookie, so that it is
+// answered once. errNoPrompt: no cookie; errPromptGone: the cookie names
+// no live prompt; errOtherPrompt: signed is another challenge, and the
+// prompt stays for its own answer.
+func (p *passkeyLogins) take(w http.ResponseWriter, r *http.Request, signed string) (string, error) {
 	name := cookieName(passkeyLoginCookie, p.secure)
 	c, err := r.Cookie(name)
 	if err != nil {
-		return ""
+		return "", errNoPrompt
 	}
-	http.SetCookie(w, newCookie(name, "", -1, p.secure))
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	l := p.byID[c.Value]
-	if l == nil {
-		return ""
+	if l == nil || l.challenge.sid == "" || !p.now().Before(l.expires) {
+		if l != nil && l.challenge.sid != "" {
+			p.remove(l)
+		}
+		http.SetCookie(w, newCookie(name, "", -1, p.secure))
+		return "", errPromptGone
+	}
+	sid, err := l.challenge.take(signed)
+	if err != nil {
+		return "", err
 	}
 	p.remove(l)
-	if !p.now().Before(l.expires) {
-		return ""
-	}
-	return l.challengeSID
+	http.SetCookie(w, newCookie(name, "", -1, p.secure))
+	return sid, nil
 }
 
 // remove forgets l; the caller holds p.mu.

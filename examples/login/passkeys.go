@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,9 +28,69 @@ const (
 	// maxPasskeyWait is how long a passkey prompt's challenge is kept at
 	// most, whatever timeout Verify's options give it.
 	maxPasskeyWait = 10 * time.Minute
+	// errUnreadableAnswer refuses what is no browser's passkey answer.
+	errUnreadableAnswer = "your browser's passkey answer could not be read; try again"
 	// errTooManyPasskeys refuses a passkey past maxPasskeys.
 	errTooManyPasskeys = "you have 10 passkeys already; that is the most this site keeps"
 )
+
+// ceremony is a WebAuthn ceremony handed to a browser: the SID of what
+// Verify made for it (a challenge YC… or a factor YF…) and the challenge of
+// its options, which the browser's answer must have signed.
+type ceremony struct{ sid, challenge string }
+
+// Why an answer matches no ceremony of this browser's.
+var (
+	errNoPrompt    = errors.New("ask for a passkey prompt first: POST /login/passkey/options")
+	errPromptGone  = errors.New("the passkey prompt expired or was used; try again")
+	errOtherPrompt = errors.New("that passkey answered another prompt than this page's latest; try again")
+)
+
+// take returns c's SID and clears c if signed is c's challenge; else it
+// returns errOtherPrompt and c stays, for its own answer.
+func (c *ceremony) take(signed string) (string, error) {
+	if !sameChallenge(signed, c.challenge) {
+		return "", errOtherPrompt
+	}
+	sid := c.sid
+	*c = ceremony{}
+	return sid, nil
+}
+
+// signedChallenge is the challenge a browser's credential.toJSON() says it
+// signed (its clientDataJSON's), base64url as the browser wrote it; "" when
+// it cannot be read. Checked against the ceremony before anything goes to
+// Verify, it keeps an answer to another browser's prompt from using that
+// prompt up.
+func signedChallenge(credential []byte) string {
+	var c struct {
+		Response struct {
+			ClientDataJSON string `json:"clientDataJSON"`
+		} `json:"response"`
+	}
+	if json.Unmarshal(credential, &c) != nil {
+		return ""
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(c.Response.ClientDataJSON)
+	if err != nil {
+		return ""
+	}
+	var data struct {
+		Challenge string `json:"challenge"`
+	}
+	if json.Unmarshal(raw, &data) != nil {
+		return ""
+	}
+	return data.Challenge
+}
+
+// sameChallenge reports whether the challenges a and b, base64url with or
+// without padding, are the same bytes, and not empty.
+func sameChallenge(a, b string) bool {
+	da, errA := base64.RawURLEncoding.DecodeString(strings.TrimRight(a, "="))
+	db, errB := base64.RawURLEncoding.DecodeString(strings.TrimRight(b, "="))
+	return errA == nil && errB == nil && len(da) > 0 && bytes.Equal(da, db)
+}
 
 // loginPasskeyOptions answers POST /login/passkey/options with the WebAuthn
 // request options for the browser to sign, as
@@ -92,12 +154,12 @@ func (a *app) loginPasskeyOptions(w http.ResponseWriter, r *http.Request) {
 		wait = maxPasskeyWait
 	}
 	if inSession {
-		if !a.sessions.update(id, func(s *session) { s.passkeyLogin = ch.SID }) {
+		if !a.sessions.update(id, func(s *session) { s.passkeyLogin = ceremony{ch.SID, ch.Options.Challenge} }) {
 			http.Error(w, "your session ended; log in with your password again", http.StatusUnauthorized)
 			return
 		}
 	} else {
-		a.passkeyLogins.fill(w, slot, ch.SID, wait)
+		a.passkeyLogins.fill(w, slot, ceremony{ch.SID, ch.Options.Challenge}, wait)
 	}
 	writeRawJSON(w, opts)
 }
@@ -114,23 +176,11 @@ func (a *app) loginPasskey(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	id, sess, inSession := a.sessions.lookup(r)
-	var want string // the challenge this browser was given
-	switch {
-	case inSession && sess.loggedIn:
-		http.Error(w, "you are signed in already", http.StatusConflict)
+	if verify.ValidatePasskeyAssertion(assertion) != nil { // checked before the prompt is used up
+		http.Error(w, errUnreadableAnswer, http.StatusBadRequest)
 		return
-	case inSession:
-		if want = a.sessions.takePasskeyLogin(id); want == "" {
-			http.Error(w, "ask for a passkey prompt first: POST /login/passkey/options", http.StatusUnauthorized)
-			return
-		}
-	default:
-		if want = a.passkeyLogins.take(w, r); want == "" {
-			http.Error(w, "the passkey prompt expired or was used; try again", http.StatusUnauthorized)
-			return
-		}
 	}
+	id, sess, inSession := a.sessions.lookup(r)
 	// wrong answers a refused answer: past the password it counts as a
 	// wrong code, and the maxWrongCodes-th ends the session, whatever
 	// refused it.
@@ -140,6 +190,24 @@ func (a *app) loginPasskey(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		a.passkeyRefused(w, r, err)
+	}
+	var want string // the challenge this browser was given
+	var err error
+	switch signed := signedChallenge(assertion); {
+	case inSession && sess.loggedIn:
+		http.Error(w, "you are signed in already", http.StatusConflict)
+		return
+	case inSession:
+		if want, err = a.sessions.takePasskeyLogin(id, signed); errors.Is(err, errOtherPrompt) {
+			wrong(err)
+			return
+		}
+	default:
+		want, err = a.passkeyLogins.take(w, r, signed)
+	}
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusUnauthorized)
+		return
 	}
 	ch, err := a.verify.Passkeys.ApproveChallenge(r.Context(), a.serviceSID, assertion)
 	if err != nil || ch.SID != want {
@@ -169,8 +237,10 @@ func (a *app) loginPasskey(w http.ResponseWriter, r *http.Request) {
 func (a *app) passkeyRefused(w http.ResponseWriter, r *http.Request, err error) {
 	var ve *verify.ValidationError
 	switch {
+	case errors.Is(err, errOtherPrompt):
+		http.Error(w, err.Error(), http.StatusUnauthorized)
 	case errors.As(err, &ve):
-		http.Error(w, "your browser's passkey answer could not be read; try again", http.StatusBadRequest)
+		http.Error(w, errUnreadableAnswer, http.StatusBadRequest)
 	case err == nil, errors.Is(err, verify.ErrVerificationFailed), errors.Is(err, verify.ErrInvalidRequest),
 		errors.Is(err, verify.ErrNotFound), errors.Is(err, verify.ErrChallengeAlreadyResponded):
 		http.Error(w, "that passkey did not check out; try again, or use another way", http.StatusUnauthorized)
@@ -214,7 +284,7 @@ func (a *app) enrollPasskey(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	if !a.sessions.update(id, func(s *session) { s.passkeyFactor = f.SID }) {
+	if !a.sessions.update(id, func(s *session) { s.passkeyFactor = ceremony{f.SID, f.Options.Challenge} }) {
 		http.Error(w, "your session ended; log in with your password again", http.StatusUnauthorized)
 		return
 	}
@@ -240,9 +310,17 @@ func (a *app) enrollPasskeyVerify(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u := sess.user
-	pending := a.sessions.takePasskeyFactor(id)
-	if pending == "" {
+	if verify.ValidatePasskeyRegistration(registration) != nil { // checked before the pending factor is used up
+		http.Error(w, errUnreadableAnswer, http.StatusBadRequest)
+		return
+	}
+	pending, err := a.sessions.takePasskeyFactor(id, signedChallenge(registration))
+	switch {
+	case errors.Is(err, errNoPrompt):
 		http.Error(w, "no passkey registration pending; POST /enroll/passkey first", http.StatusNotFound)
+		return
+	case err != nil:
+		http.Error(w, `that passkey answered an earlier "Add a passkey" than this session's latest; add it again`, http.StatusConflict)
 		return
 	}
 	f, err := a.verify.Passkeys.VerifyFactor(r.Context(), a.serviceSID, registration)

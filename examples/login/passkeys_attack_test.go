@@ -122,9 +122,9 @@ func TestPasswordAloneAddsNoFactor(t *testing.T) {
 // TestRelayedAssertionSignsNoOneIn: an assertion by ada's passkey for a
 // prompt given to another browser (relayed from a phishing page, say) does
 // not sign in the browser that posts it, with a prompt of its own or in a
-// session past ada's password: Verify approves the challenge it answers,
-// but that is not the challenge this browser was given. The relayed
-// answer uses up ada's prompt.
+// session past ada's password: it signed another challenge than the one
+// this browser was given, which the app sees before asking Verify. So the
+// relay neither reaches Verify nor uses up ada's prompts.
 func TestRelayedAssertionSignsNoOneIn(t *testing.T) {
 	f := setupPasskeys(t)
 	ada := f.addUser("ada", "user-0001-ada")
@@ -146,24 +146,23 @@ func TestRelayedAssertionSignsNoOneIn(t *testing.T) {
 	if status, opts := withPassword.options("/login/passkey/options"); status != 200 {
 		t.Fatalf("ada's passkey options past the password: %d %s", status, opts)
 	}
-	if status, body := withPassword.postCredential("/login/passkey", relayed2); status != 401 || !strings.Contains(body, "did not check out") {
+	if status, body := withPassword.postCredential("/login/passkey", relayed2); status != 401 || body != errOtherPrompt.Error() {
 		t.Errorf("a relayed assertion past ada's password: %d %q, want 401", status, body)
 	}
 	if status, _ := withPassword.do("GET", "/me", nil); status != 401 {
 		t.Error("a relayed assertion finished the login of a password holder")
 	}
-	if n := passkeyCalls(f.api.since(from), "ApproveChallenge"); n != 2 {
-		t.Errorf("%d approvals asked of Verify, want the 2 relayed answers", n)
+	if n := passkeyCalls(f.api.since(from), "ApproveChallenge"); n != 0 {
+		t.Errorf("%d approvals asked of Verify for relayed answers, want none", n)
 	}
-	// Verify approved both victims' challenges for the thief's posts: the
-	// victims' own answers now find them answered.
+	// The victims' prompts are intact: their own answers sign them in.
 	for i, v := range []*browser{victim1, victim2} {
 		assertion := []byte(relayed1)
 		if i == 1 {
 			assertion = relayed2
 		}
-		if status, body := v.postCredential("/login/passkey", assertion); status != 401 {
-			t.Errorf("victim %d's own answer after the relay: %d %q, want 401", i+1, status, body)
+		if status, body := v.postCredential("/login/passkey", assertion); status != 200 {
+			t.Errorf("victim %d's own answer after the relay: %d %q, want 200", i+1, status, body)
 		}
 	}
 }
@@ -520,10 +519,13 @@ func TestPasskeyEndpointsRefuseJunkBeforeVerify(t *testing.T) {
 	// Answers with no prompt, a made-up prompt cookie, or a past one.
 	forged := f.browser()
 	forged.prompt = &http.Cookie{Name: "__Host-passkey-login", Value: "ABCDEFGHIJKLMNOPQRSTUVWXYZ"}
-	answer := []byte(`{"id":"x","rawId":"x","type":"public-key","response":{}}`)
+	answer := []byte(`{"id":"AAAA","rawId":"AAAA","type":"public-key","response":{"clientDataJSON":"e30","authenticatorData":"AAAA","signature":"AAAA"}}`)
 	for who, b := range map[string]*browser{"no prompt": f.browser(), "a made-up prompt": forged, "no prompt, past the password": visitors["past the password"]} {
 		if status, body := b.postCredential("/login/passkey", answer); status != 401 {
 			t.Errorf("an answer with %s: %d %q, want 401", who, status, body)
+		}
+		if status, body := b.postCredential("/login/passkey", []byte(`{"id":"x","rawId":"x","type":"public-key","response":{}}`)); status != 400 {
+			t.Errorf("a malformed answer with %s: %d %q, want 400", who, status, body)
 		}
 	}
 	if got := f.api.since(from); len(got) != 0 {

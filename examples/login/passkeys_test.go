@@ -264,7 +264,7 @@ func TestPasskeyOfAnotherUserIsRefused(t *testing.T) {
 			t.Fatal(err)
 		}
 		status, body := s.postCredential("/login/passkey", assertion)
-		if i < maxWrongCodes-1 && (status != 401 || !strings.Contains(body, "did not check out")) {
+		if i < maxWrongCodes-1 && (status != 401 || body != errOtherPrompt.Error()) {
 			t.Fatalf("mallory's passkey in ada's session, try %d: %d %q, want 401", i+1, status, body)
 		}
 		if i == maxWrongCodes-1 && (status != 401 || !strings.Contains(body, "log in with your password again")) {
@@ -335,6 +335,10 @@ func TestPasskeyMisbehavingAuthenticatorsAreRefused(t *testing.T) {
 func TestPasskeyAnswersMustBeSmallJSON(t *testing.T) {
 	f := setupPasskeys(t)
 	from := f.api.mark()
+	wellFormed := map[string]string{ // in shape a browser's credential.toJSON(), and answering nothing
+		"/login/passkey":         `{"id":"AAAA","rawId":"AAAA","type":"public-key","response":{"clientDataJSON":"e30","authenticatorData":"AAAA","signature":"AAAA"}}`,
+		"/enroll/passkey/verify": `{"id":"AAAA","rawId":"AAAA","type":"public-key","response":{"clientDataJSON":"e30","attestationObject":"AAAA"}}`,
+	}
 	for _, path := range []string{"/login/passkey", "/enroll/passkey/verify"} {
 		b := f.browser()
 		cases := []struct {
@@ -348,7 +352,8 @@ func TestPasskeyAnswersMustBeSmallJSON(t *testing.T) {
 			{"application/json", bytes.Repeat([]byte(" "), maxPasskeyJSONBytes+1), 413},
 			{"application/json", []byte(`["not","an","object"]`), 400},
 			{"application/json", []byte(`{"id":`), 400},
-			{"application/json; charset=utf-8", []byte(`{"id":"x"}`), 401}, // read; then no prompt
+			{"application/json; charset=utf-8", []byte(`{"id":"x"}`), map[string]int{"/login/passkey": 400, "/enroll/passkey/verify": 401}[path]}, // read; then no credential, or no session
+			{"application/json", []byte(wellFormed[path]), map[string]int{"/login/passkey": 401, "/enroll/passkey/verify": 401}[path]},            // then: no prompt, no session
 		}
 		for _, c := range cases {
 			if status, body := b.postBody(path, c.contentType, c.body, nil); status != c.want {
@@ -394,7 +399,8 @@ func TestPasskeyRegistrationIsBound(t *testing.T) {
 	ada := f.addUser("ada", "user-0001-ada")
 	auth := f.authenticator()
 	b := f.loggedIn(ada)
-	if status, body := b.postCredential("/enroll/passkey/verify", []byte(`{"id":"x"}`)); status != 404 {
+	stray := []byte(`{"id":"AAAA","rawId":"AAAA","type":"public-key","response":{"clientDataJSON":"e30","attestationObject":"AAAA"}}`)
+	if status, body := b.postCredential("/enroll/passkey/verify", stray); status != 404 {
 		t.Fatalf("a registration nobody asked for: %d %q, want 404", status, body)
 	}
 	_, opts := b.options("/enroll/passkey")
@@ -548,4 +554,61 @@ func (b *browser) state() sessionState {
 		b.t.Fatalf("GET /session: %v %s", resp, body)
 	}
 	return st
+}
+
+// TestOnlyTheLatestCeremonyCounts: two "Add a passkey" (or two passkey
+// prompts) in one browser, then the first one's answer: it is refused
+// before it reaches Verify, so no factor is verified that the site will
+// not record, and the latest one still goes through.
+func TestOnlyTheLatestCeremonyCounts(t *testing.T) {
+	f := setupPasskeys(t)
+	ada := f.addUser("ada", "user-0001-ada")
+	auth := f.authenticator()
+	b := f.loggedIn(ada)
+	_, first := b.options("/enroll/passkey")
+	_, latest := b.options("/enroll/passkey")
+	early, err := auth.Register(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := f.api.mark()
+	if status, body := b.postCredential("/enroll/passkey/verify", early); status != 409 || !strings.Contains(body, "earlier") {
+		t.Fatalf("the first registration after a second began: %d %q, want 409", status, body)
+	}
+	if got := f.api.since(from); len(got) != 0 {
+		t.Errorf("a registration for an earlier prompt reached Verify: %v", got)
+	}
+	reg, err := auth.Register(latest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status, body := b.postCredential("/enroll/passkey/verify", reg); status != 200 {
+		t.Fatalf("the latest registration: %d %q", status, body)
+	}
+
+	v := f.browser()
+	_, older := v.options("/login/passkey/options")
+	status, newest := v.options("/login/passkey/options")
+	if status != 200 {
+		t.Fatal("the second prompt was refused")
+	}
+	newer := v.prompt
+	stale, err := auth.Assert(older)
+	if err != nil {
+		t.Fatal(err)
+	}
+	from = f.api.mark()
+	if status, body := v.postCredential("/login/passkey", stale); status != 401 || body != errOtherPrompt.Error() {
+		t.Fatalf("the older prompt's answer: %d %q, want 401 %q", status, body, errOtherPrompt)
+	}
+	if got := f.api.since(from); len(got) != 0 || v.prompt != newer {
+		t.Errorf("the older prompt's answer reached Verify (%v) or cost the latest prompt (cookie %v)", got, v.prompt)
+	}
+	fresh, err := auth.Assert(newest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status, body := v.postCredential("/login/passkey", fresh); status != 200 || body != "welcome" {
+		t.Fatalf("the latest prompt's answer after a stale one: %d %q", status, body)
+	}
 }

@@ -39,10 +39,10 @@ type session struct {
 	smsCharges   []charge    // the limits the codes sent counted against, given back if the login succeeds
 	totp         pendingTOTP // a TOTP factor being enrolled; zero when none
 	// passkeyLogin is the passkey challenge (YC…) the session's user was
-	// given to sign, after the password; "" when none.
-	passkeyLogin string
-	// passkeyFactor is the passkey factor (YF…) being registered; "" when none.
-	passkeyFactor string
+	// given to sign, after the password; zero when none.
+	passkeyLogin ceremony
+	// passkeyFactor is the passkey factor (YF…) being registered; zero when none.
+	passkeyFactor ceremony
 	push          pendingPush   // the access token given to the session's app; zero when none
 	queued        *list.Element // its place in sessions.expiring
 }
@@ -192,36 +192,35 @@ func (s *sessions) tryOne(id string, count func(*session) *int, most int) bool {
 }
 
 // takePasskeyLogin returns the passkey challenge the live session id was
-// given and forgets it, so that one answer at most is checked against it,
-// and counts that answer as a wrong code (tryCode): a right one ends the
-// session anyway. It returns "" when there is none, or the session has
-// used up its maxWrongCodes.
-func (s *sessions) takePasskeyLogin(id string) string {
+// given, if signed is its challenge, and forgets it, so that one answer at
+// most is checked against it. Every answer counts as a wrong code
+// (tryCode), before it is checked: a right one ends the session anyway.
+// errNoPrompt: none was given, or the session used up its maxWrongCodes;
+// errOtherPrompt: signed is another challenge, and the session's stays.
+func (s *sessions) takePasskeyLogin(id, signed string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p := s.live(id)
-	if p == nil || p.passkeyLogin == "" || p.wrongCodes >= maxWrongCodes {
-		return ""
+	if p == nil || p.passkeyLogin.sid == "" || p.wrongCodes >= maxWrongCodes {
+		return "", errNoPrompt
 	}
-	sid := p.passkeyLogin
-	p.passkeyLogin = ""
 	p.wrongCodes++
-	return sid
+	return p.passkeyLogin.take(signed)
 }
 
 // takePasskeyFactor returns the passkey factor the live session id is
-// registering and forgets it, so that one answer at most is checked
-// against it; "" when there is none.
-func (s *sessions) takePasskeyFactor(id string) string {
+// registering, if signed is its creation challenge, and forgets it, so
+// that one answer at most is checked against it. errNoPrompt: none is
+// pending; errOtherPrompt: signed is another challenge (an earlier "Add a
+// passkey"), and the pending one stays.
+func (s *sessions) takePasskeyFactor(id, signed string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p := s.live(id)
-	if p == nil {
-		return ""
+	if p == nil || p.passkeyFactor.sid == "" {
+		return "", errNoPrompt
 	}
-	sid := p.passkeyFactor
-	p.passkeyFactor = ""
-	return sid
+	return p.passkeyFactor.take(signed)
 }
 
 // endAtWrongCodes ends the session if it has used up its maxWrongCodes
