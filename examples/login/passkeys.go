@@ -241,6 +241,8 @@ func (a *app) passkeyRefused(w http.ResponseWriter, r *http.Request, err error) 
 		http.Error(w, err.Error(), http.StatusUnauthorized)
 	case errors.As(err, &ve):
 		http.Error(w, errUnreadableAnswer, http.StatusBadRequest)
+	case errors.Is(err, verify.ErrChallengeExpired):
+		http.Error(w, errPromptGone.Error(), http.StatusUnauthorized)
 	case err == nil, errors.Is(err, verify.ErrVerificationFailed), errors.Is(err, verify.ErrInvalidRequest),
 		errors.Is(err, verify.ErrNotFound), errors.Is(err, verify.ErrChallengeAlreadyResponded):
 		http.Error(w, "that passkey did not check out; try again, or use another way", http.StatusUnauthorized)

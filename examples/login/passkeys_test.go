@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	verify "github.com/verifykit/verify-go"
 	"github.com/verifykit/verify-go/verifytest"
@@ -610,5 +611,24 @@ func TestOnlyTheLatestCeremonyCounts(t *testing.T) {
 	}
 	if status, body := v.postCredential("/login/passkey", fresh); status != 200 || body != "welcome" {
 		t.Fatalf("the latest prompt's answer after a stale one: %d %q", status, body)
+	}
+}
+
+// TestExpiredPasskeyPromptSaysSo: an answer Verify finds too late (60323)
+// is told as an expired prompt, a 401 the visitor can act on.
+func TestExpiredPasskeyPromptSaysSo(t *testing.T) {
+	f := setupPasskeys(t)
+	ada := f.addUser("ada", "user-0001-ada")
+	auth := f.authenticator()
+	f.registerPasskey(f.loggedIn(ada), auth)
+	v := f.browser()
+	_, opts := v.options("/login/passkey/options")
+	assertion, err := auth.Assert(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.fake.Advance(maxPasskeyWait + time.Minute) // Verify's clock only: the app still holds the prompt
+	if status, body := v.postCredential("/login/passkey", assertion); status != 401 || body != errPromptGone.Error() || v.cookie != nil {
+		t.Fatalf("an answer Verify finds expired: %d %q, cookie %v; want 401 %q and no session", status, body, v.cookie, errPromptGone)
 	}
 }
