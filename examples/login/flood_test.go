@@ -68,34 +68,41 @@ func TestLargeFormsAreRefused(t *testing.T) {
 // a closed connection within 3 s, instead of being held open.
 func TestStalledBodiesAreCut(t *testing.T) {
 	c := startChild(t, "-read-timeout", "1s")
-	addr := strings.TrimPrefix(c.base, "http://")
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
 	defer cancel()
 	var wg sync.WaitGroup
 	for range 30 {
 		wg.Go(func() {
-			var d net.Dialer
-			conn, err := d.DialContext(ctx, "tcp", addr)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			defer conn.Close()
-			deadline, _ := ctx.Deadline()
-			_ = conn.SetDeadline(deadline)
-			if _, err := conn.Write([]byte("POST /login/password HTTP/1.1\r\nHost: " + addr +
-				"\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nusername=a")); err != nil {
-				t.Error(err)
-				return
-			}
-			_, err = conn.Read(make([]byte, 512)) // an answer, or EOF when the server hangs up
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				t.Errorf("a stalled body: no answer and still open after 3 s")
-			}
+			stallBody(ctx, t, c.base, "/login/password", "application/x-www-form-urlencoded", "username=a")
 		})
 	}
 	wg.Wait()
+}
+
+// stallBody sends a POST to path at base (http://host:port) with its
+// headers and the start of a 100-byte body, then nothing, and fails t
+// unless the server answers or hangs up before ctx ends.
+func stallBody(ctx context.Context, t *testing.T, base, path, contentType, start string) {
+	addr := strings.TrimPrefix(base, "http://")
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	defer conn.Close()
+	deadline, _ := ctx.Deadline()
+	_ = conn.SetDeadline(deadline)
+	if _, err := conn.Write([]byte("POST " + path + " HTTP/1.1\r\nHost: " + addr +
+		"\r\nContent-Type: " + contentType + "\r\nContent-Length: 100\r\n\r\n" + start)); err != nil {
+		t.Error(err)
+		return
+	}
+	_, err = conn.Read(make([]byte, 512)) // an answer, or EOF when the server hangs up
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		t.Errorf("a stalled body to %s: no answer and still open when the wait ended", path)
+	}
 }
 
 // isReset reports whether err is the server closing the connection while

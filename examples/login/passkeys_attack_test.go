@@ -3,9 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -49,6 +47,27 @@ func (f *fixture) live(b *browser) bool {
 func (b *browser) clone() *browser {
 	c := *b
 	return &c
+}
+
+// postAtOnce posts credential to path n times at once, each from a clone
+// of b, and counts the statuses.
+func (b *browser) postAtOnce(n int, path string, credential []byte) map[int]int {
+	statuses := make(chan int, n)
+	var wg sync.WaitGroup
+	for range n {
+		c := b.clone()
+		wg.Go(func() {
+			status, _ := c.postCredential(path, credential)
+			statuses <- status
+		})
+	}
+	wg.Wait()
+	close(statuses)
+	counts := map[int]int{}
+	for s := range statuses {
+		counts[s]++
+	}
+	return counts
 }
 
 // strayPasskey registers a passkey for identity straight at Verify, not
@@ -127,9 +146,7 @@ func TestPasswordAloneAddsNoFactor(t *testing.T) {
 // relay neither reaches Verify nor uses up ada's prompts.
 func TestRelayedAssertionSignsNoOneIn(t *testing.T) {
 	f := setupPasskeys(t)
-	ada := f.addUser("ada", "user-0001-ada")
-	key := f.authenticator()
-	f.registerPasskey(f.loggedIn(ada), key)
+	ada, key := f.passkeyUser("ada", "user-0001-ada")
 
 	victim1, victim2 := f.browser(), f.browser()
 	relayed1, relayed2 := victim1.usernamelessAssertion(key), victim2.usernamelessAssertion(key)
@@ -172,9 +189,7 @@ func TestRelayedAssertionSignsNoOneIn(t *testing.T) {
 // the id of a session past the password is dead after its passkey.
 func TestPasskeySignInRenewsTheSessionID(t *testing.T) {
 	f := setupPasskeys(t)
-	ada := f.addUser("ada", "user-0001-ada")
-	key := f.authenticator()
-	f.registerPasskey(f.loggedIn(ada), key)
+	ada, key := f.passkeyUser("ada", "user-0001-ada")
 
 	planted := &http.Cookie{Name: sessionCookie, Value: "ABCDEFGHIJKLMNOPQRSTUVWXYZ"}
 	b := f.browser()
@@ -208,29 +223,12 @@ func TestPasskeySignInRenewsTheSessionID(t *testing.T) {
 // signs in once, and only one of them reaches Verify.
 func TestConcurrentPasskeyAnswersSignInOnce(t *testing.T) {
 	f := setupPasskeys(t)
-	ada := f.addUser("ada", "user-0001-ada")
-	key := f.authenticator()
-	f.registerPasskey(f.loggedIn(ada), key)
+	ada, key := f.passkeyUser("ada", "user-0001-ada")
 
 	race := func(name string, b *browser, assertion []byte) {
 		t.Helper()
 		from := f.api.mark()
-		var wg sync.WaitGroup
-		statuses := make(chan int, 8)
-		for range 8 {
-			c := b.clone()
-			wg.Go(func() {
-				status, _ := c.postCredential("/login/passkey", assertion)
-				statuses <- status
-			})
-		}
-		wg.Wait()
-		close(statuses)
-		counts := map[int]int{}
-		for s := range statuses {
-			counts[s]++
-		}
-		if counts[200] != 1 || counts[401] != 7 {
+		if counts := b.postAtOnce(8, "/login/passkey", assertion); counts[200] != 1 || counts[401] != 7 {
 			t.Errorf("%s: statuses %v, want one 200 and seven 401s", name, counts)
 		}
 		if n := passkeyCalls(f.api.since(from), "ApproveChallenge"); n != 1 {
@@ -311,20 +309,7 @@ func TestConcurrentFirstPasskeysRecordOne(t *testing.T) {
 		t.Fatal(err)
 	}
 	from := f.api.mark()
-	codes := make(chan int, 2)
-	for range 2 {
-		c := in.clone()
-		wg.Go(func() {
-			status, _ := c.postCredential("/enroll/passkey/verify", reg)
-			codes <- status
-		})
-	}
-	wg.Wait()
-	close(codes)
-	got := map[int]int{}
-	for c := range codes {
-		got[c]++
-	}
+	got := in.postAtOnce(2, "/enroll/passkey/verify", reg)
 	if got[200] != 1 || got[404] != 1 || passkeyCalls(f.api.since(from), "VerifyFactor") != 1 {
 		t.Errorf("one registration posted twice at once: statuses %v, %d VerifyFactor calls; want one 200, one 404, one call",
 			got, passkeyCalls(f.api.since(from), "VerifyFactor"))
@@ -366,9 +351,7 @@ func TestStrayPasskeyAnswersEndTheSession(t *testing.T) {
 func TestPasskeyPromptFloodFromManyAddresses(t *testing.T) {
 	f := setupPasskeys(t)
 	f.trustProxy()
-	ada := f.addUser("ada", "user-0001-ada")
-	key := f.authenticator()
-	f.registerPasskey(f.loggedIn(ada), key)
+	_, key := f.passkeyUser("ada", "user-0001-ada")
 	sessionsBefore := f.app.sessions.count()
 
 	const addresses = 20
@@ -422,9 +405,7 @@ func TestPasskeyPromptFloodFromManyAddresses(t *testing.T) {
 func TestPasskeyPromptFloodCannotEvictASignInUnderWay(t *testing.T) {
 	f := setupPasskeys(t)
 	f.trustProxy()
-	ada := f.addUser("ada", "user-0001-ada")
-	key := f.authenticator()
-	f.registerPasskey(f.loggedIn(ada), key)
+	_, key := f.passkeyUser("ada", "user-0001-ada")
 	const most = 2 * 10 // the store's cap, for this test: two flooding addresses fill it
 	f.app.passkeyLogins.max = most
 
@@ -548,9 +529,7 @@ func TestPasskeyEndpointsRefuseJunkBeforeVerify(t *testing.T) {
 func TestPasswordHolderHoldsUpPasskeyPromptsAtMostAnHour(t *testing.T) {
 	f := setupPasskeys(t)
 	f.trustProxy()
-	ada := f.addUser("ada", "user-0001-ada")
-	key := f.authenticator()
-	f.registerPasskey(f.loggedIn(ada), key)
+	ada, key := f.passkeyUser("ada", "user-0001-ada")
 
 	thief := f.login(ada)
 	mark := f.api.mark()
@@ -619,9 +598,7 @@ func TestPasswordHolderHoldsUpPasskeyPromptsAtMostAnHour(t *testing.T) {
 // the session id, also when Verify fails.
 func TestPasskeyRefusalsEchoAndLogNoSecrets(t *testing.T) {
 	f := setupPasskeys(t)
-	ada := f.addUser("ada", "user-0001-ada")
-	key := f.authenticator()
-	f.registerPasskey(f.loggedIn(ada), key)
+	ada, key := f.passkeyUser("ada", "user-0001-ada")
 	stray := f.strayPasskey(ada.identity)
 
 	var secrets, answers []string
@@ -724,32 +701,11 @@ func TestPasskeyFloodOnTheCommand(t *testing.T) {
 		}
 	}
 
-	addr := strings.TrimPrefix(c.base, "http://")
 	cut, cancel := context.WithTimeout(t.Context(), 3*time.Second)
 	defer cancel()
 	for _, path := range []string{"/login/passkey", "/enroll/passkey/verify", "/login/passkey/options"} {
 		for range 5 {
-			wg.Go(func() {
-				var d net.Dialer
-				conn, err := d.DialContext(cut, "tcp", addr)
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				defer conn.Close()
-				deadline, _ := cut.Deadline()
-				_ = conn.SetDeadline(deadline)
-				if _, err := conn.Write([]byte("POST " + path + " HTTP/1.1\r\nHost: " + addr +
-					"\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"id\":")); err != nil {
-					t.Error(err)
-					return
-				}
-				_, err = conn.Read(make([]byte, 512)) // an answer, or EOF when the server hangs up
-				var ne net.Error
-				if errors.As(err, &ne) && ne.Timeout() {
-					t.Errorf("a stalled body to %s: no answer and still open after 3 s", path)
-				}
-			})
+			wg.Go(func() { stallBody(cut, t, c.base, path, "application/json", `{"id":`) })
 		}
 	}
 	wg.Wait()
@@ -768,9 +724,7 @@ func TestPasskeyFloodOnTheCommand(t *testing.T) {
 // nor frees the push, which ends as her phone answers it.
 func TestPasskeyApprovalLeavesAPushWaiting(t *testing.T) {
 	f := setupPasskeys(t)
-	ada := f.addUser("ada", "user-0001-ada")
-	key := f.authenticator()
-	f.registerPasskey(f.loggedIn(ada), key)
+	ada, key := f.passkeyUser("ada", "user-0001-ada")
 
 	b := f.login(ada)
 	mark := f.api.mark()
@@ -808,9 +762,7 @@ func TestPasskeyApprovalLeavesAPushWaiting(t *testing.T) {
 // session: the second to finish finds the session ended.
 func TestPasskeyAndCodeAtOnceLogInOnce(t *testing.T) {
 	f := setupPasskeys(t)
-	ada := f.addUser("ada", "user-0001-ada")
-	key := f.authenticator()
-	f.registerPasskey(f.loggedIn(ada), key)
+	ada, key := f.passkeyUser("ada", "user-0001-ada")
 
 	s := f.login(ada)
 	_, opts := s.options("/login/passkey/options")
@@ -872,9 +824,7 @@ func TestPasskeyPromptsCountByTheProxysAddress(t *testing.T) {
 // and the app lets no one in with it: 401, no session.
 func TestClonedPasskeySignsNoOneIn(t *testing.T) {
 	f := setupPasskeys(t)
-	ada := f.addUser("ada", "user-0001-ada")
-	key := f.authenticator()
-	f.registerPasskey(f.loggedIn(ada), key)
+	_, key := f.passkeyUser("ada", "user-0001-ada")
 	if status, body := f.browser().signInWithPasskey(key); status != 200 {
 		t.Fatalf("the original's sign-in: %d %q", status, body)
 	}

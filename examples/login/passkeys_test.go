@@ -82,6 +82,17 @@ func (f *fixture) registerPasskey(b *browser, auth *verifytest.Authenticator) st
 	return got.FactorSID
 }
 
+// passkeyUser seeds a user with push and TOTP factors who, logged in,
+// registered a passkey on the account page, and returns her with the
+// authenticator holding it.
+func (f *fixture) passkeyUser(name, identity string) (*account, *verifytest.Authenticator) {
+	f.t.Helper()
+	a := f.addUser(name, identity)
+	auth := f.authenticator()
+	f.registerPasskey(f.loggedIn(a), auth)
+	return a, auth
+}
+
 // signInWithPasskey runs a passkey sign-in in b with auth: usernameless
 // without a session, the second factor after the password. It returns the
 // answer to POST /login/passkey.
@@ -204,9 +215,7 @@ func TestPasskeyAsTheFirstFactor(t *testing.T) {
 // cannot be answered by another browser.
 func TestPasskeyAnswersAreUsedOnce(t *testing.T) {
 	f := setupPasskeys(t)
-	ada := f.addUser("ada", "user-0001-ada")
-	auth := f.authenticator()
-	f.registerPasskey(f.loggedIn(ada), auth)
+	_, auth := f.passkeyUser("ada", "user-0001-ada")
 
 	v := f.browser()
 	status, opts := v.options("/login/passkey/options")
@@ -318,9 +327,7 @@ func TestPasskeyNotRecordedHereIsRefused(t *testing.T) {
 // (another origin, no user verification) are 401s that sign no one in.
 func TestPasskeyMisbehavingAuthenticatorsAreRefused(t *testing.T) {
 	f := setupPasskeys(t)
-	ada := f.addUser("ada", "user-0001-ada")
-	auth := f.authenticator()
-	f.registerPasskey(f.loggedIn(ada), auth)
+	_, auth := f.passkeyUser("ada", "user-0001-ada")
 	for _, m := range []verifytest.Misbehaviour{{Origin: "https://evil.example"}, {NoUserVerification: true}, {NoUserPresence: true}} {
 		auth.MisbehaveNext(m)
 		v := f.browser()
@@ -618,9 +625,7 @@ func TestOnlyTheLatestCeremonyCounts(t *testing.T) {
 // is told as an expired prompt, a 401 the visitor can act on.
 func TestExpiredPasskeyPromptSaysSo(t *testing.T) {
 	f := setupPasskeys(t)
-	ada := f.addUser("ada", "user-0001-ada")
-	auth := f.authenticator()
-	f.registerPasskey(f.loggedIn(ada), auth)
+	_, auth := f.passkeyUser("ada", "user-0001-ada")
 	v := f.browser()
 	_, opts := v.options("/login/passkey/options")
 	assertion, err := auth.Assert(opts)
