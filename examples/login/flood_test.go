@@ -6,6 +6,7 @@ import (
 	"errors"
 	"mime/multipart"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"strings"
@@ -25,24 +26,7 @@ func TestLargeFormsAreRefused(t *testing.T) {
 	client := clientFrom(t, "127.0.0.1")
 	before := c.rss()
 	big := url.Values{"username": {"ada"}, "password": {strings.Repeat("x", 2<<20)}}.Encode()
-	var wg sync.WaitGroup
-	statuses := make(chan int, 20)
-	for range 20 {
-		wg.Go(func() {
-			status, err := c.postRaw(t.Context(), client, "/login/password", "application/x-www-form-urlencoded", strings.NewReader(big))
-			if err != nil && !isReset(err) { // the server may close before reading all we send
-				t.Error(err)
-			}
-			statuses <- status
-		})
-	}
-	wg.Wait()
-	close(statuses)
-	for status := range statuses {
-		if status != 413 && status != 0 {
-			t.Errorf("a 2 MB form: %d, want 413", status)
-		}
-	}
+	c.refusesLarge(t, client, "/login/password", "application/x-www-form-urlencoded", big)
 	after := c.rss()
 	t.Logf("memory: %d MB before, %d MB after 20 refused 2 MB forms", before>>20, after>>20)
 	if grew := after - before; grew > 16<<20 {
@@ -77,6 +61,31 @@ func TestStalledBodiesAreCut(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// refusesLarge posts body, which is over the server's cap, to path 20
+// times at once from client, and fails t unless each is refused with 413
+// or cut off while it is sent.
+func (c *child) refusesLarge(t *testing.T, client *http.Client, path, contentType, body string) {
+	t.Helper()
+	var wg sync.WaitGroup
+	statuses := make(chan int, 20)
+	for range 20 {
+		wg.Go(func() {
+			status, err := c.postRaw(t.Context(), client, path, contentType, strings.NewReader(body))
+			if err != nil && !isReset(err) { // the server may close before reading all we send
+				t.Error(err)
+			}
+			statuses <- status
+		})
+	}
+	wg.Wait()
+	close(statuses)
+	for status := range statuses {
+		if status != 413 && status != 0 {
+			t.Errorf("%d bytes to %s: %d, want 413", len(body), path, status)
+		}
+	}
 }
 
 // stallBody sends a POST to path at base (http://host:port) with its
