@@ -70,6 +70,9 @@ type fixtureOptions struct {
 	// passkeys: the app serves passkeys at http://localhost:<its port>,
 	// the service's relying party (as -passkey-origin sets it).
 	passkeys bool
+	// wrapAPI, when set, wraps the transport of the app's Verify client
+	// (around the request log), to change what Verify answers.
+	wrapAPI func(http.RoundTripper) http.RoundTripper
 }
 
 // newFixture starts a fixture shaped by opts.
@@ -79,7 +82,11 @@ func newFixture(t *testing.T, opts fixtureOptions) *fixture {
 		t: t, fake: fake, look: fake.Client(), clock: &testClock{now: time.Now()}, logs: &syncBuffer{}, hookLogs: &syncBuffer{},
 		api: &apiLog{next: http.DefaultTransport.(*http.Transport).Clone(), grew: make(chan struct{})},
 	}
-	client := fake.Client(verify.WithHTTPClient(&http.Client{Transport: f.api}))
+	var api http.RoundTripper = f.api
+	if opts.wrapAPI != nil {
+		api = opts.wrapAPI(f.api)
+	}
+	client := fake.Client(verify.WithHTTPClient(&http.Client{Transport: api}))
 	f.web = httptest.NewUnstartedServer(nil)
 	f.hookURL = "http://" + f.web.Listener.Addr().String() + "/hooks/verify"
 	tokens := []string{fake.AuthToken()}

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -55,41 +53,6 @@ func (c *ceremony) take(signed string) (string, error) {
 	sid := c.sid
 	*c = ceremony{}
 	return sid, nil
-}
-
-// signedChallenge is the challenge a browser's credential.toJSON() says it
-// signed (its clientDataJSON's), base64url as the browser wrote it; "" when
-// it cannot be read. Checked against the ceremony before anything goes to
-// Verify, it keeps an answer to another browser's prompt from using that
-// prompt up.
-func signedChallenge(credential []byte) string {
-	var c struct {
-		Response struct {
-			ClientDataJSON string `json:"clientDataJSON"`
-		} `json:"response"`
-	}
-	if json.Unmarshal(credential, &c) != nil {
-		return ""
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(c.Response.ClientDataJSON)
-	if err != nil {
-		return ""
-	}
-	var data struct {
-		Challenge string `json:"challenge"`
-	}
-	if json.Unmarshal(raw, &data) != nil {
-		return ""
-	}
-	return data.Challenge
-}
-
-// sameChallenge reports whether the challenges a and b, base64url with or
-// without padding, are the same bytes, and not empty.
-func sameChallenge(a, b string) bool {
-	da, errA := base64.RawURLEncoding.DecodeString(strings.TrimRight(a, "="))
-	db, errB := base64.RawURLEncoding.DecodeString(strings.TrimRight(b, "="))
-	return errA == nil && errB == nil && len(da) > 0 && bytes.Equal(da, db)
 }
 
 // loginPasskeyOptions answers POST /login/passkey/options with the WebAuthn
@@ -176,7 +139,8 @@ func (a *app) loginPasskey(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if verify.ValidatePasskeyAssertion(assertion) != nil { // checked before the prompt is used up
+	answer, ok := readPasskeyAnswer(assertion)
+	if !ok || verify.ValidatePasskeyAssertion(answer.body) != nil { // checked before the prompt is used up
 		http.Error(w, errUnreadableAnswer, http.StatusBadRequest)
 		return
 	}
@@ -193,7 +157,7 @@ func (a *app) loginPasskey(w http.ResponseWriter, r *http.Request) {
 	}
 	var want string // the challenge this browser was given
 	var err error
-	switch signed := signedChallenge(assertion); {
+	switch signed := answer.challenge; {
 	case inSession && sess.loggedIn:
 		http.Error(w, "you are signed in already", http.StatusConflict)
 		return
@@ -209,7 +173,7 @@ func (a *app) loginPasskey(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusUnauthorized)
 		return
 	}
-	ch, err := a.verify.Passkeys.ApproveChallenge(r.Context(), a.serviceSID, assertion)
+	ch, err := a.verify.Passkeys.ApproveChallenge(r.Context(), a.serviceSID, answer.body)
 	if err != nil || ch.SID != want {
 		wrong(err)
 		return
@@ -312,11 +276,12 @@ func (a *app) enrollPasskeyVerify(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u := sess.user
-	if verify.ValidatePasskeyRegistration(registration) != nil { // checked before the pending factor is used up
+	answer, ok := readPasskeyAnswer(registration)
+	if !ok || verify.ValidatePasskeyRegistration(answer.body) != nil { // checked before the pending factor is used up
 		http.Error(w, errUnreadableAnswer, http.StatusBadRequest)
 		return
 	}
-	pending, err := a.sessions.takePasskeyFactor(id, signedChallenge(registration))
+	pending, err := a.sessions.takePasskeyFactor(id, answer.challenge)
 	switch {
 	case errors.Is(err, errNoPrompt):
 		http.Error(w, "no passkey registration pending; POST /enroll/passkey first", http.StatusNotFound)
@@ -325,7 +290,7 @@ func (a *app) enrollPasskeyVerify(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, `that passkey answered an earlier "Add a passkey" than this session's latest; add it again`, http.StatusConflict)
 		return
 	}
-	f, err := a.verify.Passkeys.VerifyFactor(r.Context(), a.serviceSID, registration)
+	f, err := a.verify.Passkeys.VerifyFactor(r.Context(), a.serviceSID, answer.body)
 	switch {
 	case err == nil && (f.SID != pending || f.Identity != u.identity || f.Status != verify.FactorStatusVerified):
 		a.log.Printf("%s: factor %s was verified in place of %s", r.URL.Path, f.SID, pending)

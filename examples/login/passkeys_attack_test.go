@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -500,7 +503,7 @@ func TestPasskeyEndpointsRefuseJunkBeforeVerify(t *testing.T) {
 	// Answers with no prompt, a made-up prompt cookie, or a past one.
 	forged := f.browser()
 	forged.prompt = &http.Cookie{Name: "__Host-passkey-login", Value: "ABCDEFGHIJKLMNOPQRSTUVWXYZ"}
-	answer := []byte(`{"id":"AAAA","rawId":"AAAA","type":"public-key","response":{"clientDataJSON":"e30","authenticatorData":"AAAA","signature":"AAAA"}}`)
+	answer := []byte(`{"id":"AAAA","rawId":"AAAA","type":"public-key","response":{"clientDataJSON":"eyJ0eXBlIjoid2ViYXV0aG4uZ2V0IiwiY2hhbGxlbmdlIjoiQUFBQSJ9","authenticatorData":"AAAA","signature":"AAAA"}}`)
 	for who, b := range map[string]*browser{"no prompt": f.browser(), "a made-up prompt": forged, "no prompt, past the password": visitors["past the password"]} {
 		if status, body := b.postCredential("/login/passkey", answer); status != 401 {
 			t.Errorf("an answer with %s: %d %q, want 401", who, status, body)
@@ -877,5 +880,174 @@ func TestPendingPasskeyDiesWithTheFirstFactor(t *testing.T) {
 	}
 	if status, body := f.browser().signInWithPasskey(thiefKey); status != 401 {
 		t.Errorf("the thief's passkey, usernameless: %d %q, want 401", status, body)
+	}
+}
+
+// smuggle is credential with a second response, named Response, whose
+// clientDataJSON claims to sign challenge: a reader that matches names
+// without regard to case sees it, one that matches them exactly does not.
+func smuggle(credential []byte, challenge string) []byte {
+	data := base64.RawURLEncoding.EncodeToString([]byte(`{"type":"webauthn.get","challenge":"` + challenge + `"}`))
+	s := strings.TrimSpace(string(credential))
+	return []byte(s[:len(s)-1] + `,"Response":{"clientDataJSON":"` + data + `"}}`)
+}
+
+// twice is credential with its response given a second time, first, with
+// a clientDataJSON that claims to sign challenge: a reader that keeps the
+// first of two members sees it, one that keeps the last does not.
+func twice(credential []byte, challenge string) []byte {
+	data := base64.RawURLEncoding.EncodeToString([]byte(`{"type":"webauthn.get","challenge":"` + challenge + `"}`))
+	s := strings.TrimSpace(string(credential))
+	return []byte(`{"response":{"clientDataJSON":"` + data + `"},` + s[1:])
+}
+
+// TestSmuggledChallengesAreRefused: a relayed answer dressed up to show
+// the challenge check the thief's own prompt (a second response in
+// another case, or given twice) is a 400 that reaches no Verify, and the
+// victim's prompt still takes her own answer. The same for a registration
+// of an earlier "Add a passkey" dressed up as the latest's.
+func TestSmuggledChallengesAreRefused(t *testing.T) {
+	f := setupPasskeys(t)
+	_, key := f.passkeyUser("ada", "user-0001-ada")
+	for name, dress := range map[string]func([]byte, string) []byte{"a second Response": smuggle, "response twice": twice} {
+		victim := f.browser()
+		relayed := victim.usernamelessAssertion(key)
+		thief := f.browser()
+		_, opts := thief.options("/login/passkey/options")
+		var mine struct{ Challenge string }
+		if err := json.Unmarshal(opts, &mine); err != nil {
+			t.Fatal(err)
+		}
+		from := f.api.mark()
+		if status, body := thief.postCredential("/login/passkey", dress(relayed, mine.Challenge)); status != 400 {
+			t.Errorf("%s: the relayed answer dressed as the thief's: %d %q, want 400", name, status, body)
+		}
+		if got := f.api.since(from); len(got) != 0 {
+			t.Errorf("%s: the dressed-up answer reached Verify: %v", name, got)
+		}
+		if status, body := victim.postCredential("/login/passkey", relayed); status != 200 {
+			t.Errorf("%s: the victim's own answer afterwards: %d %q, want 200", name, status, body)
+		}
+	}
+
+	b := f.loggedIn(f.addUser("bob", "user-0002-bob"))
+	auth := f.authenticator()
+	_, first := b.options("/enroll/passkey")
+	_, latest := b.options("/enroll/passkey")
+	early, err := auth.Register(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var l struct{ Challenge string }
+	if err := json.Unmarshal(latest, &l); err != nil {
+		t.Fatal(err)
+	}
+	from := f.api.mark()
+	if status, body := b.postCredential("/enroll/passkey/verify", smuggle(early, l.Challenge)); status != 400 {
+		t.Errorf("an earlier registration dressed as the latest: %d %q, want 400", status, body)
+	}
+	if got := f.api.since(from); len(got) != 0 {
+		t.Errorf("the dressed-up registration reached Verify: %v", got)
+	}
+	reg, err := auth.Register(latest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status, body := b.postCredential("/enroll/passkey/verify", reg); status != 200 {
+		t.Errorf("the latest registration afterwards: %d %q", status, body)
+	}
+	// An answer whose clientDataJSON is no JSON is unreadable (400), not
+	// another prompt's, and costs the session no wrong code.
+	s := f.login(f.addUser("carol", "user-0004-carol"))
+	unreadable := []byte(`{"id":"AAAA","rawId":"AAAA","type":"public-key","response":{"clientDataJSON":"AAAA","authenticatorData":"AAAA","signature":"AAAA"}}`)
+	for i := range maxWrongCodes + 1 {
+		if status, body := s.postCredential("/login/passkey", unreadable); status != 400 || body != errUnreadableAnswer {
+			t.Fatalf("unreadable answer %d: %d %q, want 400 %q", i+1, status, body, errUnreadableAnswer)
+		}
+	}
+	if st := s.state(); st.Step != stepSecondFactor {
+		t.Errorf("after unreadable answers the session is at %q, want it alive at %q", st.Step, stepSecondFactor)
+	}
+}
+
+// approvals rewrites Verify's answers to ApproveChallenge with edit, when
+// set: a stand-in for a Verify that approves something else than the
+// challenge this browser was given.
+type approvals struct {
+	next http.RoundTripper
+	mu   sync.Mutex
+	edit func(map[string]any)
+}
+
+func (a *approvals) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := a.next.RoundTrip(req)
+	a.mu.Lock()
+	edit := a.edit
+	a.mu.Unlock()
+	if err != nil || edit == nil || resp.StatusCode != 200 || !strings.HasSuffix(req.URL.Path, "/Passkeys/ApproveChallenge") {
+		return resp, err
+	}
+	defer resp.Body.Close()
+	var ch map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&ch); err != nil {
+		return nil, err
+	}
+	edit(ch)
+	b, _ := json.Marshal(ch)
+	resp.Body, resp.ContentLength = io.NopCloser(bytes.NewReader(b)), int64(len(b))
+	resp.Header.Set("Content-Length", strconv.Itoa(len(b)))
+	return resp, nil
+}
+
+func (a *approvals) set(edit func(map[string]any)) {
+	a.mu.Lock()
+	a.edit = edit
+	a.mu.Unlock()
+}
+
+// CloseIdleConnections reaches the pool under the wrapper.
+func (a *approvals) CloseIdleConnections() {
+	if c, ok := a.next.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
+// TestVerifysApprovalIsCheckedToo: behind the check of the challenge an
+// answer signed, the app checks what Verify approved: another challenge
+// than this browser's, an approval naming no one, or, past the password, a
+// passkey of another user than the session's, signs no one in.
+func TestVerifysApprovalIsCheckedToo(t *testing.T) {
+	rw := &approvals{}
+	f := newFixture(t, fixtureOptions{passkeys: true, wrapAPI: func(next http.RoundTripper) http.RoundTripper {
+		rw.next = next
+		return rw
+	}})
+	ada, key := f.passkeyUser("ada", "user-0001-ada")
+	mallory, _ := f.passkeyUser("mallory", "user-0003-mallory")
+	malloryPasskey := f.app.users.factors(f.app.users.byIdentity(mallory.identity)).passkeys[0]
+	for name, edit := range map[string]func(map[string]any){
+		"another challenge": func(ch map[string]any) { ch["sid"] = "YC" + strings.Repeat("0", 32) },
+		"another user":      func(ch map[string]any) { ch["identity"], ch["factor_sid"] = mallory.identity, malloryPasskey },
+		"nobody":            func(ch map[string]any) { ch["identity"] = "" },
+	} {
+		rw.set(edit)
+		s := f.login(ada)
+		if status, body := s.signInWithPasskey(key); status != 401 {
+			t.Errorf("%s, past ada's password: %d %q, want 401", name, status, body)
+		}
+		if status, _ := s.do("GET", "/me", nil); status != 401 {
+			t.Errorf("%s: ada's session logged in", name)
+		}
+		if name == "another user" {
+			continue // usernameless, who signed in is whom Verify names
+		}
+		v := f.browser()
+		if status, body := v.signInWithPasskey(key); status != 401 || v.cookie != nil {
+			t.Errorf("%s, usernameless: %d %q, cookie %v; want 401 and no session", name, status, body, v.cookie)
+		}
+	}
+	rw.set(nil)
+	if status, body := f.browser().signInWithPasskey(key); status != 200 {
+		t.Errorf("with Verify's own answers: %d %q, want 200", status, body)
 	}
 }

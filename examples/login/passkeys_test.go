@@ -344,8 +344,8 @@ func TestPasskeyAnswersMustBeSmallJSON(t *testing.T) {
 	f := setupPasskeys(t)
 	from := f.api.mark()
 	wellFormed := map[string]string{ // in shape a browser's credential.toJSON(), and answering nothing
-		"/login/passkey":         `{"id":"AAAA","rawId":"AAAA","type":"public-key","response":{"clientDataJSON":"e30","authenticatorData":"AAAA","signature":"AAAA"}}`,
-		"/enroll/passkey/verify": `{"id":"AAAA","rawId":"AAAA","type":"public-key","response":{"clientDataJSON":"e30","attestationObject":"AAAA"}}`,
+		"/login/passkey":         `{"id":"AAAA","rawId":"AAAA","type":"public-key","response":{"clientDataJSON":"eyJ0eXBlIjoid2ViYXV0aG4uZ2V0IiwiY2hhbGxlbmdlIjoiQUFBQSJ9","authenticatorData":"AAAA","signature":"AAAA"}}`,
+		"/enroll/passkey/verify": `{"id":"AAAA","rawId":"AAAA","type":"public-key","response":{"clientDataJSON":"eyJ0eXBlIjoid2ViYXV0aG4uY3JlYXRlIiwiY2hhbGxlbmdlIjoiQUFBQSJ9","attestationObject":"AAAA"}}`,
 	}
 	for _, path := range []string{"/login/passkey", "/enroll/passkey/verify"} {
 		b := f.browser()
@@ -407,7 +407,7 @@ func TestPasskeyRegistrationIsBound(t *testing.T) {
 	ada := f.addUser("ada", "user-0001-ada")
 	auth := f.authenticator()
 	b := f.loggedIn(ada)
-	stray := []byte(`{"id":"AAAA","rawId":"AAAA","type":"public-key","response":{"clientDataJSON":"e30","attestationObject":"AAAA"}}`)
+	stray := []byte(`{"id":"AAAA","rawId":"AAAA","type":"public-key","response":{"clientDataJSON":"eyJ0eXBlIjoid2ViYXV0aG4uY3JlYXRlIiwiY2hhbGxlbmdlIjoiQUFBQSJ9","attestationObject":"AAAA"}}`)
 	if status, body := b.postCredential("/enroll/passkey/verify", stray); status != 404 {
 		t.Fatalf("a registration nobody asked for: %d %q, want 404", status, body)
 	}
