@@ -52,13 +52,26 @@ func readPasskeyAnswer(body []byte) (a passkeyAnswer, ok bool) {
 	if !ok || json.Unmarshal(data["challenge"], &a.challenge) != nil || a.challenge == "" {
 		return passkeyAnswer{}, false
 	}
-	if top["response"], err = json.Marshal(response); err != nil {
+	if top["response"], err = marshalAsIs(response); err != nil {
 		return passkeyAnswer{}, false
 	}
-	if a.body, err = json.Marshal(top); err != nil {
+	if a.body, err = marshalAsIs(top); err != nil {
 		return passkeyAnswer{}, false
 	}
 	return a, true
+}
+
+// marshalAsIs is members as a JSON object, its values as they came:
+// without json.Marshal's HTML escaping, which could make them six times
+// longer.
+func marshalAsIs(members map[string]json.RawMessage) (json.RawMessage, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(members); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
 }
 
 // exactMembers are the members of the JSON object b whose names are
@@ -101,13 +114,22 @@ func exactMembers(b []byte, names []string) (map[string]json.RawMessage, bool) {
 }
 
 // sameChallenge reports whether a and b are the same challenge, written
-// the one way strict unpadded base64url writes its bytes (a padding = is
-// allowed), and not empty.
+// the one way strict base64url writes its bytes, unpadded or with exactly
+// the padding it needs, and not empty.
 func sameChallenge(a, b string) bool {
-	a, b = strings.TrimRight(a, "="), strings.TrimRight(b, "=")
-	if a == "" || a != b || strings.ContainsAny(a, "\r\n") {
+	a, okA := unpadded(a)
+	b, okB := unpadded(b)
+	if !okA || !okB || a == "" || a != b || strings.ContainsAny(a, "\r\n") {
 		return false
 	}
 	_, err := base64.RawURLEncoding.Strict().DecodeString(a)
 	return err == nil
+}
+
+// unpadded is s without its = padding; ok is false when s has padding it
+// does not need (base64 pads to a multiple of 4 characters, no further).
+func unpadded(s string) (string, bool) {
+	t := strings.TrimRight(s, "=")
+	pad := len(s) - len(t)
+	return t, pad == 0 || pad == (4-len(t)%4)%4
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"slices"
@@ -25,6 +26,11 @@ func FuzzPasskeyAnswer(f *testing.F) {
 	f.Add([]byte(`{"response":{"clientDataJSON":"`+cd("Y2g")+`"},"response":{"clientDataJSON":"`+cd("b3RoZXI")+`"}}`), "Y2g")
 	f.Add([]byte(`{"response":{"clientDataJSON":"`+cd("Y2g")+`","ClientDataJSON":"`+cd("b3RoZXI")+`"}}`), "Y2g=")
 	f.Add([]byte(`{"response":{"clientDataJSON":"e30"}}`), "")
+	for _, data := range []string{`{"challenge":"QUFB","challenge":"QkJC"}`, `{"challenge":"QUFB","Challenge":"QkJC"}`} {
+		f.Add([]byte(`{"response":{"clientDataJSON":"`+base64.RawURLEncoding.EncodeToString([]byte(data))+`"}}`), "QUFB")
+	}
+	f.Add([]byte(`{"response":{"clientDataJSON":"`+cd("QUFB")+`","clientDataJSON":"`+cd("QkJC")+`"}}`), "QkJC")
+	f.Add([]byte(`{"response":{"clientDataJSON":"`+cd("Y2g")+`"},"id":"<&>"}`), "Y2g==")
 	f.Add([]byte(`[1,2]`), "AA\nAA")
 	f.Fuzz(func(t *testing.T, body []byte, challenge string) {
 		if sameChallenge(body2s(body), challenge) != sameChallenge(challenge, body2s(body)) {
@@ -32,6 +38,9 @@ func FuzzPasskeyAnswer(f *testing.F) {
 		}
 		if sameChallenge(challenge, challenge) {
 			trimmed := strings.TrimRight(challenge, "=")
+			if pad := len(challenge) - len(trimmed); pad != 0 && (len(trimmed)+pad)%4 != 0 || pad > 2 {
+				t.Fatalf("%q matches itself with padding base64 never writes", challenge)
+			}
 			if b, err := base64.RawURLEncoding.Strict().DecodeString(trimmed); err != nil || len(b) == 0 || base64.RawURLEncoding.EncodeToString(b) != trimmed {
 				t.Fatalf("%q matches itself but is not strict unpadded base64url", challenge)
 			}
@@ -70,6 +79,11 @@ func checkForwarded(t *testing.T, a passkeyAnswer) {
 			t.Fatalf("forwards the response member %q", name)
 		}
 	}
+	for _, keep := range []string{"first", "last"} {
+		if got := exactChallenge(a.body, keep == "first"); got != a.challenge {
+			t.Fatalf("checked challenge %q; an exact-name reader keeping the %s of two finds %q in %s", a.challenge, keep, got, a.body)
+		}
+	}
 	var loose struct {
 		Response struct{ ClientDataJSON string }
 	}
@@ -84,5 +98,54 @@ func checkForwarded(t *testing.T, a passkeyAnswer) {
 	again, ok := readPasskeyAnswer(a.body)
 	if !ok || string(again.body) != string(a.body) || again.challenge != a.challenge {
 		t.Fatalf("reading %s again gives %s, %q", a.body, again.body, again.challenge)
+	}
+}
+
+// exactChallenge reads the challenge of a forwarded answer as a reader
+// that matches names exactly does, keeping the first of two members of a
+// name when first is set, the last otherwise; "" when it finds none.
+func exactChallenge(body []byte, first bool) string {
+	member := func(b []byte, name string) []byte {
+		dec := json.NewDecoder(bytes.NewReader(b))
+		if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+			return nil
+		}
+		var found []byte
+		for dec.More() {
+			tok, err := dec.Token()
+			var v json.RawMessage
+			if err != nil || dec.Decode(&v) != nil {
+				return nil
+			}
+			if tok == name && (found == nil || !first) {
+				found = v
+			}
+		}
+		return found
+	}
+	var encoded, challenge string
+	if json.Unmarshal(member(member(body, "response"), "clientDataJSON"), &encoded) != nil {
+		return ""
+	}
+	data, err := base64.RawURLEncoding.DecodeString(encoded)
+	if err != nil || json.Unmarshal(member(data, "challenge"), &challenge) != nil {
+		return ""
+	}
+	return challenge
+}
+
+// TestSameChallenge: challenges match only as base64url writes them.
+func TestSameChallenge(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		want bool
+	}{
+		{"Y2g", "Y2g", true}, {"Y2g=", "Y2g", true}, {"QUFB", "QUFB", true},
+		{"Y2g==", "Y2g", false}, {"QUFB=", "QUFB", false}, {"Y2g=======", "Y2g", false},
+		{"AA", "AB", false}, {"AAAA", "AA\nAA", false}, {"Y2g", "Y2h", false}, {"", "", false}, {"Y2+", "Y2+", false},
+	} {
+		if got := sameChallenge(c.a, c.b); got != c.want {
+			t.Errorf("sameChallenge(%q, %q) = %v, want %v", c.a, c.b, got, c.want)
+		}
 	}
 }
