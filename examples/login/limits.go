@@ -148,7 +148,13 @@ func (a *attempts) sweep(now time.Time) {
 
 // tooMany answers a request refused for wait, with Retry-After.
 func tooMany(w http.ResponseWriter, wait time.Duration) {
+	refuseFor(w, wait, http.StatusTooManyRequests, "too many attempts; try again in %s")
+}
+
+// refuseFor answers a request refused for wait with status, Retry-After
+// in whole seconds, and format, whose %s is that wait.
+func refuseFor(w http.ResponseWriter, wait time.Duration, status int, format string) {
 	secs := int((wait + time.Second - 1) / time.Second)
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
-	http.Error(w, fmt.Sprintf("too many attempts; try again in %s", time.Duration(secs)*time.Second), http.StatusTooManyRequests)
+	http.Error(w, fmt.Sprintf(format, time.Duration(secs)*time.Second), status)
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,8 +11,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	verify "github.com/verifykit/verify-go"
@@ -91,9 +90,7 @@ func (a *app) loginPasskeyOptions(w http.ResponseWriter, r *http.Request) {
 		var wait time.Duration
 		if slot, wait = a.passkeyLogins.reserve(); slot == nil {
 			a.attempts.refund(charges...) // nothing made
-			secs := int((wait + time.Second - 1) / time.Second)
-			w.Header().Set("Retry-After", strconv.Itoa(secs))
-			http.Error(w, fmt.Sprintf("too many passkey sign-ins are under way; try again in %s, or sign in with your password", time.Duration(secs)*time.Second), http.StatusServiceUnavailable)
+			refuseFor(w, wait, http.StatusServiceUnavailable, "too many passkey sign-ins are under way; try again in %s, or sign in with your password")
 			return
 		}
 	}
@@ -124,7 +121,7 @@ func (a *app) loginPasskeyOptions(w http.ResponseWriter, r *http.Request) {
 	} else {
 		a.passkeyLogins.fill(w, slot, ceremony{ch.SID, ch.Options.Challenge}, wait)
 	}
-	writeRawJSON(w, opts)
+	writeJSON(w, opts) // json.RawMessage: written as it is
 }
 
 // loginPasskey answers POST /login/passkey, the browser's assertion
@@ -254,7 +251,7 @@ func (a *app) enrollPasskey(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "your session ended; log in with your password again", http.StatusUnauthorized)
 		return
 	}
-	writeRawJSON(w, opts)
+	writeJSON(w, opts) // json.RawMessage: written as it is
 }
 
 // enrolledPasskey is the answer to POST /enroll/passkey/verify.
@@ -323,19 +320,12 @@ func readPasskeyJSON(w http.ResponseWriter, r *http.Request) (json.RawMessage, b
 		http.Error(w, "the passkey's answer is too large", http.StatusRequestEntityTooLarge)
 	case err != nil:
 		http.Error(w, "cannot read the passkey's answer", http.StatusBadRequest)
-	case !json.Valid(body) || !strings.HasPrefix(strings.TrimSpace(string(body)), "{"):
+	case !json.Valid(body) || !bytes.HasPrefix(bytes.TrimSpace(body), []byte("{")):
 		http.Error(w, "the passkey's answer must be a JSON object: credential.toJSON()", http.StatusBadRequest)
 	default:
 		return body, true
 	}
 	return nil, false
-}
-
-// writeRawJSON answers b, which is JSON, as writeJSON does.
-func writeRawJSON(w http.ResponseWriter, b json.RawMessage) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	_, _ = w.Write(append(b, '\n'))
 }
 
 // configurePasskeys makes the Verify service's relying party the site at
